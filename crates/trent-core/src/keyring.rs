@@ -1,0 +1,96 @@
+//! Keys in memory: the decrypted, ready-to-use form of a [`KeyRecord`], and a
+//! cache of them so a cryptographic request touches neither the database nor
+//! the root key.
+//!
+//! The cache is invalidated by every write Trent makes. A multi-node
+//! deployment (shared PostgreSQL) will need a short time-to-live on top.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::crypto::AesKey;
+use crate::error::{KmsError, KmsResult};
+use crate::model::{KeyRecord, KeySpec};
+use crate::root_key::RootKey;
+
+/// A key with its material opened and ready for use.
+#[derive(Debug)]
+pub struct LoadedKey {
+    /// The durable record as last read or written.
+    pub record: KeyRecord,
+    /// AES keys of every material version, oldest first, with their 32-byte ids.
+    pub symmetric: Vec<([u8; 32], AesKey)>,
+}
+
+impl LoadedKey {
+    /// Opens every material version of `record` with the root key.
+    pub fn load(record: KeyRecord, root: &RootKey) -> KmsResult<Self> {
+        let mut symmetric = Vec::new();
+        if record.key_spec == KeySpec::SymmetricDefault {
+            for m in &record.materials {
+                let material = root.open_material(&record.key_id, &m.id, &m.wrapped)?;
+                let mut id = [0u8; 32];
+                hex::decode_to_slice(&m.id, &mut id).map_err(|_| KmsError::internal("bad material id"))?;
+                symmetric.push((id, AesKey::new(&material)?));
+            }
+        }
+        Ok(Self { record, symmetric })
+    }
+
+    /// The material that encrypts now (the newest).
+    pub fn current_symmetric(&self) -> Option<&([u8; 32], AesKey)> {
+        self.symmetric.last()
+    }
+
+    /// The material version with this id.
+    pub fn symmetric_by_id(&self, id: &[u8; 32]) -> Option<&AesKey> {
+        self.symmetric.iter().find(|(mid, _)| mid == id).map(|(_, k)| k)
+    }
+
+    /// The key ARN.
+    pub fn arn(&self) -> String {
+        self.record.arn()
+    }
+}
+
+/// Loaded keys by key id, and alias targets by (account, region, alias name).
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    keys: RwLock<HashMap<String, Arc<LoadedKey>>>,
+    aliases: RwLock<HashMap<(String, String, String), String>>,
+}
+
+impl KeyCache {
+    /// A cached key.
+    pub fn get(&self, key_id: &str) -> Option<Arc<LoadedKey>> {
+        self.keys.read().get(key_id).cloned()
+    }
+
+    /// Stores or replaces a key.
+    pub fn put(&self, key: Arc<LoadedKey>) {
+        self.keys.write().insert(key.record.key_id.clone(), key);
+    }
+
+    /// Drops a key (deleted).
+    pub fn remove(&self, key_id: &str) {
+        self.keys.write().remove(key_id);
+        self.aliases.write().retain(|_, target| target != key_id);
+    }
+
+    /// A cached alias target.
+    pub fn alias(&self, account: &str, region: &str, name: &str) -> Option<String> {
+        self.aliases.read().get(&(account.to_owned(), region.to_owned(), name.to_owned())).cloned()
+    }
+
+    /// Caches an alias target.
+    pub fn put_alias(&self, account: &str, region: &str, name: &str, key_id: &str) {
+        self.aliases.write().insert((account.to_owned(), region.to_owned(), name.to_owned()), key_id.to_owned());
+    }
+
+    /// Forgets an alias (created, updated or deleted).
+    pub fn forget_alias(&self, account: &str, region: &str, name: &str) {
+        self.aliases.write().remove(&(account.to_owned(), region.to_owned(), name.to_owned()));
+    }
+}

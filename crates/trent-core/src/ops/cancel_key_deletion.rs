@@ -1,0 +1,40 @@
+//! CancelKeyDeletion: takes a key out of PendingDeletion; it comes back Disabled, as in AWS.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::model::KeyState;
+use crate::operation::Operation;
+use crate::service::Kms;
+
+/// CancelKeyDeletion request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+}
+
+/// CancelKeyDeletion response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub key_id: String,
+}
+
+/// Runs CancelKeyDeletion.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let key = super::enable_key::key_only(kms, caller, Operation::CancelKeyDeletion, req.key_id.as_deref()).await?;
+    let updated = kms
+        .update_key(&key.record.key_id, |k| {
+            if k.key_state != KeyState::PendingDeletion {
+                return Err(KmsError::new(ErrorKind::KmsInvalidState, format!("{} is not pending deletion.", k.arn())));
+            }
+            k.key_state = KeyState::Disabled;
+            k.deletion_date = None;
+            k.pending_deletion_window_days = None;
+            Ok(())
+        })
+        .await?;
+    Ok(Response { key_id: updated.arn() })
+}

@@ -1,0 +1,77 @@
+//! Decrypt: the key comes from the ciphertext; KeyId, if given, must match.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::encryption_context::EncryptionContext;
+use crate::error::{KmsError, KmsResult};
+use crate::operation::Operation;
+use crate::service::{Kms, require_usable};
+use crate::validate::Validator;
+use crate::wire::{Blob, SecretBlob};
+
+/// Decrypt request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub ciphertext_blob: Option<Blob>,
+    pub encryption_context: Option<EncryptionContext>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub key_id: Option<String>,
+    pub encryption_algorithm: Option<String>,
+    pub dry_run: Option<bool>,
+    pub dry_run_modifiers: Option<Vec<String>>,
+}
+
+/// Decrypt response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub key_id: String,
+    pub plaintext: SecretBlob,
+    pub encryption_algorithm: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+}
+
+/// Runs Decrypt.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let ignore_ciphertext = req.dry_run == Some(true)
+        && req.dry_run_modifiers.as_deref().unwrap_or_default().iter().any(|m| m == "IGNORE_CIPHERTEXT");
+    let mut v = Validator::new();
+    if !ignore_ciphertext {
+        v.required("ciphertextBlob", &req.ciphertext_blob);
+    }
+    v.blob_len("ciphertextBlob", req.ciphertext_blob.as_ref().map(|b| &b.0[..]), 1, 6144)
+        .key_id("keyId", req.key_id.as_deref(), false)
+        .grant_tokens(req.grant_tokens.as_deref())
+        .enum_value(
+            "encryptionAlgorithm",
+            req.encryption_algorithm.as_deref(),
+            req.encryption_algorithm.as_deref().and_then(crate::model::EncryptionAlgorithm::parse).is_some(),
+            &crate::model::EncryptionAlgorithm::wire_list(),
+        )
+        .finish()?;
+    if ignore_ciphertext && req.ciphertext_blob.is_none() {
+        let key_id = req.key_id.as_deref().ok_or_else(KmsError::invalid_ciphertext)?;
+        let key = kms.resolve(caller, key_id).await?;
+        kms.admit_key(caller, Operation::Decrypt, &key.record).await?;
+        require_usable(&key.record)?;
+        return Err(KmsError::dry_run());
+    }
+    let Some(blob) = req.ciphertext_blob else { return Err(KmsError::internal("validated")) };
+    let key = super::symmetric::key_of_blob(kms, caller, &blob.0, req.key_id.as_deref()).await?;
+    kms.admit_key(caller, Operation::Decrypt, &key.record).await?;
+    require_usable(&key.record)?;
+    super::symmetric::require_encrypt_key(&key, Operation::Decrypt, req.encryption_algorithm.as_deref())?;
+    let plaintext = super::symmetric::decrypt(&key, &blob.0, req.encryption_context.as_ref())?;
+    if req.dry_run == Some(true) {
+        return Err(KmsError::dry_run());
+    }
+    Ok(Response {
+        key_id: key.arn(),
+        plaintext: SecretBlob(plaintext),
+        encryption_algorithm: "SYMMETRIC_DEFAULT",
+        key_material_id: super::symmetric::material_id_of(&blob.0),
+    })
+}

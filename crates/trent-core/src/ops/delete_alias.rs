@@ -1,0 +1,36 @@
+//! DeleteAlias: removes an alias; the key is untouched.
+
+use serde::Deserialize;
+
+use crate::caller::Caller;
+use crate::error::{KmsError, KmsResult};
+use crate::operation::Operation;
+use crate::service::{Kms, store_err};
+use crate::store::StoreError;
+use crate::validate::Validator;
+
+/// DeleteAlias request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub alias_name: Option<String>,
+}
+
+/// Runs DeleteAlias.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
+    let mut v = Validator::new();
+    v.required("aliasName", &req.alias_name);
+    super::create_alias::check_alias_name(&mut v, req.alias_name.as_deref());
+    v.finish()?;
+    let Some(name) = req.alias_name else { return Err(KmsError::internal("validated")) };
+    super::create_alias::check_alias_rules(&name)?;
+    kms.admit(caller, Operation::DeleteAlias).await?;
+    let alias_arn = format!("arn:aws:kms:{}:{}:{}", caller.region, caller.account_id, name);
+    match kms.store.delete_alias(&caller.account_id, &caller.region, &name).await {
+        Ok(()) => {}
+        Err(StoreError::NotFound) => return Err(KmsError::alias_not_found(&alias_arn)),
+        Err(e) => return Err(store_err(e)),
+    }
+    kms.cache.forget_alias(&caller.account_id, &caller.region, &name);
+    Ok(super::Empty {})
+}

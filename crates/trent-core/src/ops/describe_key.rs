@@ -1,0 +1,97 @@
+//! DescribeKey, and the KeyMetadata structure several operations return.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::{KmsError, KmsResult};
+use crate::model::{KeyRecord, KeyState, KeyUsage};
+use crate::operation::Operation;
+use crate::service::Kms;
+use crate::validate::Validator;
+
+/// KeyMetadata as AWS fills it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyMetadata {
+    #[serde(rename = "AWSAccountId")]
+    pub aws_account_id: String,
+    pub key_id: String,
+    pub arn: String,
+    pub creation_date: f64,
+    pub enabled: bool,
+    pub description: String,
+    pub key_usage: &'static str,
+    pub key_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<f64>,
+    pub origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_key_store_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<&'static str>,
+    pub key_manager: &'static str,
+    pub customer_master_key_spec: &'static str,
+    pub key_spec: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_algorithms: Option<Vec<&'static str>>,
+    pub multi_region: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_deletion_window_in_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_key_material_id: Option<String>,
+}
+
+impl KeyMetadata {
+    /// Builds the metadata of `key`.
+    pub fn of(key: &KeyRecord) -> Self {
+        let encryption_algorithms = (key.key_usage == KeyUsage::EncryptDecrypt).then(|| vec!["SYMMETRIC_DEFAULT"]);
+        Self {
+            aws_account_id: key.account_id.clone(),
+            key_id: key.key_id.clone(),
+            arn: key.arn(),
+            creation_date: key.creation_date,
+            enabled: key.enabled(),
+            description: key.description.clone(),
+            key_usage: key.key_usage.as_str(),
+            key_state: key.key_state.as_str(),
+            deletion_date: key.deletion_date.filter(|_| key.key_state == KeyState::PendingDeletion),
+            valid_to: key.valid_to,
+            origin: key.origin.as_str(),
+            custom_key_store_id: key.custom_key_store_id.clone(),
+            expiration_model: key.expiration_model.map(|m| m.as_str()),
+            key_manager: key.key_manager.as_str(),
+            customer_master_key_spec: key.key_spec.as_str(),
+            key_spec: key.key_spec.as_str(),
+            encryption_algorithms,
+            multi_region: key.multi_region,
+            pending_deletion_window_in_days: key.pending_deletion_window_days.filter(|_| key.key_state == KeyState::PendingDeletion),
+            current_key_material_id: key.materials.last().map(|m| m.id.clone()),
+        }
+    }
+}
+
+/// DescribeKey request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub grant_tokens: Option<Vec<String>>,
+}
+
+/// DescribeKey response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub key_metadata: KeyMetadata,
+}
+
+/// Runs DescribeKey.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    Validator::new().key_id("keyId", req.key_id.as_deref(), true).grant_tokens(req.grant_tokens.as_deref()).finish()?;
+    let Some(key_id) = req.key_id else { return Err(KmsError::internal("validated")) };
+    let key = kms.resolve(caller, &key_id).await?;
+    kms.admit_key(caller, Operation::DescribeKey, &key.record).await?;
+    Ok(Response { key_metadata: KeyMetadata::of(&key.record) })
+}

@@ -1,0 +1,30 @@
+//! DisableKey: stops a key from being used until it is enabled again.
+
+use serde::Deserialize;
+
+use crate::caller::Caller;
+use crate::error::KmsResult;
+use crate::model::KeyState;
+use crate::operation::Operation;
+use crate::service::{Kms, invalid_state};
+
+/// DisableKey request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+}
+
+/// Runs DisableKey.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
+    let key = super::enable_key::key_only(kms, caller, Operation::DisableKey, req.key_id.as_deref()).await?;
+    kms.update_key(&key.record.key_id, |k| match k.key_state {
+        KeyState::Enabled | KeyState::Disabled => {
+            k.key_state = KeyState::Disabled;
+            Ok(())
+        }
+        _ => Err(invalid_state(k)),
+    })
+    .await?;
+    Ok(super::Empty {})
+}

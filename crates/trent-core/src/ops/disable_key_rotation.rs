@@ -1,0 +1,31 @@
+//! DisableKeyRotation: turns automatic rotation off; existing versions stay.
+
+use serde::Deserialize;
+
+use crate::caller::Caller;
+use crate::error::KmsResult;
+use crate::operation::Operation;
+use crate::service::{Kms, require_usable};
+
+use super::rotation::require_rotatable;
+
+/// DisableKeyRotation request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+}
+
+/// Runs DisableKeyRotation.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
+    let key = super::enable_key::key_only(kms, caller, Operation::DisableKeyRotation, req.key_id.as_deref()).await?;
+    kms.update_key(&key.record.key_id, |k| {
+        require_usable(k)?;
+        require_rotatable(k)?;
+        k.rotation.enabled = false;
+        k.rotation.next_rotation = None;
+        Ok(())
+    })
+    .await?;
+    Ok(super::Empty {})
+}

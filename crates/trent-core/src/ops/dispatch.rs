@@ -1,0 +1,80 @@
+//! JSON body → typed request → operation → JSON body.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::caller::Caller;
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::operation::Operation;
+use crate::service::Kms;
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> KmsResult<T> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    serde_json::from_slice(body).map_err(|e| {
+        // serde's messages name our types only in type mismatches; keep them generic.
+        let msg = if e.is_syntax() || e.is_eof() {
+            "The request body is not valid JSON.".to_owned()
+        } else {
+            format!("The request could not be deserialized: {}", strip_position(&e.to_string()))
+        };
+        KmsError::new(ErrorKind::Serialization, msg)
+    })
+}
+
+fn strip_position(s: &str) -> &str {
+    s.split(" at line ").next().unwrap_or(s)
+}
+
+fn to_json<T: Serialize>(v: &T) -> KmsResult<Vec<u8>> {
+    serde_json::to_vec(v).map_err(KmsError::internal)
+}
+
+macro_rules! route {
+    ($kms:expr, $caller:expr, $op:expr, $body:expr, { $($variant:ident => $module:ident),+ $(,)? }) => {
+        match $op {
+            $(Operation::$variant => {
+                let req = parse::<super::$module::Request>($body)?;
+                to_json(&super::$module::run($kms, $caller, req).await?)
+            })+
+            other => Err(KmsError::new(
+                ErrorKind::UnsupportedOperation,
+                format!("{} is not supported by Trent yet.", other.name()),
+            )),
+        }
+    };
+}
+
+/// Runs one KMS operation on a JSON request body and returns the JSON response body.
+pub async fn dispatch(kms: &Kms, caller: &Caller, op: Operation, body: &[u8]) -> KmsResult<Vec<u8>> {
+    route!(kms, caller, op, body, {
+        CancelKeyDeletion => cancel_key_deletion,
+        CreateAlias => create_alias,
+        CreateKey => create_key,
+        Decrypt => decrypt,
+        DeleteAlias => delete_alias,
+        DescribeKey => describe_key,
+        DisableKey => disable_key,
+        DisableKeyRotation => disable_key_rotation,
+        EnableKey => enable_key,
+        EnableKeyRotation => enable_key_rotation,
+        Encrypt => encrypt,
+        GenerateDataKey => generate_data_key,
+        GenerateDataKeyWithoutPlaintext => generate_data_key_without_plaintext,
+        GenerateRandom => generate_random,
+        GetKeyPolicy => get_key_policy,
+        GetKeyRotationStatus => get_key_rotation_status,
+        ListAliases => list_aliases,
+        ListKeyPolicies => list_key_policies,
+        ListKeyRotations => list_key_rotations,
+        ListKeys => list_keys,
+        ListResourceTags => list_resource_tags,
+        PutKeyPolicy => put_key_policy,
+        ReEncrypt => re_encrypt,
+        RotateKeyOnDemand => rotate_key_on_demand,
+        ScheduleKeyDeletion => schedule_key_deletion,
+        TagResource => tag_resource,
+        UntagResource => untag_resource,
+        UpdateAlias => update_alias,
+        UpdateKeyDescription => update_key_description,
+    })
+}

@@ -1,0 +1,58 @@
+//! Encrypt: up to 4096 bytes under a symmetric key.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::encryption_context::EncryptionContext;
+use crate::error::{KmsError, KmsResult};
+use crate::operation::Operation;
+use crate::service::{Kms, require_usable};
+use crate::validate::Validator;
+use crate::wire::{Blob, SecretBlob};
+
+/// Encrypt request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub plaintext: Option<SecretBlob>,
+    pub encryption_context: Option<EncryptionContext>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub encryption_algorithm: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// Encrypt response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub ciphertext_blob: Blob,
+    pub key_id: String,
+    pub encryption_algorithm: &'static str,
+}
+
+/// Runs Encrypt.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    Validator::new()
+        .key_id("keyId", req.key_id.as_deref(), true)
+        .required("plaintext", &req.plaintext)
+        .blob_len("plaintext", req.plaintext.as_ref().map(|p| &p.0[..]), 1, 4096)
+        .grant_tokens(req.grant_tokens.as_deref())
+        .enum_value(
+            "encryptionAlgorithm",
+            req.encryption_algorithm.as_deref(),
+            req.encryption_algorithm.as_deref().and_then(crate::model::EncryptionAlgorithm::parse).is_some(),
+            &crate::model::EncryptionAlgorithm::wire_list(),
+        )
+        .finish()?;
+    let (Some(key_id), Some(plaintext)) = (req.key_id, req.plaintext) else { return Err(KmsError::internal("validated")) };
+    let key = kms.resolve(caller, &key_id).await?;
+    kms.admit_key(caller, Operation::Encrypt, &key.record).await?;
+    require_usable(&key.record)?;
+    super::symmetric::require_encrypt_key(&key, Operation::Encrypt, req.encryption_algorithm.as_deref())?;
+    if req.dry_run == Some(true) {
+        return Err(KmsError::dry_run());
+    }
+    let blob = super::symmetric::encrypt(&key, &plaintext.0, req.encryption_context.as_ref())?;
+    Ok(Response { ciphertext_blob: Blob(blob), key_id: key.arn(), encryption_algorithm: "SYMMETRIC_DEFAULT" })
+}

@@ -1,0 +1,46 @@
+//! GenerateRandom: random bytes from the server's CSPRNG.
+
+use serde::{Deserialize, Serialize};
+
+use crate::admission::Charge;
+use crate::caller::Caller;
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::operation::Operation;
+use crate::service::Kms;
+use crate::validate::Validator;
+use crate::wire::SecretBlob;
+
+/// GenerateRandom request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub number_of_bytes: Option<i64>,
+    pub custom_key_store_id: Option<String>,
+}
+
+/// GenerateRandom response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub plaintext: SecretBlob,
+}
+
+/// Runs GenerateRandom.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    Validator::new()
+        .int_range("numberOfBytes", req.number_of_bytes, 1, 1024)
+        .str_len("customKeyStoreId", req.custom_key_store_id.as_deref(), 1, 64)
+        .finish()?;
+    let Some(n) = req.number_of_bytes else {
+        return Err(KmsError::new(ErrorKind::Validation, "NumberOfBytes is required."));
+    };
+    kms.admit_charge(&Charge {
+        caller,
+        operation: Operation::GenerateRandom,
+        key: None,
+        key_pair_spec: None,
+        custom_key_store_id: req.custom_key_store_id.as_deref(),
+    })
+    .await?;
+    Ok(Response { plaintext: SecretBlob(crate::crypto::random_bytes(n as usize)?) })
+}

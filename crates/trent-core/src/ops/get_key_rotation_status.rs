@@ -1,0 +1,46 @@
+//! GetKeyRotationStatus: whether automatic rotation is on, its period and next date.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::KmsResult;
+use crate::operation::Operation;
+use crate::service::{Kms, require_not_pending};
+
+use super::rotation::require_rotatable;
+
+/// GetKeyRotationStatus request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+}
+
+/// GetKeyRotationStatus response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub key_rotation_enabled: bool,
+    pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_period_in_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_rotation_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_demand_rotation_start_date: Option<f64>,
+}
+
+/// Runs GetKeyRotationStatus.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let key = super::enable_key::key_only(kms, caller, Operation::GetKeyRotationStatus, req.key_id.as_deref()).await?;
+    let k = &key.record;
+    require_not_pending(k)?;
+    require_rotatable(k)?;
+    Ok(Response {
+        key_rotation_enabled: k.rotation.enabled,
+        key_id: k.arn(),
+        rotation_period_in_days: k.rotation.period_days.filter(|_| k.rotation.enabled),
+        next_rotation_date: k.rotation.next_rotation.filter(|_| k.rotation.enabled),
+        on_demand_rotation_start_date: None,
+    })
+}

@@ -1,0 +1,82 @@
+//! ListKeyRotations: the rotations a key has had (and optionally its original material).
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::KmsResult;
+use crate::operation::Operation;
+use crate::service::Kms;
+use crate::validate::Validator;
+
+use super::rotation::require_rotatable;
+
+/// ListKeyRotations request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub include_key_material: Option<String>,
+    pub limit: Option<i64>,
+    pub marker: Option<String>,
+}
+
+/// One rotation.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RotationsListEntry {
+    pub key_id: String,
+    pub key_material_id: String,
+    pub rotation_date: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_type: Option<&'static str>,
+    pub key_material_state: &'static str,
+}
+
+/// ListKeyRotations response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub rotations: Vec<RotationsListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+/// Runs ListKeyRotations.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let mut v = Validator::new();
+    v.key_id("keyId", req.key_id.as_deref(), true);
+    let inc = req.include_key_material.as_deref();
+    v.enum_value("includeKeyMaterial", inc, matches!(inc, Some("ALL_KEY_MATERIAL" | "ROTATIONS_ONLY")), "[ALL_KEY_MATERIAL, ROTATIONS_ONLY]");
+    super::marker::validate(&mut v, req.limit, req.marker.as_deref());
+    v.finish()?;
+    let after: usize = match super::marker::decode(req.marker.as_deref())? {
+        Some(s) => s.parse().map_err(|_| crate::error::KmsError::new(crate::error::ErrorKind::InvalidMarker, "Invalid marker"))?,
+        None => 0,
+    };
+    let key = super::enable_key::key_only(kms, caller, Operation::ListKeyRotations, req.key_id.as_deref()).await?;
+    require_rotatable(&key.record)?;
+    let all = inc == Some("ALL_KEY_MATERIAL");
+    let arn = key.arn();
+    let current = key.record.materials.len().saturating_sub(1);
+    let entries: Vec<RotationsListEntry> = key
+        .record
+        .materials
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| all || m.rotation_type.is_some())
+        .map(|(i, m)| RotationsListEntry {
+            key_id: arn.clone(),
+            key_material_id: m.id.clone(),
+            rotation_date: m.created,
+            rotation_type: m.rotation_type.map(|t| t.as_str()),
+            key_material_state: if i == current { "CURRENT" } else { "NON_CURRENT" },
+        })
+        .collect();
+    let limit = req.limit.unwrap_or(100) as usize;
+    let page: Vec<RotationsListEntry> = entries.into_iter().skip(after).take(limit + 1).collect();
+    let truncated = page.len() > limit;
+    let mut page = page;
+    page.truncate(limit);
+    Ok(Response { next_marker: truncated.then(|| super::marker::encode(&(after + limit).to_string())), rotations: page, truncated })
+}

@@ -1,0 +1,28 @@
+//! Pagination markers: opaque to clients, checked on the way back in.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::validate::Validator;
+
+/// Encodes the position after `last` as a marker.
+pub fn encode(last: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("trent1:{last}"))
+}
+
+/// Decodes a marker, or InvalidMarkerException.
+pub fn decode(marker: Option<&str>) -> KmsResult<Option<String>> {
+    let Some(m) = marker else { return Ok(None) };
+    let bad = || KmsError::new(ErrorKind::InvalidMarker, "Invalid marker");
+    let raw = URL_SAFE_NO_PAD.decode(m.as_bytes()).map_err(|_| bad())?;
+    let s = String::from_utf8(raw).map_err(|_| bad())?;
+    s.strip_prefix("trent1:").map(|v| Some(v.to_owned())).ok_or_else(bad)
+}
+
+/// Validates the `Limit` and `Marker` members of a List operation.
+pub fn validate(v: &mut Validator, limit: Option<i64>, marker: Option<&str>) {
+    v.int_range("limit", limit, 1, 1000);
+    v.str_len("marker", marker, 1, 1024);
+    v.pattern("marker", marker, "[\\u0020-\\u00FF]*", |s| s.chars().all(|c| ('\u{20}'..='\u{ff}').contains(&c)));
+}

@@ -1,0 +1,45 @@
+//! One module per KMS operation. Each takes its typed request, validates it
+//! with AWS's constraints and wording, resolves the key, charges the request
+//! through [`crate::admission`] before any side effect, and returns its typed
+//! response. [`dispatch`] turns JSON bodies into those calls.
+
+pub mod cancel_key_deletion;
+pub mod create_alias;
+pub mod create_key;
+pub mod decrypt;
+pub mod delete_alias;
+pub mod describe_key;
+pub mod disable_key;
+pub mod disable_key_rotation;
+pub mod enable_key;
+pub mod enable_key_rotation;
+pub mod encrypt;
+pub mod generate_data_key;
+pub mod generate_data_key_without_plaintext;
+pub mod generate_random;
+pub mod get_key_policy;
+pub mod get_key_rotation_status;
+pub mod list_aliases;
+pub mod list_key_policies;
+pub mod list_key_rotations;
+pub mod list_keys;
+pub mod list_resource_tags;
+pub mod marker;
+pub mod put_key_policy;
+pub mod re_encrypt;
+pub mod rotate_key_on_demand;
+pub mod rotation;
+pub mod schedule_key_deletion;
+pub mod symmetric;
+pub mod tag_resource;
+pub mod tags;
+pub mod untag_resource;
+pub mod update_alias;
+pub mod update_key_description;
+
+mod dispatch;
+pub use dispatch::dispatch;
+
+/// The empty JSON object operations without output members return.
+#[derive(Debug, serde::Serialize)]
+pub struct Empty {}

@@ -1,0 +1,87 @@
+//! ReEncrypt: decrypt under the source key and encrypt under the destination
+//! key without the plaintext ever leaving Trent.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::encryption_context::EncryptionContext;
+use crate::error::{KmsError, KmsResult};
+use crate::operation::Operation;
+use crate::service::{Kms, require_usable};
+use crate::validate::Validator;
+use crate::wire::Blob;
+
+/// ReEncrypt request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub ciphertext_blob: Option<Blob>,
+    pub source_encryption_context: Option<EncryptionContext>,
+    pub source_key_id: Option<String>,
+    pub destination_key_id: Option<String>,
+    pub destination_encryption_context: Option<EncryptionContext>,
+    pub source_encryption_algorithm: Option<String>,
+    pub destination_encryption_algorithm: Option<String>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+    pub dry_run_modifiers: Option<Vec<String>>,
+}
+
+/// ReEncrypt response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub ciphertext_blob: Blob,
+    pub source_key_id: String,
+    pub key_id: String,
+    pub source_encryption_algorithm: &'static str,
+    pub destination_encryption_algorithm: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_key_material_id: Option<String>,
+}
+
+/// Runs ReEncrypt.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let alg_ok = |a: Option<&str>| a.and_then(crate::model::EncryptionAlgorithm::parse).is_some();
+    let algs = crate::model::EncryptionAlgorithm::wire_list();
+    Validator::new()
+        .required("ciphertextBlob", &req.ciphertext_blob)
+        .blob_len("ciphertextBlob", req.ciphertext_blob.as_ref().map(|b| &b.0[..]), 1, 6144)
+        .key_id("sourceKeyId", req.source_key_id.as_deref(), false)
+        .key_id("destinationKeyId", req.destination_key_id.as_deref(), true)
+        .enum_value("sourceEncryptionAlgorithm", req.source_encryption_algorithm.as_deref(), alg_ok(req.source_encryption_algorithm.as_deref()), &algs)
+        .enum_value(
+            "destinationEncryptionAlgorithm",
+            req.destination_encryption_algorithm.as_deref(),
+            alg_ok(req.destination_encryption_algorithm.as_deref()),
+            &algs,
+        )
+        .grant_tokens(req.grant_tokens.as_deref())
+        .finish()?;
+    let (Some(blob), Some(dest_id)) = (req.ciphertext_blob, req.destination_key_id) else {
+        return Err(KmsError::internal("validated"));
+    };
+    let source = super::symmetric::key_of_blob(kms, caller, &blob.0, req.source_key_id.as_deref()).await?;
+    let dest = kms.resolve(caller, &dest_id).await?;
+    kms.admit_key(caller, Operation::ReEncrypt, &source.record).await?;
+    require_usable(&source.record)?;
+    require_usable(&dest.record)?;
+    super::symmetric::require_encrypt_key(&source, Operation::ReEncrypt, req.source_encryption_algorithm.as_deref())?;
+    super::symmetric::require_encrypt_key(&dest, Operation::ReEncrypt, req.destination_encryption_algorithm.as_deref())?;
+    let plaintext = super::symmetric::decrypt(&source, &blob.0, req.source_encryption_context.as_ref())?;
+    if req.dry_run == Some(true) {
+        return Err(KmsError::dry_run());
+    }
+    let out = super::symmetric::encrypt(&dest, &plaintext, req.destination_encryption_context.as_ref())?;
+    Ok(Response {
+        destination_key_material_id: super::symmetric::material_id_of(&out),
+        source_key_material_id: super::symmetric::material_id_of(&blob.0),
+        ciphertext_blob: Blob(out),
+        source_key_id: source.arn(),
+        key_id: dest.arn(),
+        source_encryption_algorithm: "SYMMETRIC_DEFAULT",
+        destination_encryption_algorithm: "SYMMETRIC_DEFAULT",
+    })
+}

@@ -1,0 +1,50 @@
+//! ScheduleKeyDeletion: puts a key in PendingDeletion for 7–30 days; when the
+//! waiting period ends, [`crate::service::Kms::run_due_work`] deletes it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::KmsResult;
+use crate::model::KeyState;
+use crate::operation::Operation;
+use crate::service::{Kms, invalid_state};
+use crate::validate::Validator;
+
+/// ScheduleKeyDeletion request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub pending_window_in_days: Option<i64>,
+}
+
+/// ScheduleKeyDeletion response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub key_id: String,
+    pub deletion_date: f64,
+    pub key_state: &'static str,
+    pub pending_window_in_days: u32,
+}
+
+/// Runs ScheduleKeyDeletion.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    // The model allows 1–365; the service enforces 7–30.
+    Validator::new().int_range("pendingWindowInDays", req.pending_window_in_days, 7, 30).finish()?;
+    let key = super::enable_key::key_only(kms, caller, Operation::ScheduleKeyDeletion, req.key_id.as_deref()).await?;
+    let days = req.pending_window_in_days.unwrap_or(30) as u32;
+    let deletion_date = (kms.now() + f64::from(days) * 86_400.0).round();
+    let updated = kms
+        .update_key(&key.record.key_id, |k| match k.key_state {
+            KeyState::Enabled | KeyState::Disabled | KeyState::PendingImport => {
+                k.key_state = KeyState::PendingDeletion;
+                k.deletion_date = Some(deletion_date);
+                k.pending_deletion_window_days = Some(days);
+                Ok(())
+            }
+            _ => Err(invalid_state(k)),
+        })
+        .await?;
+    Ok(Response { key_id: updated.arn(), deletion_date, key_state: "PendingDeletion", pending_window_in_days: days })
+}

@@ -1,0 +1,35 @@
+//! TagResource: adds or overwrites tags on a key.
+
+use serde::Deserialize;
+
+use crate::caller::Caller;
+use crate::error::KmsResult;
+use crate::operation::Operation;
+use crate::service::{Kms, require_not_pending};
+use crate::validate::Validator;
+
+use super::tags::TagInput;
+
+/// TagResource request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub tags: Option<Vec<TagInput>>,
+}
+
+/// Runs TagResource.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
+    let mut v = Validator::new();
+    v.key_id("keyId", req.key_id.as_deref(), true).required("tags", &req.tags);
+    super::tags::validate(&mut v, req.tags.as_deref());
+    v.finish()?;
+    let key = super::enable_key::key_only(kms, caller, Operation::TagResource, req.key_id.as_deref()).await?;
+    let tags = req.tags.unwrap_or_default();
+    kms.update_key(&key.record.key_id, |k| {
+        require_not_pending(k)?;
+        super::tags::merge(&mut k.tags, &tags)
+    })
+    .await?;
+    Ok(super::Empty {})
+}

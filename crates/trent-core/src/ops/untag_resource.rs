@@ -1,0 +1,36 @@
+//! UntagResource: removes tags by key.
+
+use serde::Deserialize;
+
+use crate::caller::Caller;
+use crate::error::KmsResult;
+use crate::operation::Operation;
+use crate::service::{Kms, require_not_pending};
+use crate::validate::Validator;
+
+/// UntagResource request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub tag_keys: Option<Vec<String>>,
+}
+
+/// Runs UntagResource.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
+    let mut v = Validator::new();
+    v.key_id("keyId", req.key_id.as_deref(), true).required("tagKeys", &req.tag_keys);
+    for (i, t) in req.tag_keys.as_deref().unwrap_or_default().iter().enumerate() {
+        v.str_len(&format!("tagKeys.{}.member", i + 1), Some(t), 1, 128);
+    }
+    v.finish()?;
+    let key = super::enable_key::key_only(kms, caller, Operation::UntagResource, req.key_id.as_deref()).await?;
+    let remove = req.tag_keys.unwrap_or_default();
+    kms.update_key(&key.record.key_id, |k| {
+        require_not_pending(k)?;
+        k.tags.retain(|t| !remove.contains(&t.tag_key));
+        Ok(())
+    })
+    .await?;
+    Ok(super::Empty {})
+}

@@ -1,0 +1,53 @@
+//! UpdateAlias: points an alias at another key of the same usage.
+
+use serde::Deserialize;
+
+use crate::caller::Caller;
+use crate::error::{KmsError, KmsResult};
+use crate::operation::Operation;
+use crate::service::{Kms, require_not_pending, store_err};
+use crate::store::StoreError;
+use crate::validate::Validator;
+
+/// UpdateAlias request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub alias_name: Option<String>,
+    pub target_key_id: Option<String>,
+}
+
+/// Runs UpdateAlias.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
+    let mut v = Validator::new();
+    v.required("aliasName", &req.alias_name);
+    super::create_alias::check_alias_name(&mut v, req.alias_name.as_deref());
+    v.key_id("targetKeyId", req.target_key_id.as_deref(), true).finish()?;
+    let (Some(name), Some(target)) = (req.alias_name, req.target_key_id) else { return Err(KmsError::internal("validated")) };
+    super::create_alias::check_alias_rules(&name)?;
+    let key = kms.resolve_key_only(caller, &target).await?;
+    kms.admit_key(caller, Operation::UpdateAlias, &key.record).await?;
+    require_not_pending(&key.record)?;
+    let alias_arn = format!("arn:aws:kms:{}:{}:{}", caller.region, caller.account_id, name);
+    let Some(mut alias) = kms.store.get_alias(&caller.account_id, &caller.region, &name).await.map_err(store_err)? else {
+        return Err(KmsError::alias_not_found(&alias_arn));
+    };
+    if let Some(old) = kms.load_key(&alias.target_key_id).await?
+        && (old.record.key_usage != key.record.key_usage || old.record.key_spec.family() != key.record.key_spec.family())
+    {
+        return Err(KmsError::validation(format!(
+            "{} and {} are not the same type of key: an alias can only be moved to a key with the same key type and key usage.",
+            old.arn(),
+            key.arn()
+        )));
+    }
+    alias.target_key_id = key.record.key_id.clone();
+    alias.last_updated_date = kms.now();
+    match kms.store.update_alias(&alias).await {
+        Ok(()) => {}
+        Err(StoreError::NotFound) => return Err(KmsError::alias_not_found(&alias_arn)),
+        Err(e) => return Err(store_err(e)),
+    }
+    kms.cache.forget_alias(&caller.account_id, &caller.region, &name);
+    Ok(super::Empty {})
+}

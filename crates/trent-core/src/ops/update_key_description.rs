@@ -1,0 +1,35 @@
+//! UpdateKeyDescription: replaces a key's description.
+
+use serde::Deserialize;
+
+use crate::caller::Caller;
+use crate::error::KmsResult;
+use crate::operation::Operation;
+use crate::service::{Kms, require_not_pending};
+use crate::validate::Validator;
+
+/// UpdateKeyDescription request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Runs UpdateKeyDescription.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
+    Validator::new()
+        .key_id("keyId", req.key_id.as_deref(), true)
+        .required("description", &req.description)
+        .str_len("description", req.description.as_deref(), 0, 8192)
+        .finish()?;
+    let key = super::enable_key::key_only(kms, caller, Operation::UpdateKeyDescription, req.key_id.as_deref()).await?;
+    let description = req.description.unwrap_or_default();
+    kms.update_key(&key.record.key_id, |k| {
+        require_not_pending(k)?;
+        k.description = description.clone();
+        Ok(())
+    })
+    .await?;
+    Ok(super::Empty {})
+}

@@ -1,0 +1,132 @@
+//! The storage contract. Operations in this crate talk only to [`KeyStore`];
+//! `trent-store` implements it (SQLite now, PostgreSQL next) and carries one
+//! conformance suite every backend must pass.
+//!
+//! The trait lives here rather than in `trent-store` because the operations
+//! that call it live here, and `trent-core` must not depend on a database crate.
+//!
+//! Contract for every backend:
+//! - a method returns only after its write is durable (a crash right after
+//!   the return loses nothing);
+//! - `update_key` is a compare-and-swap on [`KeyRecord::version`], so several
+//!   Trent processes sharing one database never lose an update;
+//! - key material arrives already sealed under the root key: a backend never
+//!   sees plaintext material.
+
+use crate::model::{AliasRecord, KeyRecord};
+
+/// What can go wrong in a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness constraint was hit (duplicate key id, alias or document id).
+    #[error("already exists")]
+    AlreadyExists,
+    /// The record to update or delete is not there.
+    #[error("not found")]
+    NotFound,
+    /// A compare-and-swap lost to a concurrent writer; re-read and retry.
+    #[error("concurrent update")]
+    Conflict,
+    /// The backend failed (I/O, corruption, connection); the text is for logs only.
+    #[error("storage backend: {0}")]
+    Backend(String),
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One page of a listing plus whether more follow.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The items, in the backend's stable listing order.
+    pub items: Vec<T>,
+    /// Whether another page follows after the last item.
+    pub truncated: bool,
+}
+
+/// A small JSON document owned by a subsystem (quota overrides and requests,
+/// custom key stores, grants ...), addressed by `(kind, scope, id)`.
+/// Subsystems that need no query beyond "by id" and "all in a scope" use these
+/// instead of widening the trait.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Doc {
+    /// Which subsystem owns it, e.g. `"quota-request"`.
+    pub kind: String,
+    /// A namespace within the kind, e.g. `"111122223333/us-east-1"`.
+    pub scope: String,
+    /// Identifier unique within (kind, scope).
+    pub id: String,
+    /// The document, JSON text.
+    pub body: String,
+}
+
+/// Durable storage for keys, aliases and subsystem documents.
+#[async_trait::async_trait]
+pub trait KeyStore: Send + Sync + 'static {
+    /// Inserts a new key. `AlreadyExists` if the key id is taken.
+    async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()>;
+
+    /// Reads a key by id, whatever its account or region.
+    async fn get_key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>>;
+
+    /// Replaces a key if its stored version is `key.version - 1`
+    /// (callers bump `version` before calling). `Conflict` otherwise,
+    /// `NotFound` if the key is gone.
+    async fn update_key(&self, key: &KeyRecord) -> StoreResult<()>;
+
+    /// Deletes a key and every alias pointing at it. `NotFound` if absent.
+    async fn delete_key(&self, key_id: &str) -> StoreResult<()>;
+
+    /// Keys of one account and region ordered by key id, starting after `after`.
+    async fn list_keys(&self, account_id: &str, region: &str, after: Option<&str>, limit: usize) -> StoreResult<Page<KeyRecord>>;
+
+    /// Number of keys in one account and region (for resource quotas).
+    async fn count_keys(&self, account_id: &str, region: &str) -> StoreResult<u64>;
+
+    /// Ids of keys in `PendingDeletion` whose deletion date is at or before `now`.
+    async fn keys_due_for_deletion(&self, now: f64) -> StoreResult<Vec<String>>;
+
+    /// Ids of keys whose automatic rotation is enabled and due at or before `now`.
+    async fn keys_due_for_rotation(&self, now: f64) -> StoreResult<Vec<String>> {
+        let _ = now;
+        Err(StoreError::Backend("this backend cannot find keys due for rotation".into()))
+    }
+
+    /// Creates an alias. `AlreadyExists` if (account, region, name) is taken.
+    async fn insert_alias(&self, alias: &AliasRecord) -> StoreResult<()>;
+
+    /// Points an existing alias at another key. `NotFound` if the alias is absent.
+    async fn update_alias(&self, alias: &AliasRecord) -> StoreResult<()>;
+
+    /// Deletes an alias. `NotFound` if absent.
+    async fn delete_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<()>;
+
+    /// Reads one alias.
+    async fn get_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<Option<AliasRecord>>;
+
+    /// Aliases of one account and region ordered by name, optionally only those
+    /// targeting `target_key_id`, starting after the name `after`.
+    async fn list_aliases(
+        &self,
+        account_id: &str,
+        region: &str,
+        target_key_id: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Page<AliasRecord>>;
+
+    /// Inserts a document. `AlreadyExists` if (kind, scope, id) is taken.
+    async fn insert_doc(&self, doc: &Doc) -> StoreResult<()>;
+
+    /// Inserts or replaces a document.
+    async fn put_doc(&self, doc: &Doc) -> StoreResult<()>;
+
+    /// Reads a document.
+    async fn get_doc(&self, kind: &str, scope: &str, id: &str) -> StoreResult<Option<Doc>>;
+
+    /// Deletes a document. `NotFound` if absent.
+    async fn delete_doc(&self, kind: &str, scope: &str, id: &str) -> StoreResult<()>;
+
+    /// Documents of one kind, in one scope (or all scopes if `scope` is `None`), ordered by (scope, id).
+    async fn list_docs(&self, kind: &str, scope: Option<&str>) -> StoreResult<Vec<Doc>>;
+}
