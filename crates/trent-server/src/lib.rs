@@ -1,4 +1,9 @@
 //! Trent's HTTP front end: SigV4 verification, the AWS JSON 1.1 codec,
-//! `X-Amz-Target` dispatch to the KMS and Service Quotas APIs.
+//! `X-Amz-Target` dispatch to the KMS and Service Quotas APIs, metrics.
 
+pub mod config;
+pub mod http;
+pub mod metrics;
+pub mod root_key_file;
+pub mod server;
 pub mod sigv4;

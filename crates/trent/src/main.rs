@@ -1,1 +1,48 @@
-fn main() {}
+//! `trent`: a local AWS KMS that enforces AWS's request quotas, and the
+//! client-side tools that show and relieve throttling.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+mod serve;
+
+/// Trent: a local AWS KMS that enforces AWS's request quotas.
+#[derive(Debug, Parser)]
+#[command(name = "trent", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the KMS-compatible server (SQLite in DATA_DIR, loopback by default).
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:4599].
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Directory for the key database and root key [default: ./trent-data].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// TOML configuration file (principals, quotas).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TRENT_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve { listen, data_dir, config } => serve::run(listen, data_dir, config).await,
+        }
+    })
+}

@@ -1,0 +1,72 @@
+//! The server's configuration: the TOML file given to `trent serve --config`.
+//!
+//! ```toml
+//! listen = "127.0.0.1:4599"
+//! data_dir = "./trent-data"
+//!
+//! [[principals]]
+//! access_key_id = "AKIAEXAMPLEEXAMPLE01"
+//! secret_access_key = "..."
+//! account_id = "111122223333"
+//! arn = "arn:aws:iam::111122223333:user/alice"   # optional
+//! ```
+//!
+//! With no principals configured, one development principal
+//! ([`DEV_ACCESS_KEY_ID`]) is used, and only while listening on loopback.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// Default listen address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4599";
+/// Access key id of the development principal.
+pub const DEV_ACCESS_KEY_ID: &str = "AKIATRENTDEV00000000";
+/// Secret key of the development principal (public on purpose: loopback only).
+pub const DEV_SECRET_ACCESS_KEY: &str = "trent-development-secret-key-loopback-only";
+/// Account of the development principal (AWS's documentation example account).
+pub const DEV_ACCOUNT_ID: &str = "111122223333";
+
+/// One principal allowed to call Trent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalConfig {
+    /// The access key id clients sign with.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// The 12-digit account the principal belongs to.
+    pub account_id: String,
+    /// The principal's ARN; defaults to `arn:aws:iam::ACCOUNT:user/ACCESS_KEY_ID`.
+    pub arn: Option<String>,
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (`--listen` wins).
+    pub listen: Option<SocketAddr>,
+    /// Data directory (`--data-dir` wins).
+    pub data_dir: Option<PathBuf>,
+    /// File holding the 32-byte root key (raw, hex or base64); default `DATA_DIR/root.key`.
+    pub root_key_file: Option<PathBuf>,
+    /// Seconds between passes of scheduled work (deletions, rotations).
+    pub maintenance_interval_seconds: Option<f64>,
+    /// Maximum allowed request clock skew in seconds (AWS: 300).
+    pub max_clock_skew_seconds: Option<u64>,
+    /// Principals allowed to call.
+    #[serde(default)]
+    pub principals: Vec<PrincipalConfig>,
+    /// Request quota settings.
+    #[serde(default)]
+    pub quotas: Option<toml::Value>,
+}
+
+impl Config {
+    /// Parses a TOML configuration.
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+}

@@ -1,0 +1,182 @@
+//! Test harness: the real `trent serve` process on 127.0.0.1:0 with its own
+//! data directory, and AWS clients pointed at it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// Access key of the development principal.
+pub const DEV_ACCESS_KEY_ID: &str = "AKIATRENTDEV00000000";
+/// Secret of the development principal.
+pub const DEV_SECRET_ACCESS_KEY: &str = "trent-development-secret-key-loopback-only";
+/// Account of the development principal.
+pub const DEV_ACCOUNT_ID: &str = "111122223333";
+/// Region the default clients use.
+pub const REGION: &str = "us-east-1";
+
+/// A running `trent serve` child process.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+    /// Region clients use.
+    pub region: String,
+    /// Access key clients sign with.
+    pub access_key_id: String,
+    /// Secret clients sign with.
+    pub secret_access_key: String,
+    data_dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    config: Option<PathBuf>,
+    child: Child,
+}
+
+impl TestServer {
+    /// Starts a server with the development principal and a fresh data directory.
+    pub fn start() -> TestServer {
+        Self::start_with_config(None)
+    }
+
+    /// Starts a server with `config` (TOML text) and a fresh data directory.
+    pub fn start_with_config(config: Option<&str>) -> TestServer {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let data_dir = tmp.path().join("data");
+        let config_path = config.map(|c| {
+            let p = tmp.path().join("trent.toml");
+            std::fs::write(&p, c).expect("write config");
+            p
+        });
+        let mut s = Self::spawn(&data_dir, config_path.as_deref());
+        s._tmp = Some(tmp);
+        s
+    }
+
+    fn spawn(data_dir: &Path, config: Option<&Path>) -> TestServer {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trent"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir);
+        if let Some(c) = config {
+            cmd.arg("--config").arg(c);
+        }
+        cmd.env_remove("TRENT_ROOT_KEY");
+        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("spawn trent serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().expect("trent printed nothing").expect("read stdout");
+        let endpoint = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no endpoint in {first:?}"))
+            .to_owned();
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        TestServer {
+            endpoint,
+            region: REGION.into(),
+            access_key_id: DEV_ACCESS_KEY_ID.into(),
+            secret_access_key: DEV_SECRET_ACCESS_KEY.into(),
+            data_dir: data_dir.to_owned(),
+            _tmp: None,
+            config: config.map(Path::to_owned),
+            child,
+        }
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Kills the server with SIGKILL (no chance to flush anything) and starts a
+    /// new one on the same data directory and config.
+    pub fn kill9_and_restart(mut self) -> TestServer {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap");
+        let mut next = Self::spawn(&self.data_dir, self.config.as_deref());
+        next._tmp = self._tmp.take();
+        next
+    }
+
+    /// An aws-sdk-kms client for the development principal, with SDK retries off
+    /// so tests see every error as the server sent it.
+    pub async fn kms_client(&self) -> aws_sdk_kms::Client {
+        self.kms_client_as(&self.access_key_id, &self.secret_access_key, &self.region, 1).await
+    }
+
+    /// A client for any credentials, region and max attempts (1 = no retries).
+    pub async fn kms_client_as(&self, access_key_id: &str, secret: &str, region: &str, max_attempts: u32) -> aws_sdk_kms::Client {
+        let creds = aws_credential_types::Credentials::new(access_key_id, secret, None, None, "trent-tests");
+        let conf = aws_sdk_kms::Config::builder()
+            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+            .region(aws_sdk_kms::config::Region::new(region.to_owned()))
+            .credentials_provider(creds)
+            .endpoint_url(&self.endpoint)
+            .retry_config(aws_sdk_kms::config::retry::RetryConfig::standard().with_max_attempts(max_attempts))
+            .build();
+        aws_sdk_kms::Client::from_conf(conf)
+    }
+
+    /// Environment for child processes (AWS CLI, boto3, aws-encryption-cli, trent).
+    pub fn envs(&self) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL_KMS".into(), self.endpoint.clone()),
+            ("AWS_ENDPOINT_URL".into(), self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID".into(), self.access_key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY".into(), self.secret_access_key.clone()),
+            ("AWS_REGION".into(), self.region.clone()),
+            ("AWS_DEFAULT_REGION".into(), self.region.clone()),
+            ("AWS_CONFIG_FILE".into(), "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE".into(), "/dev/null".into()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ]
+    }
+
+    /// The server's `/metrics` text.
+    pub fn metrics(&self) -> String {
+        let addr = self.endpoint.trim_start_matches("http://");
+        let mut s = TcpStream::connect(addr).expect("connect for metrics");
+        write!(s, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("write");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read metrics");
+        out
+    }
+
+    /// Successful calls of one KMS operation, as counted by the server.
+    pub fn op_count(&self, operation: &str) -> u64 {
+        self.count(operation, "ok")
+    }
+
+    /// Calls of one KMS operation with one outcome (`ok`, `throttled`, `error`).
+    pub fn count(&self, operation: &str, outcome: &str) -> u64 {
+        let needle = format!("trent_requests_total{{operation=\"{operation}\",outcome=\"{outcome}\"}} ");
+        self.metrics()
+            .lines()
+            .find_map(|l| l.strip_prefix(&needle).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+/// The Python venv with awscli, boto3 and aws-encryption-sdk-cli (`scripts/setup-python.sh`).
+pub fn venv() -> PathBuf {
+    std::env::var_os("TRENT_VENV").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".venv"))
+}
+
+/// A program from the venv; panics with a clear message if it is missing.
+pub fn venv_bin(name: &str) -> PathBuf {
+    let p = venv().join("bin").join(name);
+    assert!(p.exists(), "{} is missing: run scripts/setup-python.sh first", p.display());
+    p
+}
