@@ -1,0 +1,218 @@
+//! The `[quotas]` section of Trent's configuration.
+//!
+//! Embedded by the server in its TOML config:
+//!
+//! ```toml
+//! [quotas]
+//! enabled = true
+//! profile = "current"        # or "2020"
+//! burst_seconds = 1.0
+//! charge_aws_managed_keys = true
+//!
+//! [[quotas.overrides]]
+//! account_id = "111122223333" # or "*" for every account
+//! region = "us-east-1"        # or "*" for every region
+//! quota_code = "L-6E3AF000"
+//! value = 50.0
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{Profile, QuotaId};
+
+/// Request-quota settings. Every field has a default, so `[quotas]` may be omitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotaConfig {
+    /// Whether requests are throttled at all (the Service Quotas API works either way).
+    pub enabled: bool,
+    /// Which era of AWS defaults to enforce.
+    pub profile: Profile,
+    /// Burst size as seconds' worth of each quota (at least one request). AWS
+    /// describes quotas per one-second interval, hence the default 1.0.
+    pub burst_seconds: f64,
+    /// Whether requests on AWS managed keys count, as AWS documents (true).
+    pub charge_aws_managed_keys: bool,
+    /// Per-account, per-region replacements for profile defaults.
+    pub overrides: Vec<QuotaOverride>,
+}
+
+impl Default for QuotaConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            profile: Profile::Current,
+            burst_seconds: 1.0,
+            charge_aws_managed_keys: true,
+            overrides: Vec::new(),
+        }
+    }
+}
+
+/// One configured quota value, replacing the profile default (approved
+/// Service Quotas increases above it still apply).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaOverride {
+    /// The calling account, or `"*"` for every account.
+    pub account_id: String,
+    /// The region, or `"*"` for every region.
+    pub region: String,
+    /// The quota code (`L-…` or Trent's `T-…`).
+    pub quota_code: String,
+    /// Requests per second (may be fractional; 0 refuses every request).
+    pub value: f64,
+}
+
+/// Why a `[quotas]` section was rejected at startup.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QuotaConfigError {
+    /// `burst_seconds` is not a finite number above zero.
+    #[error("quotas.burst_seconds must be a finite number greater than 0, got {0}")]
+    BurstSeconds(f64),
+    /// An override names a quota code the catalog does not have.
+    #[error("quotas.overrides: unknown quota_code {0:?}")]
+    UnknownQuotaCode(String),
+    /// An override names the custom key store pool, which is per store, not per account.
+    #[error("quotas.overrides: {0} is per custom key store and cannot be overridden per account")]
+    NotOverridable(String),
+    /// An override value is negative or not a number.
+    #[error("quotas.overrides: value for {code} must be a finite number >= 0, got {value}")]
+    Value {
+        /// The quota code.
+        code: String,
+        /// The rejected value.
+        value: f64,
+    },
+    /// An override has an empty account_id or region.
+    #[error("quotas.overrides: account_id and region must not be empty (use \"*\" for any)")]
+    EmptyScope,
+}
+
+impl QuotaConfig {
+    /// Checks every field; the engine refuses to start on an invalid config.
+    pub fn validate(&self) -> Result<(), QuotaConfigError> {
+        if !(self.burst_seconds.is_finite() && self.burst_seconds > 0.0) {
+            return Err(QuotaConfigError::BurstSeconds(self.burst_seconds));
+        }
+        for o in &self.overrides {
+            o.resolve()?;
+        }
+        Ok(())
+    }
+}
+
+impl QuotaOverride {
+    /// The catalog quota this override names, after validation.
+    pub fn resolve(&self) -> Result<QuotaId, QuotaConfigError> {
+        let id = QuotaId::from_code(&self.quota_code)
+            .ok_or_else(|| QuotaConfigError::UnknownQuotaCode(self.quota_code.clone()))?;
+        if id == QuotaId::CUSTOM_KEY_STORE {
+            return Err(QuotaConfigError::NotOverridable(self.quota_code.clone()));
+        }
+        if !(self.value.is_finite() && self.value >= 0.0) {
+            return Err(QuotaConfigError::Value {
+                code: self.quota_code.clone(),
+                value: self.value,
+            });
+        }
+        if self.account_id.is_empty() || self.region.is_empty() {
+            return Err(QuotaConfigError::EmptyScope);
+        }
+        Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_section_means_defaults() {
+        let c: QuotaConfig = serde_json::from_str("{}").expect("parse");
+        assert_eq!(c, QuotaConfig::default());
+        assert!(c.enabled);
+        assert_eq!(c.profile, Profile::Current);
+        assert_eq!(c.burst_seconds, 1.0);
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn parses_profile_and_overrides() {
+        let c: QuotaConfig = serde_json::from_str(
+            r#"{"profile":"2020","burst_seconds":2.5,"enabled":false,
+                "overrides":[{"account_id":"111122223333","region":"*","quota_code":"L-6E3AF000","value":50}]}"#,
+        )
+        .expect("parse");
+        assert_eq!(c.profile, Profile::Y2020);
+        assert!(!c.enabled);
+        assert_eq!(c.overrides[0].value, 50.0);
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn rejects_unknown_fields_and_bad_values() {
+        assert!(serde_json::from_str::<QuotaConfig>(r#"{"profiel":"2020"}"#).is_err());
+        assert!(serde_json::from_str::<QuotaConfig>(r#"{"profile":"2019"}"#).is_err());
+        assert!(
+            serde_json::from_str::<QuotaConfig>(
+                r#"{"overrides":[{"account_id":"1","region":"r","quota_code":"L-6E3AF000","value":1,"x":1}]}"#
+            )
+            .is_err()
+        );
+        let bad = |o: QuotaOverride| {
+            QuotaConfig {
+                overrides: vec![o],
+                ..QuotaConfig::default()
+            }
+            .validate()
+        };
+        let o = QuotaOverride {
+            account_id: "111122223333".into(),
+            region: "us-east-1".into(),
+            quota_code: "L-6E3AF000".into(),
+            value: 1.0,
+        };
+        assert!(bad(o.clone()).is_ok());
+        assert_eq!(
+            bad(QuotaOverride {
+                quota_code: "L-NOPE".into(),
+                ..o.clone()
+            }),
+            Err(QuotaConfigError::UnknownQuotaCode("L-NOPE".into()))
+        );
+        assert!(matches!(
+            bad(QuotaOverride {
+                value: -1.0,
+                ..o.clone()
+            }),
+            Err(QuotaConfigError::Value { .. })
+        ));
+        assert!(matches!(
+            bad(QuotaOverride {
+                value: f64::NAN,
+                ..o.clone()
+            }),
+            Err(QuotaConfigError::Value { .. })
+        ));
+        assert_eq!(
+            bad(QuotaOverride {
+                region: String::new(),
+                ..o.clone()
+            }),
+            Err(QuotaConfigError::EmptyScope)
+        );
+        assert!(matches!(
+            bad(QuotaOverride {
+                quota_code: "T-CustomKeyStore".into(),
+                ..o
+            }),
+            Err(QuotaConfigError::NotOverridable(_))
+        ));
+        let c = QuotaConfig {
+            burst_seconds: 0.0,
+            ..QuotaConfig::default()
+        };
+        assert_eq!(c.validate(), Err(QuotaConfigError::BurstSeconds(0.0)));
+    }
+}

@@ -1,0 +1,393 @@
+//! Where bucket state lives: the [`Limiter`] trait and its in-memory implementation.
+//!
+//! The engine decides *which* buckets a request draws on and at what rate;
+//! a limiter only keeps the GCRA state and applies [`super::gcra::gcra`]
+//! atomically across all the buckets of one request. The trait is async and
+//! object safe so a Redis-backed limiter, shared by several Trent processes,
+//! can sit behind the same engine.
+
+use std::collections::HashMap;
+
+use parking_lot::{Mutex, MutexGuard};
+
+use super::catalog::QuotaId;
+use super::charge::BucketKey;
+use super::fxhash::{FxBuildHasher, hash_pair, reduce};
+use super::gcra::gcra;
+
+/// One bucket to draw on, with the rate it is limited to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitRequest<'a> {
+    /// The bucket.
+    pub key: BucketKey<'a>,
+    /// Nanoseconds per unit (see [`super::gcra::RateParams`]).
+    pub emission_interval: u64,
+    /// GCRA burst tolerance τ in nanoseconds.
+    pub burst_tolerance: u64,
+    /// Units to take.
+    pub cost: u32,
+}
+
+/// A limiter's answer for a whole request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitDecision {
+    /// True when every bucket admitted the request (and all were charged).
+    pub allowed: bool,
+    /// When refused, nanoseconds until the refusing buckets would admit it
+    /// (`u64::MAX` if never). 0 when allowed.
+    pub retry_after: u64,
+}
+
+impl LimitDecision {
+    /// An admitting decision.
+    pub const ALLOW: LimitDecision = LimitDecision {
+        allowed: true,
+        retry_after: 0,
+    };
+}
+
+/// A limiter backend could not decide (e.g. Redis unreachable).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimiterError {
+    /// The backend failed; the text is for logs.
+    #[error("limiter backend: {0}")]
+    Backend(String),
+}
+
+/// Keeps GCRA state and decides, all-or-nothing, whether a request may draw
+/// on every bucket it names.
+///
+/// `now_nanos` is the caller's monotonic time; a shared backend may use its
+/// own clock instead (Redis `TIME`) as long as it is consistent across processes.
+#[async_trait::async_trait]
+pub trait Limiter: Send + Sync + 'static {
+    /// Charges every request in `requests` if all of them conform at `now_nanos`,
+    /// and none of them otherwise.
+    async fn check(
+        &self,
+        requests: &[LimitRequest<'_>],
+        now_nanos: u64,
+    ) -> Result<LimitDecision, LimiterError>;
+
+    /// Forgets a bucket's state (it starts full again). Called when a quota is
+    /// raised so the new value applies at once instead of after the old
+    /// rate's backlog drains.
+    async fn reset(&self, key: &BucketKey<'_>) -> Result<(), LimiterError>;
+}
+
+type Slots = Box<[u64]>;
+type Inner = HashMap<String, Slots, FxBuildHasher>;
+
+#[derive(Default)]
+struct Shard {
+    /// First scope part (account id, or the custom-key-store marker) →
+    /// second part (region, or store id) → one TAT per catalog quota.
+    scopes: HashMap<String, Inner, FxBuildHasher>,
+}
+
+fn fresh_slots() -> Slots {
+    vec![0u64; QuotaId::COUNT].into_boxed_slice()
+}
+
+impl Shard {
+    /// The TAT of one bucket, 0 if never used.
+    fn tat(&self, a: &str, b: &str, quota: QuotaId) -> u64 {
+        self.scopes
+            .get(a)
+            .and_then(|inner| inner.get(b))
+            .map_or(0, |slots| slots[quota.index()])
+    }
+
+    /// Runs `f` on a scope's slots, creating them on first use. Allocates
+    /// only on a miss.
+    fn with_slots<R>(&mut self, a: &str, b: &str, f: impl FnOnce(&mut Slots) -> R) -> R {
+        if let Some(inner) = self.scopes.get_mut(a) {
+            if let Some(slots) = inner.get_mut(b) {
+                return f(slots);
+            }
+            let mut slots = fresh_slots();
+            let r = f(&mut slots);
+            inner.insert(b.to_owned(), slots);
+            return r;
+        }
+        let mut slots = fresh_slots();
+        let r = f(&mut slots);
+        let mut inner = Inner::default();
+        inner.insert(b.to_owned(), slots);
+        self.scopes.insert(a.to_owned(), inner);
+        r
+    }
+}
+
+/// The single-process limiter: GCRA state in memory, sharded by scope
+/// (account + region, or custom key store) so concurrent requests from
+/// different accounts rarely touch the same lock.
+pub struct InMemoryLimiter {
+    shards: Box<[Mutex<Shard>]>,
+}
+
+impl std::fmt::Debug for InMemoryLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InMemoryLimiter")
+            .field("shards", &self.shards.len())
+            .finish()
+    }
+}
+
+impl Default for InMemoryLimiter {
+    fn default() -> Self {
+        Self::new(64)
+    }
+}
+
+impl InMemoryLimiter {
+    /// A limiter with `shards` locks (at least 1).
+    pub fn new(shards: usize) -> Self {
+        let n = shards.max(1);
+        Self {
+            shards: (0..n).map(|_| Mutex::new(Shard::default())).collect(),
+        }
+    }
+
+    fn shard_of(&self, key: &BucketKey<'_>) -> usize {
+        let (a, b) = key.scope.parts();
+        reduce(hash_pair(a, b), self.shards.len())
+    }
+
+    /// The synchronous decision behind [`Limiter::check`]; never fails.
+    pub fn check_now(&self, requests: &[LimitRequest<'_>], now_nanos: u64) -> LimitDecision {
+        match requests {
+            [] => LimitDecision::ALLOW,
+            [r] => self.check_one(r, now_nanos),
+            _ => self.check_many(requests, now_nanos),
+        }
+    }
+
+    fn check_one(&self, r: &LimitRequest<'_>, now: u64) -> LimitDecision {
+        let (a, b) = r.key.scope.parts();
+        let mut shard = self.shards[self.shard_of(&r.key)].lock();
+        shard.with_slots(a, b, |slots| {
+            let slot = &mut slots[r.key.quota.index()];
+            let d = gcra(*slot, now, r.emission_interval, r.burst_tolerance, r.cost);
+            if d.allowed {
+                *slot = d.new_tat;
+                LimitDecision::ALLOW
+            } else {
+                LimitDecision {
+                    allowed: false,
+                    retry_after: d.retry_after,
+                }
+            }
+        })
+    }
+
+    fn check_many(&self, requests: &[LimitRequest<'_>], now: u64) -> LimitDecision {
+        // Lock every shard involved, in ascending order, so two multi-bucket
+        // requests can never deadlock and the decision is atomic.
+        let shard_ids: Vec<usize> = requests.iter().map(|r| self.shard_of(&r.key)).collect();
+        let mut order = shard_ids.clone();
+        order.sort_unstable();
+        order.dedup();
+        let mut guards: Vec<(usize, MutexGuard<'_, Shard>)> =
+            order.iter().map(|&i| (i, self.shards[i].lock())).collect();
+
+        let mut new_tats = Vec::with_capacity(requests.len());
+        let mut refused: Option<u64> = None;
+        for (i, r) in requests.iter().enumerate() {
+            // A bucket named twice in one request sees its own earlier charge.
+            let earlier = requests[..i]
+                .iter()
+                .rposition(|e| e.key == r.key)
+                .map(|j| new_tats[j]);
+            let tat = match earlier {
+                Some(t) => t,
+                None => {
+                    let (a, b) = r.key.scope.parts();
+                    find_guard(&mut guards, shard_ids[i])
+                        .map_or(0, |shard| shard.tat(a, b, r.key.quota))
+                }
+            };
+            let d = gcra(tat, now, r.emission_interval, r.burst_tolerance, r.cost);
+            if !d.allowed {
+                refused = Some(refused.map_or(d.retry_after, |x: u64| x.max(d.retry_after)));
+            }
+            new_tats.push(d.new_tat);
+        }
+        if let Some(retry_after) = refused {
+            return LimitDecision {
+                allowed: false,
+                retry_after,
+            };
+        }
+        for (i, r) in requests.iter().enumerate() {
+            let (a, b) = r.key.scope.parts();
+            if let Some(shard) = find_guard(&mut guards, shard_ids[i]) {
+                shard.with_slots(a, b, |slots| slots[r.key.quota.index()] = new_tats[i]);
+            }
+        }
+        LimitDecision::ALLOW
+    }
+
+    /// The synchronous form of [`Limiter::reset`].
+    pub fn reset_now(&self, key: &BucketKey<'_>) {
+        let (a, b) = key.scope.parts();
+        let mut shard = self.shards[self.shard_of(key)].lock();
+        if let Some(slots) = shard.scopes.get_mut(a).and_then(|inner| inner.get_mut(b)) {
+            slots[key.quota.index()] = 0;
+        }
+    }
+
+    /// Forgets scopes whose every bucket is full again at `now_nanos`
+    /// (indistinguishable from never used), bounding memory when many
+    /// accounts come and go. Safe to call from a periodic task.
+    pub fn purge_idle(&self, now_nanos: u64) -> usize {
+        let mut removed = 0;
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock();
+            shard.scopes.retain(|_, inner| {
+                let before = inner.len();
+                inner.retain(|_, slots| slots.iter().any(|&tat| tat > now_nanos));
+                removed += before - inner.len();
+                !inner.is_empty()
+            });
+        }
+        removed
+    }
+
+    /// Number of scopes currently held (for tests and metrics).
+    pub fn scope_count(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().scopes.values().map(HashMap::len).sum::<usize>())
+            .sum()
+    }
+}
+
+fn find_guard<'g>(
+    guards: &'g mut [(usize, MutexGuard<'_, Shard>)],
+    shard: usize,
+) -> Option<&'g mut Shard> {
+    guards
+        .iter_mut()
+        .find(|(i, _)| *i == shard)
+        .map(|(_, g)| &mut **g)
+}
+
+#[async_trait::async_trait]
+impl Limiter for InMemoryLimiter {
+    async fn check(
+        &self,
+        requests: &[LimitRequest<'_>],
+        now_nanos: u64,
+    ) -> Result<LimitDecision, LimiterError> {
+        Ok(self.check_now(requests, now_nanos))
+    }
+
+    async fn reset(&self, key: &BucketKey<'_>) -> Result<(), LimiterError> {
+        self.reset_now(key);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quota::charge::BucketScope;
+
+    const S: u64 = 1_000_000_000;
+
+    fn req<'a>(account: &'a str, quota: QuotaId, per_second: u64, cost: u32) -> LimitRequest<'a> {
+        let t = S / per_second;
+        LimitRequest {
+            key: BucketKey {
+                scope: BucketScope::Account {
+                    account_id: account,
+                    region: "us-east-1",
+                },
+                quota,
+            },
+            emission_interval: t,
+            burst_tolerance: (per_second - 1) * t,
+            cost,
+        }
+    }
+
+    #[test]
+    fn buckets_are_independent() {
+        let l = InMemoryLimiter::new(4);
+        let a = req("111111111111", QuotaId::SYMMETRIC, 2, 1);
+        let b = req("111111111111", QuotaId::RSA, 2, 1);
+        let c = req("222222222222", QuotaId::SYMMETRIC, 2, 1);
+        for r in [a, a] {
+            assert!(l.check_now(&[r], S).allowed);
+        }
+        assert!(!l.check_now(&[a], S).allowed);
+        assert!(l.check_now(&[b], S).allowed);
+        assert!(l.check_now(&[c], S).allowed);
+    }
+
+    #[test]
+    fn multi_bucket_is_all_or_nothing() {
+        for shards in [1, 64] {
+            let l = InMemoryLimiter::new(shards);
+            let wide = req("111111111111", QuotaId::SYMMETRIC, 10, 1);
+            let narrow = LimitRequest {
+                key: BucketKey {
+                    scope: BucketScope::CustomKeyStore { id: "cks-1" },
+                    quota: QuotaId::CUSTOM_KEY_STORE,
+                },
+                ..req("x", QuotaId::CUSTOM_KEY_STORE, 2, 1)
+            };
+            assert!(l.check_now(&[wide, narrow], S).allowed);
+            assert!(l.check_now(&[wide, narrow], S).allowed);
+            // The store is empty now: the request is refused and the symmetric
+            // bucket must not have been charged for it.
+            let d = l.check_now(&[wide, narrow], S);
+            assert!(!d.allowed);
+            assert_eq!(d.retry_after, S / 2);
+            let passed = (0..20).filter(|_| l.check_now(&[wide], S).allowed).count();
+            assert_eq!(passed, 8, "shards={shards}");
+        }
+    }
+
+    #[test]
+    fn a_bucket_named_twice_is_charged_twice() {
+        let l = InMemoryLimiter::new(8);
+        let r = req("111111111111", QuotaId::SYMMETRIC, 3, 1);
+        assert!(l.check_now(&[r, r], S).allowed);
+        assert!(!l.check_now(&[r, r], S).allowed);
+        assert!(l.check_now(&[r], S).allowed);
+    }
+
+    #[test]
+    fn idle_scopes_are_purged() {
+        let l = InMemoryLimiter::default();
+        let r = req("111111111111", QuotaId::SYMMETRIC, 1, 1);
+        assert!(l.check_now(&[r], S).allowed);
+        assert_eq!(l.scope_count(), 1);
+        assert_eq!(l.purge_idle(S), 0, "still busy until 2 s");
+        assert_eq!(l.purge_idle(2 * S), 1);
+        assert_eq!(l.scope_count(), 0);
+        assert!(l.check_now(&[r], 2 * S).allowed);
+    }
+
+    #[test]
+    fn reset_refills_one_bucket() {
+        let l = InMemoryLimiter::default();
+        let r = req("111111111111", QuotaId::SYMMETRIC, 1, 1);
+        let other = req("111111111111", QuotaId::RSA, 1, 1);
+        assert!(l.check_now(&[r], S).allowed);
+        assert!(l.check_now(&[other], S).allowed);
+        l.reset_now(&r.key);
+        assert!(l.check_now(&[r], S).allowed);
+        assert!(!l.check_now(&[other], S).allowed);
+    }
+
+    #[tokio::test]
+    async fn trait_object_delegates() {
+        let l: std::sync::Arc<dyn Limiter> = std::sync::Arc::new(InMemoryLimiter::default());
+        let r = req("111111111111", QuotaId::SYMMETRIC, 1, 1);
+        assert_eq!(l.check(&[r], S).await, Ok(LimitDecision::ALLOW));
+        assert!(!l.check(&[r], S).await.expect("decision").allowed);
+    }
+}
