@@ -1,0 +1,4 @@
+//! Cryptographic building blocks of the format, all on aws-lc-rs.
+
+pub(crate) mod kdf;
+pub mod signature;
