@@ -31,6 +31,7 @@ pub async fn run_all(store: &dyn KeyStore) {
     key_list_pagination(store).await;
     key_list_isolation_and_count(store).await;
     key_due_for_deletion(store).await;
+    key_due_for_rotation(store).await;
     alias_crud(store).await;
     alias_list(store).await;
     docs(store).await;
@@ -1152,4 +1153,31 @@ pub async fn concurrent_updates(
         "conformance: lost update: counter != successful updates"
     );
     outcome
+}
+
+/// `keys_due_for_rotation` picks exactly keys with rotation enabled whose next
+/// rotation is at or before `now`.
+pub async fn key_due_for_rotation(store: &dyn KeyStore) {
+    let account = fresh_account();
+    let now = 1_900_000_000.5;
+    let make = |enabled: bool, next: Option<f64>| {
+        let mut k = sample_key(&uid(), &account, "eu-west-3");
+        k.rotation.enabled = enabled;
+        k.rotation.period_days = Some(90);
+        k.rotation.next_rotation = next;
+        k
+    };
+    let due = make(true, Some(now - 1.0));
+    let exact = make(true, Some(now));
+    let later = make(true, Some(now + 1.0));
+    let disabled = make(false, Some(now - 1.0));
+    let never = make(true, None);
+    for k in [&due, &exact, &later, &disabled, &never] {
+        ok(store.insert_key(k).await, "insert_key for rotation");
+    }
+    let got = ok(store.keys_due_for_rotation(now).await, "keys_due_for_rotation");
+    assert!(got.contains(&due.key_id) && got.contains(&exact.key_id), "conformance: keys_due_for_rotation missed a due key");
+    for (k, why) in [(&later, "next rotation in the future"), (&disabled, "rotation disabled"), (&never, "no next rotation")] {
+        assert!(!got.contains(&k.key_id), "conformance: keys_due_for_rotation returned a key with {why}");
+    }
 }

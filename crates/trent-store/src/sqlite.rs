@@ -418,6 +418,19 @@ impl KeyStore for SqliteStore {
         .map_err(map_err)
     }
 
+    async fn keys_due_for_rotation(&self, now: f64) -> StoreResult<Vec<String>> {
+        // Rotation settings live in the JSON document; a full scan is fine for
+        // a local store (rotation is rare) and keeps the schema unchanged.
+        sqlx::query_scalar(
+            "SELECT key_id FROM keys WHERE json_extract(doc, '$.rotation.enabled') = 1 \
+             AND json_extract(doc, '$.rotation.next_rotation') <= ?1 ORDER BY key_id",
+        )
+        .bind(now)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(map_err)
+    }
+
     async fn insert_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date) \
