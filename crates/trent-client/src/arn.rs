@@ -21,14 +21,8 @@ impl KmsArn {
     /// Parses a KMS key or alias ARN; `None` for anything else (bare key ids, alias names).
     pub fn parse(s: &str) -> Option<Self> {
         let mut parts = s.splitn(6, ':');
-        let (arn, partition, service, region, account, resource) = (
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-        );
+        let (arn, partition, service, region, account, resource) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         if arn != "arn" || service != "kms" || partition.is_empty() || region.is_empty() {
             return None;
         }
@@ -57,6 +51,7 @@ impl fmt::Display for KmsArn {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -25,9 +25,7 @@ pub struct SystemClock {
 
 impl Default for SystemClock {
     fn default() -> Self {
-        Self {
-            origin: Instant::now(),
-        }
+        Self { origin: Instant::now() }
     }
 }
 
@@ -129,10 +127,7 @@ pub struct LocalCache {
 
 impl fmt::Debug for LocalCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LocalCache")
-            .field("capacity", &self.capacity)
-            .field("len", &self.len())
-            .finish()
+        f.debug_struct("LocalCache").field("capacity", &self.capacity).field("len", &self.len()).finish()
     }
 }
 
@@ -147,11 +142,7 @@ impl LocalCache {
         if capacity == 0 {
             return Err(Error::Config("cache capacity must be at least 1".into()));
         }
-        Ok(Self {
-            capacity,
-            clock,
-            inner: Mutex::new(Inner::default()),
-        })
+        Ok(Self { capacity, clock, inner: Mutex::new(Inner::default()) })
     }
 
     /// Number of entries currently held (expired ones included until pruned).
@@ -171,7 +162,6 @@ impl LocalCache {
         inner.lru.clear();
     }
 
-
     /// Counts one more message of `plaintext_len` bytes against the entry and returns its
     /// materials if the entry is unexpired and still within `limits` afterwards; otherwise the
     /// entry is evicted and `None` returned.
@@ -190,9 +180,7 @@ impl LocalCache {
         let materials = materials.clone();
         entry.messages = entry.messages.saturating_add(1);
         entry.bytes = entry.bytes.saturating_add(plaintext_len);
-        let usable = now < entry.expires
-            && entry.messages <= limits.max_messages
-            && entry.bytes <= limits.max_bytes;
+        let usable = now < entry.expires && entry.messages <= limits.max_messages && entry.bytes <= limits.max_bytes;
         if usable {
             inner.touch(id);
             Some(materials)

@@ -41,11 +41,7 @@ pub struct EncryptOptions {
 
 impl Default for EncryptOptions {
     fn default() -> Self {
-        Self {
-            encryption_context: EncryptionContext::new(),
-            suite: None,
-            frame_length: DEFAULT_FRAME_LENGTH,
-        }
+        Self { encryption_context: EncryptionContext::new(), suite: None, frame_length: DEFAULT_FRAME_LENGTH }
     }
 }
 
@@ -120,12 +116,7 @@ impl EnvelopeClient {
         max_edks: Option<usize>,
         stats: Arc<Stats>,
     ) -> Self {
-        Self {
-            cmm,
-            policy,
-            max_edks,
-            stats,
-        }
+        Self { cmm, policy, max_edks, stats }
     }
 
     /// Builds the usual stack: default manager over `keyring`, optionally wrapped by a
@@ -166,12 +157,7 @@ impl EnvelopeClient {
             )?),
             (None, _) => base,
         };
-        Ok(Self::new(
-            cmm,
-            config.commitment_policy,
-            config.max_encrypted_data_keys,
-            stats,
-        ))
+        Ok(Self::new(cmm, config.commitment_policy, config.max_encrypted_data_keys, stats))
     }
 
     /// Counters so far (cache hits/misses, KMS calls).
@@ -205,10 +191,7 @@ impl EnvelopeClient {
         if let Some(max) = self.max_edks
             && materials.encrypted_data_keys.len() > max
         {
-            return Err(Error::TooManyEncryptedDataKeys {
-                count: materials.encrypted_data_keys.len(),
-                max,
-            });
+            return Err(Error::TooManyEncryptedDataKeys { count: materials.encrypted_data_keys.len(), max });
         }
         Ok(materials)
     }
@@ -222,20 +205,12 @@ impl EnvelopeClient {
         if let Some(max) = self.max_edks
             && header.encrypted_data_keys.len() > max
         {
-            return Err(Error::TooManyEncryptedDataKeys {
-                count: header.encrypted_data_keys.len(),
-                max,
-            });
+            return Err(Error::TooManyEncryptedDataKeys { count: header.encrypted_data_keys.len(), max });
         }
         if u64::from(header.frame_length) > opts.max_frame_length {
-            return Err(Error::FrameTooLarge {
-                len: u64::from(header.frame_length),
-                max: opts.max_frame_length,
-            });
+            return Err(Error::FrameTooLarge { len: u64::from(header.frame_length), max: opts.max_frame_length });
         }
-        header
-            .encryption_context
-            .check_contains(&opts.required_context)
+        header.encryption_context.check_contains(&opts.required_context)
     }
 
     /// Reads a header from `input` (blocking) and checks it.
@@ -289,10 +264,7 @@ impl EnvelopeClient {
         let dec = Decryptor::new(input, header, &materials, opts.max_frame_length)?;
         let mut plaintext = Vec::with_capacity(message.len());
         let summary = dec.decrypt_to(&mut plaintext, None)?;
-        Ok(Decrypted {
-            plaintext,
-            header: summary.header,
-        })
+        Ok(Decrypted { plaintext, header: summary.header })
     }
 
     /// Encrypts the file `input` into `output`. The message is written to a temporary file
@@ -373,11 +345,7 @@ impl EnvelopeClient {
         .await
     }
 
-    async fn open_message(
-        &self,
-        input: &Path,
-        opts: &DecryptOptions,
-    ) -> Result<(BufReader<File>, MessageHeader)> {
+    async fn open_message(&self, input: &Path, opts: &DecryptOptions) -> Result<(BufReader<File>, MessageHeader)> {
         let this = self.clone();
         let input = input.to_path_buf();
         let opts = opts.clone();
@@ -405,10 +373,7 @@ impl EnvelopeClient {
         R: Read + Send + 'static,
         W: Write + Send + 'static,
     {
-        let opts = DecryptOptions {
-            unsigned_only: true,
-            ..opts.clone()
-        };
+        let opts = DecryptOptions { unsigned_only: true, ..opts.clone() };
         let (reader, header) = self.read_stream_header(input, &opts).await?;
         let materials = self.decryption_materials(&header).await?;
         let max = opts.max_frame_length;
@@ -481,14 +446,8 @@ fn temp_beside(output: &Path) -> Result<tempfile::NamedTempFile> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".partial")
-        .tempfile_in(dir)?)
+    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".partial").tempfile_in(dir)?)
 }
 
 /// Feeds `input` through the encryptor in frame-aligned chunks.

@@ -61,10 +61,7 @@ impl CommitmentPolicy {
         if ok {
             Ok(())
         } else {
-            Err(Error::SuiteNotAllowed {
-                suite: suite.to_string(),
-                policy: self.name().to_string(),
-            })
+            Err(Error::SuiteNotAllowed { suite: suite.to_string(), policy: self.name().to_string() })
         }
     }
 }
@@ -80,23 +77,20 @@ impl FromStr for CommitmentPolicy {
 
     fn from_str(s: &str) -> Result<Self> {
         let norm = s.trim().to_ascii_lowercase().replace('_', "-");
-        [
-            Self::ForbidEncryptAllowDecrypt,
-            Self::RequireEncryptAllowDecrypt,
-            Self::RequireEncryptRequireDecrypt,
-        ]
-        .into_iter()
-        .find(|p| p.name() == norm)
-        .ok_or_else(|| {
-            Error::Config(format!(
-                "unknown commitment policy {s:?}; use forbid-encrypt-allow-decrypt, \
+        [Self::ForbidEncryptAllowDecrypt, Self::RequireEncryptAllowDecrypt, Self::RequireEncryptRequireDecrypt]
+            .into_iter()
+            .find(|p| p.name() == norm)
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "unknown commitment policy {s:?}; use forbid-encrypt-allow-decrypt, \
                  require-encrypt-allow-decrypt or require-encrypt-require-decrypt"
-            ))
-        })
+                ))
+            })
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -111,11 +105,6 @@ mod tests {
         assert!(ra.check_encrypt(v2).is_ok() && ra.check_encrypt(v1).is_err());
         assert!(ra.check_decrypt(v1).is_ok() && f.check_decrypt(v2).is_ok());
         assert!(rr.check_decrypt(v1).is_err() && rr.check_decrypt(v2).is_ok());
-        assert_eq!(
-            "REQUIRE_ENCRYPT_ALLOW_DECRYPT"
-                .parse::<CommitmentPolicy>()
-                .ok(),
-            Some(ra)
-        );
+        assert_eq!("REQUIRE_ENCRYPT_ALLOW_DECRYPT".parse::<CommitmentPolicy>().ok(), Some(ra));
     }
 }

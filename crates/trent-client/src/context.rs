@@ -65,18 +65,12 @@ impl EncryptionContext {
 
     /// Fails unless every pair in `required` is present with the same value.
     pub fn check_contains(&self, required: &EncryptionContext) -> Result<()> {
-        let missing: Vec<String> = required
-            .iter()
-            .filter(|(k, v)| self.get(k) != Some(v))
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        let missing: Vec<String> =
+            required.iter().filter(|(k, v)| self.get(k) != Some(v)).map(|(k, v)| format!("{k}={v}")).collect();
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(Error::EncryptionContext(format!(
-                "message does not carry the required pairs {}",
-                missing.join(", ")
-            )))
+            Err(Error::EncryptionContext(format!("message does not carry the required pairs {}", missing.join(", "))))
         }
     }
 
@@ -116,9 +110,7 @@ impl EncryptionContext {
             let k = utf8(r.bytes_u16()?)?;
             let v = utf8(r.bytes_u16()?)?;
             if map.insert(k.clone(), v).is_some() {
-                return Err(Error::malformed(format!(
-                    "duplicate key {k:?} in encryption context"
-                )));
+                return Err(Error::malformed(format!("duplicate key {k:?} in encryption context")));
             }
         }
         if !r.is_empty() {
@@ -129,21 +121,17 @@ impl EncryptionContext {
 }
 
 fn utf8(b: &[u8]) -> Result<String> {
-    String::from_utf8(b.to_vec())
-        .map_err(|_| Error::malformed("encryption context is not valid UTF-8"))
+    String::from_utf8(b.to_vec()).map_err(|_| Error::malformed("encryption context is not valid UTF-8"))
 }
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for EncryptionContext {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(
-            iter.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        Self(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -151,10 +139,7 @@ mod tests {
     fn serializes_sorted_and_round_trips() {
         let ec: EncryptionContext = [("purpose", "test"), ("a", "1")].into_iter().collect();
         let bytes = ec.serialize().unwrap();
-        assert_eq!(
-            bytes,
-            b"\x00\x02\x00\x01a\x00\x011\x00\x07purpose\x00\x04test".to_vec()
-        );
+        assert_eq!(bytes, b"\x00\x02\x00\x01a\x00\x011\x00\x07purpose\x00\x04test".to_vec());
         assert_eq!(EncryptionContext::deserialize(&bytes).unwrap(), ec);
         // Matches the size example of the format notes: {purpose:test} is 17 bytes.
         let one: EncryptionContext = [("purpose", "test")].into_iter().collect();

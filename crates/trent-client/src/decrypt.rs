@@ -6,9 +6,7 @@ use std::io::{Read, Write};
 use crate::crypto::kdf::{self, MessageKey};
 use crate::crypto::signature::Verifier;
 use crate::error::{Error, Result};
-use crate::format::body::{
-    FINAL_FRAME_MARKER, LABEL_FINAL, LABEL_FRAME, LABEL_SINGLE, MAX_NON_FRAMED_LEN, frame_aad,
-};
+use crate::format::body::{FINAL_FRAME_MARKER, LABEL_FINAL, LABEL_FRAME, LABEL_SINGLE, MAX_NON_FRAMED_LEN, frame_aad};
 use crate::format::header::{ContentType, IV_LEN, MessageHeader, TAG_LEN};
 use crate::format::reader::{read_full, read_up_to};
 use crate::materials::DecryptionMaterials;
@@ -65,10 +63,7 @@ impl<R: Read> Decryptor<R> {
             ContentType::NonFramed => 0,
         };
         if body_len > max_frame_length {
-            return Err(Error::FrameTooLarge {
-                len: body_len,
-                max: max_frame_length,
-            });
+            return Err(Error::FrameTooLarge { len: body_len, max: max_frame_length });
         }
         let (key, commitment) = kdf::derive(header.suite, &materials.data_key, &header.message_id)?;
         if let (Some(stored), Some(computed)) = (&header.commitment, &commitment) {
@@ -84,20 +79,11 @@ impl<R: Read> Decryptor<R> {
             }
             (None, _) => None,
             (Some(_), None) => {
-                return Err(Error::malformed(
-                    "signed message without aws-crypto-public-key in its encryption context",
-                ));
+                return Err(Error::malformed("signed message without aws-crypto-public-key in its encryption context"));
             }
         };
         let consumed = header.len() as u64;
-        Ok(Self {
-            input,
-            header,
-            key,
-            verifier,
-            max_frame_length,
-            consumed,
-        })
+        Ok(Self { input, header, key, verifier, max_frame_length, consumed })
     }
 
     /// The header.
@@ -139,9 +125,7 @@ impl<R: Read> Decryptor<R> {
                         seq = u32::from_be_bytes(word);
                     }
                     if seq != expected {
-                        return Err(Error::malformed(format!(
-                            "frame {seq} found where frame {expected} was expected"
-                        )));
+                        return Err(Error::malformed(format!("frame {seq} found where frame {expected} was expected")));
                     }
                     let mut iv = [0u8; IV_LEN];
                     self.read(&mut iv, "body")?;
@@ -187,10 +171,7 @@ impl<R: Read> Decryptor<R> {
                     return Err(Error::malformed("non-framed body longer than GCM allows"));
                 }
                 if len > self.max_frame_length {
-                    return Err(Error::FrameTooLarge {
-                        len,
-                        max: self.max_frame_length,
-                    });
+                    return Err(Error::FrameTooLarge { len, max: self.max_frame_length });
                 }
                 // Bounded by max_frame_length above.
                 let len = len as usize;
@@ -219,10 +200,6 @@ impl<R: Read> Decryptor<R> {
             return Err(Error::TrailingData);
         }
         out.flush()?;
-        Ok(DecryptSummary {
-            header: self.header,
-            plaintext_len,
-            signature_verified,
-        })
+        Ok(DecryptSummary { header: self.header, plaintext_len, signature_verified })
     }
 }

@@ -22,7 +22,10 @@ const FLUSH_THRESHOLD: usize = 256 * 1024;
 /// Checks a frame length for writing: 16..=16 MiB and a multiple of 16 (the Python SDK rejects
 /// other values).
 pub fn validate_frame_length(frame_length: u32) -> Result<()> {
-    if frame_length == 0 || frame_length % 16 != 0 || frame_length > MAX_WRITE_FRAME_LENGTH.min(MAX_FRAME_LENGTH) {
+    if frame_length == 0
+        || !frame_length.is_multiple_of(16)
+        || frame_length > MAX_WRITE_FRAME_LENGTH.min(MAX_FRAME_LENGTH)
+    {
         return Err(Error::Config(format!(
             "frame length {frame_length} must be a multiple of 16 between 16 and {MAX_WRITE_FRAME_LENGTH}"
         )));
@@ -162,19 +165,12 @@ impl<W: Write> Encryptor<W> {
         self.staged.extend_from_slice(&self.seq.to_be_bytes());
         self.staged.extend_from_slice(&iv);
         if last {
-            self.staged
-                .extend_from_slice(&(plaintext.len() as u32).to_be_bytes());
+            self.staged.extend_from_slice(&(plaintext.len() as u32).to_be_bytes());
         }
         let start = self.staged.len();
         self.staged.extend_from_slice(plaintext);
         let label = if last { LABEL_FINAL } else { LABEL_FRAME };
-        let aad = frame_aad(
-            &mut self.aad,
-            &self.message_id,
-            label,
-            self.seq,
-            plaintext.len() as u64,
-        );
+        let aad = frame_aad(&mut self.aad, &self.message_id, label, self.seq, plaintext.len() as u64);
         let tag = self.key.seal(&iv, aad, &mut self.staged[start..])?;
         self.staged.extend_from_slice(&tag);
         if self.staged.len() >= FLUSH_THRESHOLD {
@@ -207,11 +203,8 @@ impl<W: Write> Encryptor<W> {
             self.message_len += footer.len() as u64;
         }
         self.out.flush()?;
-        let summary = EncryptSummary {
-            header: self.header,
-            plaintext_len: self.plaintext_len,
-            message_len: self.message_len,
-        };
+        let summary =
+            EncryptSummary { header: self.header, plaintext_len: self.plaintext_len, message_len: self.message_len };
         Ok((self.out, summary))
     }
 }

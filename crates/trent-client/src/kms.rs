@@ -41,12 +41,7 @@ pub trait KmsApi: Send + Sync {
     ) -> Result<GeneratedKey>;
 
     /// `Encrypt`; returns (key ARN used, ciphertext blob).
-    async fn encrypt(
-        &self,
-        key_id: &str,
-        plaintext: &[u8],
-        context: &EncryptionContext,
-    ) -> Result<(String, Vec<u8>)>;
+    async fn encrypt(&self, key_id: &str, plaintext: &[u8], context: &EncryptionContext) -> Result<(String, Vec<u8>)>;
 
     /// `Decrypt` with an explicit `KeyId`; returns (key ARN used, plaintext).
     async fn decrypt(
@@ -112,10 +107,7 @@ pub struct SdkKms {
 impl SdkKms {
     /// Wraps an already loaded SDK configuration.
     pub fn new(config: SdkConfig) -> Self {
-        Self {
-            config,
-            clients: Mutex::new(HashMap::new()),
-        }
+        Self { config, clients: Mutex::new(HashMap::new()) }
     }
 
     fn client_for(&self, operation: &'static str, key_id: &str) -> Result<aws_sdk_kms::Client> {
@@ -128,17 +120,14 @@ impl SdkKms {
                         operation,
                         key_id: key_id.to_string(),
                         kind: KmsFailure::Other,
-                        message: "no region: give the key as an ARN, or set --region / AWS_REGION"
-                            .into(),
+                        message: "no region: give the key as an ARN, or set --region / AWS_REGION".into(),
                     });
                 }
             },
         };
         let mut clients = self.clients.lock();
         let client = clients.entry(region.clone()).or_insert_with(|| {
-            let conf = aws_sdk_kms::config::Builder::from(&self.config)
-                .region(Region::new(region))
-                .build();
+            let conf = aws_sdk_kms::config::Builder::from(&self.config).region(Region::new(region)).build();
             aws_sdk_kms::Client::from_conf(conf)
         });
         Ok(client.clone())
@@ -146,11 +135,7 @@ impl SdkKms {
 }
 
 fn context_map(ec: &EncryptionContext) -> Option<HashMap<String, String>> {
-    (!ec.is_empty()).then(|| {
-        ec.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    })
+    (!ec.is_empty()).then(|| ec.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
 }
 
 /// Maps an SDK error to our error with a coarse classification.
@@ -171,16 +156,10 @@ where
             | "MissingAuthenticationToken"
             | "ExpiredTokenException",
         ) => KmsFailure::AccessDenied,
-        (
-            _,
-            "NotFoundException"
-            | "DisabledException"
-            | "KMSInvalidStateException"
-            | "KeyUnavailableException",
-        ) => KmsFailure::KeyUnavailable,
-        (_, "InvalidCiphertextException" | "IncorrectKeyException") => {
-            KmsFailure::InvalidCiphertext
+        (_, "NotFoundException" | "DisabledException" | "KMSInvalidStateException" | "KeyUnavailableException") => {
+            KmsFailure::KeyUnavailable
         }
+        (_, "InvalidCiphertextException" | "IncorrectKeyException") => KmsFailure::InvalidCiphertext,
         (_, "ThrottlingException" | "LimitExceededException") => KmsFailure::Throttled,
         _ => KmsFailure::Other,
     };
@@ -188,21 +167,11 @@ where
         Some(m) if !code.is_empty() => format!("{code}: {m}"),
         _ => DisplayErrorContext(&err).to_string(),
     };
-    Error::Kms {
-        operation,
-        key_id: key_id.to_string(),
-        kind,
-        message,
-    }
+    Error::Kms { operation, key_id: key_id.to_string(), kind, message }
 }
 
 fn bad_response(operation: &'static str, key_id: &str, what: &str) -> Error {
-    Error::Kms {
-        operation,
-        key_id: key_id.to_string(),
-        kind: KmsFailure::BadResponse,
-        message: what.to_string(),
-    }
+    Error::Kms { operation, key_id: key_id.to_string(), kind: KmsFailure::BadResponse, message: what.to_string() }
 }
 
 #[async_trait]
@@ -224,15 +193,10 @@ impl KmsApi for SdkKms {
             .send()
             .await
             .map_err(|e| kms_error(OP, key_id, e))?;
-        let plaintext = out
-            .plaintext
-            .ok_or_else(|| bad_response(OP, key_id, "response has no Plaintext"))?;
-        let ciphertext = out
-            .ciphertext_blob
-            .ok_or_else(|| bad_response(OP, key_id, "response has no CiphertextBlob"))?;
-        let used = out
-            .key_id
-            .ok_or_else(|| bad_response(OP, key_id, "response has no KeyId"))?;
+        let plaintext = out.plaintext.ok_or_else(|| bad_response(OP, key_id, "response has no Plaintext"))?;
+        let ciphertext =
+            out.ciphertext_blob.ok_or_else(|| bad_response(OP, key_id, "response has no CiphertextBlob"))?;
+        let used = out.key_id.ok_or_else(|| bad_response(OP, key_id, "response has no KeyId"))?;
         Ok(GeneratedKey {
             key_id: used,
             plaintext: Zeroizing::new(plaintext.into_inner()),
@@ -240,12 +204,7 @@ impl KmsApi for SdkKms {
         })
     }
 
-    async fn encrypt(
-        &self,
-        key_id: &str,
-        plaintext: &[u8],
-        context: &EncryptionContext,
-    ) -> Result<(String, Vec<u8>)> {
+    async fn encrypt(&self, key_id: &str, plaintext: &[u8], context: &EncryptionContext) -> Result<(String, Vec<u8>)> {
         const OP: &str = "Encrypt";
         let out = self
             .client_for(OP, key_id)?
@@ -256,12 +215,9 @@ impl KmsApi for SdkKms {
             .send()
             .await
             .map_err(|e| kms_error(OP, key_id, e))?;
-        let ciphertext = out
-            .ciphertext_blob
-            .ok_or_else(|| bad_response(OP, key_id, "response has no CiphertextBlob"))?;
-        let used = out
-            .key_id
-            .ok_or_else(|| bad_response(OP, key_id, "response has no KeyId"))?;
+        let ciphertext =
+            out.ciphertext_blob.ok_or_else(|| bad_response(OP, key_id, "response has no CiphertextBlob"))?;
+        let used = out.key_id.ok_or_else(|| bad_response(OP, key_id, "response has no KeyId"))?;
         Ok((used, ciphertext.into_inner()))
     }
 
@@ -281,12 +237,8 @@ impl KmsApi for SdkKms {
             .send()
             .await
             .map_err(|e| kms_error(OP, key_id, e))?;
-        let plaintext = out
-            .plaintext
-            .ok_or_else(|| bad_response(OP, key_id, "response has no Plaintext"))?;
-        let used = out
-            .key_id
-            .ok_or_else(|| bad_response(OP, key_id, "response has no KeyId"))?;
+        let plaintext = out.plaintext.ok_or_else(|| bad_response(OP, key_id, "response has no Plaintext"))?;
+        let used = out.key_id.ok_or_else(|| bad_response(OP, key_id, "response has no KeyId"))?;
         Ok((used, Zeroizing::new(plaintext.into_inner())))
     }
 }

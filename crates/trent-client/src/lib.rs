@@ -48,9 +48,7 @@ pub mod suite;
 pub mod testing;
 
 pub use cache::{Clock, LocalCache, ManualClock, SystemClock};
-pub use client::{
-    CacheConfig, ClientConfig, DecryptOptions, Decrypted, EncryptOptions, EnvelopeClient, Progress,
-};
+pub use client::{CacheConfig, ClientConfig, DecryptOptions, Decrypted, EncryptOptions, EnvelopeClient, Progress};
 pub use cmm::MaterialsManager;
 pub use cmm::caching::{CachingLimits, CachingMaterialsManager};
 pub use cmm::default::DefaultMaterialsManager;

@@ -75,14 +75,14 @@ impl SignatureCurve {
 }
 
 const P256_ORDER: [u8; 32] = [
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa,
+    0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
 ];
 
 const P384_ORDER: [u8; 48] = [
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf,
-    0x58, 0x1a, 0x0d, 0xb2, 0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf, 0x58, 0x1a, 0x0d, 0xb2, 0x48, 0xb0,
+    0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
 ];
 
 /// One of the eleven ESDK algorithm suites.
@@ -138,27 +138,17 @@ impl AlgorithmSuite {
 
     /// Looks a suite up by its two-byte id.
     pub fn from_id(id: u16) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.id() == id)
-            .ok_or(Error::UnknownSuite(id))
+        Self::ALL.into_iter().find(|s| s.id() == id).ok_or(Error::UnknownSuite(id))
     }
 
     /// Looks a suite up by its ESDK enum name (as the official CLI's `--algorithm` takes it) or by
     /// its hex id (`0x0478`).
     pub fn from_name(name: &str) -> Option<Self> {
         let trimmed = name.trim();
-        if let Some(hex) = trimmed
-            .strip_prefix("0x")
-            .or_else(|| trimmed.strip_prefix("0X"))
-        {
-            return u16::from_str_radix(hex, 16)
-                .ok()
-                .and_then(|id| Self::from_id(id).ok());
+        if let Some(hex) = trimmed.strip_prefix("0x").or_else(|| trimmed.strip_prefix("0X")) {
+            return u16::from_str_radix(hex, 16).ok().and_then(|id| Self::from_id(id).ok());
         }
-        Self::ALL
-            .into_iter()
-            .find(|s| s.name().eq_ignore_ascii_case(trimmed))
+        Self::ALL.into_iter().find(|s| s.name().eq_ignore_ascii_case(trimmed))
     }
 
     /// The two-byte id written in the header.
@@ -187,19 +177,11 @@ impl AlgorithmSuite {
             Self::Aes128GcmIv12Tag16HkdfSha256 => "AES_128_GCM_IV12_TAG16_HKDF_SHA256",
             Self::Aes192GcmIv12Tag16HkdfSha256 => "AES_192_GCM_IV12_TAG16_HKDF_SHA256",
             Self::Aes256GcmIv12Tag16HkdfSha256 => "AES_256_GCM_IV12_TAG16_HKDF_SHA256",
-            Self::Aes128GcmIv12Tag16HkdfSha256EcdsaP256 => {
-                "AES_128_GCM_IV12_TAG16_HKDF_SHA256_ECDSA_P256"
-            }
-            Self::Aes192GcmIv12Tag16HkdfSha384EcdsaP384 => {
-                "AES_192_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384"
-            }
-            Self::Aes256GcmIv12Tag16HkdfSha384EcdsaP384 => {
-                "AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384"
-            }
+            Self::Aes128GcmIv12Tag16HkdfSha256EcdsaP256 => "AES_128_GCM_IV12_TAG16_HKDF_SHA256_ECDSA_P256",
+            Self::Aes192GcmIv12Tag16HkdfSha384EcdsaP384 => "AES_192_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
+            Self::Aes256GcmIv12Tag16HkdfSha384EcdsaP384 => "AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
             Self::Aes256GcmHkdfSha512CommitKey => "AES_256_GCM_HKDF_SHA512_COMMIT_KEY",
-            Self::Aes256GcmHkdfSha512CommitKeyEcdsaP384 => {
-                "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384"
-            }
+            Self::Aes256GcmHkdfSha512CommitKeyEcdsaP384 => "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
         }
     }
 
@@ -233,15 +215,16 @@ impl AlgorithmSuite {
     /// Key derivation.
     pub fn kdf(self) -> Kdf {
         match self {
-            Self::Aes128GcmIv12Tag16NoKdf
-            | Self::Aes192GcmIv12Tag16NoKdf
-            | Self::Aes256GcmIv12Tag16NoKdf => Kdf::Identity,
+            Self::Aes128GcmIv12Tag16NoKdf | Self::Aes192GcmIv12Tag16NoKdf | Self::Aes256GcmIv12Tag16NoKdf => {
+                Kdf::Identity
+            }
             Self::Aes128GcmIv12Tag16HkdfSha256
             | Self::Aes192GcmIv12Tag16HkdfSha256
             | Self::Aes256GcmIv12Tag16HkdfSha256
             | Self::Aes128GcmIv12Tag16HkdfSha256EcdsaP256 => Kdf::Hkdf(hkdf::HKDF_SHA256),
-            Self::Aes192GcmIv12Tag16HkdfSha384EcdsaP384
-            | Self::Aes256GcmIv12Tag16HkdfSha384EcdsaP384 => Kdf::Hkdf(hkdf::HKDF_SHA384),
+            Self::Aes192GcmIv12Tag16HkdfSha384EcdsaP384 | Self::Aes256GcmIv12Tag16HkdfSha384EcdsaP384 => {
+                Kdf::Hkdf(hkdf::HKDF_SHA384)
+            }
             Self::Aes256GcmHkdfSha512CommitKey | Self::Aes256GcmHkdfSha512CommitKeyEcdsaP384 => {
                 Kdf::CommittingHkdfSha512
             }
@@ -282,6 +265,7 @@ impl fmt::Display for AlgorithmSuite {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -290,10 +274,7 @@ mod tests {
         for s in AlgorithmSuite::ALL {
             assert_eq!(AlgorithmSuite::from_id(s.id()).ok(), Some(s));
             assert_eq!(AlgorithmSuite::from_name(s.name()), Some(s));
-            assert_eq!(
-                AlgorithmSuite::from_name(&format!("0x{:04x}", s.id())),
-                Some(s)
-            );
+            assert_eq!(AlgorithmSuite::from_name(&format!("0x{:04x}", s.id())), Some(s));
         }
         assert!(AlgorithmSuite::from_id(0x0070).is_err());
         assert!(AlgorithmSuite::from_id(0x0000).is_err());
@@ -303,16 +284,10 @@ mod tests {
     #[test]
     fn properties_match_table() {
         let s = AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384;
-        assert_eq!(
-            (s.message_version(), s.key_len(), s.is_committing()),
-            (2, 32, true)
-        );
+        assert_eq!((s.message_version(), s.key_len(), s.is_committing()), (2, 32, true));
         assert_eq!(s.signature(), Some(SignatureCurve::P384));
         let s = AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256EcdsaP256;
-        assert_eq!(
-            (s.message_version(), s.key_len(), s.signature()),
-            (1, 16, Some(SignatureCurve::P256))
-        );
+        assert_eq!((s.message_version(), s.key_len(), s.signature()), (1, 16, Some(SignatureCurve::P256)));
         assert_eq!(AlgorithmSuite::Aes192GcmIv12Tag16NoKdf.kdf(), Kdf::Identity);
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::rand;
 use zeroize::Zeroizing;
 
@@ -95,11 +95,7 @@ impl KmsApi for InMemoryKms {
         let mut plaintext = Zeroizing::new(vec![0u8; number_of_bytes]);
         rand::fill(&mut plaintext).map_err(|_| Error::Crypto("random"))?;
         let ciphertext = self.wrap("GenerateDataKey", key_id, &plaintext, context)?;
-        Ok(GeneratedKey {
-            key_id: key_id.to_string(),
-            plaintext,
-            ciphertext,
-        })
+        Ok(GeneratedKey { key_id: key_id.to_string(), plaintext, ciphertext })
     }
 
     async fn encrypt(&self, key_id: &str, plaintext: &[u8], context: &EncryptionContext) -> Result<(String, Vec<u8>)> {

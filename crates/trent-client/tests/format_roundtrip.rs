@@ -55,10 +55,7 @@ async fn every_suite_round_trips_at_frame_boundaries() {
                 for (k, v) in context.iter() {
                     assert_eq!(out.header.encryption_context.get(k), Some(v));
                 }
-                assert_eq!(
-                    out.header.encryption_context.get("aws-crypto-public-key").is_some(),
-                    suite.is_signed()
-                );
+                assert_eq!(out.header.encryption_context.get("aws-crypto-public-key").is_some(), suite.is_signed());
             }
         }
     }
@@ -77,17 +74,22 @@ async fn sizes_match_the_format_arithmetic() {
     let mut cursor = &message[..];
     let header = MessageHeader::read_from(&mut cursor, None).unwrap();
     let edk = &header.encrypted_data_keys[0];
-    let expected_header = 1 + 2 + 32 + 2 + 17 + 2
+    let expected_header = 1
+        + 2
+        + 32
+        + 2
+        + 17
+        + 2
         + (6 + edk.provider_id.len() + edk.provider_info.len() + edk.ciphertext.len())
-        + 1 + 4 + 32 + 16;
+        + 1
+        + 4
+        + 32
+        + 16;
     assert_eq!(header.len(), expected_header);
     assert_eq!(message.len(), expected_header + 4 + 4 + 12 + 4 + 100 + 16);
 
     // Signed: 103-byte DER signature behind a u16 length.
-    let opts = EncryptOptions {
-        suite: Some(AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384),
-        ..opts
-    };
+    let opts = EncryptOptions { suite: Some(AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384), ..opts };
     let message = c.encrypt_bytes(&data(100), &opts).await.unwrap();
     let footer = &message[message.len() - 105..];
     assert_eq!(&footer[..2], &[0, 103]);
@@ -118,22 +120,11 @@ async fn policy_and_option_checks() {
     // No KMS call was made for the refused message.
     assert_eq!(kms.calls().2, 0);
 
-    let bad_frame = EncryptOptions {
-        frame_length: 100,
-        ..EncryptOptions::default()
-    };
-    assert!(matches!(
-        strict_reader.encrypt_bytes(b"x", &bad_frame).await,
-        Err(Error::Config(_))
-    ));
-    let reserved = EncryptOptions {
-        encryption_context: ec(&[("aws-crypto-public-key", "x")]),
-        ..EncryptOptions::default()
-    };
-    assert!(matches!(
-        strict_reader.encrypt_bytes(b"x", &reserved).await,
-        Err(Error::EncryptionContext(_))
-    ));
+    let bad_frame = EncryptOptions { frame_length: 100, ..EncryptOptions::default() };
+    assert!(matches!(strict_reader.encrypt_bytes(b"x", &bad_frame).await, Err(Error::Config(_))));
+    let reserved =
+        EncryptOptions { encryption_context: ec(&[("aws-crypto-public-key", "x")]), ..EncryptOptions::default() };
+    assert!(matches!(strict_reader.encrypt_bytes(b"x", &reserved).await, Err(Error::EncryptionContext(_))));
     assert!(matches!(
         strict_reader
             .encrypt_bytes(
@@ -149,39 +140,15 @@ async fn policy_and_option_checks() {
 
     // Required context pairs and unsigned-only are checked from the header.
     let m = strict_reader
-        .encrypt_bytes(
-            b"x",
-            &EncryptOptions {
-                encryption_context: ec(&[("a", "1")]),
-                ..EncryptOptions::default()
-            },
-        )
+        .encrypt_bytes(b"x", &EncryptOptions { encryption_context: ec(&[("a", "1")]), ..EncryptOptions::default() })
         .await
         .unwrap();
-    let need = DecryptOptions {
-        required_context: ec(&[("a", "2")]),
-        ..DecryptOptions::default()
-    };
-    assert!(matches!(
-        strict_reader.decrypt_bytes(&m, &need).await,
-        Err(Error::EncryptionContext(_))
-    ));
-    let unsigned_only = DecryptOptions {
-        unsigned_only: true,
-        ..DecryptOptions::default()
-    };
-    assert!(matches!(
-        strict_reader.decrypt_bytes(&m, &unsigned_only).await,
-        Err(Error::SignedMessageRefused(_))
-    ));
-    let small = DecryptOptions {
-        max_frame_length: 1024,
-        ..DecryptOptions::default()
-    };
-    assert!(matches!(
-        strict_reader.decrypt_bytes(&m, &small).await,
-        Err(Error::FrameTooLarge { .. })
-    ));
+    let need = DecryptOptions { required_context: ec(&[("a", "2")]), ..DecryptOptions::default() };
+    assert!(matches!(strict_reader.decrypt_bytes(&m, &need).await, Err(Error::EncryptionContext(_))));
+    let unsigned_only = DecryptOptions { unsigned_only: true, ..DecryptOptions::default() };
+    assert!(matches!(strict_reader.decrypt_bytes(&m, &unsigned_only).await, Err(Error::SignedMessageRefused(_))));
+    let small = DecryptOptions { max_frame_length: 1024, ..DecryptOptions::default() };
+    assert!(matches!(strict_reader.decrypt_bytes(&m, &small).await, Err(Error::FrameTooLarge { .. })));
 }
 
 #[tokio::test]
@@ -190,10 +157,7 @@ async fn streaming_encryptor_accepts_arbitrary_write_sizes() {
     let kms = kms();
     let c = client(&kms, strict(&[KEY1]), &policy(CommitmentPolicy::default()));
     let plaintext = data(10 * FRAME + 17);
-    let opts = EncryptOptions {
-        frame_length: FRAME as u32,
-        ..EncryptOptions::default()
-    };
+    let opts = EncryptOptions { frame_length: FRAME as u32, ..EncryptOptions::default() };
     for step in [1, 7, FRAME - 1, FRAME, FRAME + 3, 5000] {
         let mut enc = c.encryptor(Vec::new(), None, &opts).await.unwrap();
         for chunk in plaintext.chunks(step) {

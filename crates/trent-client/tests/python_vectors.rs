@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use trent_client::{
-    AlgorithmSuite, ClientConfig, CommitmentPolicy, ContentType, DecryptOptions, EncryptOptions,
-    EnvelopeClient, Error, RawAesKeyring, Stats,
+    AlgorithmSuite, ClientConfig, CommitmentPolicy, ContentType, DecryptOptions, EncryptOptions, EnvelopeClient, Error,
+    RawAesKeyring, Stats,
 };
 
 fn vectors() -> PathBuf {
@@ -19,10 +19,7 @@ fn vectors() -> PathBuf {
 fn raw_client(policy: CommitmentPolicy) -> EnvelopeClient {
     let key: Vec<u8> = (0u8..32).collect();
     let keyring = Arc::new(RawAesKeyring::new("trent-test", "kat-key", &key).unwrap());
-    let config = ClientConfig {
-        commitment_policy: policy,
-        ..ClientConfig::default()
-    };
+    let config = ClientConfig { commitment_policy: policy, ..ClientConfig::default() };
     EnvelopeClient::from_keyring(keyring, Arc::new(Stats::default()), &config).unwrap()
 }
 
@@ -69,10 +66,7 @@ async fn python_vectors_fail_when_tampered_or_wrong_key() {
     let other: Vec<u8> = (1u8..33).collect();
     let keyring = Arc::new(RawAesKeyring::new("trent-test", "kat-key", &other).unwrap());
     let wrong = EnvelopeClient::from_keyring(keyring, Arc::new(Stats::default()), &ClientConfig::default()).unwrap();
-    assert!(matches!(
-        wrong.decrypt_bytes(&message, &DecryptOptions::default()).await,
-        Err(Error::NoDecryptableKey(_))
-    ));
+    assert!(matches!(wrong.decrypt_bytes(&message, &DecryptOptions::default()).await, Err(Error::NoDecryptableKey(_))));
 }
 
 fn venv_python() -> Option<PathBuf> {
@@ -145,16 +139,7 @@ async fn rust_messages_decrypt_with_the_python_sdk() {
             count += 1;
         }
     }
-    let out = std::process::Command::new(python)
-        .arg("-c")
-        .arg(PY_DECRYPT)
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = std::process::Command::new(python).arg("-c").arg(PY_DECRYPT).arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), count.to_string());
 }

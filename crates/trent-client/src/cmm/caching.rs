@@ -35,11 +35,7 @@ pub struct CachingLimits {
 impl CachingLimits {
     /// Limits with only a maximum age.
     pub fn with_max_age(max_age: Duration) -> Self {
-        Self {
-            max_age,
-            max_messages: MAX_MESSAGES_PER_KEY,
-            max_bytes: MAX_BYTES_PER_KEY,
-        }
+        Self { max_age, max_messages: MAX_MESSAGES_PER_KEY, max_bytes: MAX_BYTES_PER_KEY }
     }
 
     fn validate(&self) -> Result<()> {
@@ -47,14 +43,10 @@ impl CachingLimits {
             return Err(Error::Config("cache max_age must be greater than 0".into()));
         }
         if !(1..=MAX_MESSAGES_PER_KEY).contains(&self.max_messages) {
-            return Err(Error::Config(format!(
-                "max_messages_encrypted must be between 1 and {MAX_MESSAGES_PER_KEY}"
-            )));
+            return Err(Error::Config(format!("max_messages_encrypted must be between 1 and {MAX_MESSAGES_PER_KEY}")));
         }
         if self.max_bytes > MAX_BYTES_PER_KEY {
-            return Err(Error::Config(format!(
-                "max_bytes_encrypted cannot exceed {MAX_BYTES_PER_KEY}"
-            )));
+            return Err(Error::Config(format!("max_bytes_encrypted cannot exceed {MAX_BYTES_PER_KEY}")));
         }
         Ok(())
     }
@@ -100,14 +92,7 @@ impl CachingMaterialsManager {
         };
         let mut hash = [0u8; 64];
         hash.copy_from_slice(digest::digest(&SHA512, name.as_bytes()).as_ref());
-        Ok(Self {
-            inner,
-            cache,
-            partition: hash,
-            limits,
-            stats,
-            in_flight: Mutex::new(HashMap::new()),
-        })
+        Ok(Self { inner, cache, partition: hash, limits, stats, in_flight: Mutex::new(HashMap::new()) })
     }
 
     /// The cache in use.
@@ -152,10 +137,7 @@ impl CachingMaterialsManager {
     }
 
     fn encrypt_limits(&self) -> EncryptLimits {
-        EncryptLimits {
-            max_messages: self.limits.max_messages,
-            max_bytes: self.limits.max_bytes,
-        }
+        EncryptLimits { max_messages: self.limits.max_messages, max_bytes: self.limits.max_bytes }
     }
 }
 
@@ -168,15 +150,9 @@ fn to_id(d: digest::Digest) -> CacheId {
 #[async_trait]
 impl MaterialsManager for CachingMaterialsManager {
     async fn encryption_materials(&self, request: &EncryptionRequest) -> Result<Arc<EncryptionMaterials>> {
-        let suite = request
-            .suite
-            .unwrap_or_else(|| request.commitment_policy.default_suite());
+        let suite = request.suite.unwrap_or_else(|| request.commitment_policy.default_suite());
         // The backing manager never sees the length: the materials will serve many messages.
-        let inner_request = EncryptionRequest {
-            suite: Some(suite),
-            plaintext_length: None,
-            ..request.clone()
-        };
+        let inner_request = EncryptionRequest { suite: Some(suite), plaintext_length: None, ..request.clone() };
         let len = match request.plaintext_length {
             Some(len) if len <= self.limits.max_bytes && suite.kdf() != Kdf::Identity => len,
             _ => {
@@ -200,8 +176,7 @@ impl MaterialsManager for CachingMaterialsManager {
         if let Ok(m) = &result
             && len < self.limits.max_bytes
         {
-            self.cache
-                .put_encrypt(id, m.clone(), len, self.limits.max_age);
+            self.cache.put_encrypt(id, m.clone(), len, self.limits.max_age);
         }
         self.flight_done(&id);
         result

@@ -21,10 +21,7 @@ pub struct DefaultMaterialsManager {
 impl DefaultMaterialsManager {
     /// A manager over `keyring`.
     pub fn new(keyring: Arc<dyn Keyring>) -> Self {
-        Self {
-            keyring,
-            max_encrypted_data_keys: None,
-        }
+        Self { keyring, max_encrypted_data_keys: None }
     }
 
     /// Refuses to produce (or consume) more encrypted data keys than `max`.
@@ -37,9 +34,7 @@ impl DefaultMaterialsManager {
 #[async_trait]
 impl MaterialsManager for DefaultMaterialsManager {
     async fn encryption_materials(&self, request: &EncryptionRequest) -> Result<Arc<EncryptionMaterials>> {
-        let suite = request
-            .suite
-            .unwrap_or_else(|| request.commitment_policy.default_suite());
+        let suite = request.suite.unwrap_or_else(|| request.commitment_policy.default_suite());
         request.commitment_policy.check_encrypt(suite)?;
         request.encryption_context.check_no_reserved_keys()?;
         let mut context = request.encryption_context.clone();
@@ -57,10 +52,7 @@ impl MaterialsManager for DefaultMaterialsManager {
         if let Some(max) = self.max_encrypted_data_keys
             && encrypted_data_keys.len() > max
         {
-            return Err(Error::TooManyEncryptedDataKeys {
-                count: encrypted_data_keys.len(),
-                max,
-            });
+            return Err(Error::TooManyEncryptedDataKeys { count: encrypted_data_keys.len(), max });
         }
         Ok(Arc::new(EncryptionMaterials {
             suite,
@@ -76,20 +68,12 @@ impl MaterialsManager for DefaultMaterialsManager {
         if let Some(max) = self.max_encrypted_data_keys
             && request.encrypted_data_keys.len() > max
         {
-            return Err(Error::TooManyEncryptedDataKeys {
-                count: request.encrypted_data_keys.len(),
-                max,
-            });
+            return Err(Error::TooManyEncryptedDataKeys { count: request.encrypted_data_keys.len(), max });
         }
-        let verification_key = match (
-            request.suite.is_signed(),
-            request.encryption_context.get(PUBLIC_KEY_FIELD),
-        ) {
+        let verification_key = match (request.suite.is_signed(), request.encryption_context.get(PUBLIC_KEY_FIELD)) {
             (true, Some(k)) => Some(k.to_string()),
             (true, None) => {
-                return Err(Error::malformed(
-                    "signed message without aws-crypto-public-key in its encryption context",
-                ));
+                return Err(Error::malformed("signed message without aws-crypto-public-key in its encryption context"));
             }
             (false, Some(_)) => {
                 return Err(Error::malformed(
@@ -100,11 +84,7 @@ impl MaterialsManager for DefaultMaterialsManager {
         };
         let data_key = self
             .keyring
-            .decrypt_data_key(
-                request.suite,
-                &request.encryption_context,
-                &request.encrypted_data_keys,
-            )
+            .decrypt_data_key(request.suite, &request.encryption_context, &request.encrypted_data_keys)
             .await?;
         Ok(Arc::new(DecryptionMaterials {
             suite: request.suite,

@@ -20,9 +20,7 @@ impl hkdf::KeyType for Len {
 
 fn expand(prk: &hkdf::Prk, info: &[&[u8]], len: usize) -> Result<Zeroizing<Vec<u8>>> {
     let mut out = Zeroizing::new(vec![0u8; len]);
-    prk.expand(info, Len(len))
-        .and_then(|okm| okm.fill(&mut out))
-        .map_err(|_| Error::Crypto("HKDF expand"))?;
+    prk.expand(info, Len(len)).and_then(|okm| okm.fill(&mut out)).map_err(|_| Error::Crypto("HKDF expand"))?;
     Ok(out)
 }
 
@@ -63,14 +61,8 @@ pub(crate) fn derive(
             (key, Some(c))
         }
     };
-    let unbound =
-        UnboundKey::new(suite.aead(), &key_bytes).map_err(|_| Error::Crypto("AES key setup"))?;
-    Ok((
-        MessageKey {
-            key: LessSafeKey::new(unbound),
-        },
-        commitment,
-    ))
+    let unbound = UnboundKey::new(suite.aead(), &key_bytes).map_err(|_| Error::Crypto("AES key setup"))?;
+    Ok((MessageKey { key: LessSafeKey::new(unbound) }, commitment))
 }
 
 /// Compares a stored commitment with the recomputed one in constant time.
@@ -90,29 +82,15 @@ impl MessageKey {
     pub(crate) fn header_tag(&self, iv: &[u8; IV_LEN], header_body: &[u8]) -> Result<[u8; TAG_LEN]> {
         let tag = self
             .key
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(*iv),
-                Aad::from(header_body),
-                &mut [],
-            )
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*iv), Aad::from(header_body), &mut [])
             .map_err(|_| Error::Crypto("AES-GCM seal"))?;
         Ok(tag_bytes(&tag))
     }
 
     /// Checks the header tag.
-    pub(crate) fn verify_header(
-        &self,
-        iv: &[u8; IV_LEN],
-        header_body: &[u8],
-        tag: &[u8; TAG_LEN],
-    ) -> Result<()> {
+    pub(crate) fn verify_header(&self, iv: &[u8; IV_LEN], header_body: &[u8], tag: &[u8; TAG_LEN]) -> Result<()> {
         self.key
-            .open_in_place_separate_tag(
-                Nonce::assume_unique_for_key(*iv),
-                Aad::from(header_body),
-                tag,
-                &mut [],
-            )
+            .open_in_place_separate_tag(Nonce::assume_unique_for_key(*iv), Aad::from(header_body), tag, &mut [])
             .map(|_| ())
             .map_err(|_| Error::HeaderAuthFailed)
     }
@@ -127,14 +105,7 @@ impl MessageKey {
     }
 
     /// Decrypts `in_out` in place after checking `tag`; `seq` names the frame in errors.
-    pub(crate) fn open(
-        &self,
-        iv: &[u8; IV_LEN],
-        aad: &[u8],
-        in_out: &mut [u8],
-        tag: &[u8],
-        seq: u32,
-    ) -> Result<()> {
+    pub(crate) fn open(&self, iv: &[u8; IV_LEN], aad: &[u8], in_out: &mut [u8], tag: &[u8], seq: u32) -> Result<()> {
         self.key
             .open_in_place_separate_tag(Nonce::assume_unique_for_key(*iv), Aad::from(aad), tag, in_out)
             .map(|_| ())
@@ -149,6 +120,7 @@ fn tag_bytes(tag: &Tag) -> [u8; TAG_LEN] {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

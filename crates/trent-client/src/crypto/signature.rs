@@ -33,18 +33,12 @@ impl fmt::Debug for SigningKey {
 impl SigningKey {
     /// Generates a fresh key pair on `curve`.
     pub fn generate(curve: SignatureCurve) -> Result<Self> {
-        let key = EcdsaKeyPair::generate(curve.signing_algorithm())
-            .map_err(|_| Error::Crypto("ECDSA key generation"))?;
-        let compressed: EcPublicKeyCompressedBin<'static> = key
-            .public_key()
-            .as_be_bytes()
-            .map_err(|_| Error::Crypto("ECDSA public key encoding"))?;
+        let key =
+            EcdsaKeyPair::generate(curve.signing_algorithm()).map_err(|_| Error::Crypto("ECDSA key generation"))?;
+        let compressed: EcPublicKeyCompressedBin<'static> =
+            key.public_key().as_be_bytes().map_err(|_| Error::Crypto("ECDSA public key encoding"))?;
         let public_field = B64.encode(compressed.as_ref());
-        Ok(Self {
-            curve,
-            key,
-            public_field,
-        })
+        Ok(Self { curve, key, public_field })
     }
 
     /// Base64 of the SEC1 compressed public point: the value stored under
@@ -81,11 +75,7 @@ impl Signer {
         let digest = self.ctx.finish();
         let curve = self.key.curve;
         for _ in 0..256 {
-            let sig = self
-                .key
-                .key
-                .sign_digest(&digest)
-                .map_err(|_| Error::Crypto("ECDSA sign"))?;
+            let sig = self.key.key.sign_digest(&digest).map_err(|_| Error::Crypto("ECDSA sign"))?;
             let normalised = normalise_low_s(curve, sig.as_ref())?;
             if normalised.len() == curve.fixed_signature_len() {
                 return Ok(normalised);
@@ -105,20 +95,13 @@ pub(crate) struct Verifier {
 impl Verifier {
     /// Builds a verifier from the `aws-crypto-public-key` context value.
     pub(crate) fn new(curve: SignatureCurve, field: &str) -> Result<Self> {
-        let public_key = B64
-            .decode(field)
-            .map_err(|_| Error::malformed("aws-crypto-public-key is not valid base64"))?;
+        let public_key =
+            B64.decode(field).map_err(|_| Error::malformed("aws-crypto-public-key is not valid base64"))?;
         let expected = 1 + curve.scalar_len();
         if public_key.len() != expected || !matches!(public_key[0], 2 | 3) {
-            return Err(Error::malformed(
-                "aws-crypto-public-key is not a compressed point of the suite's curve",
-            ));
+            return Err(Error::malformed("aws-crypto-public-key is not a compressed point of the suite's curve"));
         }
-        Ok(Self {
-            curve,
-            public_key,
-            ctx: digest::Context::new(curve.digest_algorithm()),
-        })
+        Ok(Self { curve, public_key, ctx: digest::Context::new(curve.digest_algorithm()) })
     }
 
     pub(crate) fn update(&mut self, bytes: &[u8]) {
@@ -141,11 +124,7 @@ fn normalise_low_s(curve: SignatureCurve, der: &[u8]) -> Result<Vec<u8>> {
     let s_fixed = left_pad(s, width).ok_or_else(bad)?;
     let order = curve.order();
     let half = shift_right_one(order);
-    let s_final = if s_fixed.as_slice() > half.as_slice() {
-        sub(order, &s_fixed)
-    } else {
-        s_fixed
-    };
+    let s_final = if s_fixed.as_slice() > half.as_slice() { sub(order, &s_fixed) } else { s_fixed };
     Ok(encode_der_signature(r, &s_final))
 }
 
@@ -251,6 +230,7 @@ fn sub(a: &[u8], b: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -258,10 +238,7 @@ mod tests {
     fn signatures_are_fixed_length_low_s_and_verify() {
         for curve in [SignatureCurve::P256, SignatureCurve::P384] {
             let key = Arc::new(SigningKey::generate(curve).unwrap());
-            assert_eq!(
-                key.public_key_field().len(),
-                if curve == SignatureCurve::P384 { 68 } else { 44 }
-            );
+            assert_eq!(key.public_key_field().len(), if curve == SignatureCurve::P384 { 68 } else { 44 });
             for i in 0..20u8 {
                 let mut s = Signer::new(key.clone());
                 s.update(b"hello ");

@@ -13,13 +13,7 @@ pub(crate) const MAX_NON_FRAMED_LEN: u64 = (1 << 36) - 32;
 
 /// Builds the frame AAD: message id ‖ label ‖ u32 sequence number ‖ u64 plaintext length.
 /// Reuses `buf` to avoid an allocation per frame.
-pub(crate) fn frame_aad<'b>(
-    buf: &'b mut Vec<u8>,
-    message_id: &[u8],
-    label: &[u8],
-    seq: u32,
-    len: u64,
-) -> &'b [u8] {
+pub(crate) fn frame_aad<'b>(buf: &'b mut Vec<u8>, message_id: &[u8], label: &[u8], seq: u32, len: u64) -> &'b [u8] {
     buf.clear();
     buf.extend_from_slice(message_id);
     buf.extend_from_slice(label);

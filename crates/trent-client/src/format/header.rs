@@ -32,11 +32,7 @@ pub struct EncryptedDataKey {
 impl EncryptedDataKey {
     /// The entry as written in the header.
     pub fn serialize_into(&self, out: &mut Vec<u8>) -> Result<()> {
-        for field in [
-            self.provider_id.as_bytes(),
-            &self.provider_info,
-            &self.ciphertext,
-        ] {
+        for field in [self.provider_id.as_bytes(), &self.provider_info, &self.ciphertext] {
             let len = u16::try_from(field.len())
                 .map_err(|_| Error::Config("encrypted data key field longer than 65535 bytes".into()))?;
             out.extend_from_slice(&len.to_be_bytes());
@@ -155,11 +151,7 @@ impl MessageHeader {
         false
     }
 
-    pub(crate) fn from_parts(
-        new: &NewHeader<'_>,
-        body: Vec<u8>,
-        header_tag: [u8; TAG_LEN],
-    ) -> Self {
+    pub(crate) fn from_parts(new: &NewHeader<'_>, body: Vec<u8>, header_tag: [u8; TAG_LEN]) -> Self {
         Self {
             suite: new.suite,
             message_id: new.message_id.to_vec(),
@@ -193,9 +185,7 @@ impl MessageHeader {
         }
         let suite = AlgorithmSuite::from_id(r.u16()?)?;
         if suite.message_version() != version {
-            return Err(Error::malformed(format!(
-                "suite {suite} cannot appear in a version {version} header"
-            )));
+            return Err(Error::malformed(format!("suite {suite} cannot appear in a version {version} header")));
         }
         let id_range = r.take(suite.message_id_len())?;
         let message_id = r.slice(id_range).to_vec();
@@ -213,15 +203,11 @@ impl MessageHeader {
         }
         let mut encrypted_data_keys = Vec::with_capacity(count);
         for _ in 0..count {
-            let provider_id = String::from_utf8(r.bytes_u16()?)
-                .map_err(|_| Error::malformed("key provider id is not UTF-8"))?;
+            let provider_id =
+                String::from_utf8(r.bytes_u16()?).map_err(|_| Error::malformed("key provider id is not UTF-8"))?;
             let provider_info = r.bytes_u16()?;
             let ciphertext = r.bytes_u16()?;
-            encrypted_data_keys.push(EncryptedDataKey {
-                provider_id,
-                provider_info,
-                ciphertext,
-            });
+            encrypted_data_keys.push(EncryptedDataKey { provider_id, provider_info, ciphertext });
         }
 
         let content_type = match r.u8()? {

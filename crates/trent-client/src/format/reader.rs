@@ -50,11 +50,7 @@ pub(crate) struct TeeReader<'r, R: Read> {
 
 impl<'r, R: Read> TeeReader<'r, R> {
     pub(crate) fn new(inner: &'r mut R, part: &'static str) -> Self {
-        Self {
-            inner,
-            raw: Vec::with_capacity(512),
-            part,
-        }
+        Self { inner, raw: Vec::with_capacity(512), part }
     }
 
     pub(crate) fn set_part(&mut self, part: &'static str) {

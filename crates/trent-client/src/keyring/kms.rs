@@ -60,11 +60,7 @@ impl AwsKmsKeyring {
         {
             return Err(Error::Config("at least one wrapping key is required".into()));
         }
-        Ok(Self {
-            kms,
-            selection,
-            stats,
-        })
+        Ok(Self { kms, selection, stats })
     }
 
     /// The configured selection.
@@ -109,29 +105,19 @@ impl Keyring for AwsKmsKeyring {
         context: &EncryptionContext,
     ) -> Result<(Zeroizing<Vec<u8>>, Vec<EncryptedDataKey>)> {
         let KeySelection::Strict(keys) = &self.selection else {
-            return Err(Error::Config(
-                "a discovery keyring cannot encrypt; name the wrapping keys".into(),
-            ));
+            return Err(Error::Config("a discovery keyring cannot encrypt; name the wrapping keys".into()));
         };
-        let (generator, others) = keys
-            .split_first()
-            .ok_or_else(|| Error::Config("at least one wrapping key is required".into()))?;
+        let (generator, others) =
+            keys.split_first().ok_or_else(|| Error::Config("at least one wrapping key is required".into()))?;
         self.stats.kms_generate_data_key();
-        let generated = self
-            .kms
-            .generate_data_key(generator, suite.key_len(), context)
-            .await?;
+        let generated = self.kms.generate_data_key(generator, suite.key_len(), context).await?;
         check_arn("GenerateDataKey", generator, &generated.key_id)?;
         if generated.plaintext.len() != suite.key_len() {
             return Err(Error::Kms {
                 operation: "GenerateDataKey",
                 key_id: generator.clone(),
                 kind: KmsFailure::BadResponse,
-                message: format!(
-                    "data key is {} bytes, expected {}",
-                    generated.plaintext.len(),
-                    suite.key_len()
-                ),
+                message: format!("data key is {} bytes, expected {}", generated.plaintext.len(), suite.key_len()),
             });
         }
         let mut edks = vec![EncryptedDataKey {
@@ -172,44 +158,29 @@ impl Keyring for AwsKmsKeyring {
                     operation: "Decrypt",
                     key_id: key_id.clone(),
                     kind: KmsFailure::BadResponse,
-                    message: format!(
-                        "KMS answered for key {used:?} or with a data key of the wrong size"
-                    ),
+                    message: format!("KMS answered for key {used:?} or with a data key of the wrong size"),
                 }),
                 Err(e) => failures.push(e),
             }
         }
-        if failures.len() == 1 {
-            if let Some(only) = failures.pop() {
-                return Err(only);
-            }
+        if failures.len() == 1
+            && let Some(only) = failures.pop()
+        {
+            return Err(only);
         }
         if failures.is_empty() {
             let wrapped_by: Vec<String> = encrypted_data_keys
                 .iter()
-                .map(|e| {
-                    format!(
-                        "{}:{}",
-                        e.provider_id,
-                        String::from_utf8_lossy(&e.provider_info)
-                    )
-                })
+                .map(|e| format!("{}:{}", e.provider_id, String::from_utf8_lossy(&e.provider_info)))
                 .collect();
             let hint = match &self.selection {
-                KeySelection::Strict(_) => "none of them is a configured wrapping key (give the key ARN exactly as in the message, or use discovery)",
+                KeySelection::Strict(_) => {
+                    "none of them is a configured wrapping key (give the key ARN exactly as in the message, or use discovery)"
+                }
                 KeySelection::Discovery(_) => "none of them passes the discovery filter",
             };
-            return Err(Error::NoDecryptableKey(format!(
-                "message keys are [{}]; {hint}",
-                wrapped_by.join(", ")
-            )));
+            return Err(Error::NoDecryptableKey(format!("message keys are [{}]; {hint}", wrapped_by.join(", "))));
         }
-        Err(Error::NoDecryptableKey(
-            failures
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "),
-        ))
+        Err(Error::NoDecryptableKey(failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))
     }
 }

@@ -29,11 +29,7 @@ impl RawAesKeyring {
             n => return Err(Error::Config(format!("raw AES wrapping key of {n} bytes"))),
         };
         let key = UnboundKey::new(alg, wrapping_key).map_err(|_| Error::Crypto("AES key setup"))?;
-        Ok(Self {
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-            key: LessSafeKey::new(key),
-        })
+        Ok(Self { namespace: namespace.to_string(), name: name.to_string(), key: LessSafeKey::new(key) })
     }
 
     fn provider_info(&self, iv: &[u8; IV_LEN]) -> Vec<u8> {
@@ -44,12 +40,7 @@ impl RawAesKeyring {
         info
     }
 
-    fn try_unwrap(
-        &self,
-        edk: &EncryptedDataKey,
-        aad: &[u8],
-        key_len: usize,
-    ) -> Option<Zeroizing<Vec<u8>>> {
+    fn try_unwrap(&self, edk: &EncryptedDataKey, aad: &[u8], key_len: usize) -> Option<Zeroizing<Vec<u8>>> {
         if edk.provider_id != self.namespace {
             return None;
         }
@@ -64,10 +55,7 @@ impl RawAesKeyring {
             return None;
         }
         let mut buf = Zeroizing::new(edk.ciphertext.clone());
-        let plain = self
-            .key
-            .open_in_place(Nonce::assume_unique_for_key(iv), Aad::from(aad), &mut buf)
-            .ok()?;
+        let plain = self.key.open_in_place(Nonce::assume_unique_for_key(iv), Aad::from(aad), &mut buf).ok()?;
         Some(Zeroizing::new(plain.to_vec()))
     }
 }
@@ -103,14 +91,8 @@ impl Keyring for RawAesKeyring {
         encrypted_data_keys: &[EncryptedDataKey],
     ) -> Result<Zeroizing<Vec<u8>>> {
         let aad = context.serialize()?;
-        encrypted_data_keys
-            .iter()
-            .find_map(|edk| self.try_unwrap(edk, &aad, suite.key_len()))
-            .ok_or_else(|| {
-                Error::NoDecryptableKey(format!(
-                    "no entry for raw AES key {}/{} decrypts",
-                    self.namespace, self.name
-                ))
-            })
+        encrypted_data_keys.iter().find_map(|edk| self.try_unwrap(edk, &aad, suite.key_len())).ok_or_else(|| {
+            Error::NoDecryptableKey(format!("no entry for raw AES key {}/{} decrypts", self.namespace, self.name))
+        })
     }
 }

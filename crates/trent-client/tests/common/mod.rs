@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use trent_client::testing::InMemoryKms;
 use trent_client::{
-    AwsKmsKeyring, ClientConfig, CommitmentPolicy, EncryptionContext, EnvelopeClient, KeySelection,
-    LocalCache, Stats,
+    AwsKmsKeyring, ClientConfig, CommitmentPolicy, EncryptionContext, EnvelopeClient, KeySelection, LocalCache, Stats,
 };
 
 pub const KEY1: &str = "arn:aws:kms:us-east-1:111122223333:key/11111111-1111-1111-1111-111111111111";
@@ -36,10 +35,7 @@ pub fn strict(keys: &[&str]) -> KeySelection {
 }
 
 pub fn policy(p: CommitmentPolicy) -> ClientConfig {
-    ClientConfig {
-        commitment_policy: p,
-        ..ClientConfig::default()
-    }
+    ClientConfig { commitment_policy: p, ..ClientConfig::default() }
 }
 
 pub fn ec(pairs: &[(&str, &str)]) -> EncryptionContext {
