@@ -41,14 +41,8 @@ impl Profile {
 pub const TOP_TIER_REGIONS: &[&str] = &["us-east-1", "us-west-2", "eu-west-1"];
 
 /// Regions with the middle symmetric quota (20,000 now, 10,000 in 2020).
-pub const MIDDLE_TIER_REGIONS: &[&str] = &[
-    "us-east-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-northeast-1",
-    "eu-central-1",
-    "eu-west-2",
-];
+pub const MIDDLE_TIER_REGIONS: &[&str] =
+    &["us-east-2", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "eu-central-1", "eu-west-2"];
 
 /// The AWS China regions, where some GenerateDataKeyPair quotas keep their old values.
 pub const CHINA_REGIONS: &[&str] = &["cn-north-1", "cn-northwest-1"];
@@ -108,11 +102,7 @@ impl DefaultValue {
     pub fn in_region(self, region: &str) -> f64 {
         match self {
             DefaultValue::Flat(v) => v,
-            DefaultValue::Tiered {
-                default,
-                middle,
-                top,
-            } => match region_tier(region) {
+            DefaultValue::Tiered { default, middle, top } => match region_tier(region) {
                 RegionTier::Top => top,
                 RegionTier::Middle => middle,
                 RegionTier::Default => default,
@@ -255,11 +245,7 @@ impl QuotaId {
 
     /// Looks a quota up by its code (case-sensitive, as Service Quotas is).
     pub fn from_code(code: &str) -> Option<QuotaId> {
-        QUOTAS
-            .iter()
-            .position(|q| q.code == code)
-            .and_then(|i| u16::try_from(i).ok())
-            .map(QuotaId)
+        QUOTAS.iter().position(|q| q.code == code).and_then(|i| u16::try_from(i).ok()).map(QuotaId)
     }
 
     /// The shared pool of a key family.
@@ -286,9 +272,7 @@ impl QuotaId {
 
     /// Every quota, in catalog order.
     pub fn all() -> impl Iterator<Item = QuotaId> {
-        (0..QUOTAS.len())
-            .filter_map(|i| u16::try_from(i).ok())
-            .map(QuotaId)
+        (0..QUOTAS.len()).filter_map(|i| u16::try_from(i).ok()).map(QuotaId)
     }
 }
 
@@ -317,13 +301,7 @@ fn tables() -> &'static Tables {
     })
 }
 
-const fn base(
-    code: &'static str,
-    name: &'static str,
-    kind: QuotaKind,
-    current: f64,
-    y2020: Option<f64>,
-) -> QuotaDef {
+const fn base(code: &'static str, name: &'static str, kind: QuotaKind, current: f64, y2020: Option<f64>) -> QuotaDef {
     QuotaDef {
         code,
         name,
@@ -341,13 +319,7 @@ const fn base(
     }
 }
 
-const fn op(
-    op: Operation,
-    code: &'static str,
-    name: &'static str,
-    current: f64,
-    y2020: Option<f64>,
-) -> QuotaDef {
+const fn op(op: Operation, code: &'static str, name: &'static str, current: f64, y2020: Option<f64>) -> QuotaDef {
     base(code, name, QuotaKind::Operation(op), current, y2020)
 }
 
@@ -386,16 +358,8 @@ pub const N_QUOTAS: usize = 59;
 pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
     // --- shared crypto pools -------------------------------------------------
     QuotaDef {
-        current: DefaultValue::Tiered {
-            default: 10_000.0,
-            middle: 20_000.0,
-            top: 100_000.0,
-        },
-        y2020: Some(DefaultValue::Tiered {
-            default: 5_500.0,
-            middle: 10_000.0,
-            top: 30_000.0,
-        }),
+        current: DefaultValue::Tiered { default: 10_000.0, middle: 20_000.0, top: 100_000.0 },
+        y2020: Some(DefaultValue::Tiered { default: 5_500.0, middle: 10_000.0, top: 30_000.0 }),
         ..base(
             "L-6E3AF000",
             "Cryptographic operations (symmetric) request rate",
@@ -441,324 +405,54 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
     QuotaDef {
         adjustable: false,
         in_service_quotas: false,
-        ..base(
-            "T-CustomKeyStore",
-            "Custom key store request rate",
-            QuotaKind::CustomKeyStore,
-            1_800.0,
-            Some(1_800.0),
-        )
+        ..base("T-CustomKeyStore", "Custom key store request rate", QuotaKind::CustomKeyStore, 1_800.0, Some(1_800.0))
     },
     // --- per-operation quotas -------------------------------------------------
-    op(
-        O::CancelKeyDeletion,
-        "L-635264CC",
-        "CancelKeyDeletion request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::ConnectCustomKeyStore,
-        "L-705B9E79",
-        "ConnectCustomKeyStore request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::CreateAlias,
-        "L-F7504F73",
-        "CreateAlias request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::CreateCustomKeyStore,
-        "L-08932E37",
-        "CreateCustomKeyStore request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::CreateGrant,
-        "L-0428A42E",
-        "CreateGrant request rate",
-        50.0,
-        Some(50.0),
-    ),
-    op(
-        O::CreateKey,
-        "L-32B67F4A",
-        "CreateKey request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::DeleteAlias,
-        "L-1F75ADD1",
-        "DeleteAlias request rate",
-        15.0,
-        Some(5.0),
-    ),
-    op(
-        O::DeleteCustomKeyStore,
-        "L-E99520CB",
-        "DeleteCustomKeyStore request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::DeleteImportedKeyMaterial,
-        "L-1233BF9B",
-        "DeleteImportedKeyMaterial request rate",
-        15.0,
-        Some(5.0),
-    ),
-    op(
-        O::DescribeCustomKeyStores,
-        "L-E20AA94C",
-        "DescribeCustomKeyStores request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::DescribeKey,
-        "L-FAE8F084",
-        "DescribeKey request rate",
-        2_000.0,
-        Some(1_000.0),
-    ),
-    op(
-        O::DisableKey,
-        "L-6B8C93BD",
-        "DisableKey request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::DisableKeyRotation,
-        "L-CE1DB614",
-        "DisableKeyRotation request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::DisconnectCustomKeyStore,
-        "L-9F1FCF6D",
-        "DisconnectCustomKeyStore request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::EnableKey,
-        "L-BD96F100",
-        "EnableKey request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::EnableKeyRotation,
-        "L-BE799B67",
-        "EnableKeyRotation request rate",
-        15.0,
-        Some(5.0),
-    ),
-    op(
-        O::GetKeyLastUsage,
-        "T-GetKeyLastUsage",
-        "GetKeyLastUsage request rate",
-        5.0,
-        None,
-    ),
-    op(
-        O::GetKeyPolicy,
-        "T-GetKeyPolicy",
-        "GetKeyPolicy request rate",
-        1_000.0,
-        Some(1_000.0),
-    ),
-    op(
-        O::GetKeyRotationStatus,
-        "T-GetKeyRotationStatus",
-        "GetKeyRotationStatus request rate",
-        1_000.0,
-        Some(1_000.0),
-    ),
-    op(
-        O::GetParametersForImport,
-        "T-GetParametersForImport",
-        "GetParametersForImport request rate",
-        1.0,
-        Some(0.25),
-    ),
-    op(
-        O::GetPublicKey,
-        "T-GetPublicKey",
-        "GetPublicKey request rate",
-        2_000.0,
-        Some(5.0),
-    ),
-    op(
-        O::ImportKeyMaterial,
-        "T-ImportKeyMaterial",
-        "ImportKeyMaterial request rate",
-        15.0,
-        Some(5.0),
-    ),
-    op(
-        O::ListAliases,
-        "T-ListAliases",
-        "ListAliases request rate",
-        500.0,
-        Some(100.0),
-    ),
-    op(
-        O::ListGrants,
-        "T-ListGrants",
-        "ListGrants request rate",
-        100.0,
-        Some(100.0),
-    ),
-    op(
-        O::ListKeyPolicies,
-        "T-ListKeyPolicies",
-        "ListKeyPolicies request rate",
-        100.0,
-        Some(100.0),
-    ),
-    op(
-        O::ListKeyRotations,
-        "T-ListKeyRotations",
-        "ListKeyRotations request rate",
-        100.0,
-        None,
-    ),
-    op(
-        O::ListKeys,
-        "T-ListKeys",
-        "ListKeys request rate",
-        500.0,
-        Some(100.0),
-    ),
-    op(
-        O::ListResourceTags,
-        "T-ListResourceTags",
-        "ListResourceTags request rate",
-        2_000.0,
-        Some(100.0),
-    ),
-    op(
-        O::ListRetirableGrants,
-        "T-ListRetirableGrants",
-        "ListRetirableGrants request rate",
-        100.0,
-        Some(5.0),
-    ),
-    op(
-        O::PutKeyPolicy,
-        "T-PutKeyPolicy",
-        "PutKeyPolicy request rate",
-        15.0,
-        Some(5.0),
-    ),
-    op(
-        O::ReplicateKey,
-        "T-ReplicateKey",
-        "ReplicateKey request rate",
-        5.0,
-        None,
-    ),
-    op(
-        O::RetireGrant,
-        "T-RetireGrant",
-        "RetireGrant request rate",
-        50.0,
-        Some(15.0),
-    ),
-    op(
-        O::RevokeGrant,
-        "T-RevokeGrant",
-        "RevokeGrant request rate",
-        50.0,
-        Some(15.0),
-    ),
-    op(
-        O::RotateKeyOnDemand,
-        "T-RotateKeyOnDemand",
-        "RotateKeyOnDemand request rate",
-        5.0,
-        None,
-    ),
-    op(
-        O::ScheduleKeyDeletion,
-        "T-ScheduleKeyDeletion",
-        "ScheduleKeyDeletion request rate",
-        15.0,
-        Some(5.0),
-    ),
-    op(
-        O::TagResource,
-        "T-TagResource",
-        "TagResource request rate",
-        10.0,
-        Some(5.0),
-    ),
-    op(
-        O::UntagResource,
-        "T-UntagResource",
-        "UntagResource request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::UpdateAlias,
-        "T-UpdateAlias",
-        "UpdateAlias request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::UpdateCustomKeyStore,
-        "T-UpdateCustomKeyStore",
-        "UpdateCustomKeyStore request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::UpdateKeyDescription,
-        "T-UpdateKeyDescription",
-        "UpdateKeyDescription request rate",
-        5.0,
-        Some(5.0),
-    ),
-    op(
-        O::UpdatePrimaryRegion,
-        "T-UpdatePrimaryRegion",
-        "UpdatePrimaryRegion request rate",
-        5.0,
-        None,
-    ),
+    op(O::CancelKeyDeletion, "L-635264CC", "CancelKeyDeletion request rate", 5.0, Some(5.0)),
+    op(O::ConnectCustomKeyStore, "L-705B9E79", "ConnectCustomKeyStore request rate", 5.0, Some(5.0)),
+    op(O::CreateAlias, "L-F7504F73", "CreateAlias request rate", 5.0, Some(5.0)),
+    op(O::CreateCustomKeyStore, "L-08932E37", "CreateCustomKeyStore request rate", 5.0, Some(5.0)),
+    op(O::CreateGrant, "L-0428A42E", "CreateGrant request rate", 50.0, Some(50.0)),
+    op(O::CreateKey, "L-32B67F4A", "CreateKey request rate", 5.0, Some(5.0)),
+    op(O::DeleteAlias, "L-1F75ADD1", "DeleteAlias request rate", 15.0, Some(5.0)),
+    op(O::DeleteCustomKeyStore, "L-E99520CB", "DeleteCustomKeyStore request rate", 5.0, Some(5.0)),
+    op(O::DeleteImportedKeyMaterial, "L-1233BF9B", "DeleteImportedKeyMaterial request rate", 15.0, Some(5.0)),
+    op(O::DescribeCustomKeyStores, "L-E20AA94C", "DescribeCustomKeyStores request rate", 5.0, Some(5.0)),
+    op(O::DescribeKey, "L-FAE8F084", "DescribeKey request rate", 2_000.0, Some(1_000.0)),
+    op(O::DisableKey, "L-6B8C93BD", "DisableKey request rate", 5.0, Some(5.0)),
+    op(O::DisableKeyRotation, "L-CE1DB614", "DisableKeyRotation request rate", 5.0, Some(5.0)),
+    op(O::DisconnectCustomKeyStore, "L-9F1FCF6D", "DisconnectCustomKeyStore request rate", 5.0, Some(5.0)),
+    op(O::EnableKey, "L-BD96F100", "EnableKey request rate", 5.0, Some(5.0)),
+    op(O::EnableKeyRotation, "L-BE799B67", "EnableKeyRotation request rate", 15.0, Some(5.0)),
+    op(O::GetKeyLastUsage, "T-GetKeyLastUsage", "GetKeyLastUsage request rate", 5.0, None),
+    op(O::GetKeyPolicy, "T-GetKeyPolicy", "GetKeyPolicy request rate", 1_000.0, Some(1_000.0)),
+    op(O::GetKeyRotationStatus, "T-GetKeyRotationStatus", "GetKeyRotationStatus request rate", 1_000.0, Some(1_000.0)),
+    op(O::GetParametersForImport, "T-GetParametersForImport", "GetParametersForImport request rate", 1.0, Some(0.25)),
+    op(O::GetPublicKey, "T-GetPublicKey", "GetPublicKey request rate", 2_000.0, Some(5.0)),
+    op(O::ImportKeyMaterial, "T-ImportKeyMaterial", "ImportKeyMaterial request rate", 15.0, Some(5.0)),
+    op(O::ListAliases, "T-ListAliases", "ListAliases request rate", 500.0, Some(100.0)),
+    op(O::ListGrants, "T-ListGrants", "ListGrants request rate", 100.0, Some(100.0)),
+    op(O::ListKeyPolicies, "T-ListKeyPolicies", "ListKeyPolicies request rate", 100.0, Some(100.0)),
+    op(O::ListKeyRotations, "T-ListKeyRotations", "ListKeyRotations request rate", 100.0, None),
+    op(O::ListKeys, "T-ListKeys", "ListKeys request rate", 500.0, Some(100.0)),
+    op(O::ListResourceTags, "T-ListResourceTags", "ListResourceTags request rate", 2_000.0, Some(100.0)),
+    op(O::ListRetirableGrants, "T-ListRetirableGrants", "ListRetirableGrants request rate", 100.0, Some(5.0)),
+    op(O::PutKeyPolicy, "T-PutKeyPolicy", "PutKeyPolicy request rate", 15.0, Some(5.0)),
+    op(O::ReplicateKey, "T-ReplicateKey", "ReplicateKey request rate", 5.0, None),
+    op(O::RetireGrant, "T-RetireGrant", "RetireGrant request rate", 50.0, Some(15.0)),
+    op(O::RevokeGrant, "T-RevokeGrant", "RevokeGrant request rate", 50.0, Some(15.0)),
+    op(O::RotateKeyOnDemand, "T-RotateKeyOnDemand", "RotateKeyOnDemand request rate", 5.0, None),
+    op(O::ScheduleKeyDeletion, "T-ScheduleKeyDeletion", "ScheduleKeyDeletion request rate", 15.0, Some(5.0)),
+    op(O::TagResource, "T-TagResource", "TagResource request rate", 10.0, Some(5.0)),
+    op(O::UntagResource, "T-UntagResource", "UntagResource request rate", 5.0, Some(5.0)),
+    op(O::UpdateAlias, "T-UpdateAlias", "UpdateAlias request rate", 5.0, Some(5.0)),
+    op(O::UpdateCustomKeyStore, "T-UpdateCustomKeyStore", "UpdateCustomKeyStore request rate", 5.0, Some(5.0)),
+    op(O::UpdateKeyDescription, "T-UpdateKeyDescription", "UpdateKeyDescription request rate", 5.0, Some(5.0)),
+    op(O::UpdatePrimaryRegion, "T-UpdatePrimaryRegion", "UpdatePrimaryRegion request rate", 5.0, None),
     // --- GenerateDataKeyPair, one quota per KeyPairSpec -------------------------
-    gdkp(
-        K::EccNistP256,
-        "L-D2EEB5E0",
-        "GenerateDataKeyPair (ECC_NIST_P256) request rate",
-        100.0,
-        Some(25.0),
-    ),
-    gdkp(
-        K::EccNistP384,
-        "L-16B46EF0",
-        "GenerateDataKeyPair (ECC_NIST_P384) request rate",
-        100.0,
-        Some(10.0),
-    ),
-    gdkp(
-        K::EccNistP521,
-        "L-1D966DA0",
-        "GenerateDataKeyPair (ECC_NIST_P521) request rate",
-        100.0,
-        Some(5.0),
-    ),
+    gdkp(K::EccNistP256, "L-D2EEB5E0", "GenerateDataKeyPair (ECC_NIST_P256) request rate", 100.0, Some(25.0)),
+    gdkp(K::EccNistP384, "L-16B46EF0", "GenerateDataKeyPair (ECC_NIST_P384) request rate", 100.0, Some(10.0)),
+    gdkp(K::EccNistP521, "L-1D966DA0", "GenerateDataKeyPair (ECC_NIST_P521) request rate", 100.0, Some(5.0)),
     gdkp(
         K::EccSecgP256k1,
         "T-GDKP-ECC-SECG-P256K1",
@@ -773,66 +467,24 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
         100.0,
         None,
     ),
-    gdkp_china(
-        K::Rsa2048,
-        "T-GDKP-RSA-2048",
-        "GenerateDataKeyPair (RSA_2048) request rate",
-        20.0,
-        1.0,
-    ),
-    gdkp_china(
-        K::Rsa3072,
-        "T-GDKP-RSA-3072",
-        "GenerateDataKeyPair (RSA_3072) request rate",
-        4.0,
-        0.5,
-    ),
-    gdkp_china(
-        K::Rsa4096,
-        "T-GDKP-RSA-4096",
-        "GenerateDataKeyPair (RSA_4096) request rate",
-        1.0,
-        0.1,
-    ),
+    gdkp_china(K::Rsa2048, "T-GDKP-RSA-2048", "GenerateDataKeyPair (RSA_2048) request rate", 20.0, 1.0),
+    gdkp_china(K::Rsa3072, "T-GDKP-RSA-3072", "GenerateDataKeyPair (RSA_3072) request rate", 4.0, 0.5),
+    gdkp_china(K::Rsa4096, "T-GDKP-RSA-4096", "GenerateDataKeyPair (RSA_4096) request rate", 1.0, 0.1),
     QuotaDef {
         china_only: true,
-        ..gdkp(
-            K::Sm2,
-            "T-GDKP-SM2",
-            "GenerateDataKeyPair (SM2 \u{2014} China Regions only) request rate",
-            25.0,
-            None,
-        )
+        ..gdkp(K::Sm2, "T-GDKP-SM2", "GenerateDataKeyPair (SM2 \u{2014} China Regions only) request rate", 25.0, None)
     },
     QuotaDef {
         documented: false,
-        ..gdkp(
-            K::MlKem512,
-            "T-GDKP-ML-KEM-512",
-            "GenerateDataKeyPair (ML_KEM_512) request rate",
-            100.0,
-            None,
-        )
+        ..gdkp(K::MlKem512, "T-GDKP-ML-KEM-512", "GenerateDataKeyPair (ML_KEM_512) request rate", 100.0, None)
     },
     QuotaDef {
         documented: false,
-        ..gdkp(
-            K::MlKem768,
-            "T-GDKP-ML-KEM-768",
-            "GenerateDataKeyPair (ML_KEM_768) request rate",
-            100.0,
-            None,
-        )
+        ..gdkp(K::MlKem768, "T-GDKP-ML-KEM-768", "GenerateDataKeyPair (ML_KEM_768) request rate", 100.0, None)
     },
     QuotaDef {
         documented: false,
-        ..gdkp(
-            K::MlKem1024,
-            "T-GDKP-ML-KEM-1024",
-            "GenerateDataKeyPair (ML_KEM_1024) request rate",
-            100.0,
-            None,
-        )
+        ..gdkp(K::MlKem1024, "T-GDKP-ML-KEM-1024", "GenerateDataKeyPair (ML_KEM_1024) request rate", 100.0, None)
     },
 ];
 
@@ -853,29 +505,16 @@ mod tests {
         assert_eq!(QuotaId::SYMMETRIC.def().code, "L-6E3AF000");
         assert_eq!(QuotaId::RSA.def().code, "L-2AC98190");
         assert_eq!(QuotaId::ECC.def().code, "L-DC14942D");
-        assert_eq!(
-            QuotaId::ML_DSA.def().kind,
-            QuotaKind::SharedPool(KeyFamily::MlDsa)
-        );
-        assert_eq!(
-            QuotaId::ML_KEM.def().kind,
-            QuotaKind::SharedPool(KeyFamily::MlKem)
-        );
-        assert_eq!(
-            QuotaId::CUSTOM_KEY_STORE.def().kind,
-            QuotaKind::CustomKeyStore
-        );
+        assert_eq!(QuotaId::ML_DSA.def().kind, QuotaKind::SharedPool(KeyFamily::MlDsa));
+        assert_eq!(QuotaId::ML_KEM.def().kind, QuotaKind::SharedPool(KeyFamily::MlKem));
+        assert_eq!(QuotaId::CUSTOM_KEY_STORE.def().kind, QuotaKind::CustomKeyStore);
     }
 
     #[test]
     fn codes_are_unique_well_formed_and_names_are_request_rates() {
         for (i, q) in QUOTAS.iter().enumerate() {
             assert!(code_ok(q.code), "{}", q.code);
-            assert!(
-                q.code.starts_with("L-") || q.code.starts_with("T-"),
-                "{}",
-                q.code
-            );
+            assert!(q.code.starts_with("L-") || q.code.starts_with("T-"), "{}", q.code);
             assert!(q.name.ends_with("request rate"), "{}", q.name);
             assert_eq!(QuotaId::from_code(q.code).map(QuotaId::index), Some(i));
         }
@@ -885,22 +524,13 @@ mod tests {
     #[test]
     fn every_operation_has_exactly_one_home() {
         for &op in Operation::ALL {
-            let gdkp = matches!(
-                op,
-                Operation::GenerateDataKeyPair | Operation::GenerateDataKeyPairWithoutPlaintext
-            );
+            let gdkp = matches!(op, Operation::GenerateDataKeyPair | Operation::GenerateDataKeyPairWithoutPlaintext);
             let own = QuotaId::for_operation(op).is_some();
-            let homes = [op.is_shared_crypto(), gdkp, own]
-                .iter()
-                .filter(|&&b| b)
-                .count();
+            let homes = [op.is_shared_crypto(), gdkp, own].iter().filter(|&&b| b).count();
             assert_eq!(homes, 1, "{op:?}");
         }
         for &spec in DataKeyPairSpec::ALL {
-            assert_eq!(
-                QuotaId::for_key_pair_spec(spec).def().kind,
-                QuotaKind::DataKeyPair(spec)
-            );
+            assert_eq!(QuotaId::for_key_pair_spec(spec).def().kind, QuotaKind::DataKeyPair(spec));
         }
     }
 
@@ -950,14 +580,8 @@ mod tests {
         assert_eq!(v("T-RotateKeyOnDemand", Y2020, "us-east-1"), 5.0);
         assert_eq!(v("T-CustomKeyStore", Y2020, "us-east-1"), 1_800.0);
         let ecc = QuotaId::ECC.def();
-        assert_eq!(
-            ecc.name_in(Profile::Y2020),
-            "Cryptographic operations (ECC) request rate"
-        );
-        assert_eq!(
-            ecc.name_in(Profile::Current),
-            "Cryptographic operations (ECC and SM2) request rate"
-        );
+        assert_eq!(ecc.name_in(Profile::Y2020), "Cryptographic operations (ECC) request rate");
+        assert_eq!(ecc.name_in(Profile::Current), "Cryptographic operations (ECC and SM2) request rate");
     }
 
     #[test]

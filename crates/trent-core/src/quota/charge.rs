@@ -82,10 +82,7 @@ pub struct QuotaCharge<'a> {
 pub const MAX_CHARGES: usize = 2;
 
 const EMPTY: QuotaCharge<'static> = QuotaCharge {
-    bucket: BucketKey {
-        scope: BucketScope::CustomKeyStore { id: "" },
-        quota: QuotaId::CUSTOM_KEY_STORE,
-    },
+    bucket: BucketKey { scope: BucketScope::CustomKeyStore { id: "" }, quota: QuotaId::CUSTOM_KEY_STORE },
     cost: 0,
 };
 
@@ -100,10 +97,7 @@ pub struct ChargePlan<'a> {
 impl<'a> ChargePlan<'a> {
     /// A plan charging nothing.
     pub fn none() -> Self {
-        Self {
-            items: [EMPTY; MAX_CHARGES],
-            len: 0,
-        }
+        Self { items: [EMPTY; MAX_CHARGES], len: 0 }
     }
 
     fn push(&mut self, c: QuotaCharge<'a>) {
@@ -137,10 +131,7 @@ pub struct ChargeRules {
 
 impl Default for ChargeRules {
     fn default() -> Self {
-        Self {
-            profile: Profile::Current,
-            charge_aws_managed_keys: true,
-        }
+        Self { profile: Profile::Current, charge_aws_managed_keys: true }
     }
 }
 
@@ -167,10 +158,7 @@ pub fn plan<'a>(rules: ChargeRules, charge: &Charge<'a>) -> ChargePlan<'a> {
     {
         return plan;
     }
-    let account = BucketScope::Account {
-        account_id: &charge.caller.account_id,
-        region: &charge.caller.region,
-    };
+    let account = BucketScope::Account { account_id: &charge.caller.account_id, region: &charge.caller.region };
     let op = charge.operation;
     let quota = match op {
         Operation::GenerateDataKeyPair | Operation::GenerateDataKeyPairWithoutPlaintext => {
@@ -191,25 +179,12 @@ pub fn plan<'a>(rules: ChargeRules, charge: &Charge<'a>) -> ChargePlan<'a> {
             None => return plan,
         },
     };
-    plan.push(QuotaCharge {
-        bucket: BucketKey {
-            scope: account,
-            quota,
-        },
-        cost: 1,
-    });
+    plan.push(QuotaCharge { bucket: BucketKey { scope: account, quota }, cost: 1 });
 
-    let store = charge
-        .key
-        .as_ref()
-        .and_then(|k| k.custom_key_store_id)
-        .or(charge.custom_key_store_id);
+    let store = charge.key.as_ref().and_then(|k| k.custom_key_store_id).or(charge.custom_key_store_id);
     if let (Some(id), Some(cost)) = (store, custom_key_store_cost(rules.profile, op)) {
         plan.push(QuotaCharge {
-            bucket: BucketKey {
-                scope: BucketScope::CustomKeyStore { id },
-                quota: QuotaId::CUSTOM_KEY_STORE,
-            },
+            bucket: BucketKey { scope: BucketScope::CustomKeyStore { id }, quota: QuotaId::CUSTOM_KEY_STORE },
             cost,
         });
     }
@@ -224,35 +199,18 @@ mod tests {
     use crate::model::{DataKeyPairSpec, KeySpec};
 
     fn key(spec: KeySpec) -> KeyClass<'static> {
-        KeyClass {
-            spec,
-            manager: KeyManager::Customer,
-            custom_key_store_id: None,
-        }
+        KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: None }
     }
 
     fn charge<'a>(caller: &'a Caller, op: Operation, key: Option<KeyClass<'a>>) -> Charge<'a> {
-        Charge {
-            caller,
-            operation: op,
-            key,
-            key_pair_spec: None,
-            custom_key_store_id: None,
-        }
+        Charge { caller, operation: op, key, key_pair_spec: None, custom_key_store_id: None }
     }
 
     fn quotas(rules: ChargeRules, c: &Charge<'_>) -> Vec<(String, u32)> {
-        plan(rules, c)
-            .as_slice()
-            .iter()
-            .map(|q| (q.bucket.to_string(), q.cost))
-            .collect()
+        plan(rules, c).as_slice().iter().map(|q| (q.bucket.to_string(), q.cost)).collect()
     }
 
-    const R: ChargeRules = ChargeRules {
-        profile: Profile::Current,
-        charge_aws_managed_keys: true,
-    };
+    const R: ChargeRules = ChargeRules { profile: Profile::Current, charge_aws_managed_keys: true };
 
     #[test]
     fn crypto_ops_draw_on_their_key_family_pool() {
@@ -264,53 +222,30 @@ mod tests {
             (Operation::Decrypt, KeySpec::Rsa2048, "L-2AC98190"),
             (Operation::Sign, KeySpec::Rsa4096, "L-2AC98190"),
             (Operation::Verify, KeySpec::EccNistP256, "L-DC14942D"),
-            (
-                Operation::DeriveSharedSecret,
-                KeySpec::EccNistP384,
-                "L-DC14942D",
-            ),
+            (Operation::DeriveSharedSecret, KeySpec::EccNistP384, "L-DC14942D"),
             (Operation::Encrypt, KeySpec::Sm2, "L-DC14942D"),
             (Operation::Sign, KeySpec::MlDsa65, "T-Crypto-MLDSA"),
             (Operation::Decapsulate, KeySpec::MlKem768, "T-Crypto-MLKEM"),
         ];
         for (op, spec, code) in cases {
             let got = quotas(R, &charge(&c, op, Some(key(spec))));
-            assert_eq!(
-                got,
-                vec![(format!("111122223333/us-east-1/{code}"), 1)],
-                "{op:?} {spec:?}"
-            );
+            assert_eq!(got, vec![(format!("111122223333/us-east-1/{code}"), 1)], "{op:?} {spec:?}");
         }
         let got = quotas(R, &charge(&c, Operation::GenerateRandom, None));
-        assert_eq!(
-            got,
-            vec![("111122223333/us-east-1/L-6E3AF000".to_owned(), 1)]
-        );
+        assert_eq!(got, vec![("111122223333/us-east-1/L-6E3AF000".to_owned(), 1)]);
         let got = quotas(R, &charge(&c, Operation::Decrypt, None));
-        assert_eq!(
-            got,
-            vec![("111122223333/us-east-1/L-6E3AF000".to_owned(), 1)]
-        );
+        assert_eq!(got, vec![("111122223333/us-east-1/L-6E3AF000".to_owned(), 1)]);
     }
 
     #[test]
     fn data_key_pairs_draw_only_on_their_spec_quota() {
         let c = Caller::new("111122223333", "eu-west-2");
-        for op in [
-            Operation::GenerateDataKeyPair,
-            Operation::GenerateDataKeyPairWithoutPlaintext,
-        ] {
+        for op in [Operation::GenerateDataKeyPair, Operation::GenerateDataKeyPairWithoutPlaintext] {
             let mut ch = charge(&c, op, Some(key(KeySpec::SymmetricDefault)));
             ch.key_pair_spec = Some(DataKeyPairSpec::Rsa3072);
-            assert_eq!(
-                quotas(R, &ch),
-                vec![("111122223333/eu-west-2/T-GDKP-RSA-3072".to_owned(), 1)]
-            );
+            assert_eq!(quotas(R, &ch), vec![("111122223333/eu-west-2/T-GDKP-RSA-3072".to_owned(), 1)]);
             ch.key_pair_spec = Some(DataKeyPairSpec::EccNistP256);
-            assert_eq!(
-                quotas(R, &ch),
-                vec![("111122223333/eu-west-2/L-D2EEB5E0".to_owned(), 1)]
-            );
+            assert_eq!(quotas(R, &ch), vec![("111122223333/eu-west-2/L-D2EEB5E0".to_owned(), 1)]);
             ch.key_pair_spec = None;
             assert!(plan(R, &ch).is_empty());
         }
@@ -320,48 +255,21 @@ mod tests {
     fn other_ops_draw_on_their_own_quota() {
         let c = Caller::new("111122223333", "eu-west-2");
         let got = quotas(R, &charge(&c, Operation::CreateKey, None));
-        assert_eq!(
-            got,
-            vec![("111122223333/eu-west-2/L-32B67F4A".to_owned(), 1)]
-        );
-        let got = quotas(
-            R,
-            &charge(&c, Operation::GetPublicKey, Some(key(KeySpec::Rsa2048))),
-        );
-        assert_eq!(
-            got,
-            vec![("111122223333/eu-west-2/T-GetPublicKey".to_owned(), 1)]
-        );
+        assert_eq!(got, vec![("111122223333/eu-west-2/L-32B67F4A".to_owned(), 1)]);
+        let got = quotas(R, &charge(&c, Operation::GetPublicKey, Some(key(KeySpec::Rsa2048))));
+        assert_eq!(got, vec![("111122223333/eu-west-2/T-GetPublicKey".to_owned(), 1)]);
     }
 
     #[test]
     fn aws_managed_keys_count_unless_switched_off() {
         let c = Caller::new("111122223333", "eu-west-2");
-        let k = KeyClass {
-            spec: KeySpec::SymmetricDefault,
-            manager: KeyManager::Aws,
-            custom_key_store_id: None,
-        };
-        assert_eq!(
-            plan(R, &charge(&c, Operation::Encrypt, Some(k)))
-                .as_slice()
-                .len(),
-            1
-        );
-        let off = ChargeRules {
-            charge_aws_managed_keys: false,
-            ..R
-        };
+        let k = KeyClass { spec: KeySpec::SymmetricDefault, manager: KeyManager::Aws, custom_key_store_id: None };
+        assert_eq!(plan(R, &charge(&c, Operation::Encrypt, Some(k))).as_slice().len(), 1);
+        let off = ChargeRules { charge_aws_managed_keys: false, ..R };
         assert!(plan(off, &charge(&c, Operation::Encrypt, Some(k))).is_empty());
         assert!(plan(off, &charge(&c, Operation::DescribeKey, Some(k))).is_empty());
         // Customer keys are charged either way.
-        assert!(
-            !plan(
-                off,
-                &charge(&c, Operation::Encrypt, Some(key(KeySpec::SymmetricDefault)))
-            )
-            .is_empty()
-        );
+        assert!(!plan(off, &charge(&c, Operation::Encrypt, Some(key(KeySpec::SymmetricDefault)))).is_empty());
     }
 
     #[test]
@@ -372,10 +280,7 @@ mod tests {
             manager: KeyManager::Customer,
             custom_key_store_id: Some("cks-1234567890abcdef0"),
         };
-        let y2020 = ChargeRules {
-            profile: Profile::Y2020,
-            ..R
-        };
+        let y2020 = ChargeRules { profile: Profile::Y2020, ..R };
         let store = "custom-key-store/cks-1234567890abcdef0/T-CustomKeyStore".to_owned();
         let sym = "111122223333/eu-west-2/L-6E3AF000".to_owned();
         assert_eq!(
@@ -383,16 +288,10 @@ mod tests {
             vec![(sym.clone(), 1), (store.clone(), 3)]
         );
         assert_eq!(
-            quotas(
-                y2020,
-                &charge(&c, Operation::GenerateDataKeyWithoutPlaintext, Some(k))
-            ),
+            quotas(y2020, &charge(&c, Operation::GenerateDataKeyWithoutPlaintext, Some(k))),
             vec![(sym.clone(), 1), (store.clone(), 3)]
         );
-        assert_eq!(
-            quotas(y2020, &charge(&c, Operation::Decrypt, Some(k))),
-            vec![(sym.clone(), 1), (store.clone(), 1)]
-        );
+        assert_eq!(quotas(y2020, &charge(&c, Operation::Decrypt, Some(k))), vec![(sym.clone(), 1), (store.clone(), 1)]);
         assert_eq!(
             quotas(R, &charge(&c, Operation::GenerateDataKey, Some(k))),
             vec![(sym.clone(), 1), (store.clone(), 1)]
@@ -411,13 +310,7 @@ mod tests {
     fn the_caller_pays_not_the_key_owner() {
         // The key's owner is not even part of a Charge: only the caller is.
         let a = Caller::new("444455556666", "ap-northeast-1");
-        let got = quotas(
-            R,
-            &charge(&a, Operation::Decrypt, Some(key(KeySpec::SymmetricDefault))),
-        );
-        assert_eq!(
-            got,
-            vec![("444455556666/ap-northeast-1/L-6E3AF000".to_owned(), 1)]
-        );
+        let got = quotas(R, &charge(&a, Operation::Decrypt, Some(key(KeySpec::SymmetricDefault))));
+        assert_eq!(got, vec![("444455556666/ap-northeast-1/L-6E3AF000".to_owned(), 1)]);
     }
 }

@@ -26,9 +26,7 @@ pub struct SystemMonotonicClock {
 impl SystemMonotonicClock {
     /// A clock whose origin is now.
     pub fn new() -> Self {
-        Self {
-            origin: Instant::now(),
-        }
+        Self { origin: Instant::now() }
     }
 }
 
@@ -53,9 +51,7 @@ pub struct ManualMonotonicClock {
 impl ManualMonotonicClock {
     /// A clock showing `nanos`.
     pub fn new(nanos: u64) -> Self {
-        Self {
-            nanos: AtomicU64::new(nanos),
-        }
+        Self { nanos: AtomicU64::new(nanos) }
     }
 
     /// Moves the clock forward by `by`.

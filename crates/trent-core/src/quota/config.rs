@@ -111,10 +111,7 @@ impl QuotaOverride {
             return Err(QuotaConfigError::NotOverridable(self.quota_code.clone()));
         }
         if !(self.value.is_finite() && self.value >= 0.0) {
-            return Err(QuotaConfigError::Value {
-                code: self.quota_code.clone(),
-                value: self.value,
-            });
+            return Err(QuotaConfigError::Value { code: self.quota_code.clone(), value: self.value });
         }
         if self.account_id.is_empty() || self.region.is_empty() {
             return Err(QuotaConfigError::EmptyScope);
@@ -160,13 +157,7 @@ mod tests {
             )
             .is_err()
         );
-        let bad = |o: QuotaOverride| {
-            QuotaConfig {
-                overrides: vec![o],
-                ..QuotaConfig::default()
-            }
-            .validate()
-        };
+        let bad = |o: QuotaOverride| QuotaConfig { overrides: vec![o], ..QuotaConfig::default() }.validate();
         let o = QuotaOverride {
             account_id: "111122223333".into(),
             region: "us-east-1".into(),
@@ -175,44 +166,17 @@ mod tests {
         };
         assert!(bad(o.clone()).is_ok());
         assert_eq!(
-            bad(QuotaOverride {
-                quota_code: "L-NOPE".into(),
-                ..o.clone()
-            }),
+            bad(QuotaOverride { quota_code: "L-NOPE".into(), ..o.clone() }),
             Err(QuotaConfigError::UnknownQuotaCode("L-NOPE".into()))
         );
+        assert!(matches!(bad(QuotaOverride { value: -1.0, ..o.clone() }), Err(QuotaConfigError::Value { .. })));
+        assert!(matches!(bad(QuotaOverride { value: f64::NAN, ..o.clone() }), Err(QuotaConfigError::Value { .. })));
+        assert_eq!(bad(QuotaOverride { region: String::new(), ..o.clone() }), Err(QuotaConfigError::EmptyScope));
         assert!(matches!(
-            bad(QuotaOverride {
-                value: -1.0,
-                ..o.clone()
-            }),
-            Err(QuotaConfigError::Value { .. })
-        ));
-        assert!(matches!(
-            bad(QuotaOverride {
-                value: f64::NAN,
-                ..o.clone()
-            }),
-            Err(QuotaConfigError::Value { .. })
-        ));
-        assert_eq!(
-            bad(QuotaOverride {
-                region: String::new(),
-                ..o.clone()
-            }),
-            Err(QuotaConfigError::EmptyScope)
-        );
-        assert!(matches!(
-            bad(QuotaOverride {
-                quota_code: "T-CustomKeyStore".into(),
-                ..o
-            }),
+            bad(QuotaOverride { quota_code: "T-CustomKeyStore".into(), ..o }),
             Err(QuotaConfigError::NotOverridable(_))
         ));
-        let c = QuotaConfig {
-            burst_seconds: 0.0,
-            ..QuotaConfig::default()
-        };
+        let c = QuotaConfig { burst_seconds: 0.0, ..QuotaConfig::default() };
         assert_eq!(c.validate(), Err(QuotaConfigError::BurstSeconds(0.0)));
     }
 }

@@ -51,10 +51,7 @@ impl std::fmt::Debug for QuotaEngine {
 
 impl QuotaEngine {
     /// An engine with the single-process in-memory limiter.
-    pub fn new(
-        config: &QuotaConfig,
-        clock: Arc<dyn MonotonicClock>,
-    ) -> Result<Self, QuotaConfigError> {
+    pub fn new(config: &QuotaConfig, clock: Arc<dyn MonotonicClock>) -> Result<Self, QuotaConfigError> {
         Self::build(config, clock, Backend::Local(InMemoryLimiter::default()))
     }
 
@@ -67,17 +64,10 @@ impl QuotaEngine {
         Self::build(config, clock, Backend::Shared(limiter))
     }
 
-    fn build(
-        config: &QuotaConfig,
-        clock: Arc<dyn MonotonicClock>,
-        limiter: Backend,
-    ) -> Result<Self, QuotaConfigError> {
+    fn build(config: &QuotaConfig, clock: Arc<dyn MonotonicClock>, limiter: Backend) -> Result<Self, QuotaConfigError> {
         Ok(Self {
             enabled: config.enabled,
-            rules: ChargeRules {
-                profile: config.profile,
-                charge_aws_managed_keys: config.charge_aws_managed_keys,
-            },
+            rules: ChargeRules { profile: config.profile, charge_aws_managed_keys: config.charge_aws_managed_keys },
             burst_seconds: config.burst_seconds,
             values: QuotaValues::new(config)?,
             limiter,
@@ -107,20 +97,15 @@ impl QuotaEngine {
 
     /// Records an approved increase (e.g. reloaded at startup). Never lowers a value.
     pub fn record_increase(&self, account_id: &str, region: &str, quota: QuotaId, value: f64) {
-        self.values
-            .record_increase(account_id, region, quota, value);
+        self.values.record_increase(account_id, region, quota, value);
     }
 
     /// Applies an approved increase at once: records it and refills the
     /// bucket, so the very next request sees the new value rather than
     /// waiting out the backlog accrued at the old rate.
     pub async fn apply_increase(&self, account_id: &str, region: &str, quota: QuotaId, value: f64) {
-        self.values
-            .record_increase(account_id, region, quota, value);
-        let key = BucketKey {
-            scope: BucketScope::Account { account_id, region },
-            quota,
-        };
+        self.values.record_increase(account_id, region, quota, value);
+        let key = BucketKey { scope: BucketScope::Account { account_id, region }, quota };
         match &self.limiter {
             Backend::Local(l) => l.reset_now(&key),
             Backend::Shared(l) => {
@@ -143,9 +128,7 @@ impl QuotaEngine {
     /// The rate applying to one bucket right now.
     fn rate_of(&self, scope: &BucketScope<'_>, quota: QuotaId) -> f64 {
         match *scope {
-            BucketScope::Account { account_id, region } => {
-                self.values.applied(account_id, region, quota)
-            }
+            BucketScope::Account { account_id, region } => self.values.applied(account_id, region, quota),
             // Per store, not adjustable: the catalog value (no region dependence).
             BucketScope::CustomKeyStore { .. } => self.values.default_value("", quota),
         }
@@ -201,10 +184,7 @@ impl QuotaEngine {
 
 fn empty_request() -> LimitRequest<'static> {
     LimitRequest {
-        key: BucketKey {
-            scope: BucketScope::CustomKeyStore { id: "" },
-            quota: QuotaId::CUSTOM_KEY_STORE,
-        },
+        key: BucketKey { scope: BucketScope::CustomKeyStore { id: "" }, quota: QuotaId::CUSTOM_KEY_STORE },
         emission_interval: 1,
         burst_tolerance: 0,
         cost: 0,

@@ -55,16 +55,9 @@ impl RateParams {
         };
         // A tiny epsilon keeps 0.1 * 10.0 = 0.9999999 from losing a request.
         let raw = (per_second * burst_seconds + 1e-9).floor();
-        let burst = if raw.is_finite() && raw >= 1.0 {
-            raw.min(u32::MAX as f64) as u64
-        } else {
-            1
-        };
+        let burst = if raw.is_finite() && raw >= 1.0 { raw.min(u32::MAX as f64) as u64 } else { 1 };
         let burst = burst.max(u64::from(min_burst)).max(1);
-        Some(Self {
-            emission_interval,
-            burst_tolerance: (burst - 1).saturating_mul(emission_interval),
-        })
+        Some(Self { emission_interval, burst_tolerance: (burst - 1).saturating_mul(emission_interval) })
     }
 }
 
@@ -74,45 +67,21 @@ impl RateParams {
 /// The request conforms when `max(tat, now) + cost·T − T ≤ now + τ`
 /// (T = `emission_interval`, τ = `burst_tolerance`). A cost of 0 always passes
 /// and changes nothing.
-pub fn gcra(
-    tat: u64,
-    now: u64,
-    emission_interval: u64,
-    burst_tolerance: u64,
-    cost: u32,
-) -> Decision {
+pub fn gcra(tat: u64, now: u64, emission_interval: u64, burst_tolerance: u64, cost: u32) -> Decision {
     if cost == 0 {
-        return Decision {
-            allowed: true,
-            new_tat: tat,
-            retry_after: 0,
-        };
+        return Decision { allowed: true, new_tat: tat, retry_after: 0 };
     }
     let increment = emission_interval.saturating_mul(u64::from(cost));
     // A request costing more than the whole burst can never conform.
     if increment.saturating_sub(emission_interval) > burst_tolerance {
-        return Decision {
-            allowed: false,
-            new_tat: tat,
-            retry_after: u64::MAX,
-        };
+        return Decision { allowed: false, new_tat: tat, retry_after: u64::MAX };
     }
     let new_tat = tat.max(now).saturating_add(increment);
-    let allow_at = new_tat
-        .saturating_sub(emission_interval)
-        .saturating_sub(burst_tolerance);
+    let allow_at = new_tat.saturating_sub(emission_interval).saturating_sub(burst_tolerance);
     if allow_at <= now {
-        Decision {
-            allowed: true,
-            new_tat,
-            retry_after: 0,
-        }
+        Decision { allowed: true, new_tat, retry_after: 0 }
     } else {
-        Decision {
-            allowed: false,
-            new_tat: tat,
-            retry_after: allow_at - now,
-        }
+        Decision { allowed: false, new_tat: tat, retry_after: allow_at - now }
     }
 }
 

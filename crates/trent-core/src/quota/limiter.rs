@@ -40,10 +40,7 @@ pub struct LimitDecision {
 
 impl LimitDecision {
     /// An admitting decision.
-    pub const ALLOW: LimitDecision = LimitDecision {
-        allowed: true,
-        retry_after: 0,
-    };
+    pub const ALLOW: LimitDecision = LimitDecision { allowed: true, retry_after: 0 };
 }
 
 /// A limiter backend could not decide (e.g. Redis unreachable).
@@ -63,11 +60,7 @@ pub enum LimiterError {
 pub trait Limiter: Send + Sync + 'static {
     /// Charges every request in `requests` if all of them conform at `now_nanos`,
     /// and none of them otherwise.
-    async fn check(
-        &self,
-        requests: &[LimitRequest<'_>],
-        now_nanos: u64,
-    ) -> Result<LimitDecision, LimiterError>;
+    async fn check(&self, requests: &[LimitRequest<'_>], now_nanos: u64) -> Result<LimitDecision, LimiterError>;
 
     /// Forgets a bucket's state (it starts full again). Called when a quota is
     /// raised so the new value applies at once instead of after the old
@@ -92,10 +85,7 @@ fn fresh_slots() -> Slots {
 impl Shard {
     /// The TAT of one bucket, 0 if never used.
     fn tat(&self, a: &str, b: &str, quota: QuotaId) -> u64 {
-        self.scopes
-            .get(a)
-            .and_then(|inner| inner.get(b))
-            .map_or(0, |slots| slots[quota.index()])
+        self.scopes.get(a).and_then(|inner| inner.get(b)).map_or(0, |slots| slots[quota.index()])
     }
 
     /// Runs `f` on a scope's slots, creating them on first use. Allocates
@@ -128,9 +118,7 @@ pub struct InMemoryLimiter {
 
 impl std::fmt::Debug for InMemoryLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InMemoryLimiter")
-            .field("shards", &self.shards.len())
-            .finish()
+        f.debug_struct("InMemoryLimiter").field("shards", &self.shards.len()).finish()
     }
 }
 
@@ -144,9 +132,7 @@ impl InMemoryLimiter {
     /// A limiter with `shards` locks (at least 1).
     pub fn new(shards: usize) -> Self {
         let n = shards.max(1);
-        Self {
-            shards: (0..n).map(|_| Mutex::new(Shard::default())).collect(),
-        }
+        Self { shards: (0..n).map(|_| Mutex::new(Shard::default())).collect() }
     }
 
     fn shard_of(&self, key: &BucketKey<'_>) -> usize {
@@ -173,10 +159,7 @@ impl InMemoryLimiter {
                 *slot = d.new_tat;
                 LimitDecision::ALLOW
             } else {
-                LimitDecision {
-                    allowed: false,
-                    retry_after: d.retry_after,
-                }
+                LimitDecision { allowed: false, retry_after: d.retry_after }
             }
         })
     }
@@ -195,16 +178,12 @@ impl InMemoryLimiter {
         let mut refused: Option<u64> = None;
         for (i, r) in requests.iter().enumerate() {
             // A bucket named twice in one request sees its own earlier charge.
-            let earlier = requests[..i]
-                .iter()
-                .rposition(|e| e.key == r.key)
-                .map(|j| new_tats[j]);
+            let earlier = requests[..i].iter().rposition(|e| e.key == r.key).map(|j| new_tats[j]);
             let tat = match earlier {
                 Some(t) => t,
                 None => {
                     let (a, b) = r.key.scope.parts();
-                    find_guard(&mut guards, shard_ids[i])
-                        .map_or(0, |shard| shard.tat(a, b, r.key.quota))
+                    find_guard(&mut guards, shard_ids[i]).map_or(0, |shard| shard.tat(a, b, r.key.quota))
                 }
             };
             let d = gcra(tat, now, r.emission_interval, r.burst_tolerance, r.cost);
@@ -214,10 +193,7 @@ impl InMemoryLimiter {
             new_tats.push(d.new_tat);
         }
         if let Some(retry_after) = refused {
-            return LimitDecision {
-                allowed: false,
-                retry_after,
-            };
+            return LimitDecision { allowed: false, retry_after };
         }
         for (i, r) in requests.iter().enumerate() {
             let (a, b) = r.key.scope.parts();
@@ -256,30 +232,17 @@ impl InMemoryLimiter {
 
     /// Number of scopes currently held (for tests and metrics).
     pub fn scope_count(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().scopes.values().map(HashMap::len).sum::<usize>())
-            .sum()
+        self.shards.iter().map(|s| s.lock().scopes.values().map(HashMap::len).sum::<usize>()).sum()
     }
 }
 
-fn find_guard<'g>(
-    guards: &'g mut [(usize, MutexGuard<'_, Shard>)],
-    shard: usize,
-) -> Option<&'g mut Shard> {
-    guards
-        .iter_mut()
-        .find(|(i, _)| *i == shard)
-        .map(|(_, g)| &mut **g)
+fn find_guard<'g>(guards: &'g mut [(usize, MutexGuard<'_, Shard>)], shard: usize) -> Option<&'g mut Shard> {
+    guards.iter_mut().find(|(i, _)| *i == shard).map(|(_, g)| &mut **g)
 }
 
 #[async_trait::async_trait]
 impl Limiter for InMemoryLimiter {
-    async fn check(
-        &self,
-        requests: &[LimitRequest<'_>],
-        now_nanos: u64,
-    ) -> Result<LimitDecision, LimiterError> {
+    async fn check(&self, requests: &[LimitRequest<'_>], now_nanos: u64) -> Result<LimitDecision, LimiterError> {
         Ok(self.check_now(requests, now_nanos))
     }
 
@@ -299,13 +262,7 @@ mod tests {
     fn req<'a>(account: &'a str, quota: QuotaId, per_second: u64, cost: u32) -> LimitRequest<'a> {
         let t = S / per_second;
         LimitRequest {
-            key: BucketKey {
-                scope: BucketScope::Account {
-                    account_id: account,
-                    region: "us-east-1",
-                },
-                quota,
-            },
+            key: BucketKey { scope: BucketScope::Account { account_id: account, region: "us-east-1" }, quota },
             emission_interval: t,
             burst_tolerance: (per_second - 1) * t,
             cost,
@@ -332,10 +289,7 @@ mod tests {
             let l = InMemoryLimiter::new(shards);
             let wide = req("111111111111", QuotaId::SYMMETRIC, 10, 1);
             let narrow = LimitRequest {
-                key: BucketKey {
-                    scope: BucketScope::CustomKeyStore { id: "cks-1" },
-                    quota: QuotaId::CUSTOM_KEY_STORE,
-                },
+                key: BucketKey { scope: BucketScope::CustomKeyStore { id: "cks-1" }, quota: QuotaId::CUSTOM_KEY_STORE },
                 ..req("x", QuotaId::CUSTOM_KEY_STORE, 2, 1)
             };
             assert!(l.check_now(&[wide, narrow], S).allowed);

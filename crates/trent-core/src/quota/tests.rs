@@ -21,37 +21,19 @@ fn engine_with(config: QuotaConfig) -> (QuotaEngine, Arc<ManualMonotonicClock>) 
 }
 
 fn engine(profile: Profile) -> (QuotaEngine, Arc<ManualMonotonicClock>) {
-    engine_with(QuotaConfig {
-        profile,
-        ..QuotaConfig::default()
-    })
+    engine_with(QuotaConfig { profile, ..QuotaConfig::default() })
 }
 
 fn ov(account: &str, region: &str, code: &str, value: f64) -> QuotaOverride {
-    QuotaOverride {
-        account_id: account.into(),
-        region: region.into(),
-        quota_code: code.into(),
-        value,
-    }
+    QuotaOverride { account_id: account.into(), region: region.into(), quota_code: code.into(), value }
 }
 
 fn customer(spec: KeySpec) -> KeyClass<'static> {
-    KeyClass {
-        spec,
-        manager: KeyManager::Customer,
-        custom_key_store_id: None,
-    }
+    KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: None }
 }
 
 fn charge<'a>(caller: &'a Caller, op: Operation, key: Option<KeyClass<'a>>) -> Charge<'a> {
-    Charge {
-        caller,
-        operation: op,
-        key,
-        key_pair_spec: None,
-        custom_key_store_id: None,
-    }
+    Charge { caller, operation: op, key, key_pair_spec: None, custom_key_store_id: None }
 }
 
 fn gdkp<'a>(caller: &'a Caller, spec: DataKeyPairSpec) -> Charge<'a> {
@@ -77,15 +59,10 @@ async fn admitted(engine: &QuotaEngine, c: &Charge<'_>, n: usize) -> usize {
 
 #[tokio::test]
 async fn refusal_is_the_exact_throttling_exception() {
-    let (e, _) = engine_with(QuotaConfig {
-        overrides: vec![ov("*", "*", "L-32B67F4A", 0.0)],
-        ..QuotaConfig::default()
-    });
+    let (e, _) =
+        engine_with(QuotaConfig { overrides: vec![ov("*", "*", "L-32B67F4A", 0.0)], ..QuotaConfig::default() });
     let c = Caller::new("111122223333", "us-east-1");
-    let err = e
-        .admit(&charge(&c, Operation::CreateKey, None))
-        .await
-        .expect_err("quota 0");
+    let err = e.admit(&charge(&c, Operation::CreateKey, None)).await.expect_err("quota 0");
     assert_eq!(err.kind, ErrorKind::Throttling);
     assert_eq!(err.kind.aws_type(), "ThrottlingException");
     assert_eq!(err.message.as_deref(), Some(THROTTLING_MESSAGE));
@@ -95,11 +72,7 @@ async fn refusal_is_the_exact_throttling_exception() {
 async fn symmetric_rsa_ecc_and_ml_dsa_pools_are_independent() {
     let (e, _) = engine(Profile::Current);
     let c = Caller::new("111122223333", "eu-north-1");
-    let sym = charge(
-        &c,
-        Operation::Encrypt,
-        Some(customer(KeySpec::SymmetricDefault)),
-    );
+    let sym = charge(&c, Operation::Encrypt, Some(customer(KeySpec::SymmetricDefault)));
     assert_eq!(admitted(&e, &sym, 10_001).await, 10_000);
     let rsa = charge(&c, Operation::Sign, Some(customer(KeySpec::Rsa2048)));
     assert_eq!(admitted(&e, &rsa, 1_001).await, 1_000);
@@ -116,11 +89,7 @@ async fn symmetric_rsa_ecc_and_ml_dsa_pools_are_independent() {
 async fn the_2020_profile_has_the_2020_pools() {
     let (e, _) = engine(Profile::Y2020);
     let c = Caller::new("111122223333", "eu-north-1");
-    let sym = charge(
-        &c,
-        Operation::Decrypt,
-        Some(customer(KeySpec::SymmetricDefault)),
-    );
+    let sym = charge(&c, Operation::Decrypt, Some(customer(KeySpec::SymmetricDefault)));
     assert_eq!(admitted(&e, &sym, 5_501).await, 5_500);
     let rsa = charge(&c, Operation::Decrypt, Some(customer(KeySpec::Rsa4096)));
     assert_eq!(admitted(&e, &rsa, 501).await, 500);
@@ -138,16 +107,8 @@ async fn symmetric_quota_follows_the_region_tier() {
     ] {
         let (e, _) = engine(profile);
         let c = Caller::new("111122223333", region);
-        let sym = charge(
-            &c,
-            Operation::GenerateDataKey,
-            Some(customer(KeySpec::SymmetricDefault)),
-        );
-        assert_eq!(
-            admitted(&e, &sym, value + 1).await,
-            value,
-            "{profile:?} {region}"
-        );
+        let sym = charge(&c, Operation::GenerateDataKey, Some(customer(KeySpec::SymmetricDefault)));
+        assert_eq!(admitted(&e, &sym, value + 1).await, value, "{profile:?} {region}");
     }
 }
 
@@ -158,38 +119,10 @@ async fn hmac_and_generate_random_share_the_symmetric_pool() {
         ..QuotaConfig::default()
     });
     let c = Caller::new("111122223333", "us-east-1");
-    assert!(
-        e.admit(&charge(
-            &c,
-            Operation::Encrypt,
-            Some(customer(KeySpec::SymmetricDefault))
-        ))
-        .await
-        .is_ok()
-    );
-    assert!(
-        e.admit(&charge(
-            &c,
-            Operation::GenerateMac,
-            Some(customer(KeySpec::Hmac256))
-        ))
-        .await
-        .is_ok()
-    );
-    assert!(
-        e.admit(&charge(&c, Operation::GenerateRandom, None))
-            .await
-            .is_ok()
-    );
-    assert!(
-        e.admit(&charge(
-            &c,
-            Operation::VerifyMac,
-            Some(customer(KeySpec::Hmac256))
-        ))
-        .await
-        .is_err()
-    );
+    assert!(e.admit(&charge(&c, Operation::Encrypt, Some(customer(KeySpec::SymmetricDefault)))).await.is_ok());
+    assert!(e.admit(&charge(&c, Operation::GenerateMac, Some(customer(KeySpec::Hmac256)))).await.is_ok());
+    assert!(e.admit(&charge(&c, Operation::GenerateRandom, None)).await.is_ok());
+    assert!(e.admit(&charge(&c, Operation::VerifyMac, Some(customer(KeySpec::Hmac256)))).await.is_err());
 }
 
 #[tokio::test]
@@ -200,31 +133,14 @@ async fn generate_data_key_pair_draws_only_on_its_spec_quota() {
         ..QuotaConfig::default()
     });
     let c = Caller::new("111122223333", "us-east-1");
-    assert_eq!(
-        admitted(&e, &gdkp(&c, DataKeyPairSpec::Rsa2048), 3).await,
-        1
-    );
-    assert_eq!(
-        admitted(&e, &gdkp(&c, DataKeyPairSpec::EccNistP256), 30).await,
-        25
-    );
-    assert_eq!(
-        admitted(&e, &gdkp(&c, DataKeyPairSpec::EccNistP384), 30).await,
-        10
-    );
+    assert_eq!(admitted(&e, &gdkp(&c, DataKeyPairSpec::Rsa2048), 3).await, 1);
+    assert_eq!(admitted(&e, &gdkp(&c, DataKeyPairSpec::EccNistP256), 30).await, 25);
+    assert_eq!(admitted(&e, &gdkp(&c, DataKeyPairSpec::EccNistP384), 30).await, 10);
     let mut without = gdkp(&c, DataKeyPairSpec::EccNistP521);
     without.operation = Operation::GenerateDataKeyPairWithoutPlaintext;
     assert_eq!(admitted(&e, &without, 10).await, 5);
     // The symmetric pool (1/s here) was never touched by the pair calls.
-    assert!(
-        e.admit(&charge(
-            &c,
-            Operation::Encrypt,
-            Some(customer(KeySpec::SymmetricDefault))
-        ))
-        .await
-        .is_ok()
-    );
+    assert!(e.admit(&charge(&c, Operation::Encrypt, Some(customer(KeySpec::SymmetricDefault)))).await.is_ok());
     // RSA_4096 in 2020: one per 10 s.
     let rsa4096 = gdkp(&c, DataKeyPairSpec::Rsa4096);
     assert!(e.admit(&rsa4096).await.is_ok());
@@ -239,14 +155,8 @@ async fn china_regions_keep_the_old_rsa_pair_rates() {
     let (e, clock) = engine(Profile::Current);
     let cn = Caller::new("111122223333", "cn-north-1");
     let us = Caller::new("111122223333", "us-east-1");
-    assert_eq!(
-        admitted(&e, &gdkp(&us, DataKeyPairSpec::Rsa3072), 10).await,
-        4
-    );
-    assert_eq!(
-        admitted(&e, &gdkp(&cn, DataKeyPairSpec::Rsa3072), 10).await,
-        1
-    );
+    assert_eq!(admitted(&e, &gdkp(&us, DataKeyPairSpec::Rsa3072), 10).await, 4);
+    assert_eq!(admitted(&e, &gdkp(&cn, DataKeyPairSpec::Rsa3072), 10).await, 1);
     clock.advance(Duration::from_millis(1_999));
     assert!(e.admit(&gdkp(&cn, DataKeyPairSpec::Rsa3072)).await.is_err());
     clock.advance(Duration::from_millis(1));
@@ -257,11 +167,7 @@ async fn china_regions_keep_the_old_rsa_pair_rates() {
 async fn fractional_quota_admits_exactly_one_per_four_seconds() {
     let (e, clock) = engine(Profile::Y2020);
     let c = Caller::new("111122223333", "us-east-1");
-    let gpi = charge(
-        &c,
-        Operation::GetParametersForImport,
-        Some(customer(KeySpec::SymmetricDefault)),
-    );
+    let gpi = charge(&c, Operation::GetParametersForImport, Some(customer(KeySpec::SymmetricDefault)));
     assert!(e.admit(&gpi).await.is_ok());
     let mut admitted_at = vec![];
     // Hammer every 100 ms for 40 s: exactly 10 more pass, 4 s apart.
@@ -292,44 +198,23 @@ async fn default_burst_is_one_seconds_worth_then_the_steady_rate() {
 
 #[tokio::test]
 async fn burst_seconds_is_configurable() {
-    let (e, _) = engine_with(QuotaConfig {
-        burst_seconds: 3.0,
-        ..QuotaConfig::default()
-    });
+    let (e, _) = engine_with(QuotaConfig { burst_seconds: 3.0, ..QuotaConfig::default() });
     let c = Caller::new("111122223333", "us-east-1");
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::CreateKey, None), 20).await,
-        15
-    );
+    assert_eq!(admitted(&e, &charge(&c, Operation::CreateKey, None), 20).await, 15);
 }
 
 #[tokio::test]
 async fn per_operation_quotas_are_independent() {
     let (e, _) = engine(Profile::Current);
     let c = Caller::new("111122223333", "us-east-1");
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::CreateKey, None), 6).await,
-        5
-    );
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::CreateAlias, None), 6).await,
-        5
-    );
+    assert_eq!(admitted(&e, &charge(&c, Operation::CreateKey, None), 6).await, 5);
+    assert_eq!(admitted(&e, &charge(&c, Operation::CreateAlias, None), 6).await, 5);
     let k = Some(customer(KeySpec::SymmetricDefault));
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::DeleteAlias, k), 20).await,
-        15
-    );
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::DescribeKey, k), 2_001).await,
-        2_000
-    );
+    assert_eq!(admitted(&e, &charge(&c, Operation::DeleteAlias, k), 20).await, 15);
+    assert_eq!(admitted(&e, &charge(&c, Operation::DescribeKey, k), 2_001).await, 2_000);
     // GetPublicKey has its own quota, not the RSA pool's.
     let rsa = Some(customer(KeySpec::Rsa2048));
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::GetPublicKey, rsa), 2_001).await,
-        2_000
-    );
+    assert_eq!(admitted(&e, &charge(&c, Operation::GetPublicKey, rsa), 2_001).await, 2_000);
     assert!(e.admit(&charge(&c, Operation::Decrypt, rsa)).await.is_ok());
     // Crypto on the symmetric pool is unaffected by the management quotas.
     assert!(e.admit(&charge(&c, Operation::Encrypt, k)).await.is_ok());
@@ -337,69 +222,34 @@ async fn per_operation_quotas_are_independent() {
 
 #[tokio::test]
 async fn cross_account_use_is_charged_to_the_caller() {
-    let (e, _) = engine_with(QuotaConfig {
-        overrides: vec![ov("*", "*", "L-6E3AF000", 2.0)],
-        ..QuotaConfig::default()
-    });
+    let (e, _) =
+        engine_with(QuotaConfig { overrides: vec![ov("*", "*", "L-6E3AF000", 2.0)], ..QuotaConfig::default() });
     // One key (owned by some third account); two callers.
     let key = Some(customer(KeySpec::SymmetricDefault));
     let a = Caller::new("111111111111", "us-east-1");
     let b = Caller::new("222222222222", "us-east-1");
-    assert_eq!(
-        admitted(&e, &charge(&a, Operation::Decrypt, key), 5).await,
-        2
-    );
-    assert_eq!(
-        admitted(&e, &charge(&b, Operation::Decrypt, key), 5).await,
-        2
-    );
+    assert_eq!(admitted(&e, &charge(&a, Operation::Decrypt, key), 5).await, 2);
+    assert_eq!(admitted(&e, &charge(&b, Operation::Decrypt, key), 5).await, 2);
     // Same account, another region: another bucket.
     let a2 = Caller::new("111111111111", "us-west-2");
-    assert_eq!(
-        admitted(&e, &charge(&a2, Operation::Decrypt, key), 5).await,
-        2
-    );
+    assert_eq!(admitted(&e, &charge(&a2, Operation::Decrypt, key), 5).await, 2);
 }
 
 #[tokio::test]
 async fn aws_managed_keys_count_by_default_and_can_be_exempted() {
-    let aws = Some(KeyClass {
-        spec: KeySpec::SymmetricDefault,
-        manager: KeyManager::Aws,
-        custom_key_store_id: None,
-    });
+    let aws = Some(KeyClass { spec: KeySpec::SymmetricDefault, manager: KeyManager::Aws, custom_key_store_id: None });
     let o = vec![ov("*", "*", "L-6E3AF000", 1.0)];
-    let (e, _) = engine_with(QuotaConfig {
-        overrides: o.clone(),
-        ..QuotaConfig::default()
-    });
+    let (e, _) = engine_with(QuotaConfig { overrides: o.clone(), ..QuotaConfig::default() });
     let c = Caller::new("111122223333", "us-east-1");
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::Encrypt, aws), 5).await,
-        1
-    );
-    let (e, _) = engine_with(QuotaConfig {
-        overrides: o,
-        charge_aws_managed_keys: false,
-        ..QuotaConfig::default()
-    });
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::Encrypt, aws), 5).await,
-        5
-    );
+    assert_eq!(admitted(&e, &charge(&c, Operation::Encrypt, aws), 5).await, 1);
+    let (e, _) = engine_with(QuotaConfig { overrides: o, charge_aws_managed_keys: false, ..QuotaConfig::default() });
+    assert_eq!(admitted(&e, &charge(&c, Operation::Encrypt, aws), 5).await, 5);
     let cust = Some(customer(KeySpec::SymmetricDefault));
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::Encrypt, cust), 5).await,
-        1
-    );
+    assert_eq!(admitted(&e, &charge(&c, Operation::Encrypt, cust), 5).await, 1);
 }
 
 fn in_store(spec: KeySpec, store: &str) -> Option<KeyClass<'_>> {
-    Some(KeyClass {
-        spec,
-        manager: KeyManager::Customer,
-        custom_key_store_id: Some(store),
-    })
+    Some(KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: Some(store) })
 }
 
 #[tokio::test]
@@ -407,30 +257,17 @@ async fn custom_key_store_pool_is_1800_with_3_unit_data_keys_in_2020() {
     let (e, clock) = engine(Profile::Y2020);
     let c = Caller::new("111122223333", "us-east-1");
     let k = in_store(KeySpec::SymmetricDefault, "cks-1111111111111111a");
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::GenerateDataKey, k), 700).await,
-        600
-    );
-    assert!(
-        e.admit(&charge(&c, Operation::Decrypt, k)).await.is_err(),
-        "store is empty"
-    );
+    assert_eq!(admitted(&e, &charge(&c, Operation::GenerateDataKey, k), 700).await, 600);
+    assert!(e.admit(&charge(&c, Operation::Decrypt, k)).await.is_err(), "store is empty");
     // Another store is independent; Encrypt/Decrypt cost 1 unit.
     let k2 = in_store(KeySpec::SymmetricDefault, "cks-2222222222222222b");
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::Decrypt, k2), 2_000).await,
-        1_800
-    );
+    assert_eq!(admitted(&e, &charge(&c, Operation::Decrypt, k2), 2_000).await, 1_800);
     // A 50/50 GenerateDataKey + Decrypt mix gets about 1,200/s through, as documented.
     clock.advance(Duration::from_secs(1));
     let k3 = in_store(KeySpec::SymmetricDefault, "cks-3333333333333333c");
     let mut ok = 0;
     for i in 0..2_000 {
-        let op = if i % 2 == 0 {
-            Operation::GenerateDataKeyWithoutPlaintext
-        } else {
-            Operation::Decrypt
-        };
+        let op = if i % 2 == 0 { Operation::GenerateDataKeyWithoutPlaintext } else { Operation::Decrypt };
         if e.admit(&charge(&c, op, k3)).await.is_ok() {
             ok += 1;
         }
@@ -448,14 +285,8 @@ async fn custom_key_store_pool_is_1800_of_anything_today_and_shared_by_accounts(
     let a = Caller::new("111111111111", "us-east-1");
     let b = Caller::new("222222222222", "us-east-1");
     let k = in_store(KeySpec::SymmetricDefault, "cks-1111111111111111a");
-    assert_eq!(
-        admitted(&e, &charge(&a, Operation::GenerateDataKey, k), 1_000).await,
-        1_000
-    );
-    assert_eq!(
-        admitted(&e, &charge(&b, Operation::GenerateDataKey, k), 1_000).await,
-        800
-    );
+    assert_eq!(admitted(&e, &charge(&a, Operation::GenerateDataKey, k), 1_000).await, 1_000);
+    assert_eq!(admitted(&e, &charge(&b, Operation::GenerateDataKey, k), 1_000).await, 800);
 }
 
 #[tokio::test]
@@ -470,21 +301,11 @@ async fn multi_bucket_charges_are_all_or_nothing() {
     let k = in_store(KeySpec::SymmetricDefault, "cks-1111111111111111a");
     // Two pass; the next 50 are refused by the caller's symmetric pool and
     // must not drain the store.
-    assert_eq!(
-        admitted(&e, &charge(&poor, Operation::GenerateDataKey, k), 52).await,
-        2
-    );
+    assert_eq!(admitted(&e, &charge(&poor, Operation::GenerateDataKey, k), 52).await, 2);
     // The store therefore has 1,800 − 2 × 3 = 1,794 units left: 598 more data keys.
-    assert_eq!(
-        admitted(&e, &charge(&rich, Operation::GenerateDataKey, k), 700).await,
-        598
-    );
+    assert_eq!(admitted(&e, &charge(&rich, Operation::GenerateDataKey, k), 700).await, 598);
     // And a refusal by the store leaves the caller's symmetric pool untouched.
-    let sym = charge(
-        &rich,
-        Operation::Encrypt,
-        Some(customer(KeySpec::SymmetricDefault)),
-    );
+    let sym = charge(&rich, Operation::Encrypt, Some(customer(KeySpec::SymmetricDefault)));
     assert_eq!(admitted(&e, &sym, 30_000).await, 30_000 - 598);
 }
 
@@ -498,23 +319,10 @@ async fn overrides_replace_defaults() {
         ..QuotaConfig::default()
     });
     let c = Caller::new("111122223333", "us-east-1");
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::CreateKey, None), 5).await,
-        1
-    );
-    assert_eq!(
-        e.applied_value(
-            "111122223333",
-            "us-east-1",
-            QuotaId::from_code("L-32B67F4A").expect("q")
-        ),
-        1.0
-    );
+    assert_eq!(admitted(&e, &charge(&c, Operation::CreateKey, None), 5).await, 1);
+    assert_eq!(e.applied_value("111122223333", "us-east-1", QuotaId::from_code("L-32B67F4A").expect("q")), 1.0);
     let other = Caller::new("444455556666", "us-east-1");
-    assert_eq!(
-        admitted(&e, &charge(&other, Operation::CreateKey, None), 10).await,
-        5
-    );
+    assert_eq!(admitted(&e, &charge(&other, Operation::CreateKey, None), 10).await, 5);
     let gpi = charge(&other, Operation::GetParametersForImport, None);
     assert!(e.admit(&gpi).await.is_ok());
     clock.advance(Duration::from_millis(1_999));
@@ -525,19 +333,13 @@ async fn overrides_replace_defaults() {
 
 #[tokio::test]
 async fn increases_take_effect_at_once() {
-    let (e, _) = engine_with(QuotaConfig {
-        overrides: vec![ov("*", "*", "L-2AC98190", 2.0)],
-        ..QuotaConfig::default()
-    });
+    let (e, _) =
+        engine_with(QuotaConfig { overrides: vec![ov("*", "*", "L-2AC98190", 2.0)], ..QuotaConfig::default() });
     let c = Caller::new("111122223333", "us-east-1");
     let rsa = charge(&c, Operation::Encrypt, Some(customer(KeySpec::Rsa2048)));
     assert_eq!(admitted(&e, &rsa, 5).await, 2);
-    e.apply_increase("111122223333", "us-east-1", QuotaId::RSA, 10.0)
-        .await;
-    assert_eq!(
-        e.applied_value("111122223333", "us-east-1", QuotaId::RSA),
-        10.0
-    );
+    e.apply_increase("111122223333", "us-east-1", QuotaId::RSA, 10.0).await;
+    assert_eq!(e.applied_value("111122223333", "us-east-1", QuotaId::RSA), 10.0);
     // No time has passed, yet the new value applies.
     assert_eq!(admitted(&e, &rsa, 20).await, 10);
     // Only that account and region.
@@ -554,10 +356,7 @@ async fn disabled_admits_everything() {
         ..QuotaConfig::default()
     });
     let c = Caller::new("111122223333", "us-east-1");
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::CreateKey, None), 100).await,
-        100
-    );
+    assert_eq!(admitted(&e, &charge(&c, Operation::CreateKey, None), 100).await, 100);
     assert!(!e.enabled());
 }
 
@@ -566,11 +365,7 @@ async fn shared_limiter_is_used_and_failures_fail_open() {
     struct Broken;
     #[async_trait::async_trait]
     impl Limiter for Broken {
-        async fn check(
-            &self,
-            _: &[LimitRequest<'_>],
-            _: u64,
-        ) -> Result<LimitDecision, LimiterError> {
+        async fn check(&self, _: &[LimitRequest<'_>], _: u64) -> Result<LimitDecision, LimiterError> {
             Err(LimiterError::Backend("down".into()))
         }
         async fn reset(&self, _: &BucketKey<'_>) -> Result<(), LimiterError> {
@@ -579,45 +374,26 @@ async fn shared_limiter_is_used_and_failures_fail_open() {
     }
     let clock = Arc::new(ManualMonotonicClock::new(T0));
     let shared: Arc<dyn Limiter> = Arc::new(InMemoryLimiter::new(2));
-    let e =
-        QuotaEngine::with_limiter(&QuotaConfig::default(), clock.clone(), shared).expect("engine");
+    let e = QuotaEngine::with_limiter(&QuotaConfig::default(), clock.clone(), shared).expect("engine");
     let c = Caller::new("111122223333", "us-east-1");
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::CreateKey, None), 10).await,
-        5
-    );
-    let e = QuotaEngine::with_limiter(&QuotaConfig::default(), clock, Arc::new(Broken))
-        .expect("engine");
-    assert_eq!(
-        admitted(&e, &charge(&c, Operation::CreateKey, None), 10).await,
-        10
-    );
-    e.apply_increase("111122223333", "us-east-1", QuotaId::SYMMETRIC, 1e6)
-        .await;
+    assert_eq!(admitted(&e, &charge(&c, Operation::CreateKey, None), 10).await, 5);
+    let e = QuotaEngine::with_limiter(&QuotaConfig::default(), clock, Arc::new(Broken)).expect("engine");
+    assert_eq!(admitted(&e, &charge(&c, Operation::CreateKey, None), 10).await, 10);
+    e.apply_increase("111122223333", "us-east-1", QuotaId::SYMMETRIC, 1e6).await;
 }
 
 #[test]
 fn invalid_config_is_refused() {
     let clock = Arc::new(ManualMonotonicClock::new(0));
-    let c = QuotaConfig {
-        overrides: vec![ov("*", "*", "L-BOGUS", 1.0)],
-        ..QuotaConfig::default()
-    };
-    assert!(matches!(
-        QuotaEngine::new(&c, clock),
-        Err(QuotaConfigError::UnknownQuotaCode(_))
-    ));
+    let c = QuotaConfig { overrides: vec![ov("*", "*", "L-BOGUS", 1.0)], ..QuotaConfig::default() };
+    assert!(matches!(QuotaEngine::new(&c, clock), Err(QuotaConfigError::UnknownQuotaCode(_))));
 }
 
 #[tokio::test]
 async fn idle_buckets_can_be_purged() {
     let (e, clock) = engine(Profile::Current);
     let c = Caller::new("111122223333", "us-east-1");
-    assert!(
-        e.admit(&charge(&c, Operation::CreateKey, None))
-            .await
-            .is_ok()
-    );
+    assert!(e.admit(&charge(&c, Operation::CreateKey, None)).await.is_ok());
     assert_eq!(e.purge_idle(), 0);
     clock.advance(Duration::from_secs(1));
     assert_eq!(e.purge_idle(), 1);

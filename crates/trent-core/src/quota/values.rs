@@ -20,19 +20,11 @@ const ANY: &str = "*";
 type Table = HashMap<String, HashMap<String, Vec<(QuotaId, f64)>, FxBuildHasher>, FxBuildHasher>;
 
 fn get(t: &Table, account: &str, region: &str, q: QuotaId) -> Option<f64> {
-    t.get(account)?
-        .get(region)?
-        .iter()
-        .find(|(id, _)| *id == q)
-        .map(|&(_, v)| v)
+    t.get(account)?.get(region)?.iter().find(|(id, _)| *id == q).map(|&(_, v)| v)
 }
 
 fn set(t: &mut Table, account: &str, region: &str, q: QuotaId, f: impl FnOnce(Option<f64>) -> f64) {
-    let list = t
-        .entry(account.to_owned())
-        .or_default()
-        .entry(region.to_owned())
-        .or_default();
+    let list = t.entry(account.to_owned()).or_default().entry(region.to_owned()).or_default();
     match list.iter_mut().find(|(id, _)| *id == q) {
         Some(entry) => entry.1 = f(Some(entry.1)),
         None => list.push((q, f(None))),
@@ -119,9 +111,7 @@ impl QuotaValues {
     /// Records an approved increase; takes effect for the next request.
     pub(crate) fn record_increase(&self, account: &str, region: &str, q: QuotaId, value: f64) {
         let mut t = self.shard(account).write();
-        set(&mut t, account, region, q, |old| {
-            old.map_or(value, |o| o.max(value))
-        });
+        set(&mut t, account, region, q, |old| old.map_or(value, |o| o.max(value)));
         self.increase_count.fetch_add(1, Ordering::Release);
     }
 }
@@ -132,12 +122,7 @@ mod tests {
     use crate::quota::config::QuotaOverride;
 
     fn ov(account: &str, region: &str, code: &str, value: f64) -> QuotaOverride {
-        QuotaOverride {
-            account_id: account.into(),
-            region: region.into(),
-            quota_code: code.into(),
-            value,
-        }
+        QuotaOverride { account_id: account.into(), region: region.into(), quota_code: code.into(), value }
     }
 
     #[test]
@@ -159,18 +144,12 @@ mod tests {
         assert_eq!(v.applied("444455556666", "us-east-1", q), 1.0);
         assert_eq!(v.default_value("us-east-1", q), 5.0);
         // Other quotas keep their defaults.
-        assert_eq!(
-            v.applied("111122223333", "us-east-1", QuotaId::SYMMETRIC),
-            100_000.0
-        );
+        assert_eq!(v.applied("111122223333", "us-east-1", QuotaId::SYMMETRIC), 100_000.0);
     }
 
     #[test]
     fn increases_raise_and_never_lower() {
-        let c = QuotaConfig {
-            overrides: vec![ov("111122223333", "*", "L-2AC98190", 10.0)],
-            ..QuotaConfig::default()
-        };
+        let c = QuotaConfig { overrides: vec![ov("111122223333", "*", "L-2AC98190", 10.0)], ..QuotaConfig::default() };
         let v = QuotaValues::new(&c).expect("valid");
         assert_eq!(v.applied("111122223333", "us-east-1", QuotaId::RSA), 10.0);
         v.record_increase("111122223333", "us-east-1", QuotaId::RSA, 20.0);
@@ -178,9 +157,6 @@ mod tests {
         v.record_increase("111122223333", "us-east-1", QuotaId::RSA, 15.0);
         assert_eq!(v.applied("111122223333", "us-east-1", QuotaId::RSA), 20.0);
         assert_eq!(v.applied("111122223333", "us-west-2", QuotaId::RSA), 10.0);
-        assert_eq!(
-            v.applied("444455556666", "us-east-1", QuotaId::RSA),
-            1_000.0
-        );
+        assert_eq!(v.applied("444455556666", "us-east-1", QuotaId::RSA), 1_000.0);
     }
 }

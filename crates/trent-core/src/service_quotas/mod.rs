@@ -1,1 +1,445 @@
 //! The Service Quotas API (ServiceQuotasV20190624) for service code `kms`.
+//!
+//! Lets users and tools see the request quotas Trent enforces and raise them,
+//! with the shapes and errors of AWS Service Quotas. Differences from AWS, by
+//! design: an increase of an adjustable quota is approved at once (status
+//! `APPROVED`, new value effective for the next request), and only the `kms`
+//! service exists.
+//!
+//! The HTTP layer calls [`ServiceQuotas::dispatch`] with the operation from
+//! `X-Amz-Target: ServiceQuotasV20190624.<Operation>` and the JSON body.
+
+mod describe;
+pub mod history;
+mod paging;
+pub mod wire;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::Mutex;
+
+use crate::caller::Caller;
+use crate::clock::WallClock;
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::quota::{QuotaEngine, QuotaId};
+use crate::store::KeyStore;
+use crate::validate::Validator;
+
+use wire::*;
+
+/// The `X-Amz-Target` prefix of the Service Quotas API.
+pub const TARGET_PREFIX: &str = "ServiceQuotasV20190624.";
+
+/// The only service code Trent knows.
+pub const SERVICE_CODE: &str = "kms";
+
+/// The service name Service Quotas gives KMS.
+pub const SERVICE_NAME: &str = "AWS Key Management Service (AWS KMS)";
+
+const SERVICE_CODE_PATTERN: &str = "[a-zA-Z][a-zA-Z0-9-]{1,63}";
+const QUOTA_CODE_PATTERN: &str = "[a-zA-Z][a-zA-Z0-9-]{1,128}";
+const REQUEST_ID_PATTERN: &str = "[0-9a-zA-Z][a-zA-Z0-9-]{1,128}";
+const NEXT_TOKEN_PATTERN: &str = "^[a-zA-Z0-9/+]*={0,2}$";
+const STATUSES: &[&str] =
+    &["PENDING", "CASE_OPENED", "APPROVED", "DENIED", "CASE_CLOSED", "NOT_APPROVED", "INVALID_REQUEST"];
+const LEVELS: &[&str] = &["ACCOUNT", "RESOURCE", "ALL"];
+const MAX_DESIRED_VALUE: f64 = 10_000_000_000.0;
+
+/// Serves the Service Quotas API over a [`QuotaEngine`], recording increase
+/// requests in the [`KeyStore`] so they survive restarts.
+pub struct ServiceQuotas {
+    engine: Arc<QuotaEngine>,
+    store: Arc<dyn KeyStore>,
+    clock: Arc<dyn WallClock>,
+    /// Serialises increases so "greater than the current value" is checked
+    /// and applied atomically within this process.
+    increases: Mutex<()>,
+}
+
+impl std::fmt::Debug for ServiceQuotas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceQuotas").field("engine", &self.engine).finish_non_exhaustive()
+    }
+}
+
+fn ident_ok(s: &str, first_digit_ok: bool, max_tail: usize) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else { return false };
+    let first_ok = first.is_ascii_alphabetic() || (first_digit_ok && first.is_ascii_digit());
+    let tail = s.len() - first.len_utf8();
+    first_ok && (1..=max_tail).contains(&tail) && chars.all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+fn token_ok(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    s.len() - body.len() <= 2 && body.chars().all(|c| c.is_ascii_alphanumeric() || c == '/' || c == '+')
+}
+
+fn service_code(v: &mut Validator, value: Option<&str>, required: bool) {
+    if required {
+        v.required("serviceCode", &value);
+    }
+    v.str_len("serviceCode", value, 1, 63)
+        .pattern("serviceCode", value, SERVICE_CODE_PATTERN, |s| ident_ok(s, false, 63));
+}
+
+fn quota_code(v: &mut Validator, value: Option<&str>, required: bool) {
+    if required {
+        v.required("quotaCode", &value);
+    }
+    v.str_len("quotaCode", value, 1, 128).pattern("quotaCode", value, QUOTA_CODE_PATTERN, |s| ident_ok(s, false, 128));
+}
+
+fn paging(v: &mut Validator, next_token: Option<&str>, max_results: Option<i64>) {
+    v.str_len("nextToken", next_token, 0, 2048)
+        .pattern("nextToken", next_token, NEXT_TOKEN_PATTERN, token_ok)
+        .int_range("maxResults", max_results, 1, 100);
+}
+
+fn one_of(v: &mut Validator, path: &str, value: Option<&str>, allowed: &[&str]) {
+    let valid = value.is_none_or(|s| allowed.contains(&s));
+    v.enum_value(path, value, valid, &format!("[{}]", allowed.join(", ")));
+}
+
+fn check_service(code: Option<&str>) -> KmsResult<()> {
+    match code {
+        Some(SERVICE_CODE) | None => Ok(()),
+        Some(_) => Err(KmsError::new(
+            ErrorKind::NoSuchResource,
+            "The request failed because the specified service does not exist.",
+        )),
+    }
+}
+
+/// The quota `code` as the caller's region lists it, or AWS's NoSuchResourceException.
+fn find_quota(code: &str, region: &str) -> KmsResult<QuotaId> {
+    QuotaId::from_code(code).filter(|q| q.def().listed_in(region)).ok_or_else(|| {
+        KmsError::new(
+            ErrorKind::NoSuchResource,
+            format!("The request failed because the specified quota {code} does not exist for service {SERVICE_CODE}."),
+        )
+    })
+}
+
+/// Whether a request matches an `AppliedLevelEnum` filter (every KMS quota is account-level).
+fn at_level(level: Option<&str>) -> bool {
+    !matches!(level, Some("RESOURCE"))
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> KmsResult<T> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    serde_json::from_slice(body).map_err(|e| {
+        let msg = if e.is_syntax() || e.is_eof() {
+            "The request body is not valid JSON.".to_owned()
+        } else {
+            let text = e.to_string();
+            format!("The request could not be deserialized: {}", text.split(" at line ").next().unwrap_or(&text))
+        };
+        KmsError::new(ErrorKind::Serialization, msg)
+    })
+}
+
+fn to_json<T: Serialize>(v: &T) -> KmsResult<Vec<u8>> {
+    serde_json::to_vec(v).map_err(KmsError::internal)
+}
+
+impl ServiceQuotas {
+    /// Re-applies every approved increase found in `store` to `engine` and
+    /// returns the API over them. Call once at startup, after building the engine.
+    pub async fn load(
+        engine: Arc<QuotaEngine>,
+        store: Arc<dyn KeyStore>,
+        clock: Arc<dyn WallClock>,
+    ) -> KmsResult<Self> {
+        let approved = history::approved(&store).await?;
+        for a in &approved {
+            engine.record_increase(&a.account_id, &a.region, a.quota, a.value);
+        }
+        if !approved.is_empty() {
+            tracing::info!(count = approved.len(), "re-applied approved quota increases");
+        }
+        Ok(Self { engine, store, clock, increases: Mutex::new(()) })
+    }
+
+    /// The engine whose values this API reports and raises.
+    pub fn engine(&self) -> &Arc<QuotaEngine> {
+        &self.engine
+    }
+
+    /// Runs one Service Quotas operation (`operation` with or without the
+    /// `ServiceQuotasV20190624.` prefix) on a JSON body; returns the JSON response body.
+    pub async fn dispatch(&self, caller: &Caller, operation: &str, body: &[u8]) -> KmsResult<Vec<u8>> {
+        let op = operation.strip_prefix(TARGET_PREFIX).unwrap_or(operation);
+        match op {
+            "GetServiceQuota" => to_json(&self.get_service_quota(caller, parse(body)?)?),
+            "GetAWSDefaultServiceQuota" => to_json(&self.get_aws_default_service_quota(caller, parse(body)?)?),
+            "ListServiceQuotas" => to_json(&self.list_service_quotas(caller, parse(body)?)?),
+            "ListAWSDefaultServiceQuotas" => to_json(&self.list_aws_default_service_quotas(caller, parse(body)?)?),
+            "RequestServiceQuotaIncrease" => to_json(&self.request_service_quota_increase(caller, parse(body)?).await?),
+            "GetRequestedServiceQuotaChange" => {
+                to_json(&self.get_requested_service_quota_change(caller, parse(body)?).await?)
+            }
+            "ListRequestedServiceQuotaChangeHistory" => {
+                to_json(&self.list_requested_service_quota_change_history(caller, parse(body)?).await?)
+            }
+            "ListRequestedServiceQuotaChangeHistoryByQuota" => {
+                to_json(&self.list_requested_service_quota_change_history_by_quota(caller, parse(body)?).await?)
+            }
+            "ListServices" => to_json(&self.list_services(parse(body)?)?),
+            _ => Err(KmsError::bare(ErrorKind::UnknownOperation)),
+        }
+    }
+
+    fn applied(&self, caller: &Caller, id: QuotaId) -> ServiceQuota {
+        let value = self.engine.applied_value(&caller.account_id, &caller.region, id);
+        describe::service_quota(id, self.engine.profile(), &caller.region, Some(&caller.account_id), value)
+    }
+
+    fn default_quota(&self, caller: &Caller, id: QuotaId) -> ServiceQuota {
+        let value = self.engine.default_value(&caller.region, id);
+        describe::service_quota(id, self.engine.profile(), &caller.region, None, value)
+    }
+
+    /// GetServiceQuota: the value applied to the caller's account in its region.
+    pub fn get_service_quota(&self, caller: &Caller, r: GetServiceQuotaRequest) -> KmsResult<QuotaResponse> {
+        let mut v = Validator::new();
+        service_code(&mut v, r.service_code.as_deref(), true);
+        quota_code(&mut v, r.quota_code.as_deref(), true);
+        v.finish()?;
+        check_service(r.service_code.as_deref())?;
+        let id = find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
+        Ok(QuotaResponse { quota: self.applied(caller, id) })
+    }
+
+    /// GetAWSDefaultServiceQuota: the profile's default in the caller's region.
+    pub fn get_aws_default_service_quota(
+        &self,
+        caller: &Caller,
+        r: GetAwsDefaultServiceQuotaRequest,
+    ) -> KmsResult<QuotaResponse> {
+        let mut v = Validator::new();
+        service_code(&mut v, r.service_code.as_deref(), true);
+        quota_code(&mut v, r.quota_code.as_deref(), true);
+        v.finish()?;
+        check_service(r.service_code.as_deref())?;
+        let id = find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
+        Ok(QuotaResponse { quota: self.default_quota(caller, id) })
+    }
+
+    /// ListServiceQuotas: every KMS quota with its applied value.
+    pub fn list_service_quotas(&self, caller: &Caller, r: ListServiceQuotasRequest) -> KmsResult<QuotaListResponse> {
+        let mut v = Validator::new();
+        service_code(&mut v, r.service_code.as_deref(), true);
+        quota_code(&mut v, r.quota_code.as_deref(), false);
+        paging(&mut v, r.next_token.as_deref(), r.max_results);
+        one_of(&mut v, "quotaAppliedAtLevel", r.quota_applied_at_level.as_deref(), LEVELS);
+        v.finish()?;
+        check_service(r.service_code.as_deref())?;
+        let ids: Vec<QuotaId> = QuotaId::all()
+            .filter(|q| q.def().listed_in(&caller.region))
+            .filter(|q| r.quota_code.as_deref().is_none_or(|c| c == q.def().code))
+            .filter(|_| at_level(r.quota_applied_at_level.as_deref()))
+            .collect();
+        let (ids, next_token) = paging::page(ids, r.next_token.as_deref(), r.max_results)?;
+        Ok(QuotaListResponse { next_token, quotas: ids.into_iter().map(|id| self.applied(caller, id)).collect() })
+    }
+
+    /// ListAWSDefaultServiceQuotas: every KMS quota with the profile's default.
+    pub fn list_aws_default_service_quotas(
+        &self,
+        caller: &Caller,
+        r: ListAwsDefaultServiceQuotasRequest,
+    ) -> KmsResult<QuotaListResponse> {
+        let mut v = Validator::new();
+        service_code(&mut v, r.service_code.as_deref(), true);
+        paging(&mut v, r.next_token.as_deref(), r.max_results);
+        v.finish()?;
+        check_service(r.service_code.as_deref())?;
+        let ids: Vec<QuotaId> = QuotaId::all().filter(|q| q.def().listed_in(&caller.region)).collect();
+        let (ids, next_token) = paging::page(ids, r.next_token.as_deref(), r.max_results)?;
+        Ok(QuotaListResponse { next_token, quotas: ids.into_iter().map(|id| self.default_quota(caller, id)).collect() })
+    }
+
+    /// RequestServiceQuotaIncrease: raises an adjustable quota for the caller's
+    /// account and region at once and records the request as `APPROVED`.
+    pub async fn request_service_quota_increase(
+        &self,
+        caller: &Caller,
+        r: RequestServiceQuotaIncreaseRequest,
+    ) -> KmsResult<RequestedQuotaResponse> {
+        let mut v = Validator::new();
+        service_code(&mut v, r.service_code.as_deref(), true);
+        quota_code(&mut v, r.quota_code.as_deref(), true);
+        v.required("desiredValue", &r.desired_value);
+        if let Some(d) = r.desired_value {
+            if d < 0.0 {
+                v.custom(format!(
+                    "Value '{d}' at 'desiredValue' failed to satisfy constraint: Member must have value greater than or equal to 0"
+                ));
+            } else if d > MAX_DESIRED_VALUE {
+                v.custom(format!(
+                    "Value '{d}' at 'desiredValue' failed to satisfy constraint: Member must have value less than or equal to 1.0E10"
+                ));
+            }
+        }
+        v.finish()?;
+        check_service(r.service_code.as_deref())?;
+        let id = find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
+        let def = id.def();
+        if !def.adjustable {
+            return Err(KmsError::new(
+                ErrorKind::IllegalArgument,
+                "The request failed because the specified quota is not adjustable.",
+            ));
+        }
+        let desired = r.desired_value.unwrap_or_default();
+
+        let _guard = self.increases.lock().await;
+        let current = self.engine.applied_value(&caller.account_id, &caller.region, id);
+        if desired <= current {
+            return Err(KmsError::new(
+                ErrorKind::IllegalArgument,
+                "You must provide a quota value greater than the current quota value",
+            ));
+        }
+        let now = self.clock.now();
+        let requester = serde_json::json!({ "accountId": caller.account_id, "callerArn": caller.principal_arn });
+        let change = RequestedServiceQuotaChange {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            case_id: None,
+            service_code: SERVICE_CODE.to_owned(),
+            service_name: SERVICE_NAME.to_owned(),
+            quota_code: def.code.to_owned(),
+            quota_name: def.name_in(self.engine.profile()).to_owned(),
+            desired_value: desired,
+            status: history::APPROVED.to_owned(),
+            created: now,
+            last_updated: now,
+            requester: requester.to_string(),
+            quota_arn: describe::quota_arn(&caller.region, &caller.account_id, def.code),
+            global_quota: false,
+            unit: "None".to_owned(),
+            quota_requested_at_level: Some("ACCOUNT".to_owned()),
+        };
+        history::insert(&self.store, &caller.account_id, &caller.region, &change).await?;
+        self.engine.apply_increase(&caller.account_id, &caller.region, id, desired).await;
+        tracing::info!(
+            account = %caller.account_id,
+            region = %caller.region,
+            quota = def.code,
+            value = desired,
+            "quota increase approved"
+        );
+        Ok(RequestedQuotaResponse { requested_quota: change })
+    }
+
+    /// GetRequestedServiceQuotaChange: one request of the caller's account and region.
+    pub async fn get_requested_service_quota_change(
+        &self,
+        caller: &Caller,
+        r: GetRequestedServiceQuotaChangeRequest,
+    ) -> KmsResult<RequestedQuotaResponse> {
+        let mut v = Validator::new();
+        let id = r.request_id.as_deref();
+        v.required("requestId", &id).str_len("requestId", id, 1, 128).pattern(
+            "requestId",
+            id,
+            REQUEST_ID_PATTERN,
+            |s| ident_ok(s, true, 128),
+        );
+        v.finish()?;
+        let found = history::get(&self.store, &caller.account_id, &caller.region, id.unwrap_or_default()).await?;
+        match found {
+            Some(requested_quota) => Ok(RequestedQuotaResponse { requested_quota }),
+            None => Err(KmsError::new(
+                ErrorKind::NoSuchResource,
+                "The request failed because the specified quota increase request does not exist.",
+            )),
+        }
+    }
+
+    async fn history_page(
+        &self,
+        caller: &Caller,
+        quota: Option<QuotaId>,
+        status: Option<&str>,
+        level: Option<&str>,
+        next_token: Option<&str>,
+        max_results: Option<i64>,
+    ) -> KmsResult<RequestedQuotaListResponse> {
+        let all = history::list(&self.store, &caller.account_id, &caller.region).await?;
+        let matching: Vec<_> = all
+            .into_iter()
+            .filter(|c| quota.is_none_or(|q| c.quota_code == q.def().code))
+            .filter(|c| status.is_none_or(|s| c.status == s))
+            .filter(|_| at_level(level))
+            .collect();
+        let (requested_quotas, next_token) = paging::page(matching, next_token, max_results)?;
+        Ok(RequestedQuotaListResponse { next_token, requested_quotas })
+    }
+
+    /// ListRequestedServiceQuotaChangeHistory: the caller's requests, newest first.
+    pub async fn list_requested_service_quota_change_history(
+        &self,
+        caller: &Caller,
+        r: ListRequestedServiceQuotaChangeHistoryRequest,
+    ) -> KmsResult<RequestedQuotaListResponse> {
+        let mut v = Validator::new();
+        service_code(&mut v, r.service_code.as_deref(), false);
+        paging(&mut v, r.next_token.as_deref(), r.max_results);
+        one_of(&mut v, "status", r.status.as_deref(), STATUSES);
+        one_of(&mut v, "quotaRequestedAtLevel", r.quota_requested_at_level.as_deref(), LEVELS);
+        v.finish()?;
+        check_service(r.service_code.as_deref())?;
+        self.history_page(
+            caller,
+            None,
+            r.status.as_deref(),
+            r.quota_requested_at_level.as_deref(),
+            r.next_token.as_deref(),
+            r.max_results,
+        )
+        .await
+    }
+
+    /// ListRequestedServiceQuotaChangeHistoryByQuota: the caller's requests for one quota.
+    pub async fn list_requested_service_quota_change_history_by_quota(
+        &self,
+        caller: &Caller,
+        r: ListRequestedServiceQuotaChangeHistoryByQuotaRequest,
+    ) -> KmsResult<RequestedQuotaListResponse> {
+        let mut v = Validator::new();
+        service_code(&mut v, r.service_code.as_deref(), true);
+        quota_code(&mut v, r.quota_code.as_deref(), true);
+        paging(&mut v, r.next_token.as_deref(), r.max_results);
+        one_of(&mut v, "status", r.status.as_deref(), STATUSES);
+        one_of(&mut v, "quotaRequestedAtLevel", r.quota_requested_at_level.as_deref(), LEVELS);
+        v.finish()?;
+        check_service(r.service_code.as_deref())?;
+        let id = find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
+        self.history_page(
+            caller,
+            Some(id),
+            r.status.as_deref(),
+            r.quota_requested_at_level.as_deref(),
+            r.next_token.as_deref(),
+            r.max_results,
+        )
+        .await
+    }
+
+    /// ListServices: only `kms`.
+    pub fn list_services(&self, r: ListServicesRequest) -> KmsResult<ServiceListResponse> {
+        let mut v = Validator::new();
+        paging(&mut v, r.next_token.as_deref(), r.max_results);
+        v.finish()?;
+        let all = vec![ServiceInfo { service_code: SERVICE_CODE.to_owned(), service_name: SERVICE_NAME.to_owned() }];
+        let (services, next_token) = paging::page(all, r.next_token.as_deref(), r.max_results)?;
+        Ok(ServiceListResponse { next_token, services })
+    }
+}
+
+#[cfg(test)]
+mod tests;

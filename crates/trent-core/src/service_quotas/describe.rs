@@ -1,0 +1,101 @@
+//! Catalog entries rendered as Service Quotas `ServiceQuota` structures.
+
+use std::collections::BTreeMap;
+
+use crate::model::KeyFamily;
+use crate::quota::{Profile, QuotaId, QuotaKind};
+
+use super::wire::{MetricInfo, QuotaPeriod, ServiceQuota};
+use super::{SERVICE_CODE, SERVICE_NAME};
+
+/// `arn:aws:servicequotas:REGION:ACCOUNT:kms/CODE`; the account is empty for AWS defaults.
+pub(crate) fn quota_arn(region: &str, account_id: &str, code: &str) -> String {
+    format!("arn:aws:servicequotas:{region}:{account_id}:{SERVICE_CODE}/{code}")
+}
+
+fn covers(id: QuotaId) -> String {
+    match id.def().kind {
+        QuotaKind::SharedPool(f) => match f {
+            KeyFamily::Symmetric => "Decrypt, Encrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateMac, \
+                                     GenerateRandom, ReEncrypt and VerifyMac requests on symmetric encryption and HMAC keys"
+                .to_owned(),
+            KeyFamily::Rsa => "Decrypt, Encrypt, ReEncrypt, Sign and Verify requests on RSA keys".to_owned(),
+            KeyFamily::Ecc => "DeriveSharedSecret, Sign and Verify requests on ECC keys, and Decrypt, Encrypt and \
+                               ReEncrypt requests on SM2 keys"
+                .to_owned(),
+            KeyFamily::MlDsa => "Sign and Verify requests on ML-DSA keys".to_owned(),
+            KeyFamily::MlKem => "Encapsulate and Decapsulate requests on ML-KEM keys".to_owned(),
+        },
+        QuotaKind::Operation(op) => format!("{} requests", op.name()),
+        QuotaKind::DataKeyPair(spec) => format!(
+            "GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext requests with KeyPairSpec {}",
+            spec.as_str()
+        ),
+        QuotaKind::CustomKeyStore => "cryptographic requests on keys in one custom key store".to_owned(),
+    }
+}
+
+/// The `Description` of a quota: what it covers and whether Trent chose its code or value.
+pub(crate) fn description(id: QuotaId) -> String {
+    let def = id.def();
+    let mut d = format!("Requests per second in this account and Region for {}.", covers(id));
+    if def.is_trent_code() {
+        d.push_str(" Quota code assigned by Trent (the AWS code is not public).");
+    }
+    if !def.documented {
+        d.push_str(" Default chosen by Trent (not documented by AWS).");
+    }
+    d
+}
+
+fn usage_metric(id: QuotaId) -> Option<MetricInfo> {
+    let resource = id.def().usage_resource()?;
+    let dims = [("Class", "None"), ("Resource", resource.as_str()), ("Service", "KMS"), ("Type", "API")];
+    Some(MetricInfo {
+        metric_namespace: "AWS/Usage".to_owned(),
+        metric_name: "CallCount".to_owned(),
+        metric_dimensions: dims.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<BTreeMap<_, _>>(),
+        metric_statistic_recommendation: "Sum".to_owned(),
+    })
+}
+
+/// A `ServiceQuota` for `id`: `account_id` is `None` for AWS default values.
+pub(crate) fn service_quota(
+    id: QuotaId,
+    profile: Profile,
+    region: &str,
+    account_id: Option<&str>,
+    value: f64,
+) -> ServiceQuota {
+    let def = id.def();
+    ServiceQuota {
+        service_code: SERVICE_CODE.to_owned(),
+        service_name: SERVICE_NAME.to_owned(),
+        quota_arn: quota_arn(region, account_id.unwrap_or(""), def.code),
+        quota_code: def.code.to_owned(),
+        quota_name: def.name_in(profile).to_owned(),
+        value,
+        unit: "None".to_owned(),
+        adjustable: def.adjustable,
+        global_quota: false,
+        usage_metric: usage_metric(id),
+        period: Some(QuotaPeriod { period_value: 1, period_unit: "SECOND".to_owned() }),
+        quota_applied_at_level: account_id.map(|_| "ACCOUNT".to_owned()),
+        description: Some(description(id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_fit_the_model_limit() {
+        for id in QuotaId::all() {
+            let d = description(id);
+            assert!(d.chars().count() <= 350, "{} {}", id.def().code, d.len());
+        }
+        assert!(description(QuotaId::ML_DSA).contains("assigned by Trent"));
+        assert!(!description(QuotaId::SYMMETRIC).contains("Trent"));
+    }
+}
