@@ -50,6 +50,8 @@ impl Default for EncryptOptions {
 pub struct DecryptOptions {
     /// Pairs the message's context must contain (checked before any KMS call).
     pub required_context: EncryptionContext,
+    /// Keys the message's context must contain, with any value.
+    pub required_context_keys: Vec<String>,
     /// Refuse signed messages (the official CLI's `--decrypt-unsigned`).
     pub unsigned_only: bool,
     /// Largest frame (or non-framed body) accepted; bounds memory.
@@ -60,6 +62,7 @@ impl Default for DecryptOptions {
     fn default() -> Self {
         Self {
             required_context: EncryptionContext::new(),
+            required_context_keys: Vec::new(),
             unsigned_only: false,
             max_frame_length: DEFAULT_MAX_FRAME_LENGTH,
         }
@@ -277,14 +280,31 @@ impl EnvelopeClient {
         progress: Option<Progress>,
     ) -> Result<EncryptSummary> {
         let len = tokio::fs::metadata(input).await?.len();
-        let materials = self.encryption_materials(opts, Some(len)).await?;
-        let (input, output) = (input.to_path_buf(), output.to_path_buf());
+        let file = File::open(input)?;
+        self.encrypt_to_file(file, Some(len), output, opts, progress).await
+    }
+
+    /// Encrypts any reader into the file `output` (temporary file + rename, as
+    /// [`Self::encrypt_file`]). `plaintext_length` enables caching by bytes.
+    pub async fn encrypt_to_file<R: Read + Send + 'static>(
+        &self,
+        input: R,
+        plaintext_length: Option<u64>,
+        output: &Path,
+        opts: &EncryptOptions,
+        progress: Option<Progress>,
+    ) -> Result<EncryptSummary> {
+        let materials = self.encryption_materials(opts, plaintext_length).await?;
+        let output = output.to_path_buf();
         let frame_length = opts.frame_length;
         blocking(move || {
-            let file = File::open(&input)?;
             let tmp = temp_beside(&output)?;
-            let enc = Encryptor::new(tmp, &materials, frame_length)?.with_declared_length(len);
-            let (tmp, summary) = pump_encrypt(file, enc, frame_length, progress)?;
+            let enc = Encryptor::new(tmp, &materials, frame_length)?;
+            let enc = match plaintext_length {
+                Some(len) => enc.with_declared_length(len),
+                None => enc,
+            };
+            let (tmp, summary) = pump_encrypt(input, enc, frame_length, progress)?;
             tmp.persist(&output).map_err(|e| Error::Io(e.error))?;
             Ok(summary)
         })
@@ -328,8 +348,20 @@ impl EnvelopeClient {
         opts: &DecryptOptions,
         progress: Option<Progress>,
     ) -> Result<DecryptSummary> {
-        let input = input.to_path_buf();
-        let (reader, header) = self.open_message(&input, opts).await?;
+        let file = File::open(input)?;
+        self.decrypt_to_file(file, output, opts, progress).await
+    }
+
+    /// Decrypts any reader into the file `output` with the same guarantees as
+    /// [`Self::decrypt_file`].
+    pub async fn decrypt_to_file<R: Read + Send + 'static>(
+        &self,
+        input: R,
+        output: &Path,
+        opts: &DecryptOptions,
+        progress: Option<Progress>,
+    ) -> Result<DecryptSummary> {
+        let (reader, header) = self.read_stream_header(input, opts).await?;
         let materials = self.decryption_materials(&header).await?;
         let output = output.to_path_buf();
         let max = opts.max_frame_length;
@@ -341,18 +373,6 @@ impl EnvelopeClient {
             let tmp = w.into_inner().map_err(|e| Error::Io(e.into_error()))?;
             tmp.persist(&output).map_err(|e| Error::Io(e.error))?;
             Ok(summary)
-        })
-        .await
-    }
-
-    async fn open_message(&self, input: &Path, opts: &DecryptOptions) -> Result<(BufReader<File>, MessageHeader)> {
-        let this = self.clone();
-        let input = input.to_path_buf();
-        let opts = opts.clone();
-        blocking(move || {
-            let mut reader = BufReader::with_capacity(IO_CHUNK, File::open(&input)?);
-            let header = this.read_header(&mut reader, &opts)?;
-            Ok((reader, header))
         })
         .await
     }

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_config::retry::{RetryConfig, RetryMode};
+use aws_config::retry::RetryConfig;
+pub use aws_config::retry::RetryMode;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;

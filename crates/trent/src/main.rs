@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod envelope_cli;
 mod serve;
 
 /// Trent: a local AWS KMS that enforces AWS's request quotas.
@@ -31,6 +32,10 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Encrypt files, directories or stdin into AWS Encryption SDK messages.
+    Encrypt(envelope_cli::EncryptArgs),
+    /// Decrypt AWS Encryption SDK messages.
+    Decrypt(envelope_cli::DecryptArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -43,6 +48,8 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async move {
         match cli.command {
             Command::Serve { listen, data_dir, config } => serve::run(listen, data_dir, config).await,
+            Command::Encrypt(args) => envelope_cli::encrypt(args).await,
+            Command::Decrypt(args) => envelope_cli::decrypt(args).await,
         }
     })
 }
