@@ -213,7 +213,7 @@ impl KmsError {
 
     /// The alias `alias_arn` does not exist (AWS's wording).
     pub fn alias_not_found(alias_arn: &str) -> Self {
-        Self::new(ErrorKind::NotFound, format!("Alias '{alias_arn}' is not found."))
+        Self::new(ErrorKind::NotFound, format!("Alias {alias_arn} is not found."))
     }
 
     /// The key is disabled (AWS's wording).

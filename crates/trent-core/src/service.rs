@@ -221,7 +221,7 @@ pub fn key_class(key: &KeyRecord) -> KeyClass<'_> {
 }
 
 fn invalid_arn(key_ref: &str) -> KmsError {
-    KmsError::new(ErrorKind::NotFound, format!("Invalid keyId '{key_ref}'"))
+    KmsError::new(ErrorKind::NotFound, format!("Invalid keyId {key_ref}"))
 }
 
 /// AWS's answer when a key in `PendingDeletion` (or another unusable state) is used.

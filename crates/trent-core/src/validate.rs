@@ -6,6 +6,7 @@
 //! [`Validator`] collects violations in that form; member paths are the
 //! lowerCamelCase member names AWS uses.
 
+use crate::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
 
 /// Collects constraint violations of one request.
@@ -149,6 +150,19 @@ impl Validator {
     }
 }
 
+/// Checks an encryption context. The model puts no constraint on it, but the
+/// context becomes AAD in a canonical form with 16-bit counts and lengths, so
+/// a pair count, key or value that does not fit is refused, in the words AWS
+/// uses for a context it refuses, rather than truncated into an ambiguous encoding.
+pub fn encryption_context(ctx: Option<&EncryptionContext>) -> KmsResult<()> {
+    let Some(ctx) = ctx else { return Ok(()) };
+    let max = usize::from(u16::MAX);
+    if ctx.len() > max || ctx.iter().any(|(k, v)| k.len() > max || v.len() > max) {
+        return Err(KmsError::validation("Invalid EncryptionContext"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +186,16 @@ mod tests {
             )
         );
         assert!(Validator::new().str_len("description", Some("ok"), 0, 8192).finish().is_ok());
+    }
+
+    #[test]
+    fn encryption_context_must_fit_the_aad_encoding() {
+        let mut ctx = EncryptionContext::new();
+        ctx.insert("k".repeat(65_535), "v".repeat(65_535));
+        assert!(encryption_context(Some(&ctx)).is_ok());
+        ctx.insert("k".repeat(65_536), String::new());
+        let e = encryption_context(Some(&ctx)).expect_err("a 65,536-byte key does not fit");
+        assert_eq!(e.message.as_deref(), Some("Invalid EncryptionContext"));
+        assert!(encryption_context(None).is_ok());
     }
 }

@@ -66,9 +66,9 @@ pub(crate) fn new_material(kms: &Kms, key_id: &str, rotation_type: Option<crate:
 /// Runs CreateKey.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
-    v.str_len("description", req.description.as_deref(), 0, 8192)
-        .str_len("policy", req.policy.as_deref(), 1, 131072)
-        .enum_value("keyUsage", req.key_usage.as_deref(), req.key_usage.as_deref().and_then(KeyUsage::parse).is_some(), &KeyUsage::wire_list())
+    v.str_len("description", req.description.as_deref(), 0, 8192);
+    super::put_key_policy::validate_policy_member(&mut v, req.policy.as_deref());
+    v.enum_value("keyUsage", req.key_usage.as_deref(), req.key_usage.as_deref().and_then(KeyUsage::parse).is_some(), &KeyUsage::wire_list())
         .enum_value("keySpec", req.key_spec.as_deref(), req.key_spec.as_deref().and_then(KeySpec::parse).is_some(), &KeySpec::wire_list())
         .enum_value(
             "customerMasterKeySpec",

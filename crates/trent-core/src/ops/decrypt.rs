@@ -52,6 +52,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             &crate::model::EncryptionAlgorithm::wire_list(),
         )
         .finish()?;
+    crate::validate::encryption_context(req.encryption_context.as_ref())?;
     if ignore_ciphertext && req.ciphertext_blob.is_none() {
         let key_id = req.key_id.as_deref().ok_or_else(KmsError::invalid_ciphertext)?;
         let key = kms.resolve(caller, key_id).await?;

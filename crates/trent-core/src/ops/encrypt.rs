@@ -45,6 +45,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             &crate::model::EncryptionAlgorithm::wire_list(),
         )
         .finish()?;
+    crate::validate::encryption_context(req.encryption_context.as_ref())?;
     let (Some(key_id), Some(plaintext)) = (req.key_id, req.plaintext) else { return Err(KmsError::internal("validated")) };
     let key = kms.resolve(caller, &key_id).await?;
     kms.admit_key(caller, Operation::Encrypt, &key.record).await?;

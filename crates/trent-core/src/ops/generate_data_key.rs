@@ -44,6 +44,7 @@ pub(crate) async fn make(kms: &Kms, caller: &Caller, op: Operation, req: Request
         .enum_value("keySpec", req.key_spec.as_deref(), req.key_spec.as_deref().and_then(DataKeySpec::parse).is_some(), &DataKeySpec::wire_list())
         .grant_tokens(req.grant_tokens.as_deref())
         .finish()?;
+    crate::validate::encryption_context(req.encryption_context.as_ref())?;
     let n = match (req.number_of_bytes, req.key_spec.as_deref().and_then(DataKeySpec::parse)) {
         (Some(n), None) => n as usize,
         (None, Some(DataKeySpec::Aes256)) => 32,

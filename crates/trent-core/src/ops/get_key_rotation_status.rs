@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::{Kms, require_not_pending};
+use crate::model::KeyState;
+use crate::service::Kms;
 
 use super::rotation::require_rotatable;
 
@@ -34,13 +35,15 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let key = super::enable_key::key_only(kms, caller, Operation::GetKeyRotationStatus, req.key_id.as_deref()).await?;
     let k = &key.record;
-    require_not_pending(k)?;
     require_rotatable(k)?;
+    // AWS: while a key is pending deletion its rotation status is false; the
+    // stored setting is kept, so cancelling the deletion restores it.
+    let enabled = k.rotation.enabled && k.key_state != KeyState::PendingDeletion;
     Ok(Response {
-        key_rotation_enabled: k.rotation.enabled,
+        key_rotation_enabled: enabled,
         key_id: k.arn(),
-        rotation_period_in_days: k.rotation.period_days.filter(|_| k.rotation.enabled),
-        next_rotation_date: k.rotation.next_rotation.filter(|_| k.rotation.enabled),
+        rotation_period_in_days: k.rotation.period_days.filter(|_| enabled),
+        next_rotation_date: k.rotation.next_rotation.filter(|_| enabled),
         on_demand_rotation_start_date: None,
     })
 }

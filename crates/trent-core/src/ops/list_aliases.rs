@@ -50,7 +50,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         None => None,
     };
     kms.admit(caller, Operation::ListAliases).await?;
-    let limit = req.limit.unwrap_or(50) as usize;
+    // The model allows 1–1000; the service returns at most 100 aliases a page.
+    let limit = req.limit.unwrap_or(50).min(100) as usize;
     let page = kms
         .store
         .list_aliases(&caller.account_id, &caller.region, target.as_deref(), after.as_deref(), limit)

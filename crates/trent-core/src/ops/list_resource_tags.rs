@@ -41,7 +41,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     if let Some(a) = after {
         tags.retain(|t| t.tag_key > a);
     }
-    let limit = req.limit.unwrap_or(50) as usize;
+    // The model allows 1–1000; the service returns at most 50 tags a page.
+    let limit = req.limit.unwrap_or(50).min(50) as usize;
     let truncated = tags.len() > limit;
     tags.truncate(limit);
     let next_marker = if truncated { tags.last().map(|t| super::marker::encode(&t.tag_key)) } else { None };

@@ -21,6 +21,14 @@ pub struct Request {
     pub bypass_policy_lockout_safety_check: Option<bool>,
 }
 
+/// The model constraints of a `Policy` member: 1–131,072 characters of tab,
+/// line feed, carriage return and U+0020–U+00FF.
+pub(crate) fn validate_policy_member(v: &mut Validator, policy: Option<&str>) {
+    v.str_len("policy", policy, 1, 131072).pattern("policy", policy, "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+", |s| {
+        s.chars().all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
+    });
+}
+
 /// Checks what the service checks of a policy document before storing it:
 /// the size limit and that it is a JSON object with a `Statement`.
 pub fn check_policy(policy: &str) -> KmsResult<()> {
@@ -38,7 +46,8 @@ pub fn check_policy(policy: &str) -> KmsResult<()> {
 /// Runs PutKeyPolicy.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
     let mut v = Validator::new();
-    v.key_id("keyId", req.key_id.as_deref(), true).required("policy", &req.policy).str_len("policy", req.policy.as_deref(), 1, 131072);
+    v.key_id("keyId", req.key_id.as_deref(), true).required("policy", &req.policy);
+    validate_policy_member(&mut v, req.policy.as_deref());
     super::get_key_policy::check_policy_name(&mut v, req.policy_name.as_deref());
     v.finish()?;
     let key = super::enable_key::key_only(kms, caller, Operation::PutKeyPolicy, req.key_id.as_deref()).await?;

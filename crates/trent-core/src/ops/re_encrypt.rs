@@ -60,6 +60,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         )
         .grant_tokens(req.grant_tokens.as_deref())
         .finish()?;
+    crate::validate::encryption_context(req.source_encryption_context.as_ref())?;
+    crate::validate::encryption_context(req.destination_encryption_context.as_ref())?;
     let (Some(blob), Some(dest_id)) = (req.ciphertext_blob, req.destination_key_id) else {
         return Err(KmsError::internal("validated"));
     };

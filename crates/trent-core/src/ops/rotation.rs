@@ -46,13 +46,16 @@ pub async fn rotate_due_keys(kms: &Kms, now: f64) -> KmsResult<usize> {
     let due = kms.store.keys_due_for_rotation(now).await.map_err(store_err)?;
     let mut n = 0;
     for key_id in due {
+        let mut rotated = false;
         let r = kms
             .update_key(&key_id, |k| {
+                rotated = false;
                 let Some(next) = k.rotation.next_rotation.filter(|_| k.rotation.enabled) else { return Ok(()) };
                 if next > now || require_usable(k).is_err() {
                     return Ok(());
                 }
                 add_material(kms, k, RotationType::Automatic)?;
+                rotated = true;
                 let period = k.rotation.period_days.unwrap_or(DEFAULT_PERIOD_DAYS);
                 let mut next = next;
                 while next <= now {
@@ -63,7 +66,8 @@ pub async fn rotate_due_keys(kms: &Kms, now: f64) -> KmsResult<usize> {
             })
             .await;
         match r {
-            Ok(_) => n += 1,
+            Ok(_) if rotated => n += 1,
+            Ok(_) => {}
             Err(e) if e.kind == ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
