@@ -143,7 +143,7 @@ fn context_map(ec: &EncryptionContext) -> Option<HashMap<String, String>> {
 fn kms_error<E, R>(operation: &'static str, key_id: &str, err: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let code = err.code().unwrap_or_default().to_string();
     let kind = match (&err, code.as_str()) {
@@ -166,9 +166,27 @@ where
     };
     let message = match err.message() {
         Some(m) if !code.is_empty() => format!("{code}: {m}"),
-        _ => DisplayErrorContext(&err).to_string(),
+        _ if !code.is_empty() => code.clone(),
+        _ => source_chain(&err),
     };
     Error::Kms { operation, key_id: key_id.to_string(), kind, message }
+}
+
+/// The Display texts of an error and its sources, joined on one line.
+fn source_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let text = e.to_string();
+        if !text.is_empty() && parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    if parts.is_empty() {
+        return DisplayErrorContext(err).to_string();
+    }
+    parts.join(": ")
 }
 
 fn bad_response(operation: &'static str, key_id: &str, what: &str) -> Error {

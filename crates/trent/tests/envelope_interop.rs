@@ -109,9 +109,24 @@ async fn both_directions_for_three_suites_with_two_keys() {
     let key2 = format!("key={k2}");
 
     let suites = [
-        ("AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384", 0x0578u16, "require-encrypt-require-decrypt", "require-encrypt-require-decrypt"),
-        ("AES_256_GCM_HKDF_SHA512_COMMIT_KEY", 0x0478, "require-encrypt-require-decrypt", "require-encrypt-require-decrypt"),
-        ("AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384", 0x0378, "forbid-encrypt-allow-decrypt", "require-encrypt-allow-decrypt"),
+        (
+            "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
+            0x0578u16,
+            "require-encrypt-require-decrypt",
+            "require-encrypt-require-decrypt",
+        ),
+        (
+            "AES_256_GCM_HKDF_SHA512_COMMIT_KEY",
+            0x0478,
+            "require-encrypt-require-decrypt",
+            "require-encrypt-require-decrypt",
+        ),
+        (
+            "AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
+            0x0378,
+            "forbid-encrypt-allow-decrypt",
+            "require-encrypt-allow-decrypt",
+        ),
     ];
     let mut checked = 0;
     for (name, id, enc_policy, dec_policy) in suites {
@@ -177,8 +192,20 @@ async fn caching_over_a_directory_makes_exactly_ten_data_keys() {
     let out = run(
         &trent(),
         &[
-            "encrypt", "-r", "-i", plain.to_str().unwrap(), "-o", enc.to_str().unwrap(), "-w", &key,
-            "-c", "purpose=cache", "--caching", "capacity=10", "max_age=60", "max_messages_encrypted=10",
+            "encrypt",
+            "-r",
+            "-i",
+            plain.to_str().unwrap(),
+            "-o",
+            enc.to_str().unwrap(),
+            "-w",
+            &key,
+            "-c",
+            "purpose=cache",
+            "--caching",
+            "capacity=10",
+            "max_age=60",
+            "max_messages_encrypted=10",
             "--stats",
         ],
         &server,
@@ -194,8 +221,17 @@ async fn caching_over_a_directory_makes_exactly_ten_data_keys() {
     run(
         &trent(),
         &[
-            "decrypt", "-r", "-i", enc.to_str().unwrap(), "-o", dec.to_str().unwrap(), "-w", &key,
-            "--caching", "capacity=10", "max_age=60",
+            "decrypt",
+            "-r",
+            "-i",
+            enc.to_str().unwrap(),
+            "-o",
+            dec.to_str().unwrap(),
+            "-w",
+            &key,
+            "--caching",
+            "capacity=10",
+            "max_age=60",
         ],
         &server,
     );

@@ -6,8 +6,8 @@ use std::time::Duration;
 use anyhow::{Result, anyhow, bail};
 use trent_client::kms::RetryMode;
 use trent_client::{
-    AlgorithmSuite, CacheConfig, CachingLimits, CommitmentPolicy, DiscoveryFilter,
-    EncryptionContext, KeySelection, KmsSettings,
+    AlgorithmSuite, CacheConfig, CachingLimits, CommitmentPolicy, DiscoveryFilter, EncryptionContext, KeySelection,
+    KmsSettings,
 };
 
 /// Options shared by both subcommands.
@@ -99,8 +99,7 @@ pub struct CommonArgs {
 
 /// Splits `key=value`, with a message naming the option on failure.
 pub fn split_pair<'a>(option: &str, item: &'a str) -> Result<(&'a str, &'a str)> {
-    item.split_once('=')
-        .ok_or_else(|| anyhow!("{option}: expected key=value, got {item:?}"))
+    item.split_once('=').ok_or_else(|| anyhow!("{option}: expected key=value, got {item:?}"))
 }
 
 /// Wrapping key settings parsed from `-w`.
@@ -119,7 +118,9 @@ pub fn wrapping_keys(items: &[String], decrypting: bool) -> Result<WrappingKeys>
     let mut accounts = Vec::new();
     let (mut region, mut profile) = (None, None);
     for item in items {
-        let (k, v) = split_pair("--wrapping-keys", item)?;
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--wrapping-keys: expected key=ARN (or discovery=true), got {item:?}"))?;
         match k {
             "key" => keys.push(v.to_string()),
             "provider" if v == "aws-kms" => {}
@@ -148,27 +149,17 @@ pub fn wrapping_keys(items: &[String], decrypting: bool) -> Result<WrappingKeys>
         if !keys.is_empty() {
             bail!("--wrapping-keys: use either key=ARN (strict) or discovery=true, not both");
         }
-        KeySelection::Discovery(DiscoveryFilter {
-            partition,
-            accounts,
-        })
+        KeySelection::Discovery(DiscoveryFilter { partition, accounts })
     } else {
         if partition.is_some() || !accounts.is_empty() {
             bail!("--wrapping-keys: discovery-partition/discovery-account need discovery=true");
         }
         if keys.is_empty() {
-            bail!(
-                "--wrapping-keys: give at least one key=ARN{}",
-                if decrypting { " or discovery=true" } else { "" }
-            );
+            bail!("--wrapping-keys: give at least one key=ARN{}", if decrypting { " or discovery=true" } else { "" });
         }
         KeySelection::Strict(keys)
     };
-    Ok(WrappingKeys {
-        selection,
-        region,
-        profile,
-    })
+    Ok(WrappingKeys { selection, region, profile })
 }
 
 /// Parses `-c` items into required pairs and (decrypt only) bare required keys.
@@ -203,16 +194,11 @@ pub fn caching(items: &[String]) -> Result<Option<CacheConfig>> {
     let mut partition = None;
     for item in items {
         let (k, v) = split_pair("--caching", item)?;
-        let int = |v: &str| {
-            v.parse::<u64>()
-                .map_err(|_| anyhow!("--caching {k}: expected a whole number, got {v:?}"))
-        };
+        let int = |v: &str| v.parse::<u64>().map_err(|_| anyhow!("--caching {k}: expected a whole number, got {v:?}"));
         match k {
             "capacity" => capacity = Some(int(v)? as usize),
             "max_age" => {
-                let secs: f64 = v
-                    .parse()
-                    .map_err(|_| anyhow!("--caching max_age: expected seconds, got {v:?}"))?;
+                let secs: f64 = v.parse().map_err(|_| anyhow!("--caching max_age: expected seconds, got {v:?}"))?;
                 if !(secs > 0.0 && secs.is_finite()) {
                     bail!("--caching max_age must be greater than 0");
                 }
@@ -231,11 +217,7 @@ pub fn caching(items: &[String]) -> Result<Option<CacheConfig>> {
         bail!("--caching needs at least capacity=N and max_age=SECONDS");
     };
     limits.max_age = max_age;
-    Ok(Some(CacheConfig {
-        capacity,
-        limits,
-        partition,
-    }))
+    Ok(Some(CacheConfig { capacity, limits, partition }))
 }
 
 /// Parses `--commitment-policy`.

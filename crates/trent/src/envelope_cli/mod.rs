@@ -20,9 +20,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use tokio::sync::Semaphore;
-use trent_client::{
-    AwsKmsKeyring, ClientConfig, DecryptOptions, EncryptOptions, EnvelopeClient, Error, Stats,
-};
+use trent_client::{AwsKmsKeyring, ClientConfig, DecryptOptions, EncryptOptions, EnvelopeClient, Error, Stats};
 
 pub use args::{DecryptArgs, EncryptArgs};
 #[allow(unused_imports)] // for main.rs: distinct exit codes per failure kind
@@ -37,32 +35,19 @@ pub async fn encrypt(args: EncryptArgs) -> Result<()> {
     let c = &args.common;
     let keys = args::wrapping_keys(&c.wrapping_keys, false).map_err(usage)?;
     let (context, _) = args::encryption_context(&c.encryption_context, false).map_err(usage)?;
-    context
-        .check_no_reserved_keys()
-        .map_err(|e| usage(e.into()))?;
+    context.check_no_reserved_keys().map_err(|e| usage(e.into()))?;
     let policy = args::commitment_policy(&c.commitment_policy).map_err(usage)?;
-    let suite = args
-        .algorithm
-        .as_deref()
-        .map(args::algorithm)
-        .transpose()
-        .map_err(usage)?;
+    let suite = args.algorithm.as_deref().map(args::algorithm).transpose().map_err(usage)?;
     if let Some(s) = suite {
         policy.check_encrypt(s).map_err(|e| {
-            usage(anyhow::anyhow!(
-                "{e} — v1 suites need --commitment-policy forbid-encrypt-allow-decrypt"
-            ))
+            usage(anyhow::anyhow!("{e} — v1 suites need --commitment-policy forbid-encrypt-allow-decrypt"))
         })?;
     }
     trent_client::encrypt::validate_frame_length(args.frame_length).map_err(|e| usage(e.into()))?;
     let suffix = c.suffix.clone().unwrap_or_else(|| ".encrypted".into());
     let jobs = plan::plan(&c.input, &c.output, c.recursive, &suffix).map_err(usage)?;
     let client = build_client(c, &keys, policy).await?;
-    let opts = Arc::new(EncryptOptions {
-        encryption_context: context,
-        suite,
-        frame_length: args.frame_length,
-    });
+    let opts = Arc::new(EncryptOptions { encryption_context: context, suite, frame_length: args.frame_length });
     let no_overwrite = c.no_overwrite;
     run_all(c, &client, jobs, false, move |client, job, progress| {
         let opts = opts.clone();
@@ -75,8 +60,7 @@ pub async fn encrypt(args: EncryptArgs) -> Result<()> {
 pub async fn decrypt(args: DecryptArgs) -> Result<()> {
     let c = &args.common;
     let keys = args::wrapping_keys(&c.wrapping_keys, true).map_err(usage)?;
-    let (required, required_keys) =
-        args::encryption_context(&c.encryption_context, true).map_err(usage)?;
+    let (required, required_keys) = args::encryption_context(&c.encryption_context, true).map_err(usage)?;
     let policy = args::commitment_policy(&c.commitment_policy).map_err(usage)?;
     let suffix = c.suffix.clone().unwrap_or_else(|| ".decrypted".into());
     let jobs = plan::plan(&c.input, &c.output, c.recursive, &suffix).map_err(usage)?;
@@ -104,13 +88,9 @@ async fn build_client(
     let settings = args::kms_settings(c, keys).map_err(usage)?;
     let kms = Arc::new(settings.connect().await);
     let stats = Arc::new(Stats::default());
-    let keyring = AwsKmsKeyring::new(kms, keys.selection.clone(), stats.clone())
-        .map_err(|e| usage(e.into()))?;
-    let config = ClientConfig {
-        commitment_policy: policy,
-        max_encrypted_data_keys: c.max_encrypted_data_keys,
-        caching,
-    };
+    let keyring = AwsKmsKeyring::new(kms, keys.selection.clone(), stats.clone()).map_err(|e| usage(e.into()))?;
+    let config =
+        ClientConfig { commitment_policy: policy, max_encrypted_data_keys: c.max_encrypted_data_keys, caching };
     EnvelopeClient::from_keyring(Arc::new(keyring), stats, &config).map_err(|e| usage(e.into()))
 }
 
@@ -163,10 +143,7 @@ where
                 }
                 failures.push(e);
             }
-            Err(e) => failures.push(CliError {
-                code: report::EXIT_OTHER,
-                message: format!("worker failed: {e}"),
-            }),
+            Err(e) => failures.push(CliError { code: report::EXIT_OTHER, message: format!("worker failed: {e}") }),
         }
     }
     if let Some(b) = &bar {
@@ -184,11 +161,7 @@ where
         1 if count == 1 => Err(failures.remove(0).into()),
         n => {
             let code = failures.iter().map(|f| f.code).max().unwrap_or(report::EXIT_OTHER);
-            Err(CliError {
-                code,
-                message: format!("{n} of {count} inputs failed (see the messages above)"),
-            }
-            .into())
+            Err(CliError { code, message: format!("{n} of {count} inputs failed (see the messages above)") }.into())
         }
     }
 }
@@ -229,22 +202,13 @@ async fn encrypt_one(
         }
         (Source::File { path, len }, Sink::Stdout) => {
             let f = File::open(&path).map_err(|e| fail(e.into()))?;
-            client
-                .encrypt_stream(f, std::io::stdout(), Some(len), opts, progress)
-                .await
-                .map_err(fail)?;
+            client.encrypt_stream(f, std::io::stdout(), Some(len), opts, progress).await.map_err(fail)?;
         }
         (Source::Stdin, Sink::File(out)) => {
-            client
-                .encrypt_to_file(std::io::stdin(), None, &out, opts, progress)
-                .await
-                .map_err(fail)?;
+            client.encrypt_to_file(std::io::stdin(), None, &out, opts, progress).await.map_err(fail)?;
         }
         (Source::Stdin, Sink::Stdout) => {
-            client
-                .encrypt_stream(std::io::stdin(), std::io::stdout(), None, opts, progress)
-                .await
-                .map_err(fail)?;
+            client.encrypt_stream(std::io::stdin(), std::io::stdout(), None, opts, progress).await.map_err(fail)?;
         }
     }
     Ok(Outcome::Done)
@@ -273,15 +237,9 @@ async fn decrypt_one(
             client.decrypt_to_file(input, &out, opts, progress).await.map_err(fail)?;
         }
         Sink::Stdout if buffer => {
-            client
-                .decrypt_stream_buffered(input, std::io::stdout(), opts, progress)
-                .await
-                .map_err(fail)?;
+            client.decrypt_stream_buffered(input, std::io::stdout(), opts, progress).await.map_err(fail)?;
         }
-        Sink::Stdout => match client
-            .decrypt_stream(input, std::io::stdout(), opts, progress)
-            .await
-        {
+        Sink::Stdout => match client.decrypt_stream(input, std::io::stdout(), opts, progress).await {
             Ok(_) => {}
             Err(Error::SignedMessageRefused(suite)) if !opts.unsigned_only => {
                 return Err(CliError {

@@ -64,10 +64,7 @@ pub fn plan(input: &str, output: &str, recursive: bool, suffix: &str) -> Result<
         } else {
             Sink::File(PathBuf::from(output))
         };
-        return Ok(vec![Job {
-            source: Source::Stdin,
-            sink,
-        }]);
+        return Ok(vec![Job { source: Source::Stdin, sink }]);
     }
     let in_path = PathBuf::from(input);
     let meta = match std::fs::metadata(&in_path) {
@@ -98,10 +95,7 @@ pub fn plan(input: &str, output: &str, recursive: bool, suffix: &str) -> Result<
             if let Some(n) = name {
                 dest.set_file_name(n);
             }
-            jobs.push(Job {
-                source: Source::File { path, len },
-                sink: Sink::File(dest),
-            });
+            jobs.push(Job { source: Source::File { path, len }, sink: Sink::File(dest) });
         }
         return Ok(jobs);
     }
@@ -119,13 +113,7 @@ pub fn plan(input: &str, output: &str, recursive: bool, suffix: &str) -> Result<
     {
         bail!("output {} is the input file; choose another -o", dest.display());
     }
-    Ok(vec![Job {
-        source: Source::File {
-            path: in_path,
-            len: meta.len(),
-        },
-        sink,
-    }])
+    Ok(vec![Job { source: Source::File { path: in_path, len: meta.len() }, sink }])
 }
 
 /// Collects regular files below `dir`, skipping the output directory and symlinked directories.
@@ -162,13 +150,7 @@ mod tests {
         let out = d.path().join("out");
         let jobs = plan(src.to_str().unwrap(), out.to_str().unwrap(), true, ".encrypted").unwrap();
         let sinks: Vec<_> = jobs.iter().map(|j| j.sink.clone()).collect();
-        assert_eq!(
-            sinks,
-            vec![
-                Sink::File(out.join("a.txt.encrypted")),
-                Sink::File(out.join("sub/b.txt.encrypted"))
-            ]
-        );
+        assert_eq!(sinks, vec![Sink::File(out.join("a.txt.encrypted")), Sink::File(out.join("sub/b.txt.encrypted"))]);
         assert_eq!(jobs[1].len(), Some(2));
         // Without -r a directory is refused.
         assert!(plan(src.to_str().unwrap(), out.to_str().unwrap(), false, "").is_err());

@@ -15,9 +15,7 @@ pub fn bar(mode: &str, total: Option<u64>, quiet: bool) -> anyhow::Result<Option
     let show = match mode {
         "always" => true,
         "never" => false,
-        "auto" => {
-            !quiet && std::io::stderr().is_terminal() && total.is_none_or(|t| t >= AUTO_THRESHOLD)
-        }
+        "auto" => !quiet && std::io::stderr().is_terminal() && total.is_none_or(|t| t >= AUTO_THRESHOLD),
         other => anyhow::bail!("--progress: expected auto, always or never, got {other:?}"),
     };
     if !show {

@@ -32,9 +32,7 @@ impl std::error::Error for CliError {}
 /// For main.rs to call; until it does every failure exits with 1.
 #[allow(dead_code)]
 pub fn exit_code(err: &anyhow::Error) -> i32 {
-    err.downcast_ref::<CliError>()
-        .map(|e| e.code)
-        .unwrap_or(EXIT_OTHER)
+    err.downcast_ref::<CliError>().map(|e| e.code).unwrap_or(EXIT_OTHER)
 }
 
 /// Phrases a library error about `what` (a file name or `<stdin>`).
@@ -56,9 +54,7 @@ pub fn describe(what: &str, err: &Error, decrypting: bool) -> CliError {
                     "check the credentials (AWS_PROFILE / AWS_ACCESS_KEY_ID) and the key policy"
                 }
                 KmsFailure::KeyUnavailable => "check the key ARN and that the key is enabled",
-                KmsFailure::InvalidCiphertext => {
-                    "the encrypted data key does not match this key or encryption context"
-                }
+                KmsFailure::InvalidCiphertext => "the encrypted data key does not match this key or encryption context",
                 KmsFailure::Throttled => {
                     "KMS kept throttling: use --caching, or --retry-mode adaptive / a higher --max-attempts"
                 }
@@ -68,10 +64,9 @@ pub fn describe(what: &str, err: &Error, decrypting: bool) -> CliError {
                 KmsFailure::BadResponse | KmsFailure::Other => "check the KMS endpoint and key",
             },
         ),
-        Error::NoDecryptableKey(_) => (
-            EXIT_KMS,
-            "pass the wrapping key ARN used at encryption with -w key=ARN, or -w discovery=true",
-        ),
+        Error::NoDecryptableKey(_) => {
+            (EXIT_KMS, "pass the wrapping key ARN used at encryption with -w key=ARN, or -w discovery=true")
+        }
         Error::SuiteNotAllowed { .. } => (
             EXIT_USAGE,
             if decrypting {
@@ -80,30 +75,21 @@ pub fn describe(what: &str, err: &Error, decrypting: bool) -> CliError {
                 "pick a suite allowed by --commitment-policy (v1 suites need forbid-encrypt-allow-decrypt)"
             },
         ),
-        Error::SignedMessageRefused(_) => (
-            EXIT_USAGE,
-            "drop --decrypt-unsigned to accept signed messages (to stdout, add --buffer)",
-        ),
-        Error::FrameTooLarge { .. } => (EXIT_USAGE, "raise --max-length if you trust this input"),
-        Error::TooManyEncryptedDataKeys { .. } => {
-            (EXIT_USAGE, "raise --max-encrypted-data-keys if this is expected")
+        Error::SignedMessageRefused(_) => {
+            (EXIT_USAGE, "drop --decrypt-unsigned to accept signed messages (to stdout, add --buffer)")
         }
+        Error::FrameTooLarge { .. } => (EXIT_USAGE, "raise --max-length if you trust this input"),
+        Error::TooManyEncryptedDataKeys { .. } => (EXIT_USAGE, "raise --max-encrypted-data-keys if this is expected"),
         Error::EncryptionContext(_) => (EXIT_USAGE, "check -c/--encryption-context"),
         Error::PlaintextLengthExceeded(_) => (EXIT_OTHER, "the input grew while it was being encrypted"),
         Error::Config(_) => (EXIT_USAGE, "check the options"),
         Error::Io(_) | Error::Crypto(_) => (EXIT_OTHER, "check the paths and free space"),
         _ => (EXIT_OTHER, "see the message above"),
     };
-    CliError {
-        code,
-        message: format!("{what}: {err} — {hint}"),
-    }
+    CliError { code, message: format!("{what}: {err} — {hint}") }
 }
 
 /// A usage error.
 pub fn usage(e: anyhow::Error) -> anyhow::Error {
-    anyhow::Error::new(CliError {
-        code: EXIT_USAGE,
-        message: e.to_string(),
-    })
+    anyhow::Error::new(CliError { code: EXIT_USAGE, message: e.to_string() })
 }
