@@ -62,15 +62,49 @@ impl Hasher for FxHasher {
 /// `BuildHasher` for std maps keyed by short strings on the hot path.
 pub(crate) type FxBuildHasher = BuildHasherDefault<FxHasher>;
 
-/// Hash of two strings, for picking a shard.
+/// Hash of two strings, well mixed in every bit (a murmur3 finalizer after
+/// Fx), so it can pick a shard *and* serve as a pre-computed map key.
 #[inline]
 pub(crate) fn hash_pair(a: &str, b: &str) -> u64 {
     let mut h = FxHasher::default();
     h.write(a.as_bytes());
     h.write_u8(0xff);
     h.write(b.as_bytes());
-    h.finish()
+    let mut x = h.finish();
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x
 }
+
+/// A hasher for keys that already are good 64-bit hashes: passes them through.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct PrehashedHasher {
+    hash: u64,
+}
+
+impl Hasher for PrehashedHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are used; fold anything else in just in case.
+        for &b in bytes {
+            self.hash = (self.hash.rotate_left(8) ^ u64::from(b)).wrapping_mul(SEED);
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.hash = i;
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// `BuildHasher` for maps keyed by [`hash_pair`] values.
+pub(crate) type PrehashedBuildHasher = BuildHasherDefault<PrehashedHasher>;
 
 /// Maps a hash onto `0..n` using its high bits (Fx's low bits are weak).
 #[inline]

@@ -12,7 +12,7 @@ use parking_lot::{Mutex, MutexGuard};
 
 use super::catalog::QuotaId;
 use super::charge::BucketKey;
-use super::fxhash::{FxBuildHasher, hash_pair, reduce};
+use super::fxhash::{PrehashedBuildHasher, hash_pair, reduce};
 use super::gcra::gcra;
 
 /// One bucket to draw on, with the rate it is limited to.
@@ -69,51 +69,82 @@ pub trait Limiter: Send + Sync + 'static {
 }
 
 type Slots = Box<[u64]>;
-type Inner = HashMap<String, Slots, FxBuildHasher>;
+
+/// The buckets of one scope: one TAT per catalog quota.
+struct ScopeState {
+    a: Box<str>,
+    b: Box<str>,
+    slots: Slots,
+}
+
+impl ScopeState {
+    fn new(a: &str, b: &str) -> Self {
+        Self { a: a.into(), b: b.into(), slots: vec![0u64; QuotaId::COUNT].into_boxed_slice() }
+    }
+
+    fn is(&self, a: &str, b: &str) -> bool {
+        &*self.a == a && &*self.b == b
+    }
+}
 
 #[derive(Default)]
 struct Shard {
-    /// First scope part (account id, or the custom-key-store marker) →
-    /// second part (region, or store id) → one TAT per catalog quota.
-    scopes: HashMap<String, Inner, FxBuildHasher>,
-}
-
-fn fresh_slots() -> Slots {
-    vec![0u64; QuotaId::COUNT].into_boxed_slice()
+    /// Scopes by their pre-computed [`hash_pair`]: one hash per decision.
+    scopes: HashMap<u64, ScopeState, PrehashedBuildHasher>,
+    /// Scopes whose 64-bit hash collided with another's (practically never).
+    collisions: Vec<ScopeState>,
 }
 
 impl Shard {
     /// The TAT of one bucket, 0 if never used.
-    fn tat(&self, a: &str, b: &str, quota: QuotaId) -> u64 {
-        self.scopes.get(a).and_then(|inner| inner.get(b)).map_or(0, |slots| slots[quota.index()])
+    fn tat(&self, h: u64, a: &str, b: &str, quota: QuotaId) -> u64 {
+        let found = match self.scopes.get(&h) {
+            Some(s) if s.is(a, b) => Some(s),
+            Some(_) => self.collisions.iter().find(|s| s.is(a, b)),
+            None => None,
+        };
+        found.map_or(0, |s| s.slots[quota.index()])
     }
 
     /// Runs `f` on a scope's slots, creating them on first use. Allocates
     /// only on a miss.
-    fn with_slots<R>(&mut self, a: &str, b: &str, f: impl FnOnce(&mut Slots) -> R) -> R {
-        if let Some(inner) = self.scopes.get_mut(a) {
-            if let Some(slots) = inner.get_mut(b) {
-                return f(slots);
+    fn with_slots<R>(&mut self, h: u64, a: &str, b: &str, f: impl FnOnce(&mut Slots) -> R) -> R {
+        match self.scopes.get_mut(&h) {
+            Some(s) if s.is(a, b) => f(&mut s.slots),
+            Some(_) => match self.collisions.iter_mut().find(|s| s.is(a, b)) {
+                Some(s) => f(&mut s.slots),
+                None => {
+                    let mut s = ScopeState::new(a, b);
+                    let r = f(&mut s.slots);
+                    self.collisions.push(s);
+                    r
+                }
+            },
+            None => {
+                let mut s = ScopeState::new(a, b);
+                let r = f(&mut s.slots);
+                self.scopes.insert(h, s);
+                r
             }
-            let mut slots = fresh_slots();
-            let r = f(&mut slots);
-            inner.insert(b.to_owned(), slots);
-            return r;
         }
-        let mut slots = fresh_slots();
-        let r = f(&mut slots);
-        let mut inner = Inner::default();
-        inner.insert(b.to_owned(), slots);
-        self.scopes.insert(a.to_owned(), inner);
-        r
+    }
+
+    fn len(&self) -> usize {
+        self.scopes.len() + self.collisions.len()
     }
 }
+
+/// A shard on its own cache lines, so threads working on different shards
+/// never invalidate each other's lock word.
+#[repr(align(128))]
+#[derive(Default)]
+struct Padded(Mutex<Shard>);
 
 /// The single-process limiter: GCRA state in memory, sharded by scope
 /// (account + region, or custom key store) so concurrent requests from
 /// different accounts rarely touch the same lock.
 pub struct InMemoryLimiter {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Padded]>,
 }
 
 impl std::fmt::Debug for InMemoryLimiter {
@@ -128,16 +159,26 @@ impl Default for InMemoryLimiter {
     }
 }
 
+/// Where a bucket lives: its scope's hash and shard.
+#[derive(Clone, Copy)]
+struct Located<'a> {
+    hash: u64,
+    shard: usize,
+    a: &'a str,
+    b: &'a str,
+}
+
 impl InMemoryLimiter {
     /// A limiter with `shards` locks (at least 1).
     pub fn new(shards: usize) -> Self {
         let n = shards.max(1);
-        Self { shards: (0..n).map(|_| Mutex::new(Shard::default())).collect() }
+        Self { shards: (0..n).map(|_| Padded::default()).collect() }
     }
 
-    fn shard_of(&self, key: &BucketKey<'_>) -> usize {
+    fn locate<'a>(&self, key: &BucketKey<'a>) -> Located<'a> {
         let (a, b) = key.scope.parts();
-        reduce(hash_pair(a, b), self.shards.len())
+        let hash = hash_pair(a, b);
+        Located { hash, shard: reduce(hash, self.shards.len()), a, b }
     }
 
     /// The synchronous decision behind [`Limiter::check`]; never fails.
@@ -150,9 +191,9 @@ impl InMemoryLimiter {
     }
 
     fn check_one(&self, r: &LimitRequest<'_>, now: u64) -> LimitDecision {
-        let (a, b) = r.key.scope.parts();
-        let mut shard = self.shards[self.shard_of(&r.key)].lock();
-        shard.with_slots(a, b, |slots| {
+        let at = self.locate(&r.key);
+        let mut shard = self.shards[at.shard].0.lock();
+        shard.with_slots(at.hash, at.a, at.b, |slots| {
             let slot = &mut slots[r.key.quota.index()];
             let d = gcra(*slot, now, r.emission_interval, r.burst_tolerance, r.cost);
             if d.allowed {
@@ -167,12 +208,12 @@ impl InMemoryLimiter {
     fn check_many(&self, requests: &[LimitRequest<'_>], now: u64) -> LimitDecision {
         // Lock every shard involved, in ascending order, so two multi-bucket
         // requests can never deadlock and the decision is atomic.
-        let shard_ids: Vec<usize> = requests.iter().map(|r| self.shard_of(&r.key)).collect();
-        let mut order = shard_ids.clone();
+        let located: Vec<Located<'_>> = requests.iter().map(|r| self.locate(&r.key)).collect();
+        let mut order: Vec<usize> = located.iter().map(|l| l.shard).collect();
         order.sort_unstable();
         order.dedup();
         let mut guards: Vec<(usize, MutexGuard<'_, Shard>)> =
-            order.iter().map(|&i| (i, self.shards[i].lock())).collect();
+            order.iter().map(|&i| (i, self.shards[i].0.lock())).collect();
 
         let mut new_tats = Vec::with_capacity(requests.len());
         let mut refused: Option<u64> = None;
@@ -182,8 +223,8 @@ impl InMemoryLimiter {
             let tat = match earlier {
                 Some(t) => t,
                 None => {
-                    let (a, b) = r.key.scope.parts();
-                    find_guard(&mut guards, shard_ids[i]).map_or(0, |shard| shard.tat(a, b, r.key.quota))
+                    let at = located[i];
+                    find_guard(&mut guards, at.shard).map_or(0, |shard| shard.tat(at.hash, at.a, at.b, r.key.quota))
                 }
             };
             let d = gcra(tat, now, r.emission_interval, r.burst_tolerance, r.cost);
@@ -196,9 +237,9 @@ impl InMemoryLimiter {
             return LimitDecision { allowed: false, retry_after };
         }
         for (i, r) in requests.iter().enumerate() {
-            let (a, b) = r.key.scope.parts();
-            if let Some(shard) = find_guard(&mut guards, shard_ids[i]) {
-                shard.with_slots(a, b, |slots| slots[r.key.quota.index()] = new_tats[i]);
+            let at = located[i];
+            if let Some(shard) = find_guard(&mut guards, at.shard) {
+                shard.with_slots(at.hash, at.a, at.b, |slots| slots[r.key.quota.index()] = new_tats[i]);
             }
         }
         LimitDecision::ALLOW
@@ -206,10 +247,10 @@ impl InMemoryLimiter {
 
     /// The synchronous form of [`Limiter::reset`].
     pub fn reset_now(&self, key: &BucketKey<'_>) {
-        let (a, b) = key.scope.parts();
-        let mut shard = self.shards[self.shard_of(key)].lock();
-        if let Some(slots) = shard.scopes.get_mut(a).and_then(|inner| inner.get_mut(b)) {
-            slots[key.quota.index()] = 0;
+        let at = self.locate(key);
+        let mut shard = self.shards[at.shard].0.lock();
+        if shard.tat(at.hash, at.a, at.b, key.quota) != 0 {
+            shard.with_slots(at.hash, at.a, at.b, |slots| slots[key.quota.index()] = 0);
         }
     }
 
@@ -217,22 +258,21 @@ impl InMemoryLimiter {
     /// (indistinguishable from never used), bounding memory when many
     /// accounts come and go. Safe to call from a periodic task.
     pub fn purge_idle(&self, now_nanos: u64) -> usize {
+        let busy = |s: &ScopeState| s.slots.iter().any(|&tat| tat > now_nanos);
         let mut removed = 0;
         for shard in self.shards.iter() {
-            let mut shard = shard.lock();
-            shard.scopes.retain(|_, inner| {
-                let before = inner.len();
-                inner.retain(|_, slots| slots.iter().any(|&tat| tat > now_nanos));
-                removed += before - inner.len();
-                !inner.is_empty()
-            });
+            let mut shard = shard.0.lock();
+            let before = shard.len();
+            shard.scopes.retain(|_, s| busy(s));
+            shard.collisions.retain(|s| busy(s));
+            removed += before - shard.len();
         }
         removed
     }
 
     /// Number of scopes currently held (for tests and metrics).
     pub fn scope_count(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().scopes.values().map(HashMap::len).sum::<usize>()).sum()
+        self.shards.iter().map(|s| s.0.lock().len()).sum()
     }
 }
 
@@ -323,6 +363,20 @@ mod tests {
         assert_eq!(l.purge_idle(2 * S), 1);
         assert_eq!(l.scope_count(), 0);
         assert!(l.check_now(&[r], 2 * S).allowed);
+    }
+
+    #[test]
+    fn colliding_hashes_keep_scopes_apart() {
+        let q = QuotaId::SYMMETRIC;
+        let mut shard = Shard::default();
+        shard.with_slots(42, "a", "1", |s| s[q.index()] = 7);
+        shard.with_slots(42, "b", "2", |s| s[q.index()] = 9);
+        assert_eq!(shard.tat(42, "a", "1", q), 7);
+        assert_eq!(shard.tat(42, "b", "2", q), 9);
+        assert_eq!(shard.tat(42, "c", "3", q), 0);
+        shard.with_slots(42, "b", "2", |s| s[q.index()] += 1);
+        assert_eq!(shard.tat(42, "b", "2", q), 10);
+        assert_eq!(shard.len(), 2);
     }
 
     #[test]

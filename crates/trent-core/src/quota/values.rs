@@ -31,13 +31,56 @@ fn set(t: &mut Table, account: &str, region: &str, q: QuotaId, f: impl FnOnce(Op
     }
 }
 
+/// One optional value per catalog quota.
+type Row = Box<[Option<f64>]>;
+
+fn empty_row() -> Row {
+    vec![None; QuotaId::COUNT].into_boxed_slice()
+}
+
+/// Configured overrides, split by wildcard shape so a lookup only hashes
+/// what could match (no hashing at all when only `*`/`*` overrides exist).
+#[derive(Default)]
+struct Overrides {
+    exact: HashMap<String, HashMap<String, Row, FxBuildHasher>, FxBuildHasher>,
+    by_account: HashMap<String, Row, FxBuildHasher>,
+    by_region: HashMap<String, Row, FxBuildHasher>,
+    any: Option<Row>,
+}
+
+impl Overrides {
+    fn insert(&mut self, account: &str, region: &str, q: QuotaId, value: f64) {
+        let row = match (account == ANY, region == ANY) {
+            (true, true) => self.any.get_or_insert_with(empty_row),
+            (true, false) => self.by_region.entry(region.to_owned()).or_insert_with(empty_row),
+            (false, true) => self.by_account.entry(account.to_owned()).or_insert_with(empty_row),
+            (false, false) => {
+                self.exact.entry(account.to_owned()).or_default().entry(region.to_owned()).or_insert_with(empty_row)
+            }
+        };
+        row[q.index()] = Some(value);
+    }
+
+    /// The most specific override: exact, then account + any region, then
+    /// any account + region, then any + any.
+    fn get(&self, account: &str, region: &str, q: QuotaId) -> Option<f64> {
+        let i = q.index();
+        let exact = || self.exact.get(account)?.get(region)?[i];
+        let by_account = || self.by_account.get(account)?[i];
+        let by_region = || self.by_region.get(region)?[i];
+        (if self.exact.is_empty() { None } else { exact() })
+            .or_else(|| if self.by_account.is_empty() { None } else { by_account() })
+            .or_else(|| if self.by_region.is_empty() { None } else { by_region() })
+            .or_else(|| self.any.as_ref().and_then(|row| row[i]))
+    }
+}
+
 const SHARDS: usize = 16;
 
 /// The value of every quota for every (account, region).
 pub(crate) struct QuotaValues {
     profile: Profile,
-    overrides: Table,
-    override_count: usize,
+    overrides: Overrides,
     increases: Box<[RwLock<Table>]>,
     increase_count: AtomicUsize,
 }
@@ -46,14 +89,12 @@ impl QuotaValues {
     /// Values for `config` (validated here) with no increases yet.
     pub(crate) fn new(config: &QuotaConfig) -> Result<Self, QuotaConfigError> {
         config.validate()?;
-        let mut overrides = Table::default();
+        let mut overrides = Overrides::default();
         for o in &config.overrides {
-            let id = o.resolve()?;
-            set(&mut overrides, &o.account_id, &o.region, id, |_| o.value);
+            overrides.insert(&o.account_id, &o.region, o.resolve()?, o.value);
         }
         Ok(Self {
             profile: config.profile,
-            override_count: config.overrides.len(),
             overrides,
             increases: (0..SHARDS).map(|_| RwLock::new(Table::default())).collect(),
             increase_count: AtomicUsize::new(0),
@@ -73,17 +114,7 @@ impl QuotaValues {
     /// The default overlaid by the most specific configured override
     /// (exact, then account + any region, then any account + region, then any + any).
     pub(crate) fn configured(&self, account: &str, region: &str, q: QuotaId) -> f64 {
-        if self.override_count > 0 {
-            let o = &self.overrides;
-            let found = get(o, account, region, q)
-                .or_else(|| get(o, account, ANY, q))
-                .or_else(|| get(o, ANY, region, q))
-                .or_else(|| get(o, ANY, ANY, q));
-            if let Some(v) = found {
-                return v;
-            }
-        }
-        self.default_value(region, q)
+        self.overrides.get(account, region, q).unwrap_or_else(|| self.default_value(region, q))
     }
 
     fn shard(&self, account: &str) -> &RwLock<Table> {
