@@ -186,6 +186,7 @@ impl InMemoryLimiter {
         match requests {
             [] => LimitDecision::ALLOW,
             [r] => self.check_one(r, now_nanos),
+            [a, b] => self.check_two(a, b, now_nanos),
             _ => self.check_many(requests, now_nanos),
         }
     }
@@ -203,6 +204,25 @@ impl InMemoryLimiter {
                 LimitDecision { allowed: false, retry_after: d.retry_after }
             }
         })
+    }
+
+    /// The common multi-bucket case (account pool + custom key store)
+    /// without allocating: lock one or two shards, in ascending order.
+    fn check_two(&self, r0: &LimitRequest<'_>, r1: &LimitRequest<'_>, now: u64) -> LimitDecision {
+        let (l0, l1) = (self.locate(&r0.key), self.locate(&r1.key));
+        let pair = [(l0, r0), (l1, r1)];
+        if l0.shard == l1.shard {
+            let mut g = self.shards[l0.shard].0.lock();
+            return decide_two(&mut g, None, pair, now);
+        }
+        let (lo, hi) = (l0.shard.min(l1.shard), l0.shard.max(l1.shard));
+        let mut first = self.shards[lo].0.lock();
+        let mut second = self.shards[hi].0.lock();
+        if l0.shard == lo {
+            decide_two(&mut first, Some(&mut second), pair, now)
+        } else {
+            decide_two(&mut second, Some(&mut first), pair, now)
+        }
     }
 
     fn check_many(&self, requests: &[LimitRequest<'_>], now: u64) -> LimitDecision {
@@ -276,6 +296,32 @@ impl InMemoryLimiter {
     }
 }
 
+/// Decides two requests atomically: `g0` holds the first bucket, `g1` the
+/// second (`None`: the same shard as the first).
+fn decide_two(
+    g0: &mut Shard,
+    g1: Option<&mut Shard>,
+    [(l0, r0), (l1, r1)]: [(Located<'_>, &LimitRequest<'_>); 2],
+    now: u64,
+) -> LimitDecision {
+    let d0 = gcra(g0.tat(l0.hash, l0.a, l0.b, r0.key.quota), now, r0.emission_interval, r0.burst_tolerance, r0.cost);
+    // A bucket named twice sees its own earlier charge.
+    let t1 =
+        if r1.key == r0.key { d0.new_tat } else { g1.as_deref().unwrap_or(g0).tat(l1.hash, l1.a, l1.b, r1.key.quota) };
+    let d1 = gcra(t1, now, r1.emission_interval, r1.burst_tolerance, r1.cost);
+    if !(d0.allowed && d1.allowed) {
+        let wait = |d: super::gcra::Decision| if d.allowed { 0 } else { d.retry_after };
+        return LimitDecision { allowed: false, retry_after: wait(d0).max(wait(d1)) };
+    }
+    g0.with_slots(l0.hash, l0.a, l0.b, |s| s[r0.key.quota.index()] = d0.new_tat);
+    let g1: &mut Shard = match g1 {
+        Some(g) => g,
+        None => g0,
+    };
+    g1.with_slots(l1.hash, l1.a, l1.b, |s| s[r1.key.quota.index()] = d1.new_tat);
+    LimitDecision::ALLOW
+}
+
 fn find_guard<'g>(guards: &'g mut [(usize, MutexGuard<'_, Shard>)], shard: usize) -> Option<&'g mut Shard> {
     guards.iter_mut().find(|(i, _)| *i == shard).map(|(_, g)| &mut **g)
 }
@@ -341,6 +387,22 @@ mod tests {
             assert_eq!(d.retry_after, S / 2);
             let passed = (0..20).filter(|_| l.check_now(&[wide], S).allowed).count();
             assert_eq!(passed, 8, "shards={shards}");
+        }
+    }
+
+    #[test]
+    fn three_buckets_are_all_or_nothing_too() {
+        for shards in [1, 3, 64] {
+            let l = InMemoryLimiter::new(shards);
+            let a = req("111111111111", QuotaId::SYMMETRIC, 10, 1);
+            let b = req("222222222222", QuotaId::RSA, 10, 1);
+            let c = req("333333333333", QuotaId::ECC, 1, 1);
+            assert!(l.check_now(&[a, b, c], S).allowed);
+            assert!(!l.check_now(&[a, b, c], S).allowed, "c is empty");
+            let passed = (0..20).filter(|_| l.check_now(&[a, b], S).allowed).count();
+            assert_eq!(passed, 9, "shards={shards}");
+            assert!(!l.check_now(&[c, c, c], 2 * S).allowed);
+            assert!(l.check_now(&[c], 2 * S).allowed);
         }
     }
 
