@@ -2,7 +2,7 @@
 //! a commitment policy and safe plaintext release.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -298,12 +298,14 @@ impl EnvelopeClient {
         let output = output.to_path_buf();
         let frame_length = opts.frame_length;
         blocking(move || {
+            if is_special(&output) {
+                // A device or FIFO (e.g. /dev/null): no rename possible; ciphertext is not secret.
+                let out = std::fs::OpenOptions::new().write(true).open(&output)?;
+                let enc = declare(Encryptor::new(out, &materials, frame_length)?, plaintext_length);
+                return Ok(pump_encrypt(input, enc, frame_length, progress)?.1);
+            }
             let tmp = temp_beside(&output)?;
-            let enc = Encryptor::new(tmp, &materials, frame_length)?;
-            let enc = match plaintext_length {
-                Some(len) => enc.with_declared_length(len),
-                None => enc,
-            };
+            let enc = declare(Encryptor::new(tmp, &materials, frame_length)?, plaintext_length);
             let (tmp, summary) = pump_encrypt(input, enc, frame_length, progress)?;
             tmp.persist(&output).map_err(|e| Error::Io(e.error))?;
             Ok(summary)
@@ -353,7 +355,8 @@ impl EnvelopeClient {
     }
 
     /// Decrypts any reader into the file `output` with the same guarantees as
-    /// [`Self::decrypt_file`].
+    /// [`Self::decrypt_file`]. `output` must be (or become) a regular file: devices and FIFOs
+    /// cannot be renamed into, so use the stream methods for them.
     pub async fn decrypt_to_file<R: Read + Send + 'static>(
         &self,
         input: R,
@@ -361,16 +364,21 @@ impl EnvelopeClient {
         opts: &DecryptOptions,
         progress: Option<Progress>,
     ) -> Result<DecryptSummary> {
+        if is_special(output) {
+            return Err(Error::Config(format!(
+                "{} is not a regular file; decrypt to a stream instead",
+                output.display()
+            )));
+        }
         let (reader, header) = self.read_stream_header(input, opts).await?;
         let materials = self.decryption_materials(&header).await?;
         let output = output.to_path_buf();
         let max = opts.max_frame_length;
         blocking(move || {
             let dec = Decryptor::new(reader, header, &materials, max)?;
-            let tmp = temp_beside(&output)?;
-            let mut w = BufWriter::with_capacity(IO_CHUNK, tmp);
-            let summary = run_decrypt(dec, &mut w, progress)?;
-            let tmp = w.into_inner().map_err(|e| Error::Io(e.into_error()))?;
+            // The decryptor writes in 256 KiB blocks; no extra buffering needed.
+            let mut tmp = temp_beside(&output)?;
+            let summary = run_decrypt(dec, &mut tmp, progress)?;
             tmp.persist(&output).map_err(|e| Error::Io(e.error))?;
             Ok(summary)
         })
@@ -399,9 +407,8 @@ impl EnvelopeClient {
         let max = opts.max_frame_length;
         blocking(move || {
             let dec = Decryptor::new(reader, header, &materials, max)?;
-            let mut w = BufWriter::with_capacity(IO_CHUNK, out);
-            let summary = run_decrypt(dec, &mut w, progress)?;
-            let out = w.into_inner().map_err(|e| Error::Io(e.into_error()))?;
+            let mut out = out;
+            let summary = run_decrypt(dec, &mut out, progress)?;
             Ok((out, summary))
         })
         .await
@@ -425,9 +432,8 @@ impl EnvelopeClient {
         let max = opts.max_frame_length;
         blocking(move || {
             let dec = Decryptor::new(reader, header, &materials, max)?;
-            let mut spool = BufWriter::with_capacity(IO_CHUNK, tempfile::tempfile()?);
+            let mut spool = tempfile::tempfile()?;
             let summary = run_decrypt(dec, &mut spool, progress)?;
-            let mut spool = spool.into_inner().map_err(|e| Error::Io(e.into_error()))?;
             spool.seek(SeekFrom::Start(0))?;
             let mut out = out;
             std::io::copy(&mut spool, &mut out)?;
@@ -458,6 +464,19 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::Io(std::io::Error::other(format!("worker thread failed: {e}"))))?
+}
+
+/// Applies a known plaintext length to an encryptor.
+fn declare<W: Write>(enc: Encryptor<W>, len: Option<u64>) -> Encryptor<W> {
+    match len {
+        Some(len) => enc.with_declared_length(len),
+        None => enc,
+    }
+}
+
+/// True for an existing path that is not a regular file (device, FIFO, socket).
+fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// A temporary file in the directory of `output`, deleted on drop unless persisted.

@@ -27,6 +27,9 @@ pub struct DecryptSummary {
     pub signature_verified: bool,
 }
 
+/// Message bytes gathered before they are hashed, and plaintext gathered before it is written.
+const BLOCK: usize = 256 * 1024;
+
 /// Callback receiving the number of message bytes consumed so far (for progress bars).
 pub type ProgressFn<'a> = &'a mut dyn FnMut(u64);
 
@@ -73,8 +76,9 @@ impl<R: Read> Decryptor<R> {
         let verifier = match (header.suite.signature(), &materials.verification_key) {
             (Some(curve), Some(k)) => {
                 let mut v = Verifier::new(curve, k)?;
-                v.update(header.body_bytes());
-                v.update(&header.auth_bytes());
+                let mut head = header.body_bytes().to_vec();
+                head.extend_from_slice(&header.auth_bytes());
+                let _ = v.consume(head)?;
                 Some(v)
             }
             (None, _) => None,
@@ -91,47 +95,40 @@ impl<R: Read> Decryptor<R> {
         &self.header
     }
 
-    fn read(&mut self, buf: &mut [u8], part: &'static str) -> Result<()> {
-        read_full(&mut self.input, buf, part)?;
-        if let Some(v) = &mut self.verifier {
-            v.update(buf);
-        }
-        self.consumed += buf.len() as u64;
-        Ok(())
-    }
-
     /// Decrypts the whole body into `out`, then checks the footer and the end of input.
+    ///
+    /// Raw message bytes are collected in blocks of about 256 KiB (hashed on a helper thread
+    /// for large signed messages) and frames are decrypted out of place into an output block,
+    /// so every byte is copied once on the way in and once on the way out.
     pub fn decrypt_to<W: Write + ?Sized>(
         mut self,
         out: &mut W,
         mut progress: Option<ProgressFn<'_>>,
     ) -> Result<DecryptSummary> {
-        let mut buf = Vec::new();
+        let frame_length = match self.header.content_type {
+            ContentType::Framed => self.header.frame_length as usize,
+            ContentType::NonFramed => 0,
+        };
+        let mut raw = RawBlock { block: Vec::with_capacity(BLOCK + frame_length + 64), consumed: self.consumed };
+        let mut plain: Vec<u8> = Vec::with_capacity(BLOCK + frame_length);
         let mut aad = Vec::with_capacity(128);
         let message_id = self.header.message_id.clone();
         let mut plaintext_len = 0u64;
-        match self.header.content_type {
-            ContentType::Framed => {
-                let frame_length = self.header.frame_length as usize;
-                buf.reserve_exact(frame_length + TAG_LEN);
-                let mut expected: u32 = 1;
-                loop {
-                    let mut word = [0u8; 4];
-                    self.read(&mut word, "body")?;
-                    let mut seq = u32::from_be_bytes(word);
+        let mut expected: u32 = 1;
+        loop {
+            let (seq, last, iv, len) = match self.header.content_type {
+                ContentType::Framed => {
+                    let mut seq = raw.u32(&mut self.input)?;
                     let last = seq == FINAL_FRAME_MARKER;
                     if last {
-                        self.read(&mut word, "body")?;
-                        seq = u32::from_be_bytes(word);
+                        seq = raw.u32(&mut self.input)?;
                     }
                     if seq != expected {
                         return Err(Error::malformed(format!("frame {seq} found where frame {expected} was expected")));
                     }
-                    let mut iv = [0u8; IV_LEN];
-                    self.read(&mut iv, "body")?;
+                    let iv = raw.iv(&mut self.input)?;
                     let len = if last {
-                        self.read(&mut word, "body")?;
-                        let len = u32::from_be_bytes(word) as usize;
+                        let len = raw.u32(&mut self.input)? as usize;
                         if len > frame_length {
                             return Err(Error::malformed(format!(
                                 "final frame of {len} bytes is longer than the frame length {frame_length}"
@@ -141,48 +138,62 @@ impl<R: Read> Decryptor<R> {
                     } else {
                         frame_length
                     };
-                    buf.resize(len + TAG_LEN, 0);
-                    self.read(&mut buf, "body")?;
-                    let (ct, tag) = buf.split_at_mut(len);
-                    let label = if last { LABEL_FINAL } else { LABEL_FRAME };
-                    let aad = frame_aad(&mut aad, &message_id, label, seq, len as u64);
-                    self.key.open(&iv, aad, ct, tag, seq)?;
-                    out.write_all(ct)?;
-                    plaintext_len += len as u64;
-                    if let Some(p) = progress.as_mut() {
-                        p(self.consumed);
+                    (seq, last, iv, len)
+                }
+                ContentType::NonFramed => {
+                    let iv = raw.iv(&mut self.input)?;
+                    let range = raw.take(&mut self.input, 8)?;
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(&raw.block[range]);
+                    let len = u64::from_be_bytes(b);
+                    if len > MAX_NON_FRAMED_LEN {
+                        return Err(Error::malformed("non-framed body longer than GCM allows"));
                     }
-                    if last {
-                        break;
+                    if len > self.max_frame_length {
+                        return Err(Error::FrameTooLarge { len, max: self.max_frame_length });
                     }
-                    expected = expected
-                        .checked_add(1)
-                        .filter(|s| *s != FINAL_FRAME_MARKER)
-                        .ok_or_else(|| Error::malformed("too many frames"))?;
+                    // Bounded by max_frame_length above.
+                    (1, true, iv, len as usize)
+                }
+            };
+            let body = raw.take(&mut self.input, len + TAG_LEN)?;
+            let (ct, tag) = raw.block[body].split_at(len);
+            let label = match (self.header.content_type, last) {
+                (ContentType::NonFramed, _) => LABEL_SINGLE,
+                (_, true) => LABEL_FINAL,
+                (_, false) => LABEL_FRAME,
+            };
+            let aad = frame_aad(&mut aad, &message_id, label, seq, len as u64);
+            let at = plain.len();
+            plain.resize(at + len, 0);
+            self.key.open_into(&iv, aad, ct, tag, &mut plain[at..], seq)?;
+            plaintext_len += len as u64;
+            if plain.len() >= BLOCK {
+                out.write_all(&plain)?;
+                plain.clear();
+            }
+            if raw.block.len() >= BLOCK || last {
+                let block = std::mem::take(&mut raw.block);
+                raw.block = match &mut self.verifier {
+                    Some(v) => v.consume(block)?,
+                    None => {
+                        let mut b = block;
+                        b.clear();
+                        b
+                    }
+                };
+                raw.block.reserve(BLOCK + frame_length + 64);
+                if let Some(p) = progress.as_mut() {
+                    p(raw.consumed);
                 }
             }
-            ContentType::NonFramed => {
-                let mut iv = [0u8; IV_LEN];
-                self.read(&mut iv, "body")?;
-                let mut len_bytes = [0u8; 8];
-                self.read(&mut len_bytes, "body")?;
-                let len = u64::from_be_bytes(len_bytes);
-                if len > MAX_NON_FRAMED_LEN {
-                    return Err(Error::malformed("non-framed body longer than GCM allows"));
-                }
-                if len > self.max_frame_length {
-                    return Err(Error::FrameTooLarge { len, max: self.max_frame_length });
-                }
-                // Bounded by max_frame_length above.
-                let len = len as usize;
-                buf.resize(len + TAG_LEN, 0);
-                self.read(&mut buf, "body")?;
-                let (ct, tag) = buf.split_at_mut(len);
-                let aad = frame_aad(&mut aad, &message_id, LABEL_SINGLE, 1, len as u64);
-                self.key.open(&iv, aad, ct, tag, 1)?;
-                out.write_all(ct)?;
-                plaintext_len = len as u64;
+            if last {
+                break;
             }
+            expected = expected
+                .checked_add(1)
+                .filter(|s| *s != FINAL_FRAME_MARKER)
+                .ok_or_else(|| Error::malformed("too many frames"))?;
         }
         let signature_verified = match self.verifier.take() {
             Some(verifier) => {
@@ -199,7 +210,43 @@ impl<R: Read> Decryptor<R> {
         if read_up_to(&mut self.input, &mut probe)? != 0 {
             return Err(Error::TrailingData);
         }
+        out.write_all(&plain)?;
         out.flush()?;
         Ok(DecryptSummary { header: self.header, plaintext_len, signature_verified })
+    }
+}
+
+/// Raw bytes of the message body collected into one block, read field by field.
+struct RawBlock {
+    block: Vec<u8>,
+    consumed: u64,
+}
+
+impl RawBlock {
+    /// Appends exactly `n` bytes from `input` and returns where they are.
+    fn take<R: Read>(&mut self, input: &mut R, n: usize) -> Result<std::ops::Range<usize>> {
+        let start = self.block.len();
+        self.block.reserve(n);
+        // `take` + `read_to_end` fills spare capacity without zeroing it first.
+        let got = input.by_ref().take(n as u64).read_to_end(&mut self.block)?;
+        if got != n {
+            return Err(Error::Truncated("body"));
+        }
+        self.consumed += n as u64;
+        Ok(start..start + n)
+    }
+
+    fn u32<R: Read>(&mut self, input: &mut R) -> Result<u32> {
+        let r = self.take(input, 4)?;
+        let mut b = [0u8; 4];
+        b.copy_from_slice(&self.block[r]);
+        Ok(u32::from_be_bytes(b))
+    }
+
+    fn iv<R: Read>(&mut self, input: &mut R) -> Result<[u8; IV_LEN]> {
+        let r = self.take(input, IV_LEN)?;
+        let mut iv = [0u8; IV_LEN];
+        iv.copy_from_slice(&self.block[r]);
+        Ok(iv)
     }
 }

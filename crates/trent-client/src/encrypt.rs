@@ -180,12 +180,17 @@ impl<W: Write> Encryptor<W> {
     }
 
     fn flush_staged(&mut self) -> Result<()> {
-        if let Some(s) = &mut self.signer {
-            s.update(&self.staged);
-        }
         self.out.write_all(&self.staged)?;
         self.message_len += self.staged.len() as u64;
-        self.staged.clear();
+        match &mut self.signer {
+            Some(s) => {
+                // Hash what was just written (on a helper thread for large messages).
+                let block = std::mem::take(&mut self.staged);
+                self.staged = s.consume(block)?;
+                self.staged.reserve(FLUSH_THRESHOLD + self.frame_length + 64);
+            }
+            None => self.staged.clear(),
+        }
         Ok(())
     }
 

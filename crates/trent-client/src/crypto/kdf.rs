@@ -103,12 +103,18 @@ impl MessageKey {
             .map_err(|_| Error::Crypto("AES-GCM seal"))?;
         Ok(tag_bytes(&tag))
     }
-
-    /// Decrypts `in_out` in place after checking `tag`; `seq` names the frame in errors.
-    pub(crate) fn open(&self, iv: &[u8; IV_LEN], aad: &[u8], in_out: &mut [u8], tag: &[u8], seq: u32) -> Result<()> {
+    /// Decrypts `ciphertext` into `out` (same length) after checking `tag`.
+    pub(crate) fn open_into(
+        &self,
+        iv: &[u8; IV_LEN],
+        aad: &[u8],
+        ciphertext: &[u8],
+        tag: &[u8],
+        out: &mut [u8],
+        seq: u32,
+    ) -> Result<()> {
         self.key
-            .open_in_place_separate_tag(Nonce::assume_unique_for_key(*iv), Aad::from(aad), tag, in_out)
-            .map(|_| ())
+            .open_separate_gather(Nonce::assume_unique_for_key(*iv), Aad::from(aad), ciphertext, tag, out)
             .map_err(|_| Error::FrameAuthFailed(seq))
     }
 }

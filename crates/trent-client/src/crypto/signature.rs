@@ -11,8 +11,12 @@ use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
+use crate::crypto::background::DigestSink;
 use crate::error::{Error, Result};
 use crate::suite::SignatureCurve;
+
+/// Blocks at least this large move message hashing to a helper thread.
+pub(crate) const BACKGROUND_HASH_THRESHOLD: usize = 128 * 1024;
 
 /// A per-message (or, with caching, per-cache-entry) ECDSA signing key.
 pub struct SigningKey {
@@ -56,23 +60,25 @@ impl SigningKey {
 /// Hashes a message as it is written and signs it at the end.
 pub(crate) struct Signer {
     key: Arc<SigningKey>,
-    ctx: digest::Context,
+    sink: DigestSink,
 }
 
 impl Signer {
     pub(crate) fn new(key: Arc<SigningKey>) -> Self {
         let ctx = digest::Context::new(key.curve.digest_algorithm());
-        Self { key, ctx }
+        Self { key, sink: DigestSink::Inline(ctx) }
     }
 
-    pub(crate) fn update(&mut self, bytes: &[u8]) {
-        self.ctx.update(bytes);
+    /// Hashes a block of message bytes the caller has finished with (large blocks on a helper
+    /// thread) and returns an empty buffer for the next block.
+    pub(crate) fn consume(&mut self, block: Vec<u8>) -> Result<Vec<u8>> {
+        self.sink.consume(block, BACKGROUND_HASH_THRESHOLD)
     }
 
     /// Signs the digest; retries until the low-s normalised DER signature has the fixed length
     /// other SDKs emit (about two attempts on average).
     pub(crate) fn finish(self) -> Result<Vec<u8>> {
-        let digest = self.ctx.finish();
+        let digest = self.sink.finish()?.finish();
         let curve = self.key.curve;
         for _ in 0..256 {
             let sig = self.key.key.sign_digest(&digest).map_err(|_| Error::Crypto("ECDSA sign"))?;
@@ -89,7 +95,7 @@ impl Signer {
 pub(crate) struct Verifier {
     curve: SignatureCurve,
     public_key: Vec<u8>,
-    ctx: digest::Context,
+    sink: DigestSink,
 }
 
 impl Verifier {
@@ -101,15 +107,17 @@ impl Verifier {
         if public_key.len() != expected || !matches!(public_key[0], 2 | 3) {
             return Err(Error::malformed("aws-crypto-public-key is not a compressed point of the suite's curve"));
         }
-        Ok(Self { curve, public_key, ctx: digest::Context::new(curve.digest_algorithm()) })
+        Ok(Self { curve, public_key, sink: DigestSink::Inline(digest::Context::new(curve.digest_algorithm())) })
     }
 
-    pub(crate) fn update(&mut self, bytes: &[u8]) {
-        self.ctx.update(bytes);
+    /// Hashes a block of message bytes (large blocks on a helper thread) and returns an empty
+    /// buffer for the next block.
+    pub(crate) fn consume(&mut self, block: Vec<u8>) -> Result<Vec<u8>> {
+        self.sink.consume(block, BACKGROUND_HASH_THRESHOLD)
     }
 
     pub(crate) fn verify(self, signature: &[u8]) -> Result<()> {
-        let digest = self.ctx.finish();
+        let digest = self.sink.finish()?.finish();
         UnparsedPublicKey::new(self.curve.verification_algorithm(), &self.public_key)
             .verify_digest(&digest, signature)
             .map_err(|_| Error::SignatureInvalid)
@@ -241,23 +249,40 @@ mod tests {
             assert_eq!(key.public_key_field().len(), if curve == SignatureCurve::P384 { 68 } else { 44 });
             for i in 0..20u8 {
                 let mut s = Signer::new(key.clone());
-                s.update(b"hello ");
-                s.update(&[i]);
+                s.consume(b"hello ".to_vec()).unwrap();
+                s.consume(vec![i]).unwrap();
                 let sig = s.finish().unwrap();
                 assert_eq!(sig.len(), curve.fixed_signature_len());
                 let (_, s_val) = parse_der_signature(&sig).unwrap();
                 let half = shift_right_one(curve.order());
                 assert!(left_pad(s_val, curve.scalar_len()).unwrap() <= half);
                 let mut v = Verifier::new(curve, key.public_key_field()).unwrap();
-                v.update(b"hello ");
-                v.update(&[i]);
+                v.consume(b"hello ".to_vec()).unwrap();
+                v.consume(vec![i]).unwrap();
                 v.verify(&sig).unwrap();
                 let mut v = Verifier::new(curve, key.public_key_field()).unwrap();
-                v.update(b"hellO ");
-                v.update(&[i]);
+                v.consume(b"hellO ".to_vec()).unwrap();
+                v.consume(vec![i]).unwrap();
                 assert!(v.verify(&sig).is_err());
             }
         }
+    }
+
+    #[test]
+    fn background_hashing_matches_inline() {
+        let key = Arc::new(SigningKey::generate(SignatureCurve::P384).unwrap());
+        let mut s = Signer::new(key.clone());
+        let mut v = Verifier::new(SignatureCurve::P384, key.public_key_field()).unwrap();
+        // Mix small (inline) and large (background) blocks.
+        for i in 0..40usize {
+            let len = if i % 3 == 0 { 300_000 } else { 17 + i };
+            let block: Vec<u8> = (0..len).map(|j| (i * 7 + j) as u8).collect();
+            let mut next = s.consume(block.clone()).unwrap();
+            next.extend_from_slice(&block);
+            let _ = v.consume(next).unwrap();
+        }
+        let sig = s.finish().unwrap();
+        v.verify(&sig).unwrap();
     }
 
     #[test]

@@ -166,6 +166,14 @@ where
     }
 }
 
+/// Opens stdout or a device path for writing.
+fn open_sink(sink: &Sink) -> std::io::Result<Box<dyn std::io::Write + Send>> {
+    Ok(match sink {
+        Sink::Device(p) => Box::new(std::fs::OpenOptions::new().write(true).open(p)?),
+        _ => Box::new(std::io::stdout()),
+    })
+}
+
 fn skip_existing(no_overwrite: bool, sink: &Sink) -> bool {
     matches!(sink, Sink::File(p) if no_overwrite && p.exists())
 }
@@ -200,15 +208,17 @@ async fn encrypt_one(
         (Source::File { path, .. }, Sink::File(out)) => {
             client.encrypt_file(&path, &out, opts, progress).await.map_err(fail)?;
         }
-        (Source::File { path, len }, Sink::Stdout) => {
+        (Source::File { path, len }, sink @ (Sink::Stdout | Sink::Device(_))) => {
             let f = File::open(&path).map_err(|e| fail(e.into()))?;
-            client.encrypt_stream(f, std::io::stdout(), Some(len), opts, progress).await.map_err(fail)?;
+            let out = open_sink(&sink).map_err(|e| fail(e.into()))?;
+            client.encrypt_stream(f, out, Some(len), opts, progress).await.map_err(fail)?;
         }
         (Source::Stdin, Sink::File(out)) => {
             client.encrypt_to_file(std::io::stdin(), None, &out, opts, progress).await.map_err(fail)?;
         }
-        (Source::Stdin, Sink::Stdout) => {
-            client.encrypt_stream(std::io::stdin(), std::io::stdout(), None, opts, progress).await.map_err(fail)?;
+        (Source::Stdin, sink @ (Sink::Stdout | Sink::Device(_))) => {
+            let out = open_sink(&sink).map_err(|e| fail(e.into()))?;
+            client.encrypt_stream(std::io::stdin(), out, None, opts, progress).await.map_err(fail)?;
         }
     }
     Ok(Outcome::Done)
@@ -236,23 +246,28 @@ async fn decrypt_one(
         Sink::File(out) => {
             client.decrypt_to_file(input, &out, opts, progress).await.map_err(fail)?;
         }
-        Sink::Stdout if buffer => {
-            client.decrypt_stream_buffered(input, std::io::stdout(), opts, progress).await.map_err(fail)?;
-        }
-        Sink::Stdout => match client.decrypt_stream(input, std::io::stdout(), opts, progress).await {
-            Ok(_) => {}
-            Err(Error::SignedMessageRefused(suite)) if !opts.unsigned_only => {
-                return Err(CliError {
-                    code: EXIT_USAGE,
-                    message: format!(
-                        "{what}: message is signed ({suite}); its plaintext cannot stream to stdout \
-                         before the signature is verified — add --buffer (holds it in a temporary \
-                         file until verified) or write to a file with -o FILE"
-                    ),
-                });
+        sink @ (Sink::Stdout | Sink::Device(_)) => {
+            let out = open_sink(&sink).map_err(|e| fail(e.into()))?;
+            if buffer {
+                client.decrypt_stream_buffered(input, out, opts, progress).await.map_err(fail)?;
+            } else {
+                match client.decrypt_stream(input, out, opts, progress).await {
+                    Ok(_) => {}
+                    Err(Error::SignedMessageRefused(suite)) if !opts.unsigned_only => {
+                        return Err(CliError {
+                            code: EXIT_USAGE,
+                            message: format!(
+                                "{what}: message is signed ({suite}); its plaintext cannot stream to \
+                                 stdout or a device before the signature is verified — add --buffer \
+                                 (holds it in a temporary file until verified) or write to a regular \
+                                 file with -o FILE"
+                            ),
+                        });
+                    }
+                    Err(e) => return Err(fail(e)),
+                }
             }
-            Err(e) => return Err(fail(e)),
-        },
+        }
     }
     Ok(Outcome::Done)
 }

@@ -19,7 +19,17 @@ pub enum Source {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sink {
     Stdout,
+    /// An existing device or FIFO (e.g. /dev/null): written in place, with stdout's rules.
+    Device(PathBuf),
     File(PathBuf),
+}
+
+/// Classifies an output path.
+fn sink_for(path: PathBuf) -> Sink {
+    match std::fs::metadata(&path) {
+        Ok(m) if !m.is_file() && !m.is_dir() => Sink::Device(path),
+        _ => Sink::File(path),
+    }
 }
 
 /// One message to process.
@@ -105,7 +115,7 @@ pub fn plan(input: &str, output: &str, recursive: bool, suffix: &str) -> Result<
         let name = in_path.file_name().map(|n| with_suffix(n, suffix)).unwrap_or_default();
         Sink::File(Path::new(output).join(name))
     } else {
-        Sink::File(PathBuf::from(output))
+        sink_for(PathBuf::from(output))
     };
     if let Sink::File(dest) = &sink
         && dest.exists()
