@@ -21,9 +21,12 @@ macro_rules! wire_enum {
                 match s { $($wire => Some($name::$variant),)+ _ => None }
             }
             /// The wire spellings joined as AWS lists them in enum validation messages.
-            pub fn wire_list() -> String {
-                let v: Vec<&str> = Self::ALL.iter().map(|e| e.as_str()).collect();
-                format!("[{}]", v.join(", "))
+            pub fn wire_list() -> &'static str {
+                static LIST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                LIST.get_or_init(|| {
+                    let v: Vec<&str> = Self::ALL.iter().map(|e| e.as_str()).collect();
+                    format!("[{}]", v.join(", "))
+                })
             }
         }
         impl std::fmt::Display for $name {

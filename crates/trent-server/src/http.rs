@@ -23,6 +23,10 @@ use crate::sigv4::Verifier;
 /// `X-Amz-Target` prefix of the Service Quotas API.
 pub const SERVICE_QUOTAS_PREFIX: &str = "ServiceQuotasV20190624.";
 
+/// Largest request body accepted (bodies are hashed whole by SigV4; the
+/// largest KMS request, a 6 KiB ciphertext in base64 plus members, is far smaller).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
 /// The Service Quotas API as the HTTP layer sees it.
 #[async_trait::async_trait]
 pub trait ServiceQuotasApi: Send + Sync + 'static {
@@ -44,7 +48,11 @@ pub struct AppState {
 
 /// The router for the whole server.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new().route("/metrics", get(metrics)).route("/", any(api)).with_state(state)
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/", any(api))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
@@ -60,10 +68,22 @@ fn respond(status: StatusCode, body: Vec<u8>) -> Response {
     *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, JSON_11);
-    if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+    if let Ok(v) = HeaderValue::from_str(&request_id()) {
         h.insert("x-amzn-RequestId", v);
     }
     r
+}
+
+/// A unique request id in UUID form: a random per-process prefix and a
+/// counter, so answering a request costs no system call for randomness.
+fn request_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<u128> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u128());
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    uuid::Uuid::from_u128((prefix & !u128::from(u64::MAX)) | u128::from(n)).to_string()
 }
 
 /// Serializes an error as `{"__type": ..., "message": ...}` with its HTTP status.
