@@ -1,0 +1,104 @@
+//! End to end with the real AWS CLI and boto3 (from the venv made by
+//! `scripts/setup-python.sh`) against the real server.
+
+mod common;
+
+use std::process::Command;
+
+use common::{TestServer, venv_bin};
+
+fn aws(server: &TestServer, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(venv_bin("aws"))
+        .args(args)
+        .args(["--output", "json"])
+        .envs(server.envs())
+        .output()
+        .expect("run aws");
+    assert!(out.status.success(), "aws {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    if out.stdout.is_empty() { serde_json::Value::Null } else { serde_json::from_slice(&out.stdout).expect("aws printed JSON") }
+}
+
+#[test]
+fn aws_cli_creates_key_and_alias_and_round_trips_through_the_alias() {
+    let server = TestServer::start();
+    let created = aws(&server, &["kms", "create-key", "--description", "cli test"]);
+    let arn = created["KeyMetadata"]["Arn"].as_str().expect("Arn").to_owned();
+    let key_id = created["KeyMetadata"]["KeyId"].as_str().expect("KeyId").to_owned();
+    assert_eq!(arn, format!("arn:aws:kms:us-east-1:111122223333:key/{key_id}"));
+    assert_eq!(created["KeyMetadata"]["KeyState"], "Enabled");
+
+    aws(&server, &["kms", "create-alias", "--alias-name", "alias/cli-test", "--target-key-id", &key_id]);
+    let aliases = aws(&server, &["kms", "list-aliases", "--key-id", &key_id]);
+    assert_eq!(aliases["Aliases"][0]["AliasName"], "alias/cli-test");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plain = dir.path().join("plain.bin");
+    std::fs::write(&plain, b"secret from the AWS CLI \x00\xff").expect("write");
+    let enc = aws(
+        &server,
+        &[
+            "kms",
+            "encrypt",
+            "--key-id",
+            "alias/cli-test",
+            "--plaintext",
+            &format!("fileb://{}", plain.display()),
+            "--encryption-context",
+            "purpose=e2e",
+        ],
+    );
+    assert_eq!(enc["KeyId"], arn.as_str());
+    use base64::Engine;
+    let blob = base64::engine::general_purpose::STANDARD.decode(enc["CiphertextBlob"].as_str().expect("blob")).expect("b64");
+    let ct = dir.path().join("ct.bin");
+    std::fs::write(&ct, &blob).expect("write");
+    let dec = aws(
+        &server,
+        &["kms", "decrypt", "--ciphertext-blob", &format!("fileb://{}", ct.display()), "--encryption-context", "purpose=e2e"],
+    );
+    let pt = base64::engine::general_purpose::STANDARD.decode(dec["Plaintext"].as_str().expect("pt")).expect("b64");
+    assert_eq!(pt, b"secret from the AWS CLI \x00\xff");
+    assert_eq!(dec["KeyId"], arn.as_str());
+
+    // A wrong context is refused with the AWS error code the CLI shows.
+    let out = Command::new(venv_bin("aws"))
+        .args(["kms", "decrypt", "--ciphertext-blob", &format!("fileb://{}", ct.display()), "--encryption-context", "purpose=other"])
+        .envs(server.envs())
+        .output()
+        .expect("run aws");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("InvalidCiphertextException"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn boto3_uses_trent_through_aws_endpoint_url_kms() {
+    let server = TestServer::start();
+    let script = r#"
+import boto3, botocore
+kms = boto3.client("kms")
+key = kms.create_key(Description="boto3", Tags=[{"TagKey": "team", "TagValue": "sre"}])["KeyMetadata"]
+assert key["KeyState"] == "Enabled", key
+dk = kms.generate_data_key(KeyId=key["Arn"], KeySpec="AES_256", EncryptionContext={"app": "x"})
+assert len(dk["Plaintext"]) == 32
+back = kms.decrypt(CiphertextBlob=dk["CiphertextBlob"], EncryptionContext={"app": "x"})
+assert back["Plaintext"] == dk["Plaintext"] and back["KeyId"] == key["Arn"]
+try:
+    kms.decrypt(CiphertextBlob=dk["CiphertextBlob"])
+    raise SystemExit("decrypt without the context succeeded")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "InvalidCiphertextException", e.response
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+kms.disable_key(KeyId=key["KeyId"])
+try:
+    kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+    raise SystemExit("encrypt with a disabled key succeeded")
+except kms.exceptions.DisabledException as e:
+    assert e.response["Error"]["Message"] == key["Arn"] + " is disabled.", e.response
+tags = kms.list_resource_tags(KeyId=key["KeyId"])["Tags"]
+assert tags == [{"TagKey": "team", "TagValue": "sre"}], tags
+print("boto3 ok")
+"#;
+    let out = Command::new(venv_bin("python")).args(["-c", script]).envs(server.envs()).output().expect("run python");
+    assert!(out.status.success(), "boto3 script failed: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("boto3 ok"));
+}
