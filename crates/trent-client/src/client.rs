@@ -2,7 +2,7 @@
 //! a commitment policy and safe plaintext release.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ use crate::decrypt::{DEFAULT_MAX_FRAME_LENGTH, DecryptSummary, Decryptor};
 use crate::encrypt::{DEFAULT_FRAME_LENGTH, EncryptSummary, Encryptor, validate_frame_length};
 use crate::error::{Error, Result};
 use crate::format::header::MessageHeader;
-use crate::format::reader::read_up_to;
+use crate::io_threads::{ReadAhead, WriteBehind};
 use crate::keyring::Keyring;
 use crate::materials::{DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest};
 use crate::stats::{Stats, StatsSnapshot};
@@ -24,9 +24,6 @@ use crate::suite::AlgorithmSuite;
 
 /// Progress callback: total input bytes processed so far.
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
-
-/// I/O buffer size for files and streams.
-const IO_CHUNK: usize = 1024 * 1024;
 
 /// Per-message encryption settings.
 #[derive(Debug, Clone)]
@@ -298,16 +295,19 @@ impl EnvelopeClient {
         let output = output.to_path_buf();
         let frame_length = opts.frame_length;
         blocking(move || {
+            let input = ReadAhead::new(input)?;
             if is_special(&output) {
                 // A device or FIFO (e.g. /dev/null): no rename possible; ciphertext is not secret.
-                let out = std::fs::OpenOptions::new().write(true).open(&output)?;
+                let out = WriteBehind::new(std::fs::OpenOptions::new().write(true).open(&output)?)?;
                 let enc = declare(Encryptor::new(out, &materials, frame_length)?, plaintext_length);
-                return Ok(pump_encrypt(input, enc, frame_length, progress)?.1);
+                let (out, summary) = pump_encrypt(input, enc, progress)?;
+                out.finish()?;
+                return Ok(summary);
             }
-            let tmp = temp_beside(&output)?;
-            let enc = declare(Encryptor::new(tmp, &materials, frame_length)?, plaintext_length);
-            let (tmp, summary) = pump_encrypt(input, enc, frame_length, progress)?;
-            tmp.persist(&output).map_err(|e| Error::Io(e.error))?;
+            let out = WriteBehind::new(temp_beside(&output)?)?;
+            let enc = declare(Encryptor::new(out, &materials, frame_length)?, plaintext_length);
+            let (out, summary) = pump_encrypt(input, enc, progress)?;
+            out.finish()?.persist(&output).map_err(|e| Error::Io(e.error))?;
             Ok(summary)
         })
         .await
@@ -330,12 +330,11 @@ impl EnvelopeClient {
         let materials = self.encryption_materials(opts, plaintext_length).await?;
         let frame_length = opts.frame_length;
         blocking(move || {
-            let enc = Encryptor::new(out, &materials, frame_length)?;
-            let enc = match plaintext_length {
-                Some(len) => enc.with_declared_length(len),
-                None => enc,
-            };
-            pump_encrypt(input, enc, frame_length, progress)
+            let input = ReadAhead::new(input)?;
+            let out = WriteBehind::new(out)?;
+            let enc = declare(Encryptor::new(out, &materials, frame_length)?, plaintext_length);
+            let (out, summary) = pump_encrypt(input, enc, progress)?;
+            Ok((out.finish()?, summary))
         })
         .await
     }
@@ -376,10 +375,10 @@ impl EnvelopeClient {
         let max = opts.max_frame_length;
         blocking(move || {
             let dec = Decryptor::new(reader, header, &materials, max)?;
-            // The decryptor writes in 256 KiB blocks; no extra buffering needed.
-            let mut tmp = temp_beside(&output)?;
-            let summary = run_decrypt(dec, &mut tmp, progress)?;
-            tmp.persist(&output).map_err(|e| Error::Io(e.error))?;
+            let mut out = WriteBehind::new(temp_beside(&output)?)?;
+            let summary = run_decrypt(dec, &mut out, progress)?;
+            // Renamed into place only now that everything verified; dropped (deleted) on error.
+            out.finish()?.persist(&output).map_err(|e| Error::Io(e.error))?;
             Ok(summary)
         })
         .await
@@ -407,9 +406,9 @@ impl EnvelopeClient {
         let max = opts.max_frame_length;
         blocking(move || {
             let dec = Decryptor::new(reader, header, &materials, max)?;
-            let mut out = out;
+            let mut out = WriteBehind::new(out)?;
             let summary = run_decrypt(dec, &mut out, progress)?;
-            Ok((out, summary))
+            Ok((out.finish()?, summary))
         })
         .await
     }
@@ -432,8 +431,9 @@ impl EnvelopeClient {
         let max = opts.max_frame_length;
         blocking(move || {
             let dec = Decryptor::new(reader, header, &materials, max)?;
-            let mut spool = tempfile::tempfile()?;
+            let mut spool = WriteBehind::new(tempfile::tempfile()?)?;
             let summary = run_decrypt(dec, &mut spool, progress)?;
+            let mut spool = spool.finish()?;
             spool.seek(SeekFrom::Start(0))?;
             let mut out = out;
             std::io::copy(&mut spool, &mut out)?;
@@ -447,11 +447,11 @@ impl EnvelopeClient {
         &self,
         input: R,
         opts: &DecryptOptions,
-    ) -> Result<(BufReader<R>, MessageHeader)> {
+    ) -> Result<(ReadAhead, MessageHeader)> {
         let this = self.clone();
         let opts = opts.clone();
         blocking(move || {
-            let mut reader = BufReader::with_capacity(IO_CHUNK, input);
+            let mut reader = ReadAhead::new(input)?;
             let header = this.read_header(&mut reader, &opts)?;
             Ok((reader, header))
         })
@@ -489,28 +489,21 @@ fn temp_beside(output: &Path) -> Result<tempfile::NamedTempFile> {
     Ok(tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".partial").tempfile_in(dir)?)
 }
 
-/// Feeds `input` through the encryptor in frame-aligned chunks.
-fn pump_encrypt<R: Read, W: Write>(
-    mut input: R,
+/// Feeds the input's chunks through the encryptor.
+fn pump_encrypt<W: Write>(
+    mut input: ReadAhead,
     mut enc: Encryptor<W>,
-    frame_length: u32,
     progress: Option<Progress>,
 ) -> Result<(W, EncryptSummary)> {
-    let frame = frame_length as usize;
-    let chunk = IO_CHUNK.div_ceil(frame).max(1) * frame;
-    let mut buf = vec![0u8; chunk];
     let mut done = 0u64;
-    loop {
-        let n = read_up_to(&mut input, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        enc.update(&buf[..n])?;
-        done += n as u64;
+    input.for_each_chunk(|chunk| {
+        enc.update(chunk)?;
+        done += chunk.len() as u64;
         if let Some(p) = &progress {
             p(done);
         }
-    }
+        Ok::<(), Error>(())
+    })?;
     enc.finish()
 }
 

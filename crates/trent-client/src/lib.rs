@@ -40,6 +40,7 @@ pub mod decrypt;
 pub mod encrypt;
 pub mod error;
 pub mod format;
+mod io_threads;
 pub mod keyring;
 pub mod kms;
 pub mod materials;
