@@ -59,9 +59,9 @@ pub struct Config {
     /// Principals allowed to call.
     #[serde(default)]
     pub principals: Vec<PrincipalConfig>,
-    /// Request quota settings.
+    /// Request quota settings (`[quotas]`, see `trent_core::quota::config`).
     #[serde(default)]
-    pub quotas: Option<toml::Value>,
+    pub quotas: trent_core::quota::QuotaConfig,
 }
 
 impl Config {

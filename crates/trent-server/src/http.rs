@@ -34,6 +34,13 @@ pub trait ServiceQuotasApi: Send + Sync + 'static {
     async fn dispatch(&self, caller: &trent_core::Caller, operation: &str, body: &[u8]) -> Result<Vec<u8>, KmsError>;
 }
 
+#[async_trait::async_trait]
+impl ServiceQuotasApi for trent_core::service_quotas::ServiceQuotas {
+    async fn dispatch(&self, caller: &trent_core::Caller, operation: &str, body: &[u8]) -> Result<Vec<u8>, KmsError> {
+        trent_core::service_quotas::ServiceQuotas::dispatch(self, caller, operation, body).await
+    }
+}
+
 /// Everything a request handler needs.
 pub struct AppState {
     /// The KMS service.

@@ -10,6 +10,10 @@ use std::time::Duration;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use trent_core::Kms;
+use trent_core::clock::SystemWallClock;
+use trent_core::quota::{QuotaEngine, SystemMonotonicClock};
+use trent_core::service_quotas::ServiceQuotas;
+use trent_core::store::KeyStore;
 use trent_store::SqliteStore;
 use zeroize::Zeroizing;
 
@@ -60,6 +64,8 @@ pub struct RunningServer {
     pub kms: Arc<Kms>,
     /// Request counters.
     pub metrics: Arc<Metrics>,
+    /// The quota engine (profile, effective values).
+    pub quotas: Arc<QuotaEngine>,
     serve: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -116,8 +122,16 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
         .create(&data_dir)
         .map_err(|e| StartError::Io(format!("creating data directory {}", data_dir.display()), e))?;
     let root = crate::root_key_file::load_or_create(config.root_key_file.as_deref(), &data_dir)?;
-    let store = SqliteStore::open(&data_dir.join("trent.sqlite3")).await.map_err(StartError::Store)?;
-    let kms = Arc::new(Kms::new(Arc::new(store), root));
+    let store: Arc<dyn KeyStore> =
+        Arc::new(SqliteStore::open(&data_dir.join("trent.sqlite3")).await.map_err(StartError::Store)?);
+    let engine = Arc::new(
+        QuotaEngine::new(&config.quotas, Arc::new(SystemMonotonicClock::new()))
+            .map_err(|e| StartError::Config(format!("[quotas]: {e}")))?,
+    );
+    let service_quotas = ServiceQuotas::load(engine.clone(), store.clone(), Arc::new(SystemWallClock))
+        .await
+        .map_err(|e| StartError::Config(format!("loading approved quota increases: {e}")))?;
+    let kms = Arc::new(Kms::new(store, root).with_admission(engine.clone()));
 
     let skew = Duration::from_secs(config.max_clock_skew_seconds.unwrap_or(300));
     let metrics = Arc::new(Metrics::default());
@@ -125,7 +139,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
         kms: kms.clone(),
         verifier: Verifier::new(principals.clone(), skew),
         metrics: metrics.clone(),
-        service_quotas: None,
+        service_quotas: Some(Arc::new(service_quotas)),
     });
 
     let interval = Duration::from_secs_f64(config.maintenance_interval_seconds.unwrap_or(10.0).max(0.05));
@@ -147,5 +161,5 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
     });
     let app = router(state);
     let serve = tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(RunningServer { addr, data_dir, principals, dev_principal, kms, metrics, serve })
+    Ok(RunningServer { addr, data_dir, principals, dev_principal, kms, metrics, quotas: engine, serve })
 }
