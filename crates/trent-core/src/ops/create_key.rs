@@ -68,15 +68,15 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let mut v = Validator::new();
     v.str_len("description", req.description.as_deref(), 0, 8192);
     super::put_key_policy::validate_policy_member(&mut v, req.policy.as_deref());
-    v.enum_value("keyUsage", req.key_usage.as_deref(), req.key_usage.as_deref().and_then(KeyUsage::parse).is_some(), &KeyUsage::wire_list())
-        .enum_value("keySpec", req.key_spec.as_deref(), req.key_spec.as_deref().and_then(KeySpec::parse).is_some(), &KeySpec::wire_list())
+    v.enum_value("keyUsage", req.key_usage.as_deref(), req.key_usage.as_deref().and_then(KeyUsage::parse).is_some(), KeyUsage::wire_list())
+        .enum_value("keySpec", req.key_spec.as_deref(), req.key_spec.as_deref().and_then(KeySpec::parse).is_some(), KeySpec::wire_list())
         .enum_value(
             "customerMasterKeySpec",
             req.customer_master_key_spec.as_deref(),
             req.customer_master_key_spec.as_deref().and_then(KeySpec::parse).is_some(),
-            &KeySpec::wire_list(),
+            KeySpec::wire_list(),
         )
-        .enum_value("origin", req.origin.as_deref(), req.origin.as_deref().and_then(Origin::parse).is_some(), &Origin::wire_list())
+        .enum_value("origin", req.origin.as_deref(), req.origin.as_deref().and_then(Origin::parse).is_some(), Origin::wire_list())
         .str_len("customKeyStoreId", req.custom_key_store_id.as_deref(), 1, 64);
     super::tags::validate(&mut v, req.tags.as_deref());
     v.finish()?;

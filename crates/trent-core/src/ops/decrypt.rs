@@ -49,7 +49,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             "encryptionAlgorithm",
             req.encryption_algorithm.as_deref(),
             req.encryption_algorithm.as_deref().and_then(crate::model::EncryptionAlgorithm::parse).is_some(),
-            &crate::model::EncryptionAlgorithm::wire_list(),
+            crate::model::EncryptionAlgorithm::wire_list(),
         )
         .finish()?;
     crate::validate::encryption_context(req.encryption_context.as_ref())?;

@@ -51,12 +51,12 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         .blob_len("ciphertextBlob", req.ciphertext_blob.as_ref().map(|b| &b.0[..]), 1, 6144)
         .key_id("sourceKeyId", req.source_key_id.as_deref(), false)
         .key_id("destinationKeyId", req.destination_key_id.as_deref(), true)
-        .enum_value("sourceEncryptionAlgorithm", req.source_encryption_algorithm.as_deref(), alg_ok(req.source_encryption_algorithm.as_deref()), &algs)
+        .enum_value("sourceEncryptionAlgorithm", req.source_encryption_algorithm.as_deref(), alg_ok(req.source_encryption_algorithm.as_deref()), algs)
         .enum_value(
             "destinationEncryptionAlgorithm",
             req.destination_encryption_algorithm.as_deref(),
             alg_ok(req.destination_encryption_algorithm.as_deref()),
-            &algs,
+            algs,
         )
         .grant_tokens(req.grant_tokens.as_deref())
         .finish()?;
