@@ -86,6 +86,9 @@ pub struct ClientConfig {
     pub max_encrypted_data_keys: Option<usize>,
     /// Optional data key cache.
     pub caching: Option<CacheConfig>,
+    /// Do file and stream I/O on the calling thread instead of read-ahead/write-behind helper
+    /// threads (for constrained environments and A/B measurements).
+    pub sequential_io: bool,
 }
 
 /// A decrypted in-memory message.
@@ -105,6 +108,7 @@ pub struct EnvelopeClient {
     policy: CommitmentPolicy,
     max_edks: Option<usize>,
     stats: Arc<Stats>,
+    io_threads: bool,
 }
 
 impl EnvelopeClient {
@@ -116,7 +120,7 @@ impl EnvelopeClient {
         max_edks: Option<usize>,
         stats: Arc<Stats>,
     ) -> Self {
-        Self { cmm, policy, max_edks, stats }
+        Self { cmm, policy, max_edks, stats, io_threads: true }
     }
 
     /// Builds the usual stack: default manager over `keyring`, optionally wrapped by a
@@ -157,7 +161,15 @@ impl EnvelopeClient {
             )?),
             (None, _) => base,
         };
-        Ok(Self::new(cmm, config.commitment_policy, config.max_encrypted_data_keys, stats))
+        Ok(Self::new(cmm, config.commitment_policy, config.max_encrypted_data_keys, stats)
+            .with_io_threads(!config.sequential_io))
+    }
+
+    /// Turns the read-ahead/write-behind helper threads of the file and stream methods on
+    /// (default) or off.
+    pub fn with_io_threads(mut self, on: bool) -> Self {
+        self.io_threads = on;
+        self
     }
 
     /// Counters so far (cache hits/misses, KMS calls).
@@ -294,17 +306,18 @@ impl EnvelopeClient {
         let materials = self.encryption_materials(opts, plaintext_length).await?;
         let output = output.to_path_buf();
         let frame_length = opts.frame_length;
+        let threads = self.io_threads;
         blocking(move || {
-            let input = ReadAhead::new(input)?;
+            let input = ReadAhead::with_mode(input, threads)?;
             if is_special(&output) {
                 // A device or FIFO (e.g. /dev/null): no rename possible; ciphertext is not secret.
-                let out = WriteBehind::new(std::fs::OpenOptions::new().write(true).open(&output)?)?;
+                let out = WriteBehind::with_mode(std::fs::OpenOptions::new().write(true).open(&output)?, threads)?;
                 let enc = declare(Encryptor::new(out, &materials, frame_length)?, plaintext_length);
                 let (out, summary) = pump_encrypt(input, enc, progress)?;
                 out.finish()?;
                 return Ok(summary);
             }
-            let out = WriteBehind::new(temp_beside(&output)?)?;
+            let out = WriteBehind::with_mode(temp_beside(&output)?, threads)?;
             let enc = declare(Encryptor::new(out, &materials, frame_length)?, plaintext_length);
             let (out, summary) = pump_encrypt(input, enc, progress)?;
             out.finish()?.persist(&output).map_err(|e| Error::Io(e.error))?;
@@ -329,9 +342,10 @@ impl EnvelopeClient {
     {
         let materials = self.encryption_materials(opts, plaintext_length).await?;
         let frame_length = opts.frame_length;
+        let threads = self.io_threads;
         blocking(move || {
-            let input = ReadAhead::new(input)?;
-            let out = WriteBehind::new(out)?;
+            let input = ReadAhead::with_mode(input, threads)?;
+            let out = WriteBehind::with_mode(out, threads)?;
             let enc = declare(Encryptor::new(out, &materials, frame_length)?, plaintext_length);
             let (out, summary) = pump_encrypt(input, enc, progress)?;
             Ok((out.finish()?, summary))
@@ -373,9 +387,10 @@ impl EnvelopeClient {
         let materials = self.decryption_materials(&header).await?;
         let output = output.to_path_buf();
         let max = opts.max_frame_length;
+        let threads = self.io_threads;
         blocking(move || {
             let dec = Decryptor::new(reader, header, &materials, max)?;
-            let mut out = WriteBehind::new(temp_beside(&output)?)?;
+            let mut out = WriteBehind::with_mode(temp_beside(&output)?, threads)?;
             let summary = run_decrypt(dec, &mut out, progress)?;
             // Renamed into place only now that everything verified; dropped (deleted) on error.
             out.finish()?.persist(&output).map_err(|e| Error::Io(e.error))?;
@@ -404,9 +419,10 @@ impl EnvelopeClient {
         let (reader, header) = self.read_stream_header(input, &opts).await?;
         let materials = self.decryption_materials(&header).await?;
         let max = opts.max_frame_length;
+        let threads = self.io_threads;
         blocking(move || {
             let dec = Decryptor::new(reader, header, &materials, max)?;
-            let mut out = WriteBehind::new(out)?;
+            let mut out = WriteBehind::with_mode(out, threads)?;
             let summary = run_decrypt(dec, &mut out, progress)?;
             Ok((out.finish()?, summary))
         })
@@ -429,9 +445,10 @@ impl EnvelopeClient {
         let (reader, header) = self.read_stream_header(input, opts).await?;
         let materials = self.decryption_materials(&header).await?;
         let max = opts.max_frame_length;
+        let threads = self.io_threads;
         blocking(move || {
             let dec = Decryptor::new(reader, header, &materials, max)?;
-            let mut spool = WriteBehind::new(tempfile::tempfile()?)?;
+            let mut spool = WriteBehind::with_mode(tempfile::tempfile()?, threads)?;
             let summary = run_decrypt(dec, &mut spool, progress)?;
             let mut spool = spool.finish()?;
             spool.seek(SeekFrom::Start(0))?;
@@ -450,8 +467,9 @@ impl EnvelopeClient {
     ) -> Result<(ReadAhead, MessageHeader)> {
         let this = self.clone();
         let opts = opts.clone();
+        let threads = self.io_threads;
         blocking(move || {
-            let mut reader = ReadAhead::new(input)?;
+            let mut reader = ReadAhead::with_mode(input, threads)?;
             let header = this.read_header(&mut reader, &opts)?;
             Ok((reader, header))
         })

@@ -10,17 +10,31 @@ pub(crate) const CHUNK: usize = 256 * 1024;
 /// Chunks queued between threads.
 const DEPTH: usize = 4;
 
-/// A `Read` whose data is read by a helper thread, up to `DEPTH` chunks ahead.
+/// Where [`ReadAhead`] gets its chunks.
+enum Feed {
+    Thread { rx: Receiver<io::Result<Vec<u8>>>, back: SyncSender<Vec<u8>>, _handle: JoinHandle<()> },
+    Inline(Box<dyn Read + Send>),
+}
+
+/// A `Read` whose data is read by a helper thread, up to `DEPTH` chunks ahead (or, in inline
+/// mode, read on demand in chunks by the caller's thread).
 pub(crate) struct ReadAhead {
-    rx: Receiver<io::Result<Vec<u8>>>,
-    back: SyncSender<Vec<u8>>,
+    feed: Feed,
     cur: Vec<u8>,
     pos: usize,
     eof: bool,
-    _handle: JoinHandle<()>,
 }
 
 impl ReadAhead {
+    /// Reads `inner` on a helper thread when `threaded`, else inline.
+    pub(crate) fn with_mode<R: Read + Send + 'static>(inner: R, threaded: bool) -> io::Result<Self> {
+        if threaded {
+            Self::new(inner)
+        } else {
+            Ok(Self { feed: Feed::Inline(Box::new(inner)), cur: Vec::new(), pos: 0, eof: false })
+        }
+    }
+
     /// Starts reading `inner` on a helper thread.
     pub(crate) fn new<R: Read + Send + 'static>(mut inner: R) -> io::Result<Self> {
         let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(DEPTH);
@@ -46,7 +60,7 @@ impl ReadAhead {
                 }
             }
         })?;
-        Ok(Self { rx, back, cur: Vec::new(), pos: 0, eof: false, _handle: handle })
+        Ok(Self { feed: Feed::Thread { rx, back, _handle: handle }, cur: Vec::new(), pos: 0, eof: false })
     }
 
     /// Makes the next chunk current; false at end of input.
@@ -54,12 +68,30 @@ impl ReadAhead {
         if self.eof {
             return Ok(false);
         }
+        self.pos = 0;
+        let (rx, back) = match &mut self.feed {
+            Feed::Thread { rx, back, .. } => (rx, back),
+            Feed::Inline(inner) => {
+                let mut buf = std::mem::take(&mut self.cur);
+                buf.clear();
+                buf.reserve(CHUNK);
+                let n = match inner.take(CHUNK as u64).read_to_end(&mut buf) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        self.eof = true;
+                        return Err(e);
+                    }
+                };
+                self.cur = buf;
+                self.eof = n == 0;
+                return Ok(n > 0);
+            }
+        };
         let done = std::mem::take(&mut self.cur);
         if done.capacity() > 0 {
-            let _ = self.back.try_send(done);
+            let _ = back.try_send(done);
         }
-        self.pos = 0;
-        match self.rx.recv() {
+        match rx.recv() {
             Ok(Ok(chunk)) if chunk.is_empty() => {
                 self.eof = true;
                 Ok(false)
@@ -118,9 +150,20 @@ pub(crate) struct WriteBehind<W: Write + Send + 'static> {
     back: Receiver<Vec<u8>>,
     handle: Option<JoinHandle<io::Result<W>>>,
     buf: Vec<u8>,
+    inline: Option<W>,
 }
 
 impl<W: Write + Send + 'static> WriteBehind<W> {
+    /// Writes on a helper thread when `threaded`, else directly.
+    pub(crate) fn with_mode(inner: W, threaded: bool) -> io::Result<Self> {
+        if threaded {
+            return Self::new(inner);
+        }
+        let (tx, back) = sync_channel::<Vec<u8>>(0);
+        drop(tx);
+        Ok(Self { tx: None, back, handle: None, buf: Vec::new(), inline: Some(inner) })
+    }
+
     /// Starts a writer thread for `inner`.
     pub(crate) fn new(mut inner: W) -> io::Result<Self> {
         let (tx, rx) = sync_channel::<Vec<u8>>(DEPTH);
@@ -133,7 +176,7 @@ impl<W: Write + Send + 'static> WriteBehind<W> {
             inner.flush()?;
             Ok(inner)
         })?;
-        Ok(Self { tx: Some(tx), back, handle: Some(handle), buf: Vec::with_capacity(CHUNK) })
+        Ok(Self { tx: Some(tx), back, handle: Some(handle), buf: Vec::with_capacity(CHUNK), inline: None })
     }
 
     fn send(&mut self) -> io::Result<()> {
@@ -158,6 +201,10 @@ impl<W: Write + Send + 'static> WriteBehind<W> {
 
     /// Writes what is pending, waits for the thread and returns the flushed inner writer.
     pub(crate) fn finish(mut self) -> io::Result<W> {
+        if let Some(mut w) = self.inline.take() {
+            w.flush()?;
+            return Ok(w);
+        }
         self.send()?;
         drop(self.tx.take());
         match self.handle.take().map(JoinHandle::join) {
@@ -167,8 +214,22 @@ impl<W: Write + Send + 'static> WriteBehind<W> {
     }
 }
 
+impl<W: Write + Send + 'static> Drop for WriteBehind<W> {
+    /// Waits for the writer thread so the inner writer is dropped before we return (a
+    /// temporary file must be deleted on error, not later by a detached thread).
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 impl<W: Write + Send + 'static> Write for WriteBehind<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if let Some(w) = &mut self.inline {
+            return w.write(data);
+        }
         self.buf.extend_from_slice(data);
         if self.buf.len() >= CHUNK {
             self.send()?;
@@ -177,7 +238,10 @@ impl<W: Write + Send + 'static> Write for WriteBehind<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.send()
+        match &mut self.inline {
+            Some(w) => w.flush(),
+            None => self.send(),
+        }
     }
 }
 
@@ -189,13 +253,15 @@ mod tests {
     #[test]
     fn read_ahead_and_write_behind_preserve_bytes() {
         let data: Vec<u8> = (0..3 * CHUNK + 123).map(|i| (i % 251) as u8).collect();
-        let mut r = ReadAhead::new(std::io::Cursor::new(data.clone())).unwrap();
-        let mut head = [0u8; 10];
-        r.read_exact(&mut head).unwrap();
-        let mut w = WriteBehind::new(Vec::new()).unwrap();
-        w.write_all(&head).unwrap();
-        r.for_each_chunk(|c| w.write_all(c)).unwrap();
-        assert_eq!(w.finish().unwrap(), data);
+        for threaded in [true, false] {
+            let mut r = ReadAhead::with_mode(std::io::Cursor::new(data.clone()), threaded).unwrap();
+            let mut head = [0u8; 10];
+            r.read_exact(&mut head).unwrap();
+            let mut w = WriteBehind::with_mode(Vec::new(), threaded).unwrap();
+            w.write_all(&head).unwrap();
+            r.for_each_chunk(|c| w.write_all(c)).unwrap();
+            assert_eq!(w.finish().unwrap(), data);
+        }
     }
 
     struct Failing;

@@ -95,6 +95,10 @@ pub struct CommonArgs {
     /// Print nothing but errors.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+
+    /// Do I/O on the crypto thread instead of read-ahead/write-behind threads (for A/B runs).
+    #[arg(long, hide = true)]
+    pub sequential_io: bool,
 }
 
 /// Splits `key=value`, with a message naming the option on failure.
