@@ -62,14 +62,54 @@ impl Hasher for FxHasher {
 /// `BuildHasher` for std maps keyed by short strings on the hot path.
 pub(crate) type FxBuildHasher = BuildHasherDefault<FxHasher>;
 
+/// Up to 7 bytes as one word, without a variable-length copy.
+#[inline]
+fn small_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    match n {
+        0 => 0,
+        1..=3 => u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+        _ => {
+            let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
+            u64::from(lo) | u64::from(hi) << 32
+        }
+    }
+}
+
+#[inline]
+fn word(c: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&c[..8]);
+    u64::from_le_bytes(w)
+}
+
+/// Folds a string into `h` word by word; a ragged end is read as the last
+/// (overlapping) 8 bytes, and the length is mixed in so that is unambiguous.
+#[inline]
+fn fold_str(h: &mut FxHasher, s: &str) {
+    let b = s.as_bytes();
+    h.add(b.len() as u64);
+    if b.len() < 8 {
+        h.add(small_word(b));
+        return;
+    }
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        h.add(word(c));
+    }
+    if !chunks.remainder().is_empty() {
+        h.add(word(&b[b.len() - 8..]));
+    }
+}
+
 /// Hash of two strings, well mixed in every bit (a murmur3 finalizer after
 /// Fx), so it can pick a shard *and* serve as a pre-computed map key.
 #[inline]
 pub(crate) fn hash_pair(a: &str, b: &str) -> u64 {
     let mut h = FxHasher::default();
-    h.write(a.as_bytes());
-    h.write_u8(0xff);
-    h.write(b.as_bytes());
+    fold_str(&mut h, a);
+    fold_str(&mut h, b);
     let mut x = h.finish();
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -125,5 +165,13 @@ mod tests {
         }
         assert!(counts.iter().all(|&c| c > 50), "{counts:?}");
         assert_ne!(hash_pair("ab", "c"), hash_pair("a", "bc"));
+        assert_ne!(hash_pair("111122223333", "us-east-1"), hash_pair("111122223333", "us-east-2"));
+        assert_ne!(hash_pair("abcdefghij", ""), hash_pair("abcdefghi", "j"));
+        let mut seen = std::collections::HashSet::new();
+        for a in ["", "a", "ab", "abc", "abcd", "abcde", "abcdefgh", "abcdefghi", "custom-key-store"] {
+            for b in ["", "x", "us-east-1", "cks-1234567890abcdef0"] {
+                assert!(seen.insert(hash_pair(a, b)), "{a:?} {b:?}");
+            }
+        }
     }
 }
