@@ -2,7 +2,7 @@
 //!
 //! * [`catalog`] — every quota, its code, name and defaults per [`Profile`];
 //! * [`charge`] — which buckets a request draws on (pools, per-op, per-spec, custom key store);
-//! * [`gcra`] — the pure rate-limiting maths, integer nanoseconds;
+//! * [`mod@gcra`] — the pure rate-limiting maths, integer nanoseconds;
 //! * [`limiter`] — where bucket state lives ([`Limiter`] trait, [`InMemoryLimiter`]);
 //! * [`clock`] — monotonic time, real or hand-driven;
 //! * [`config`] — the `[quotas]` config section;
