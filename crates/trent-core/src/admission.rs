@@ -15,7 +15,8 @@ use crate::operation::Operation;
 pub struct KeyClass<'a> {
     /// The key's spec (decides the shared pool: symmetric, RSA, ECC).
     pub spec: KeySpec,
-    /// AWS-managed and AWS-owned keys are never charged.
+    /// Who manages the key: AWS managed keys are charged like customer keys (as
+    /// AWS documents) unless `charge_aws_managed_keys = false`; only AWS owned keys are free.
     pub manager: KeyManager,
     /// Keys in a custom key store also draw on the store's own pool.
     pub custom_key_store_id: Option<&'a str>,

@@ -21,7 +21,8 @@ pub enum Profile {
     #[default]
     #[serde(rename = "current")]
     Current,
-    /// The CMK-era defaults of the AWS KMS Developer Guide as of 2020-09-04
+    /// The CMK-era defaults of the AWS KMS Developer Guide as of 2020-09-04, with
+    /// the three 2020-10-29 values the seed documents show (ListAliases, ListKeys, ListRetirableGrants)
     /// (symmetric 5,500 / 10,000 / 30,000 by region).
     #[serde(rename = "2020")]
     Y2020,
@@ -430,13 +431,13 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
     op(O::GetParametersForImport, "T-GetParametersForImport", "GetParametersForImport request rate", 1.0, Some(0.25)),
     op(O::GetPublicKey, "T-GetPublicKey", "GetPublicKey request rate", 2_000.0, Some(5.0)),
     op(O::ImportKeyMaterial, "T-ImportKeyMaterial", "ImportKeyMaterial request rate", 15.0, Some(5.0)),
-    op(O::ListAliases, "T-ListAliases", "ListAliases request rate", 500.0, Some(100.0)),
+    op(O::ListAliases, "T-ListAliases", "ListAliases request rate", 500.0, Some(500.0)),
     op(O::ListGrants, "T-ListGrants", "ListGrants request rate", 100.0, Some(100.0)),
     op(O::ListKeyPolicies, "T-ListKeyPolicies", "ListKeyPolicies request rate", 100.0, Some(100.0)),
     op(O::ListKeyRotations, "T-ListKeyRotations", "ListKeyRotations request rate", 100.0, None),
-    op(O::ListKeys, "T-ListKeys", "ListKeys request rate", 500.0, Some(100.0)),
+    op(O::ListKeys, "T-ListKeys", "ListKeys request rate", 500.0, Some(500.0)),
     op(O::ListResourceTags, "T-ListResourceTags", "ListResourceTags request rate", 2_000.0, Some(100.0)),
-    op(O::ListRetirableGrants, "T-ListRetirableGrants", "ListRetirableGrants request rate", 100.0, Some(5.0)),
+    op(O::ListRetirableGrants, "T-ListRetirableGrants", "ListRetirableGrants request rate", 100.0, Some(100.0)),
     op(O::PutKeyPolicy, "T-PutKeyPolicy", "PutKeyPolicy request rate", 15.0, Some(5.0)),
     op(O::ReplicateKey, "T-ReplicateKey", "ReplicateKey request rate", 5.0, None),
     op(O::RetireGrant, "T-RetireGrant", "RetireGrant request rate", 50.0, Some(15.0)),
@@ -575,7 +576,10 @@ mod tests {
         assert_eq!(v("T-GetParametersForImport", Y2020, "us-east-1"), 0.25);
         assert_eq!(v("T-GetParametersForImport", Current, "us-east-1"), 1.0);
         assert_eq!(v("L-FAE8F084", Y2020, "us-east-1"), 1_000.0);
-        assert_eq!(v("T-ListKeys", Y2020, "us-east-1"), 100.0);
+        // The seed documents show the 2020-10-29 revision for these three.
+        assert_eq!(v("T-ListKeys", Y2020, "us-east-1"), 500.0);
+        assert_eq!(v("T-ListAliases", Y2020, "us-east-1"), 500.0);
+        assert_eq!(v("T-ListRetirableGrants", Y2020, "us-east-1"), 100.0);
         // Did not exist in 2020: today's value.
         assert_eq!(v("T-RotateKeyOnDemand", Y2020, "us-east-1"), 5.0);
         assert_eq!(v("T-CustomKeyStore", Y2020, "us-east-1"), 1_800.0);
