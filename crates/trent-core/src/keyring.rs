@@ -12,6 +12,7 @@ use parking_lot::RwLock;
 
 use crate::crypto::AesKey;
 use crate::error::{KmsError, KmsResult};
+use crate::key_material::LoadedMaterial;
 use crate::model::{KeyRecord, KeySpec};
 use crate::root_key::RootKey;
 
@@ -22,12 +23,24 @@ pub struct LoadedKey {
     pub record: KeyRecord,
     /// AES keys of every material version, oldest first, with their 32-byte ids.
     pub symmetric: Vec<([u8; 32], AesKey)>,
+    /// RSA, ECC and HMAC keys: the parsed key object of the current material
+    /// (`None` while an imported key awaits its material).
+    pub asymmetric: Option<LoadedMaterial>,
 }
 
 impl LoadedKey {
     /// Opens every material version of `record` with the root key.
     pub fn load(record: KeyRecord, root: &RootKey) -> KmsResult<Self> {
         let mut symmetric = Vec::new();
+        let mut asymmetric = None;
+        if record.key_spec != KeySpec::SymmetricDefault
+            && let Some(m) = record.materials.last()
+        {
+            let material = root.open_material(&record.key_id, &m.id, &m.wrapped)?;
+            let loaded = LoadedMaterial::open(record.key_spec, record.key_usage, &material)
+                .map_err(|e| KmsError::internal(format!("key material of {}: {e}", record.key_id)))?;
+            asymmetric = Some(loaded);
+        }
         if record.key_spec == KeySpec::SymmetricDefault {
             for m in &record.materials {
                 let material = root.open_material(&record.key_id, &m.id, &m.wrapped)?;
@@ -36,7 +49,7 @@ impl LoadedKey {
                 symmetric.push((id, AesKey::new(&material)?));
             }
         }
-        Ok(Self { record, symmetric })
+        Ok(Self { record, symmetric, asymmetric })
     }
 
     /// The material that encrypts now (the newest).

@@ -20,6 +20,7 @@ pub mod service_quotas;
 pub mod ciphertext;
 pub mod crypto;
 pub mod encryption_context;
+pub mod key_material;
 pub mod keyring;
 pub mod ops;
 pub mod root_key;

@@ -115,6 +115,48 @@ wire_enum!(
 );
 
 wire_enum!(
+    /// Signing algorithms (`SigningAlgorithmSpec`).
+    SigningAlgorithm {
+        RsassaPssSha256 = "RSASSA_PSS_SHA_256", RsassaPssSha384 = "RSASSA_PSS_SHA_384",
+        RsassaPssSha512 = "RSASSA_PSS_SHA_512", RsassaPkcs1V15Sha256 = "RSASSA_PKCS1_V1_5_SHA_256",
+        RsassaPkcs1V15Sha384 = "RSASSA_PKCS1_V1_5_SHA_384", RsassaPkcs1V15Sha512 = "RSASSA_PKCS1_V1_5_SHA_512",
+        EcdsaSha256 = "ECDSA_SHA_256", EcdsaSha384 = "ECDSA_SHA_384", EcdsaSha512 = "ECDSA_SHA_512",
+        Sm2Dsa = "SM2DSA", MlDsaShake256 = "ML_DSA_SHAKE_256", Ed25519Sha512 = "ED25519_SHA_512",
+        Ed25519PhSha512 = "ED25519_PH_SHA_512",
+    }
+);
+
+wire_enum!(
+    /// MAC algorithms (`MacAlgorithmSpec`).
+    MacAlgorithm {
+        HmacSha224 = "HMAC_SHA_224", HmacSha256 = "HMAC_SHA_256", HmacSha384 = "HMAC_SHA_384", HmacSha512 = "HMAC_SHA_512",
+    }
+);
+
+wire_enum!(
+    /// Key agreement algorithms (`KeyAgreementAlgorithmSpec`).
+    KeyAgreementAlgorithm { Ecdh = "ECDH" }
+);
+
+wire_enum!(
+    /// How Sign and Verify read `Message` (`MessageType`).
+    MessageType { Raw = "RAW", Digest = "DIGEST", ExternalMu = "EXTERNAL_MU" }
+);
+
+wire_enum!(
+    /// Algorithms that wrap key material for import (`AlgorithmSpec`).
+    WrappingAlgorithm {
+        RsaesPkcs1V15 = "RSAES_PKCS1_V1_5", RsaesOaepSha1 = "RSAES_OAEP_SHA_1", RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+        RsaAesKeyWrapSha1 = "RSA_AES_KEY_WRAP_SHA_1", RsaAesKeyWrapSha256 = "RSA_AES_KEY_WRAP_SHA_256", Sm2Pke = "SM2PKE",
+    }
+);
+
+wire_enum!(
+    /// Wrapping key specs for import (`WrappingKeySpec`).
+    WrappingKeySpec { Rsa2048 = "RSA_2048", Rsa3072 = "RSA_3072", Rsa4096 = "RSA_4096", Sm2 = "SM2" }
+);
+
+wire_enum!(
     /// Data key sizes (`DataKeySpec`).
     DataKeySpec { Aes256 = "AES_256", Aes128 = "AES_128" }
 );

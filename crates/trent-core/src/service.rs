@@ -139,7 +139,24 @@ impl Kms {
         {
             return Err(KmsError::key_not_found(&arn));
         }
-        Ok(key)
+        self.expire_imported_material(key).await
+    }
+
+    /// Imported material whose ValidTo has passed is deleted, as AWS does: the
+    /// key goes to PendingImport. Checked whenever a key is resolved.
+    async fn expire_imported_material(&self, key: Arc<LoadedKey>) -> KmsResult<Arc<LoadedKey>> {
+        let now = self.now();
+        let due = |k: &KeyRecord| k.valid_to.is_some_and(|t| t <= now) && !k.materials.is_empty();
+        if !due(&key.record) {
+            return Ok(key);
+        }
+        self.update_key(&key.record.key_id, |k| {
+            if due(k) {
+                crate::ops::delete_imported_key_material::remove_material(k);
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn alias_target(&self, account: &str, region: &str, name: &str) -> KmsResult<String> {

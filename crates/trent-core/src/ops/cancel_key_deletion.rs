@@ -30,7 +30,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             if k.key_state != KeyState::PendingDeletion {
                 return Err(KmsError::new(ErrorKind::KmsInvalidState, format!("{} is not pending deletion.", k.arn())));
             }
-            k.key_state = KeyState::Disabled;
+            // A key without material (imported material deleted or expired) awaits an import again.
+            k.key_state = if k.materials.is_empty() { KeyState::PendingImport } else { KeyState::Disabled };
             k.deletion_date = None;
             k.pending_deletion_window_days = None;
             Ok(())

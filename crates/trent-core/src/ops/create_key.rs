@@ -1,4 +1,5 @@
-//! CreateKey: a new symmetric encryption key with fresh material.
+//! CreateKey: a new KMS key (symmetric, RSA, ECC or HMAC) with fresh
+//! material, or, with Origin EXTERNAL, one that waits for imported material.
 
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +64,27 @@ pub(crate) fn new_material(kms: &Kms, key_id: &str, rotation_type: Option<crate:
     Ok(StoredMaterial { id, created: kms.now(), rotation_type, wrapped })
 }
 
+/// Makes fresh RSA, ECC or HMAC material (on the blocking pool: RSA key
+/// generation takes up to a second), sealed under the root key.
+pub(crate) async fn new_key_pair_material(kms: &Kms, key_id: &str, spec: KeySpec) -> KmsResult<StoredMaterial> {
+    let material = tokio::task::spawn_blocking(move || crate::key_material::generate(spec))
+        .await
+        .map_err(|e| KmsError::internal(format!("key generation task failed: {e}")))??;
+    seal_material(kms, key_id, &material, None)
+}
+
+/// Seals `material` under the root key as a new material version with a fresh id.
+pub(crate) fn seal_material(
+    kms: &Kms,
+    key_id: &str,
+    material: &[u8],
+    rotation_type: Option<crate::model::RotationType>,
+) -> KmsResult<StoredMaterial> {
+    let id = hex::encode(&crate::crypto::random_bytes(32)?[..]);
+    let wrapped = kms.root.seal_material(key_id, &id, material)?;
+    Ok(StoredMaterial { id, created: kms.now(), rotation_type, wrapped })
+}
+
 /// Runs CreateKey.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
@@ -85,18 +107,26 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     }
     kms.admit(caller, Operation::CreateKey).await?;
     let spec = req.key_spec.as_deref().or(req.customer_master_key_spec.as_deref()).and_then(KeySpec::parse).unwrap_or(KeySpec::SymmetricDefault);
-    let usage = req.key_usage.as_deref().and_then(KeyUsage::parse).unwrap_or(KeyUsage::EncryptDecrypt);
     let origin = req.origin.as_deref().and_then(Origin::parse).unwrap_or(Origin::AwsKms);
     if req.multi_region == Some(true) {
         return Err(KmsError::new(ErrorKind::UnsupportedOperation, "Trent does not support multi-Region keys yet."));
     }
-    if spec != KeySpec::SymmetricDefault {
+    let Some(allowed) = super::asymmetric::allowed_usages(spec) else {
         return Err(KmsError::new(ErrorKind::UnsupportedOperation, format!("Trent does not support KeySpec {spec} yet.")));
-    }
-    if usage != KeyUsage::EncryptDecrypt {
+    };
+    let usage = match req.key_usage.as_deref().and_then(KeyUsage::parse) {
+        Some(u) => u,
+        None if spec == KeySpec::SymmetricDefault => KeyUsage::EncryptDecrypt,
+        None => {
+            return Err(KmsError::validation(
+                "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.",
+            ));
+        }
+    };
+    if !allowed.contains(&usage) {
         return Err(KmsError::validation(format!("KeyUsage {usage} is not compatible with KeySpec {spec}")));
     }
-    if origin != Origin::AwsKms {
+    if origin != Origin::AwsKms && origin != Origin::External {
         return Err(KmsError::new(ErrorKind::UnsupportedOperation, format!("Trent does not support Origin {origin} yet.")));
     }
     if req.custom_key_store_id.is_some() {
@@ -112,7 +142,13 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let mut tags = Vec::new();
     super::tags::merge(&mut tags, req.tags.as_deref().unwrap_or_default())?;
     let key_id = crate::crypto::random_uuid();
-    let material = new_material(kms, &key_id, None)?;
+    let (materials, key_state) = if origin == Origin::External {
+        (Vec::new(), KeyState::PendingImport)
+    } else if spec == KeySpec::SymmetricDefault {
+        (vec![new_material(kms, &key_id, None)?], KeyState::Enabled)
+    } else {
+        (vec![new_key_pair_material(kms, &key_id, spec).await?], KeyState::Enabled)
+    };
     let record = KeyRecord {
         key_id,
         account_id: caller.account_id.clone(),
@@ -122,7 +158,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         description: req.description.unwrap_or_default(),
         key_spec: spec,
         key_usage: usage,
-        key_state: KeyState::Enabled,
+        key_state,
         origin,
         key_manager: KeyManager::Customer,
         deletion_date: None,
@@ -134,7 +170,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         policy,
         tags,
         rotation: RotationConfig::default(),
-        materials: vec![material],
+        materials,
         ext: Default::default(),
     };
     kms.store.insert_key(&record).await.map_err(store_err)?;

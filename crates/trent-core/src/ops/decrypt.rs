@@ -1,4 +1,5 @@
 //! Decrypt: the key comes from the ciphertext; KeyId, if given, must match.
+//! RSA ciphertexts carry no key, so for them KeyId names the RSA key.
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +62,24 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         return Err(KmsError::dry_run());
     }
     let Some(blob) = req.ciphertext_blob else { return Err(KmsError::internal("validated")) };
+    if let Some(key_id) = req.key_id.as_deref() {
+        let key = kms.resolve(caller, key_id).await?;
+        if super::rsa_encryption::is_rsa_key(&key) {
+            kms.admit_key(caller, Operation::Decrypt, &key.record).await?;
+            require_usable(&key.record)?;
+            let alg = super::rsa_encryption::check(&key, Operation::Decrypt, req.encryption_algorithm.as_deref())?;
+            if req.dry_run == Some(true) {
+                return Err(KmsError::dry_run());
+            }
+            let plaintext = super::rsa_encryption::decrypt(&key, alg, blob.0).await?;
+            return Ok(Response {
+                key_id: key.arn(),
+                plaintext: SecretBlob(plaintext),
+                encryption_algorithm: alg.as_str(),
+                key_material_id: None,
+            });
+        }
+    }
     let key = super::symmetric::key_of_blob(kms, caller, &blob.0, req.key_id.as_deref()).await?;
     kms.admit_key(caller, Operation::Decrypt, &key.record).await?;
     require_usable(&key.record)?;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::caller::Caller;
 use crate::error::{KmsError, KmsResult};
-use crate::model::{KeyRecord, KeyState, KeyUsage};
+use crate::model::{KeyRecord, KeySpec, KeyState};
 use crate::operation::Operation;
 use crate::service::Kms;
 use crate::validate::Validator;
@@ -36,6 +36,12 @@ pub struct KeyMetadata {
     pub key_spec: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_algorithms: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_algorithms: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_algorithms: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_agreement_algorithms: Option<Vec<&'static str>>,
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<u32>,
@@ -46,7 +52,7 @@ pub struct KeyMetadata {
 impl KeyMetadata {
     /// Builds the metadata of `key`.
     pub fn of(key: &KeyRecord) -> Self {
-        let encryption_algorithms = (key.key_usage == KeyUsage::EncryptDecrypt).then(|| vec!["SYMMETRIC_DEFAULT"]);
+        let algs = super::asymmetric::algorithms(key.key_spec, key.key_usage);
         Self {
             aws_account_id: key.account_id.clone(),
             key_id: key.key_id.clone(),
@@ -64,10 +70,18 @@ impl KeyMetadata {
             key_manager: key.key_manager.as_str(),
             customer_master_key_spec: key.key_spec.as_str(),
             key_spec: key.key_spec.as_str(),
-            encryption_algorithms,
+            encryption_algorithms: algs.encryption,
+            signing_algorithms: algs.signing,
+            mac_algorithms: algs.mac,
+            key_agreement_algorithms: algs.key_agreement,
             multi_region: key.multi_region,
             pending_deletion_window_in_days: key.pending_deletion_window_days.filter(|_| key.key_state == KeyState::PendingDeletion),
-            current_key_material_id: key.materials.last().map(|m| m.id.clone()),
+            // AWS reports a current material id only for symmetric encryption keys.
+            current_key_material_id: key
+                .materials
+                .last()
+                .filter(|_| key.key_spec == KeySpec::SymmetricDefault)
+                .map(|m| m.id.clone()),
         }
     }
 }

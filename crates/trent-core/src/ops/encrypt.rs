@@ -1,4 +1,5 @@
-//! Encrypt: up to 4096 bytes under a symmetric key.
+//! Encrypt: up to 4096 bytes under a symmetric key, or RSA-OAEP under an RSA
+//! key within AWS's plaintext limit for the key size and algorithm.
 
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +51,14 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let key = kms.resolve(caller, &key_id).await?;
     kms.admit_key(caller, Operation::Encrypt, &key.record).await?;
     require_usable(&key.record)?;
+    if super::rsa_encryption::is_rsa_key(&key) {
+        let alg = super::rsa_encryption::check(&key, Operation::Encrypt, req.encryption_algorithm.as_deref())?;
+        if req.dry_run == Some(true) {
+            return Err(KmsError::dry_run());
+        }
+        let blob = super::rsa_encryption::encrypt(&key, alg, &plaintext.0)?;
+        return Ok(Response { ciphertext_blob: Blob(blob), key_id: key.arn(), encryption_algorithm: alg.as_str() });
+    }
     super::symmetric::require_encrypt_key(&key, Operation::Encrypt, req.encryption_algorithm.as_deref())?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());

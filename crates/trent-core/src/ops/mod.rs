@@ -3,11 +3,14 @@
 //! through [`crate::admission`] before any side effect, and returns its typed
 //! response. [`dispatch`] turns JSON bodies into those calls.
 
+pub mod asymmetric;
 pub mod cancel_key_deletion;
 pub mod create_alias;
 pub mod create_key;
 pub mod decrypt;
 pub mod delete_alias;
+pub mod delete_imported_key_material;
+pub mod derive_shared_secret;
 pub mod describe_key;
 pub mod disable_key;
 pub mod disable_key_rotation;
@@ -15,27 +18,40 @@ pub mod enable_key;
 pub mod enable_key_rotation;
 pub mod encrypt;
 pub mod generate_data_key;
+pub mod generate_data_key_pair;
+pub mod generate_data_key_pair_without_plaintext;
 pub mod generate_data_key_without_plaintext;
+pub mod generate_mac;
 pub mod generate_random;
 pub mod get_key_policy;
 pub mod get_key_rotation_status;
+pub mod get_parameters_for_import;
+pub mod get_public_key;
+pub mod import;
+pub mod import_key_material;
 pub mod list_aliases;
 pub mod list_key_policies;
 pub mod list_key_rotations;
 pub mod list_keys;
 pub mod list_resource_tags;
+pub mod mac;
 pub mod marker;
 pub mod put_key_policy;
 pub mod re_encrypt;
 pub mod rotate_key_on_demand;
 pub mod rotation;
+pub mod rsa_encryption;
 pub mod schedule_key_deletion;
+pub mod sign;
+pub mod signing;
 pub mod symmetric;
 pub mod tag_resource;
 pub mod tags;
 pub mod untag_resource;
 pub mod update_alias;
 pub mod update_key_description;
+pub mod verify;
+pub mod verify_mac;
 
 mod dispatch;
 pub use dispatch::dispatch;

@@ -1,11 +1,13 @@
 //! ReEncrypt: decrypt under the source key and encrypt under the destination
-//! key without the plaintext ever leaving Trent.
+//! key without the plaintext ever leaving Trent. Either side may be a
+//! symmetric key or an RSA ENCRYPT_DECRYPT key.
 
 use serde::{Deserialize, Serialize};
 
 use crate::caller::Caller;
 use crate::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
+use crate::model::EncryptionAlgorithm;
 use crate::operation::Operation;
 use crate::service::{Kms, require_usable};
 use crate::validate::Validator;
@@ -65,25 +67,54 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let (Some(blob), Some(dest_id)) = (req.ciphertext_blob, req.destination_key_id) else {
         return Err(KmsError::internal("validated"));
     };
-    let source = super::symmetric::key_of_blob(kms, caller, &blob.0, req.source_key_id.as_deref()).await?;
+    // An RSA source is named by SourceKeyId (its ciphertext carries no key id).
+    let rsa_source = match req.source_key_id.as_deref() {
+        Some(id) => Some(kms.resolve(caller, id).await?).filter(|k| super::rsa_encryption::is_rsa_key(k)),
+        None => None,
+    };
+    let source = match &rsa_source {
+        Some(k) => k.clone(),
+        None => super::symmetric::key_of_blob(kms, caller, &blob.0, req.source_key_id.as_deref()).await?,
+    };
     let dest = kms.resolve(caller, &dest_id).await?;
     kms.admit_key(caller, Operation::ReEncrypt, &source.record).await?;
     require_usable(&source.record)?;
     require_usable(&dest.record)?;
-    super::symmetric::require_encrypt_key(&source, Operation::ReEncrypt, req.source_encryption_algorithm.as_deref())?;
-    super::symmetric::require_encrypt_key(&dest, Operation::ReEncrypt, req.destination_encryption_algorithm.as_deref())?;
-    let plaintext = super::symmetric::decrypt(&source, &blob.0, req.source_encryption_context.as_ref())?;
+    let source_alg = if rsa_source.is_some() {
+        super::rsa_encryption::check(&source, Operation::ReEncrypt, req.source_encryption_algorithm.as_deref())?
+    } else {
+        super::symmetric::require_encrypt_key(&source, Operation::ReEncrypt, req.source_encryption_algorithm.as_deref())?;
+        EncryptionAlgorithm::SymmetricDefault
+    };
+    let dest_alg = if super::rsa_encryption::is_rsa_key(&dest) {
+        super::rsa_encryption::check(&dest, Operation::ReEncrypt, req.destination_encryption_algorithm.as_deref())?
+    } else {
+        super::symmetric::require_encrypt_key(&dest, Operation::ReEncrypt, req.destination_encryption_algorithm.as_deref())?;
+        EncryptionAlgorithm::SymmetricDefault
+    };
+    let plaintext = if rsa_source.is_some() {
+        super::rsa_encryption::decrypt(&source, source_alg, blob.0.clone()).await?
+    } else {
+        super::symmetric::decrypt(&source, &blob.0, req.source_encryption_context.as_ref())?
+    };
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
-    let out = super::symmetric::encrypt(&dest, &plaintext, req.destination_encryption_context.as_ref())?;
+    let out = if dest_alg == EncryptionAlgorithm::SymmetricDefault {
+        super::symmetric::encrypt(&dest, &plaintext, req.destination_encryption_context.as_ref())?
+    } else {
+        super::rsa_encryption::encrypt(&dest, dest_alg, &plaintext)?
+    };
+    let material_id = |alg: EncryptionAlgorithm, b: &[u8]| {
+        (alg == EncryptionAlgorithm::SymmetricDefault).then(|| super::symmetric::material_id_of(b)).flatten()
+    };
     Ok(Response {
-        destination_key_material_id: super::symmetric::material_id_of(&out),
-        source_key_material_id: super::symmetric::material_id_of(&blob.0),
+        destination_key_material_id: material_id(dest_alg, &out),
+        source_key_material_id: material_id(source_alg, &blob.0),
         ciphertext_blob: Blob(out),
         source_key_id: source.arn(),
         key_id: dest.arn(),
-        source_encryption_algorithm: "SYMMETRIC_DEFAULT",
-        destination_encryption_algorithm: "SYMMETRIC_DEFAULT",
+        source_encryption_algorithm: source_alg.as_str(),
+        destination_encryption_algorithm: dest_alg.as_str(),
     })
 }

@@ -14,27 +14,15 @@ use crate::model::{EncryptionAlgorithm, KeySpec, KeyUsage};
 use crate::operation::Operation;
 use crate::service::Kms;
 
-/// Checks that `key` can do symmetric encryption for `op` with `algorithm`.
+/// Checks that `key` can do symmetric encryption for `op` with `algorithm`
+/// (AWS's InvalidKeyUsageException wording for the wrong usage or algorithm).
 pub fn require_encrypt_key(key: &LoadedKey, op: Operation, algorithm: Option<&str>) -> KmsResult<()> {
     if key.record.key_usage != KeyUsage::EncryptDecrypt {
-        return Err(KmsError::new(
-            ErrorKind::InvalidKeyUsage,
-            format!("{} key usage is {} which is not valid for {}.", key.arn(), key.record.key_usage, op.name()),
-        ));
+        return Err(super::asymmetric::wrong_usage(&key.record, op));
     }
-    if key.record.key_spec != KeySpec::SymmetricDefault {
-        return Err(KmsError::new(
-            ErrorKind::UnsupportedOperation,
-            format!("{} has key spec {}; Trent supports only SYMMETRIC_DEFAULT keys for {} so far.", key.arn(), key.record.key_spec, op.name()),
-        ));
-    }
-    if let Some(a) = algorithm
-        && a != EncryptionAlgorithm::SymmetricDefault.as_str()
-    {
-        return Err(KmsError::new(
-            ErrorKind::InvalidKeyUsage,
-            format!("Encryption algorithm {a} is not supported by {}. Supported: SYMMETRIC_DEFAULT.", key.arn()),
-        ));
+    let alg = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault.as_str());
+    if key.record.key_spec != KeySpec::SymmetricDefault || alg != EncryptionAlgorithm::SymmetricDefault.as_str() {
+        return Err(super::asymmetric::wrong_algorithm(alg, key.record.key_spec));
     }
     Ok(())
 }

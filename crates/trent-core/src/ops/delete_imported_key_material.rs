@@ -1,0 +1,58 @@
+//! DeleteImportedKeyMaterial: removes imported material; the key goes to
+//! PendingImport (it stays PendingDeletion if deletion is scheduled) until
+//! the same material is imported again.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::{KmsError, KmsResult};
+use crate::model::{KeyRecord, KeySpec, KeyState};
+use crate::operation::Operation;
+use crate::service::Kms;
+use crate::validate::Validator;
+
+/// DeleteImportedKeyMaterial request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub key_material_id: Option<String>,
+}
+
+/// DeleteImportedKeyMaterial response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+}
+
+/// Deletes the material of `k` (also used when imported material expires).
+pub fn remove_material(k: &mut KeyRecord) {
+    k.materials.clear();
+    k.valid_to = None;
+    k.expiration_model = None;
+    if k.key_state != KeyState::PendingDeletion {
+        k.key_state = KeyState::PendingImport;
+    }
+}
+
+/// Runs DeleteImportedKeyMaterial.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    Validator::new().key_id("keyId", req.key_id.as_deref(), true).str_len("keyMaterialId", req.key_material_id.as_deref(), 64, 64).finish()?;
+    let Some(key_id) = req.key_id else { return Err(KmsError::internal("validated")) };
+    let key = kms.resolve_key_only(caller, &key_id).await?;
+    kms.admit_key(caller, Operation::DeleteImportedKeyMaterial, &key.record).await?;
+    let mut removed = None;
+    let updated = kms
+        .update_key(&key.record.key_id, |k| {
+            super::import::require_external(k)?;
+            removed = k.materials.last().map(|m| m.id.clone());
+            remove_material(k);
+            Ok(())
+        })
+        .await?;
+    let symmetric = updated.record.key_spec == KeySpec::SymmetricDefault;
+    Ok(Response { key_id: updated.arn(), key_material_id: removed.filter(|_| symmetric) })
+}

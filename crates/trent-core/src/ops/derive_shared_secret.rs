@@ -1,0 +1,67 @@
+//! DeriveSharedSecret: ECDH between a KEY_AGREEMENT key's private half and a
+//! peer's public key (DER SubjectPublicKeyInfo); returns the raw shared secret.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::{KmsError, KmsResult};
+use crate::model::{KeyAgreementAlgorithm, KeyUsage};
+use crate::operation::Operation;
+use crate::service::{Kms, require_usable};
+use crate::validate::Validator;
+use crate::wire::{Blob, SecretBlob};
+
+/// DeriveSharedSecret request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub key_agreement_algorithm: Option<String>,
+    pub public_key: Option<Blob>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+    pub recipient: Option<serde_json::Value>,
+}
+
+/// DeriveSharedSecret response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub key_id: String,
+    pub shared_secret: SecretBlob,
+    pub key_agreement_algorithm: &'static str,
+    pub key_origin: &'static str,
+}
+
+/// Runs DeriveSharedSecret.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let alg = req.key_agreement_algorithm.as_deref();
+    Validator::new()
+        .key_id("keyId", req.key_id.as_deref(), true)
+        .required("keyAgreementAlgorithm", &alg)
+        .enum_value("keyAgreementAlgorithm", alg, alg.and_then(KeyAgreementAlgorithm::parse).is_some(), KeyAgreementAlgorithm::wire_list())
+        .required("publicKey", &req.public_key)
+        .blob_len("publicKey", req.public_key.as_ref().map(|p| &p.0[..]), 1, 8192)
+        .grant_tokens(req.grant_tokens.as_deref())
+        .finish()?;
+    let (Some(key_id), Some(peer)) = (req.key_id, req.public_key) else { return Err(KmsError::internal("validated")) };
+    if req.recipient.is_some() {
+        return Err(KmsError::new(crate::error::ErrorKind::UnsupportedOperation, "Trent does not support Recipient (attestation) yet."));
+    }
+    let key = kms.resolve(caller, &key_id).await?;
+    kms.admit_key(caller, Operation::DeriveSharedSecret, &key.record).await?;
+    require_usable(&key.record)?;
+    super::asymmetric::require_usage(&key.record, KeyUsage::KeyAgreement, Operation::DeriveSharedSecret)?;
+    if req.dry_run == Some(true) {
+        return Err(KmsError::dry_run());
+    }
+    let object = &super::asymmetric::object(&key)?.object;
+    // AWS answers a public key it cannot use (bad encoding, another curve) with a bare ValidationException.
+    let secret = crate::key_material::ecdh(object, &peer.0).map_err(|_| KmsError::validation(""))?;
+    Ok(Response {
+        key_id: key.arn(),
+        shared_secret: SecretBlob(secret),
+        key_agreement_algorithm: KeyAgreementAlgorithm::Ecdh.as_str(),
+        key_origin: key.record.origin.as_str(),
+    })
+}

@@ -1,0 +1,118 @@
+//! GenerateDataKeyPair: a fresh RSA or ECC key pair for use outside KMS; the
+//! public key in DER SubjectPublicKeyInfo, the PKCS#8 private key in plaintext
+//! and encrypted under a symmetric KMS key. Each KeyPairSpec has its own quota.
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::admission::Charge;
+use crate::caller::Caller;
+use crate::encryption_context::EncryptionContext;
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::keyring::LoadedKey;
+use crate::model::{DataKeyPairSpec, KeySpec};
+use crate::operation::Operation;
+use crate::service::{Kms, key_class, require_usable};
+use crate::validate::Validator;
+use crate::wire::{Blob, SecretBlob};
+
+/// GenerateDataKeyPair request (also used by GenerateDataKeyPairWithoutPlaintext).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub encryption_context: Option<EncryptionContext>,
+    pub key_id: Option<String>,
+    pub key_pair_spec: Option<String>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub recipient: Option<serde_json::Value>,
+    pub dry_run: Option<bool>,
+}
+
+/// GenerateDataKeyPair response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub private_key_ciphertext_blob: Blob,
+    pub private_key_plaintext: SecretBlob,
+    pub public_key: Blob,
+    pub key_id: String,
+    pub key_pair_spec: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+}
+
+/// The key spec whose generator makes pairs of `spec`, if Trent makes them.
+fn pair_key_spec(spec: DataKeyPairSpec) -> Option<KeySpec> {
+    Some(match spec {
+        DataKeyPairSpec::Rsa2048 => KeySpec::Rsa2048,
+        DataKeyPairSpec::Rsa3072 => KeySpec::Rsa3072,
+        DataKeyPairSpec::Rsa4096 => KeySpec::Rsa4096,
+        DataKeyPairSpec::EccNistP256 => KeySpec::EccNistP256,
+        DataKeyPairSpec::EccNistP384 => KeySpec::EccNistP384,
+        DataKeyPairSpec::EccNistP521 => KeySpec::EccNistP521,
+        DataKeyPairSpec::EccSecgP256k1 => KeySpec::EccSecgP256k1,
+        _ => return None,
+    })
+}
+
+/// A generated pair: the KMS key, private key plaintext and ciphertext, public key, spec.
+pub(crate) struct Made {
+    pub key: std::sync::Arc<LoadedKey>,
+    pub private_plaintext: Zeroizing<Vec<u8>>,
+    pub private_ciphertext: Vec<u8>,
+    pub public_key: Vec<u8>,
+    pub spec: DataKeyPairSpec,
+}
+
+/// Validates, resolves, charges the pair spec's quota and makes the pair; shared by both operations.
+pub(crate) async fn make(kms: &Kms, caller: &Caller, op: Operation, req: Request) -> KmsResult<Made> {
+    let spec_str = req.key_pair_spec.as_deref();
+    Validator::new()
+        .key_id("keyId", req.key_id.as_deref(), true)
+        .required("keyPairSpec", &spec_str)
+        .enum_value("keyPairSpec", spec_str, spec_str.and_then(DataKeyPairSpec::parse).is_some(), DataKeyPairSpec::wire_list())
+        .grant_tokens(req.grant_tokens.as_deref())
+        .finish()?;
+    crate::validate::encryption_context(req.encryption_context.as_ref())?;
+    let (Some(key_id), Some(spec)) = (req.key_id, spec_str.and_then(DataKeyPairSpec::parse)) else {
+        return Err(KmsError::internal("validated"));
+    };
+    let key = kms.resolve(caller, &key_id).await?;
+    kms.admit_charge(&Charge {
+        caller,
+        operation: op,
+        key: Some(key_class(&key.record)),
+        key_pair_spec: Some(spec),
+        custom_key_store_id: None,
+    })
+    .await?;
+    require_usable(&key.record)?;
+    super::symmetric::require_encrypt_key(&key, op, None)?;
+    let Some(key_spec) = pair_key_spec(spec) else {
+        return Err(KmsError::new(ErrorKind::UnsupportedOperation, format!("Trent does not support KeyPairSpec {spec} yet.")));
+    };
+    if req.recipient.is_some() {
+        return Err(KmsError::new(ErrorKind::UnsupportedOperation, "Trent does not support Recipient (attestation) yet."));
+    }
+    if req.dry_run == Some(true) {
+        return Err(KmsError::dry_run());
+    }
+    let (private_plaintext, public_key) = tokio::task::spawn_blocking(move || crate::key_material::generate_pair(key_spec))
+        .await
+        .map_err(|e| KmsError::internal(format!("key pair generation task failed: {e}")))??;
+    let private_ciphertext = super::symmetric::encrypt(&key, &private_plaintext, req.encryption_context.as_ref())?;
+    Ok(Made { key, private_plaintext, private_ciphertext, public_key, spec })
+}
+
+/// Runs GenerateDataKeyPair.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let m = make(kms, caller, Operation::GenerateDataKeyPair, req).await?;
+    Ok(Response {
+        key_material_id: super::symmetric::material_id_of(&m.private_ciphertext),
+        private_key_ciphertext_blob: Blob(m.private_ciphertext),
+        private_key_plaintext: SecretBlob(m.private_plaintext),
+        public_key: Blob(m.public_key),
+        key_id: m.key.arn(),
+        key_pair_spec: m.spec.as_str(),
+    })
+}

@@ -1,0 +1,45 @@
+//! GenerateMac: an HMAC of a message (up to 4096 bytes) under an HMAC key.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::{KmsError, KmsResult};
+use crate::operation::Operation;
+use crate::service::Kms;
+use crate::validate::Validator;
+use crate::wire::{Blob, SecretBlob};
+
+/// GenerateMac request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub message: Option<SecretBlob>,
+    pub key_id: Option<String>,
+    pub mac_algorithm: Option<String>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+}
+
+/// GenerateMac response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub mac: Blob,
+    pub mac_algorithm: &'static str,
+    pub key_id: String,
+}
+
+/// Runs GenerateMac.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let message = req.message.as_ref().map(|m| &m.0[..]);
+    let mut v = Validator::new();
+    super::mac::validate(&mut v, req.key_id.as_deref(), message, req.mac_algorithm.as_deref(), req.grant_tokens.as_deref());
+    v.finish()?;
+    let (key, alg) = super::mac::check(kms, caller, Operation::GenerateMac, req.key_id.as_deref(), req.mac_algorithm.as_deref()).await?;
+    if req.dry_run == Some(true) {
+        return Err(KmsError::dry_run());
+    }
+    let object = &super::asymmetric::object(&key)?.object;
+    let mac = crate::key_material::mac(object, message.unwrap_or_default()).map_err(|_| KmsError::internal("HMAC failed"))?;
+    Ok(Response { mac: Blob(mac), mac_algorithm: alg.as_str(), key_id: key.arn() })
+}

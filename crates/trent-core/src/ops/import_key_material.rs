@@ -1,0 +1,118 @@
+//! ImportKeyMaterial: unwraps material with the token's wrapping key, checks it
+//! fits the key, and makes an EXTERNAL key usable (PendingImport → Enabled),
+//! optionally until ValidTo. Re-imports must bring the same material.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::model::{ExpirationModel, KeySpec, KeyState, StoredMaterial};
+use crate::operation::Operation;
+use crate::service::Kms;
+use crate::validate::Validator;
+use crate::wire::Blob;
+
+use super::import::{EXT_IMPORTED_MATERIAL_ID, check_material, material_id, open_token, require_external, unwrap};
+
+/// ImportKeyMaterial request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub import_token: Option<Blob>,
+    pub encrypted_key_material: Option<Blob>,
+    pub valid_to: Option<f64>,
+    pub expiration_model: Option<String>,
+    pub import_type: Option<String>,
+    pub key_material_description: Option<String>,
+    pub key_material_id: Option<String>,
+}
+
+/// ImportKeyMaterial response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+}
+
+const MAX_VALID_DAYS: f64 = 365.0;
+
+/// Runs ImportKeyMaterial.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let model = req.expiration_model.as_deref();
+    Validator::new()
+        .key_id("keyId", req.key_id.as_deref(), true)
+        .required("importToken", &req.import_token)
+        .blob_len("importToken", req.import_token.as_ref().map(|b| &b.0[..]), 1, 6144)
+        .required("encryptedKeyMaterial", &req.encrypted_key_material)
+        .blob_len("encryptedKeyMaterial", req.encrypted_key_material.as_ref().map(|b| &b.0[..]), 1, 6144)
+        .enum_value("expirationModel", model, model.and_then(ExpirationModel::parse).is_some(), ExpirationModel::wire_list())
+        .str_len("keyMaterialDescription", req.key_material_description.as_deref(), 0, 256)
+        .finish()?;
+    let (Some(key_id), Some(token), Some(wrapped)) = (req.key_id, req.import_token, req.encrypted_key_material) else {
+        return Err(KmsError::internal("validated"));
+    };
+    let model = match (model.and_then(ExpirationModel::parse), req.valid_to) {
+        (Some(m), _) => m,
+        (None, Some(_)) => ExpirationModel::KeyMaterialExpires,
+        (None, None) => ExpirationModel::KeyMaterialDoesNotExpire,
+    };
+    let now = kms.now();
+    match (model, req.valid_to) {
+        (ExpirationModel::KeyMaterialExpires, None) => {
+            return Err(KmsError::validation("A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES"));
+        }
+        (ExpirationModel::KeyMaterialDoesNotExpire, Some(_)) => {
+            return Err(KmsError::validation("A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE"));
+        }
+        (ExpirationModel::KeyMaterialExpires, Some(t)) if t <= now || t > now + MAX_VALID_DAYS * 86_400.0 => {
+            return Err(KmsError::validation("The validTo date must be in the future and at most 365 days from now."));
+        }
+        _ => {}
+    }
+    if req.import_type.as_deref().is_some_and(|t| t != "EXISTING_KEY_MATERIAL" && t != "NEW_KEY_MATERIAL") {
+        return Err(KmsError::validation("ImportType must be NEW_KEY_MATERIAL or EXISTING_KEY_MATERIAL."));
+    }
+    let key = kms.resolve_key_only(caller, &key_id).await?;
+    kms.admit_key(caller, Operation::ImportKeyMaterial, &key.record).await?;
+    require_external(&key.record)?;
+    let token = open_token(kms, &key.record, &token.0)?;
+    let material = tokio::task::spawn_blocking(move || unwrap(&token, &wrapped.0))
+        .await
+        .map_err(|e| KmsError::internal(format!("unwrap task failed: {e}")))??;
+    check_material(&key.record, &material)?;
+    let id = material_id(&key.record.key_id, &material);
+    if req.key_material_id.as_deref().is_some_and(|want| want != id) {
+        return Err(KmsError::new(ErrorKind::IncorrectKeyMaterial, "The key material does not match the KeyMaterialId given."));
+    }
+    let wrapped = kms.root.seal_material(&key.record.key_id, &id, &material)?;
+    let created = now;
+    let updated = kms
+        .update_key(&key.record.key_id, |k| {
+            require_external(k)?;
+            match k.ext.get(EXT_IMPORTED_MATERIAL_ID).and_then(|v| v.as_str()) {
+                Some(first) if first != id => {
+                    return Err(KmsError::new(
+                        ErrorKind::IncorrectKeyMaterial,
+                        format!("The key material does not match the key material previously imported into {}.", k.arn()),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    k.ext.insert(EXT_IMPORTED_MATERIAL_ID.to_owned(), serde_json::Value::String(id.clone()));
+                }
+            }
+            k.materials = vec![StoredMaterial { id: id.clone(), created, rotation_type: None, wrapped: wrapped.clone() }];
+            k.expiration_model = Some(model);
+            k.valid_to = req.valid_to.filter(|_| model == ExpirationModel::KeyMaterialExpires);
+            if k.key_state == KeyState::PendingImport {
+                k.key_state = KeyState::Enabled;
+            }
+            Ok(())
+        })
+        .await?;
+    let symmetric = updated.record.key_spec == KeySpec::SymmetricDefault;
+    Ok(Response { key_id: updated.arn(), key_material_id: symmetric.then_some(id) })
+}

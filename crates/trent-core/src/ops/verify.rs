@@ -1,0 +1,66 @@
+//! Verify: checks a signature with the key's public half; a bad signature is
+//! KMSInvalidSignatureException, as in AWS (never `SignatureValid: false`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::key_material::CryptoRefusal;
+use crate::operation::Operation;
+use crate::service::Kms;
+use crate::validate::Validator;
+use crate::wire::{Blob, SecretBlob};
+
+use super::signing::{Common, check, validate};
+
+/// Verify request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub message: Option<SecretBlob>,
+    pub message_type: Option<String>,
+    pub signature: Option<Blob>,
+    pub signing_algorithm: Option<String>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+}
+
+/// Verify response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub key_id: String,
+    pub signature_valid: bool,
+    pub signing_algorithm: &'static str,
+}
+
+/// Runs Verify.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let common = Common {
+        key_id: req.key_id.as_deref(),
+        message: req.message.as_ref().map(|m| &m.0[..]),
+        message_type: req.message_type.as_deref(),
+        signing_algorithm: req.signing_algorithm.as_deref(),
+        grant_tokens: req.grant_tokens.as_deref(),
+    };
+    let mut v = Validator::new();
+    validate(&mut v, &common);
+    v.required("signature", &req.signature).blob_len("signature", req.signature.as_ref().map(|s| &s.0[..]), 1, 6144);
+    v.finish()?;
+    let checked = check(kms, caller, Operation::Verify, &common).await?;
+    if req.dry_run == Some(true) {
+        return Err(KmsError::dry_run());
+    }
+    let (Some(message), Some(signature)) = (req.message, req.signature) else {
+        return Err(KmsError::internal("validated"));
+    };
+    let object = &super::asymmetric::object(&checked.key)?.object;
+    crate::key_material::verify(object, checked.algorithm, &message.0, checked.is_digest, &signature.0).map_err(|e| match e {
+        CryptoRefusal::DigestLength => {
+            KmsError::validation(format!("Digest is invalid length for algorithm {}.", checked.algorithm))
+        }
+        _ => KmsError::bare(ErrorKind::KmsInvalidSignature),
+    })?;
+    Ok(Response { key_id: checked.key.arn(), signature_valid: true, signing_algorithm: checked.algorithm.as_str() })
+}

@@ -1,0 +1,50 @@
+//! VerifyMac: recomputes the HMAC and compares in constant time; a mismatch
+//! is KMSInvalidMacException, as in AWS.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::operation::Operation;
+use crate::service::Kms;
+use crate::validate::Validator;
+use crate::wire::{Blob, SecretBlob};
+
+/// VerifyMac request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub message: Option<SecretBlob>,
+    pub key_id: Option<String>,
+    pub mac_algorithm: Option<String>,
+    pub mac: Option<Blob>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+}
+
+/// VerifyMac response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub key_id: String,
+    pub mac_valid: bool,
+    pub mac_algorithm: &'static str,
+}
+
+/// Runs VerifyMac.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let message = req.message.as_ref().map(|m| &m.0[..]);
+    let mut v = Validator::new();
+    super::mac::validate(&mut v, req.key_id.as_deref(), message, req.mac_algorithm.as_deref(), req.grant_tokens.as_deref());
+    v.required("mac", &req.mac).blob_len("mac", req.mac.as_ref().map(|m| &m.0[..]), 1, 6144);
+    v.finish()?;
+    let (key, alg) = super::mac::check(kms, caller, Operation::VerifyMac, req.key_id.as_deref(), req.mac_algorithm.as_deref()).await?;
+    if req.dry_run == Some(true) {
+        return Err(KmsError::dry_run());
+    }
+    let object = &super::asymmetric::object(&key)?.object;
+    let tag = req.mac.as_ref().map(|m| &m.0[..]).unwrap_or_default();
+    crate::key_material::verify_mac(object, message.unwrap_or_default(), tag)
+        .map_err(|_| KmsError::bare(ErrorKind::KmsInvalidMac))?;
+    Ok(Response { key_id: key.arn(), mac_valid: true, mac_algorithm: alg.as_str() })
+}
