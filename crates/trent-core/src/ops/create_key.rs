@@ -126,12 +126,19 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     if !allowed.contains(&usage) {
         return Err(KmsError::validation(format!("KeyUsage {usage} is not compatible with KeySpec {spec}")));
     }
-    if origin != Origin::AwsKms && origin != Origin::External {
+    if !matches!(origin, Origin::AwsKms | Origin::External | Origin::AwsCloudHsm) {
         return Err(KmsError::new(ErrorKind::UnsupportedOperation, format!("Trent does not support Origin {origin} yet.")));
     }
-    if req.custom_key_store_id.is_some() {
-        return Err(KmsError::new(ErrorKind::UnsupportedOperation, "Trent does not support custom key stores yet."));
-    }
+    let key_store = super::custom_key_store::placement(
+        kms,
+        caller,
+        origin,
+        spec,
+        usage,
+        req.multi_region == Some(true),
+        req.custom_key_store_id.as_deref(),
+    )
+    .await?;
     let policy = match req.policy {
         Some(p) => {
             super::put_key_policy::check_policy(&p)?;
@@ -163,7 +170,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         key_manager: KeyManager::Customer,
         deletion_date: None,
         pending_deletion_window_days: None,
-        custom_key_store_id: None,
+        custom_key_store_id: key_store.as_ref().map(|s| s.id.clone()),
         multi_region: false,
         valid_to: None,
         expiration_model: None,
@@ -171,8 +178,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         tags,
         rotation: RotationConfig::default(),
         materials,
-        ext: Default::default(),
+        ext: key_store.as_ref().map(super::custom_key_store::key_ext).unwrap_or_default(),
     };
     kms.store.insert_key(&record).await.map_err(store_err)?;
+    let record = super::custom_key_store::settle_new_key(kms, caller, record).await?;
     Ok(Response { key_metadata: KeyMetadata::of(&record) })
 }

@@ -30,6 +30,8 @@ pub struct KeyMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_key_store_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_hsm_cluster_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_model: Option<&'static str>,
     pub key_manager: &'static str,
     pub customer_master_key_spec: &'static str,
@@ -66,6 +68,7 @@ impl KeyMetadata {
             valid_to: key.valid_to,
             origin: key.origin.as_str(),
             custom_key_store_id: key.custom_key_store_id.clone(),
+            cloud_hsm_cluster_id: super::custom_key_store::cluster_of(key),
             expiration_model: key.expiration_model.map(|m| m.as_str()),
             key_manager: key.key_manager.as_str(),
             customer_master_key_spec: key.key_spec.as_str(),

@@ -34,6 +34,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let Some(n) = req.number_of_bytes else {
         return Err(KmsError::new(ErrorKind::Validation, "NumberOfBytes is required."));
     };
+    let store = super::custom_key_store::random_source(kms, caller, req.custom_key_store_id.as_deref()).await?;
     kms.admit_charge(&Charge {
         caller,
         operation: Operation::GenerateRandom,
@@ -42,5 +43,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         custom_key_store_id: req.custom_key_store_id.as_deref(),
     })
     .await?;
+    super::custom_key_store::require_random_source_connected(store.as_ref())?;
     Ok(Response { plaintext: SecretBlob(crate::crypto::random_bytes(n as usize)?) })
 }

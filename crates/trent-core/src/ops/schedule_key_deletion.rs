@@ -37,7 +37,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let deletion_date = (kms.now() + f64::from(days) * 86_400.0).round();
     let updated = kms
         .update_key(&key.record.key_id, |k| match k.key_state {
-            KeyState::Enabled | KeyState::Disabled | KeyState::PendingImport => {
+            // Unavailable: a key in a disconnected custom key store (AWS allows it).
+            KeyState::Enabled | KeyState::Disabled | KeyState::PendingImport | KeyState::Unavailable => {
                 k.key_state = KeyState::PendingDeletion;
                 k.deletion_date = Some(deletion_date);
                 k.pending_deletion_window_days = Some(days);

@@ -1,0 +1,59 @@
+//! ConnectCustomKeyStore: connects an (emulated) CloudHSM key store.
+//!
+//! AWS starts an asynchronous connection that reports `CONNECTING` for up to
+//! 20 minutes. Trent's emulated cluster answers at once: the store passes
+//! through `CONNECTING` (persisted while its keys are made available again)
+//! and is `CONNECTED` when the call returns. A cluster without active HSMs
+//! (see [`cks::NO_HSM_CLUSTER_PREFIX`]) ends in `FAILED` instead, and the call
+//! still succeeds, as AWS's does: the failure shows in DescribeCustomKeyStores.
+
+use serde::Deserialize;
+
+use crate::caller::Caller;
+use crate::error::{KmsError, KmsResult};
+use crate::operation::Operation;
+use crate::service::Kms;
+use crate::validate::Validator;
+
+use super::custom_key_store::{self as cks, ConnectionState};
+
+/// ConnectCustomKeyStore request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub custom_key_store_id: Option<String>,
+}
+
+/// Validates a request whose only member is a required CustomKeyStoreId.
+pub(crate) fn require_id(id: Option<String>) -> KmsResult<String> {
+    Validator::new().required("customKeyStoreId", &id).str_len("customKeyStoreId", id.as_deref(), 1, 64).finish()?;
+    id.ok_or_else(|| KmsError::internal("validated"))
+}
+
+/// Runs ConnectCustomKeyStore.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
+    let id = require_id(req.custom_key_store_id)?;
+    kms.admit(caller, Operation::ConnectCustomKeyStore).await?;
+    let mut store = cks::load(kms, caller, &id).await?;
+    match store.connection_state {
+        ConnectionState::Connected => return Ok(super::Empty {}),
+        ConnectionState::Disconnecting | ConnectionState::Failed => {
+            return Err(cks::invalid_state(
+                &store,
+                "ConnectCustomKeyStore",
+                "the ConnectionState is not DISCONNECTING or FAILED (disconnect a FAILED custom key store first)",
+            ));
+        }
+        ConnectionState::Disconnected | ConnectionState::Connecting => {}
+    }
+    if store.cloud_hsm_cluster_id.starts_with(cks::NO_HSM_CLUSTER_PREFIX) {
+        cks::set_state(kms, &mut store, ConnectionState::Failed, Some("INSUFFICIENT_CLOUDHSM_HSMS")).await?;
+        return Ok(super::Empty {});
+    }
+    // CONNECTING is persisted first, so a crash during the key sweep leaves a
+    // store that a repeated ConnectCustomKeyStore finishes.
+    cks::set_state(kms, &mut store, ConnectionState::Connecting, None).await?;
+    cks::update_keys(kms, &store, cks::make_available).await?;
+    cks::set_state(kms, &mut store, ConnectionState::Connected, None).await?;
+    Ok(super::Empty {})
+}

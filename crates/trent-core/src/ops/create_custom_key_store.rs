@@ -1,0 +1,139 @@
+//! CreateCustomKeyStore: a new (emulated) AWS CloudHSM key store, `DISCONNECTED`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::operation::Operation;
+use crate::service::Kms;
+use crate::validate::Validator;
+
+use super::custom_key_store::{self as cks, ConnectionState, CustomKeyStore};
+
+/// CreateCustomKeyStore request. The external key store members are accepted
+/// only to refuse them with a clear error.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub custom_key_store_name: Option<String>,
+    pub cloud_hsm_cluster_id: Option<String>,
+    pub trust_anchor_certificate: Option<String>,
+    pub key_store_password: Option<String>,
+    pub custom_key_store_type: Option<String>,
+    pub xks_proxy_uri_endpoint: Option<serde_json::Value>,
+    pub xks_proxy_uri_path: Option<serde_json::Value>,
+    pub xks_proxy_vpc_endpoint_service_name: Option<serde_json::Value>,
+    pub xks_proxy_vpc_endpoint_service_owner: Option<serde_json::Value>,
+    pub xks_proxy_authentication_credential: Option<serde_json::Value>,
+    pub xks_proxy_connectivity: Option<serde_json::Value>,
+}
+
+impl Request {
+    fn has_xks_member(&self) -> bool {
+        [
+            &self.xks_proxy_uri_endpoint,
+            &self.xks_proxy_uri_path,
+            &self.xks_proxy_vpc_endpoint_service_name,
+            &self.xks_proxy_vpc_endpoint_service_owner,
+            &self.xks_proxy_authentication_credential,
+            &self.xks_proxy_connectivity,
+        ]
+        .iter()
+        .any(|m| m.is_some())
+    }
+}
+
+/// CreateCustomKeyStore response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub custom_key_store_id: String,
+}
+
+/// The model constraints shared with UpdateCustomKeyStore: cluster id 19–24
+/// characters, password 7–32 (never echoed: it is sensitive).
+pub(crate) fn validate_cloudhsm_members(v: &mut Validator, cluster: Option<&str>, password: Option<&str>) {
+    v.str_len("cloudHsmClusterId", cluster, 19, 24);
+    v.blob_len("keyStorePassword", password.map(str::as_bytes), 7, 32);
+}
+
+/// CloudHsmClusterNotFoundException unless `cluster` looks like a cluster id.
+pub(crate) fn require_cluster(cluster: &str) -> KmsResult<()> {
+    if cks::valid_cluster_id(cluster) {
+        Ok(())
+    } else {
+        Err(KmsError::new(
+            ErrorKind::CloudHsmClusterNotFound,
+            format!("KMS cannot find the CloudHSM cluster with the specified cluster ID {cluster}."),
+        ))
+    }
+}
+
+/// Runs CreateCustomKeyStore.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let mut v = Validator::new();
+    v.required("customKeyStoreName", &req.custom_key_store_name)
+        .str_len("customKeyStoreName", req.custom_key_store_name.as_deref(), 1, 256)
+        .str_len("trustAnchorCertificate", req.trust_anchor_certificate.as_deref(), 1, 5000);
+    validate_cloudhsm_members(&mut v, req.cloud_hsm_cluster_id.as_deref(), req.key_store_password.as_deref());
+    let store_type = req.custom_key_store_type.as_deref();
+    v.enum_value(
+        "customKeyStoreType",
+        store_type,
+        matches!(store_type, Some(cks::CLOUDHSM_TYPE | cks::EXTERNAL_TYPE)),
+        "[AWS_CLOUDHSM, EXTERNAL_KEY_STORE]",
+    );
+    v.finish()?;
+    kms.admit(caller, Operation::CreateCustomKeyStore).await?;
+    if store_type == Some(cks::EXTERNAL_TYPE) || req.has_xks_member() {
+        return Err(KmsError::new(
+            ErrorKind::UnsupportedOperation,
+            "Trent supports only AWS_CLOUDHSM custom key stores; external key stores (EXTERNAL_KEY_STORE) are not supported.",
+        ));
+    }
+    let (Some(name), Some(cluster), Some(anchor), Some(_password)) =
+        (req.custom_key_store_name, req.cloud_hsm_cluster_id, req.trust_anchor_certificate, req.key_store_password)
+    else {
+        return Err(KmsError::validation(
+            "CloudHsmClusterId, TrustAnchorCertificate and KeyStorePassword are required to create a custom key store of type AWS_CLOUDHSM.",
+        ));
+    };
+    require_cluster(&cluster)?;
+    if !anchor.trim_start().starts_with("-----BEGIN CERTIFICATE-----") {
+        return Err(KmsError::new(
+            ErrorKind::IncorrectTrustAnchor,
+            format!(
+                "The trust anchor certificate does not match the trust anchor certificate of CloudHSM cluster {cluster}."
+            ),
+        ));
+    }
+    if cks::list(kms, caller).await?.len() >= cks::MAX_STORES_PER_REGION {
+        return Err(KmsError::new(
+            ErrorKind::LimitExceeded,
+            format!("An account can have at most {} custom key stores in a Region.", cks::MAX_STORES_PER_REGION),
+        ));
+    }
+    let id = cks::new_id()?;
+    if !cks::claim(kms, caller, cks::NAME_KIND, &name, &id).await? {
+        return Err(cks::name_in_use(&name));
+    }
+    if !cks::claim(kms, caller, cks::CLUSTER_KIND, &cluster, &id).await? {
+        cks::release(kms, caller, cks::NAME_KIND, &name, &id).await?;
+        return Err(cks::cluster_in_use(&cluster));
+    }
+    let now = kms.now();
+    let store = CustomKeyStore {
+        id: id.clone(),
+        name,
+        account_id: caller.account_id.clone(),
+        region: caller.region.clone(),
+        cloud_hsm_cluster_id: cluster,
+        trust_anchor_certificate: anchor,
+        connection_state: ConnectionState::Disconnected,
+        connection_error_code: None,
+        creation_date: now,
+        state_changed: now,
+    };
+    cks::save(kms, &store).await?;
+    Ok(Response { custom_key_store_id: id })
+}

@@ -1,0 +1,102 @@
+//! DescribeCustomKeyStores: the caller's custom key stores in its Region, all
+//! or one (by id or by name), paginated with `Limit` and `Marker`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::operation::Operation;
+use crate::service::Kms;
+use crate::validate::Validator;
+
+use super::custom_key_store::{self as cks, CustomKeyStore};
+
+/// DescribeCustomKeyStores request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub custom_key_store_id: Option<String>,
+    pub custom_key_store_name: Option<String>,
+    pub limit: Option<i64>,
+    pub marker: Option<String>,
+}
+
+/// One `CustomKeyStoresListEntry`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Entry {
+    pub custom_key_store_id: String,
+    pub custom_key_store_name: String,
+    pub cloud_hsm_cluster_id: String,
+    pub trust_anchor_certificate: String,
+    pub connection_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_error_code: Option<String>,
+    pub creation_date: f64,
+    pub custom_key_store_type: &'static str,
+}
+
+impl Entry {
+    /// The entry describing `store`.
+    pub fn of(store: &CustomKeyStore) -> Self {
+        Self {
+            custom_key_store_id: store.id.clone(),
+            custom_key_store_name: store.name.clone(),
+            cloud_hsm_cluster_id: store.cloud_hsm_cluster_id.clone(),
+            trust_anchor_certificate: store.trust_anchor_certificate.clone(),
+            connection_state: store.connection_state.as_str(),
+            connection_error_code: store.connection_error_code.clone(),
+            creation_date: store.creation_date,
+            custom_key_store_type: cks::CLOUDHSM_TYPE,
+        }
+    }
+}
+
+/// DescribeCustomKeyStores response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub custom_key_stores: Vec<Entry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+/// Runs DescribeCustomKeyStores.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let mut v = Validator::new();
+    v.str_len("customKeyStoreId", req.custom_key_store_id.as_deref(), 1, 64).str_len(
+        "customKeyStoreName",
+        req.custom_key_store_name.as_deref(),
+        1,
+        256,
+    );
+    super::marker::validate(&mut v, req.limit, req.marker.as_deref());
+    v.finish()?;
+    let after = super::marker::decode(req.marker.as_deref())?;
+    kms.admit(caller, Operation::DescribeCustomKeyStores).await?;
+    let mut stores = cks::list(kms, caller).await?;
+    if let Some(id) = req.custom_key_store_id.as_deref() {
+        stores.retain(|s| s.id == id);
+        if stores.is_empty() {
+            return Err(cks::not_found(id));
+        }
+    }
+    if let Some(name) = req.custom_key_store_name.as_deref() {
+        stores.retain(|s| s.name == name);
+        if stores.is_empty() {
+            return Err(KmsError::new(
+                ErrorKind::CustomKeyStoreNotFound,
+                format!("No custom key store named '{name}' exists in this account and Region."),
+            ));
+        }
+    }
+    if let Some(after) = after.as_deref() {
+        stores.retain(|s| s.id.as_str() > after);
+    }
+    let limit = usize::try_from(req.limit.unwrap_or(100)).unwrap_or(100);
+    let truncated = stores.len() > limit;
+    stores.truncate(limit);
+    let next_marker = if truncated { stores.last().map(|s| super::marker::encode(&s.id)) } else { None };
+    Ok(Response { custom_key_stores: stores.iter().map(Entry::of).collect(), next_marker, truncated })
+}
