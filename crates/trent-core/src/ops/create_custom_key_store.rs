@@ -18,7 +18,7 @@ pub struct Request {
     pub custom_key_store_name: Option<String>,
     pub cloud_hsm_cluster_id: Option<String>,
     pub trust_anchor_certificate: Option<String>,
-    pub key_store_password: Option<String>,
+    pub key_store_password: Option<cks::KeyStorePassword>,
     pub custom_key_store_type: Option<String>,
     pub xks_proxy_uri_endpoint: Option<serde_json::Value>,
     pub xks_proxy_uri_path: Option<serde_json::Value>,
@@ -75,7 +75,11 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     v.required("customKeyStoreName", &req.custom_key_store_name)
         .str_len("customKeyStoreName", req.custom_key_store_name.as_deref(), 1, 256)
         .str_len("trustAnchorCertificate", req.trust_anchor_certificate.as_deref(), 1, 5000);
-    validate_cloudhsm_members(&mut v, req.cloud_hsm_cluster_id.as_deref(), req.key_store_password.as_deref());
+    validate_cloudhsm_members(
+        &mut v,
+        req.cloud_hsm_cluster_id.as_deref(),
+        req.key_store_password.as_ref().map(cks::KeyStorePassword::as_str),
+    );
     let store_type = req.custom_key_store_type.as_deref();
     v.enum_value(
         "customKeyStoreType",

@@ -55,6 +55,31 @@ pub const EXT_CLUSTER_ID: &str = "CloudHsmClusterId";
 /// `KeyRecord.ext` member holding a key's own state while its store is disconnected.
 pub const EXT_STATE_BEFORE_DISCONNECT: &str = "CustomKeyStoreStateBeforeDisconnect";
 
+/// A `KeyStorePassword` member: never printed, wiped from memory on drop.
+/// Trent checks its length and otherwise does not keep it (there is no HSM to log in to).
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct KeyStorePassword(pub String);
+
+impl KeyStorePassword {
+    /// The password text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for KeyStorePassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyStorePassword(***)")
+    }
+}
+
+impl Drop for KeyStorePassword {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 /// A custom key store's `ConnectionState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

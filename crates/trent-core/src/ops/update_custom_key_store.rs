@@ -24,7 +24,7 @@ use super::custom_key_store::{self as cks, ConnectionState};
 pub struct Request {
     pub custom_key_store_id: Option<String>,
     pub new_custom_key_store_name: Option<String>,
-    pub key_store_password: Option<String>,
+    pub key_store_password: Option<cks::KeyStorePassword>,
     pub cloud_hsm_cluster_id: Option<String>,
     pub xks_proxy_uri_endpoint: Option<serde_json::Value>,
     pub xks_proxy_uri_path: Option<serde_json::Value>,
@@ -58,7 +58,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     super::create_custom_key_store::validate_cloudhsm_members(
         &mut v,
         req.cloud_hsm_cluster_id.as_deref(),
-        req.key_store_password.as_deref(),
+        req.key_store_password.as_ref().map(cks::KeyStorePassword::as_str),
     );
     v.finish()?;
     let Some(id) = req.custom_key_store_id.clone() else { return Err(KmsError::internal("validated")) };
