@@ -49,7 +49,9 @@ fn digest_alg(alg: SigningAlgorithm) -> Option<&'static digest::Algorithm> {
     }
 }
 
-fn rsa_signing(alg: SigningAlgorithm) -> Option<(&'static dyn signature::RsaEncoding, &'static signature::RsaParameters)> {
+fn rsa_signing(
+    alg: SigningAlgorithm,
+) -> Option<(&'static dyn signature::RsaEncoding, &'static signature::RsaParameters)> {
     use SigningAlgorithm::*;
     Some(match alg {
         RsassaPssSha256 => (&signature::RSA_PSS_SHA256, &signature::RSA_PSS_2048_8192_SHA256),
@@ -189,7 +191,7 @@ pub enum KeyObject {
     /// NIST ECC keys with KEY_AGREEMENT.
     Ecdh(Box<agreement::PrivateKey>),
     /// HMAC keys.
-    Hmac(hmac::Key),
+    Hmac(Box<hmac::Key>),
 }
 
 impl std::fmt::Debug for KeyObject {
@@ -248,14 +250,16 @@ impl LoadedMaterial {
                 }
                 signing = Some(pair);
             } else {
-                let private = PrivateDecryptingKey::from_pkcs8(material).map_err(|_| "not an RSA PKCS#8 private key")?;
+                let private =
+                    PrivateDecryptingKey::from_pkcs8(material).map_err(|_| "not an RSA PKCS#8 private key")?;
                 decrypting = Some(OaepPrivateDecryptingKey::new(private).map_err(|_| "RSA private key")?);
             }
             let object = KeyObject::Rsa(Box::new(RsaKey { signing, decrypting, encrypting, verifiers, modulus_len }));
             return Ok(Self { object, public_der });
         }
         if let Some((sign_alg, verify_alg)) = ecdsa_algs(spec) {
-            let pair = EcdsaKeyPair::from_pkcs8(sign_alg, material).map_err(|_| "not an EC PKCS#8 private key of this curve")?;
+            let pair = EcdsaKeyPair::from_pkcs8(sign_alg, material)
+                .map_err(|_| "not an EC PKCS#8 private key of this curve")?;
             let spki: PublicKeyX509Der<'_> = pair.public_key().as_der().map_err(|_| "EC public key encoding")?;
             let public_der = spki.as_ref().to_vec();
             if usage == KeyUsage::KeyAgreement {
@@ -272,14 +276,22 @@ impl LoadedMaterial {
             if material.len() < min || material.len() > max {
                 return Err("HMAC key material has the wrong length for the key spec");
             }
-            return Ok(Self { object: KeyObject::Hmac(hmac::Key::new(alg, material)), public_der: Vec::new() });
+            return Ok(Self {
+                object: KeyObject::Hmac(Box::new(hmac::Key::new(alg, material))),
+                public_der: Vec::new(),
+            });
         }
         Err("unsupported key spec")
     }
 }
 
 /// Signs `message` (or, with `is_digest`, the given digest) with a SIGN_VERIFY key.
-pub fn sign(object: &KeyObject, alg: SigningAlgorithm, message: &[u8], is_digest: bool) -> Result<Vec<u8>, CryptoRefusal> {
+pub fn sign(
+    object: &KeyObject,
+    alg: SigningAlgorithm,
+    message: &[u8],
+    is_digest: bool,
+) -> Result<Vec<u8>, CryptoRefusal> {
     let d = digest_alg(alg).ok_or(CryptoRefusal::WrongAlgorithm)?;
     let digest = if is_digest {
         Some(Digest::import_less_safe(message, d).map_err(|_| CryptoRefusal::DigestLength)?)
@@ -313,10 +325,18 @@ pub fn sign(object: &KeyObject, alg: SigningAlgorithm, message: &[u8], is_digest
 }
 
 /// Verifies a signature made by [`sign`] or by anyone holding the private key.
-pub fn verify(object: &KeyObject, alg: SigningAlgorithm, message: &[u8], is_digest: bool, sig: &[u8]) -> Result<(), CryptoRefusal> {
+pub fn verify(
+    object: &KeyObject,
+    alg: SigningAlgorithm,
+    message: &[u8],
+    is_digest: bool,
+    sig: &[u8],
+) -> Result<(), CryptoRefusal> {
     let d = digest_alg(alg).ok_or(CryptoRefusal::WrongAlgorithm)?;
     let verifier = match object {
-        KeyObject::Rsa(k) => k.verifiers.iter().find(|(a, _)| *a == alg).map(|(_, v)| v).ok_or(CryptoRefusal::WrongAlgorithm)?,
+        KeyObject::Rsa(k) => {
+            k.verifiers.iter().find(|(a, _)| *a == alg).map(|(_, v)| v).ok_or(CryptoRefusal::WrongAlgorithm)?
+        }
         KeyObject::Ecdsa(k) => {
             if k.alg != alg {
                 return Err(CryptoRefusal::WrongAlgorithm);
@@ -345,7 +365,11 @@ pub fn rsa_encrypt(object: &KeyObject, alg: EncryptionAlgorithm, plaintext: &[u8
 }
 
 /// RSA-OAEP decryption with the key's private half.
-pub fn rsa_decrypt(object: &KeyObject, alg: EncryptionAlgorithm, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoRefusal> {
+pub fn rsa_decrypt(
+    object: &KeyObject,
+    alg: EncryptionAlgorithm,
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoRefusal> {
     let KeyObject::Rsa(k) = object else { return Err(CryptoRefusal::WrongAlgorithm) };
     let key = k.decrypting.as_ref().ok_or(CryptoRefusal::WrongAlgorithm)?;
     let oaep = oaep_alg(alg).ok_or(CryptoRefusal::WrongAlgorithm)?;
@@ -418,8 +442,14 @@ mod tests {
             verify(&k.object, SigningAlgorithm::EcdsaSha256, b"hello", false, &sig).unwrap();
             let d = digest::digest(&digest::SHA256, b"hello");
             verify(&k.object, SigningAlgorithm::EcdsaSha256, d.as_ref(), true, &sig).unwrap();
-            assert_eq!(verify(&k.object, SigningAlgorithm::EcdsaSha256, b"hellO", false, &sig), Err(CryptoRefusal::Invalid));
-            assert_eq!(sign(&k.object, SigningAlgorithm::EcdsaSha256, b"short", true), Err(CryptoRefusal::DigestLength));
+            assert_eq!(
+                verify(&k.object, SigningAlgorithm::EcdsaSha256, b"hellO", false, &sig),
+                Err(CryptoRefusal::Invalid)
+            );
+            assert_eq!(
+                sign(&k.object, SigningAlgorithm::EcdsaSha256, b"short", true),
+                Err(CryptoRefusal::DigestLength)
+            );
             assert_eq!(sign(&k.object, SigningAlgorithm::EcdsaSha384, b"x", false), Err(CryptoRefusal::WrongAlgorithm));
         }
         let m = generate(KeySpec::Hmac384).unwrap();

@@ -39,7 +39,13 @@ pub(crate) fn store_err(e: StoreError) -> KmsError {
 impl Kms {
     /// A service over `store`, sealing material with `root`, admitting everything.
     pub fn new(store: Arc<dyn KeyStore>, root: RootKey) -> Self {
-        Self { store, root, cache: KeyCache::default(), admission: Arc::new(AdmitAll), clock: Arc::new(SystemWallClock) }
+        Self {
+            store,
+            root,
+            cache: KeyCache::default(),
+            admission: Arc::new(AdmitAll),
+            clock: Arc::new(SystemWallClock),
+        }
     }
 
     /// Replaces the admission hook (the quota engine).
@@ -73,7 +79,15 @@ impl Kms {
 
     /// Charges a request on `key`.
     pub async fn admit_key(&self, caller: &Caller, operation: Operation, key: &KeyRecord) -> KmsResult<()> {
-        self.admission.admit(&Charge { caller, operation, key: Some(key_class(key)), key_pair_spec: None, custom_key_store_id: None }).await
+        self.admission
+            .admit(&Charge {
+                caller,
+                operation,
+                key: Some(key_class(key)),
+                key_pair_spec: None,
+                custom_key_store_id: None,
+            })
+            .await
     }
 
     /// Charges an arbitrary prepared charge.

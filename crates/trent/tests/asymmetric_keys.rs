@@ -168,7 +168,12 @@ async fn sign_and_prove(c: &Client, key: &str, alg: SigningAlgorithmSpec, pem: &
         let sig_path = dir.write("sig.bin", sig);
         let mut args = vec!["dgst".to_owned(), format!("-{}", sha(&alg)), "-verify".into(), pem.into()];
         if alg.as_str().starts_with("RSASSA_PSS") {
-            args.extend(["-sigopt".into(), "rsa_padding_mode:pss".into(), "-sigopt".into(), "rsa_pss_saltlen:digest".into()]);
+            args.extend([
+                "-sigopt".into(),
+                "rsa_padding_mode:pss".into(),
+                "-sigopt".into(),
+                "rsa_pss_saltlen:digest".into(),
+            ]);
         }
         args.extend(["-signature".into(), sig_path, msg_path.clone()]);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -235,7 +240,14 @@ async fn create_key_accepts_what_aws_accepts_and_describe_key_lists_the_algorith
     ];
     #[allow(clippy::type_complexity)]
     let cases: Vec<(KeySpec, KeyUsageType, Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>)> = vec![
-        (KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt, vec!["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"], vec![], vec![], vec![]),
+        (
+            KeySpec::Rsa2048,
+            KeyUsageType::EncryptDecrypt,
+            vec!["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"],
+            vec![],
+            vec![],
+            vec![],
+        ),
         (KeySpec::Rsa2048, KeyUsageType::SignVerify, vec![], rsa_sign.to_vec(), vec![], vec![]),
         (KeySpec::EccNistP256, KeyUsageType::SignVerify, vec![], vec!["ECDSA_SHA_256"], vec![], vec![]),
         (KeySpec::EccNistP384, KeyUsageType::SignVerify, vec![], vec!["ECDSA_SHA_384"], vec![], vec![]),
@@ -264,7 +276,10 @@ async fn create_key_accepts_what_aws_accepts_and_describe_key_lists_the_algorith
         assert_eq!(md.encryption_algorithms().iter().map(|a| a.as_str().to_owned()).collect::<Vec<_>>(), names(enc));
         assert_eq!(md.signing_algorithms().iter().map(|a| a.as_str().to_owned()).collect::<Vec<_>>(), names(sig));
         assert_eq!(md.mac_algorithms().iter().map(|a| a.as_str().to_owned()).collect::<Vec<_>>(), names(mac));
-        assert_eq!(md.key_agreement_algorithms().iter().map(|a| a.as_str().to_owned()).collect::<Vec<_>>(), names(agree));
+        assert_eq!(
+            md.key_agreement_algorithms().iter().map(|a| a.as_str().to_owned()).collect::<Vec<_>>(),
+            names(agree)
+        );
         // AWS reports CurrentKeyMaterialId only for symmetric encryption keys.
         assert_eq!(md.current_key_material_id(), None, "{spec:?}");
         // The CreateKey response carries the same metadata.
@@ -321,7 +336,9 @@ async fn wrong_purposes_rotation_deletion_disabling_and_aliases() {
     let usage = |id: &str, u: &str, op: &str| format!("{} key usage is {u} which is not valid for {op}.", key_arn(id));
 
     // A key used for the wrong purpose: InvalidKeyUsageException with AWS's words.
-    let sign = |k: &str| c.sign().key_id(k).message(Blob::new("m")).signing_algorithm(SigningAlgorithmSpec::EcdsaSha256).send();
+    let sign = |k: &str| {
+        c.sign().key_id(k).message(Blob::new("m")).signing_algorithm(SigningAlgorithmSpec::EcdsaSha256).send()
+    };
     expect_err(sign(&hmac).await, "InvalidKeyUsageException", &usage(&hmac, "GENERATE_VERIFY_MAC", "Sign"));
     expect_err(sign(&sym).await, "InvalidKeyUsageException", &usage(&sym, "ENCRYPT_DECRYPT", "Sign"));
     expect_err(sign(&ecdh).await, "InvalidKeyUsageException", &usage(&ecdh, "KEY_AGREEMENT", "Sign"));
@@ -338,7 +355,8 @@ async fn wrong_purposes_rotation_deletion_disabling_and_aliases() {
     expect_err(r, "InvalidKeyUsageException", &usage(&rsa_sign, "SIGN_VERIFY", "Encrypt"));
     let r = c.encrypt().key_id(&hmac).plaintext(Blob::new("p")).send().await;
     expect_err(r, "InvalidKeyUsageException", &usage(&hmac, "GENERATE_VERIFY_MAC", "Encrypt"));
-    let mac = |k: &str| c.generate_mac().key_id(k).message(Blob::new("m")).mac_algorithm(MacAlgorithmSpec::HmacSha256).send();
+    let mac =
+        |k: &str| c.generate_mac().key_id(k).message(Blob::new("m")).mac_algorithm(MacAlgorithmSpec::HmacSha256).send();
     expect_err(mac(&sym).await, "InvalidKeyUsageException", &usage(&sym, "ENCRYPT_DECRYPT", "GenerateMac"));
     expect_err(mac(&ecc).await, "InvalidKeyUsageException", &usage(&ecc, "SIGN_VERIFY", "GenerateMac"));
     let derive = |k: &str| {
@@ -360,12 +378,24 @@ async fn wrong_purposes_rotation_deletion_disabling_and_aliases() {
         .encryption_algorithm(EncryptionAlgorithmSpec::RsaesOaepSha256)
         .send()
         .await;
-    expect_err(r, "InvalidKeyUsageException", "Algorithm RSAES_OAEP_SHA_256 is incompatible with key spec SYMMETRIC_DEFAULT.");
-    let r = c.sign().key_id(&ecc).message(Blob::new("m")).signing_algorithm(SigningAlgorithmSpec::EcdsaSha384).send().await;
+    expect_err(
+        r,
+        "InvalidKeyUsageException",
+        "Algorithm RSAES_OAEP_SHA_256 is incompatible with key spec SYMMETRIC_DEFAULT.",
+    );
+    let r =
+        c.sign().key_id(&ecc).message(Blob::new("m")).signing_algorithm(SigningAlgorithmSpec::EcdsaSha384).send().await;
     expect_err(r, "InvalidKeyUsageException", "Algorithm ECDSA_SHA_384 is incompatible with key spec ECC_NIST_P256.");
-    let r = c.sign().key_id(&rsa_sign).message(Blob::new("m")).signing_algorithm(SigningAlgorithmSpec::EcdsaSha256).send().await;
+    let r = c
+        .sign()
+        .key_id(&rsa_sign)
+        .message(Blob::new("m"))
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await;
     expect_err(r, "InvalidKeyUsageException", "Algorithm ECDSA_SHA_256 is incompatible with key spec RSA_2048.");
-    let r = c.generate_mac().key_id(&hmac).message(Blob::new("m")).mac_algorithm(MacAlgorithmSpec::HmacSha512).send().await;
+    let r =
+        c.generate_mac().key_id(&hmac).message(Blob::new("m")).mac_algorithm(MacAlgorithmSpec::HmacSha512).send().await;
     expect_err(r, "InvalidKeyUsageException", "Algorithm HMAC_SHA_512 is incompatible with key spec HMAC_256.");
     let r = c.generate_data_key().key_id(&rsa_enc).number_of_bytes(32).send().await;
     expect_err(r, "InvalidKeyUsageException", "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_2048.");
@@ -375,9 +405,21 @@ async fn wrong_purposes_rotation_deletion_disabling_and_aliases() {
     err_of(c.get_public_key().key_id(&sym).send().await, "UnsupportedOperationException");
     err_of(c.get_public_key().key_id(&hmac).send().await, "UnsupportedOperationException");
     // Bad enum values and missing members: ValidationException.
-    let r = c.sign().key_id(&ecc).message(Blob::new("m")).signing_algorithm(SigningAlgorithmSpec::from("NOPE")).send().await;
+    let r = c
+        .sign()
+        .key_id(&ecc)
+        .message(Blob::new("m"))
+        .signing_algorithm(SigningAlgorithmSpec::from("NOPE"))
+        .send()
+        .await;
     assert!(err_of(r, "ValidationException").contains("at 'signingAlgorithm' failed to satisfy constraint"));
-    let r = c.sign().key_id(&ecc).message(Blob::new(vec![0u8; 4097])).signing_algorithm(SigningAlgorithmSpec::EcdsaSha256).send().await;
+    let r = c
+        .sign()
+        .key_id(&ecc)
+        .message(Blob::new(vec![0u8; 4097]))
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await;
     expect_err(
         r,
         "ValidationException",
@@ -402,7 +444,14 @@ async fn wrong_purposes_rotation_deletion_disabling_and_aliases() {
 
     // Aliases name asymmetric keys like any other.
     c.create_alias().alias_name("alias/signer").target_key_id(&ecc).send().await.unwrap();
-    let s = c.sign().key_id("alias/signer").message(Blob::new("m")).signing_algorithm(SigningAlgorithmSpec::EcdsaSha256).send().await.unwrap();
+    let s = c
+        .sign()
+        .key_id("alias/signer")
+        .message(Blob::new("m"))
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(s.key_id(), Some(key_arn(&ecc).as_str()));
     let pk = c.get_public_key().key_id("alias/signer").send().await.unwrap();
     assert_eq!(pk.key_id(), Some(key_arn(&ecc).as_str()));
@@ -413,7 +462,11 @@ async fn wrong_purposes_rotation_deletion_disabling_and_aliases() {
     // Disabled keys refuse cryptography; pending deletion too; cancelling brings them back disabled.
     c.disable_key().key_id(&ecc).send().await.unwrap();
     expect_err(sign(&ecc).await, "DisabledException", &format!("{} is disabled.", key_arn(&ecc)));
-    expect_err(c.get_public_key().key_id(&ecc).send().await, "DisabledException", &format!("{} is disabled.", key_arn(&ecc)));
+    expect_err(
+        c.get_public_key().key_id(&ecc).send().await,
+        "DisabledException",
+        &format!("{} is disabled.", key_arn(&ecc)),
+    );
     c.enable_key().key_id(&ecc).send().await.unwrap();
     sign(&ecc).await.unwrap();
     c.schedule_key_deletion().key_id(&hmac).pending_window_in_days(7).send().await.unwrap();
@@ -472,17 +525,47 @@ async fn rsa_oaep_openssl_encrypts_trent_decrypts_within_aws_limits() {
             let p = dir.write("plain.bin", &plaintext);
             let out = dir.path("ct.bin");
             openssl(&[
-                "pkeyutl", "-encrypt", "-pubin", "-inkey", &pem, "-in", &p, "-out", &out, "-pkeyopt", "rsa_padding_mode:oaep",
-                "-pkeyopt", &format!("rsa_oaep_md:{md}"), "-pkeyopt", &format!("rsa_mgf1_md:{md}"),
+                "pkeyutl",
+                "-encrypt",
+                "-pubin",
+                "-inkey",
+                &pem,
+                "-in",
+                &p,
+                "-out",
+                &out,
+                "-pkeyopt",
+                "rsa_padding_mode:oaep",
+                "-pkeyopt",
+                &format!("rsa_oaep_md:{md}"),
+                "-pkeyopt",
+                &format!("rsa_mgf1_md:{md}"),
             ]);
             let ct = dir.read("ct.bin");
-            let d = c.decrypt().key_id(&key).ciphertext_blob(Blob::new(ct.clone())).encryption_algorithm(alg.clone()).send().await.unwrap();
+            let d = c
+                .decrypt()
+                .key_id(&key)
+                .ciphertext_blob(Blob::new(ct.clone()))
+                .encryption_algorithm(alg.clone())
+                .send()
+                .await
+                .unwrap();
             assert_eq!(d.plaintext().unwrap().as_ref(), &plaintext[..]);
             assert_eq!(d.encryption_algorithm(), Some(&alg));
             assert_eq!(d.key_id(), Some(key_arn(&key).as_str()));
             // The other OAEP hash does not decrypt it.
-            let other = if md == "sha1" { EncryptionAlgorithmSpec::RsaesOaepSha256 } else { EncryptionAlgorithmSpec::RsaesOaepSha1 };
-            let r = c.decrypt().key_id(&key).ciphertext_blob(Blob::new(ct.clone())).encryption_algorithm(other).send().await;
+            let other = if md == "sha1" {
+                EncryptionAlgorithmSpec::RsaesOaepSha256
+            } else {
+                EncryptionAlgorithmSpec::RsaesOaepSha1
+            };
+            let r = c
+                .decrypt()
+                .key_id(&key)
+                .ciphertext_blob(Blob::new(ct.clone()))
+                .encryption_algorithm(other)
+                .send()
+                .await;
             err_of(r, "InvalidCiphertextException");
             // Without the algorithm, AWS's default (SYMMETRIC_DEFAULT) is refused.
             let r = c.decrypt().key_id(&key).ciphertext_blob(Blob::new(ct)).send().await;
@@ -492,18 +575,37 @@ async fn rsa_oaep_openssl_encrypts_trent_decrypts_within_aws_limits() {
                 &format!("Algorithm SYMMETRIC_DEFAULT is incompatible with key spec {}.", spec.as_str()),
             );
             // Trent encrypts at the limit; one byte more is AWS's ValidationException.
-            let e = c.encrypt().key_id(&key).plaintext(Blob::new(plaintext.clone())).encryption_algorithm(alg.clone()).send().await.unwrap();
+            let e = c
+                .encrypt()
+                .key_id(&key)
+                .plaintext(Blob::new(plaintext.clone()))
+                .encryption_algorithm(alg.clone())
+                .send()
+                .await
+                .unwrap();
             assert_eq!(e.encryption_algorithm(), Some(&alg));
             assert_eq!(e.ciphertext_blob().unwrap().as_ref().len() * 8, spec.as_str()[4..].parse::<usize>().unwrap());
-            let d = c.decrypt().key_id(&key).ciphertext_blob(e.ciphertext_blob().unwrap().clone()).encryption_algorithm(alg.clone()).send().await.unwrap();
+            let d = c
+                .decrypt()
+                .key_id(&key)
+                .ciphertext_blob(e.ciphertext_blob().unwrap().clone())
+                .encryption_algorithm(alg.clone())
+                .send()
+                .await
+                .unwrap();
             assert_eq!(d.plaintext().unwrap().as_ref(), &plaintext[..]);
             let mut too_long = plaintext.clone();
             too_long.push(0);
-            let r = c.encrypt().key_id(&key).plaintext(Blob::new(too_long)).encryption_algorithm(alg.clone()).send().await;
+            let r =
+                c.encrypt().key_id(&key).plaintext(Blob::new(too_long)).encryption_algorithm(alg.clone()).send().await;
             expect_err(
                 r,
                 "ValidationException",
-                &format!("Algorithm {} and key spec {} cannot encrypt data larger than {max} bytes.", alg.as_str(), spec.as_str()),
+                &format!(
+                    "Algorithm {} and key spec {} cannot encrypt data larger than {max} bytes.",
+                    alg.as_str(),
+                    spec.as_str()
+                ),
             );
         }
         // ReEncrypt between RSA and symmetric keys, both ways.
@@ -560,12 +662,14 @@ async fn hmac_keys_generate_and_verify_macs_of_every_size() {
         (KeySpec::Hmac512, MacAlgorithmSpec::HmacSha512, 64),
     ] {
         let key = create(&c, spec, KeyUsageType::GenerateVerifyMac).await;
-        let m = c.generate_mac().key_id(&key).message(Blob::new("hello")).mac_algorithm(alg.clone()).send().await.unwrap();
+        let m =
+            c.generate_mac().key_id(&key).message(Blob::new("hello")).mac_algorithm(alg.clone()).send().await.unwrap();
         assert_eq!(m.mac_algorithm(), Some(&alg));
         assert_eq!(m.key_id(), Some(key_arn(&key).as_str()));
         let tag = m.mac().unwrap().as_ref().to_vec();
         assert_eq!(tag.len(), len);
-        let again = c.generate_mac().key_id(&key).message(Blob::new("hello")).mac_algorithm(alg.clone()).send().await.unwrap();
+        let again =
+            c.generate_mac().key_id(&key).message(Blob::new("hello")).mac_algorithm(alg.clone()).send().await.unwrap();
         assert_eq!(again.mac().unwrap().as_ref(), &tag[..], "HMAC is deterministic");
         let v = c
             .verify_mac()
@@ -577,7 +681,8 @@ async fn hmac_keys_generate_and_verify_macs_of_every_size() {
             .await
             .unwrap();
         assert!(v.mac_valid());
-        let r = c.verify_mac().key_id(&key).message(Blob::new("hellO")).mac(Blob::new(tag)).mac_algorithm(alg).send().await;
+        let r =
+            c.verify_mac().key_id(&key).message(Blob::new("hellO")).mac(Blob::new(tag)).mac_algorithm(alg).send().await;
         err_of(r, "KMSInvalidMacException");
     }
 }
@@ -616,7 +721,15 @@ async fn derive_shared_secret_matches_openssl_ecdh() {
         // A peer key on another curve, or not a key at all: ValidationException.
         let other = dir.path("other.pem");
         let other_curve = if curve == "P-256" { "P-384" } else { "P-256" };
-        openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", &format!("ec_paramgen_curve:{other_curve}"), "-out", &other]);
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            &format!("ec_paramgen_curve:{other_curve}"),
+            "-out",
+            &other,
+        ]);
         let other_der = dir.path("other.der");
         openssl(&["pkey", "-in", &other, "-pubout", "-outform", "DER", "-out", &other_der]);
         for bad in [dir.read("other.der"), b"not a key".to_vec()] {
@@ -673,7 +786,8 @@ async fn data_key_pairs_for_every_key_pair_spec() {
             .await
             .unwrap();
         assert_eq!(d.plaintext().unwrap().as_ref(), &private[..]);
-        let r = c.generate_data_key_pair_without_plaintext().key_id(&sym).key_pair_spec(spec.clone()).send().await.unwrap();
+        let r =
+            c.generate_data_key_pair_without_plaintext().key_id(&sym).key_pair_spec(spec.clone()).send().await.unwrap();
         assert_eq!(r.key_pair_spec(), Some(&spec));
         let d = c.decrypt().ciphertext_blob(r.private_key_ciphertext_blob().unwrap().clone()).send().await.unwrap();
         let priv_path = dir.write("priv2.der", d.plaintext().unwrap().as_ref());
@@ -682,7 +796,8 @@ async fn data_key_pairs_for_every_key_pair_spec() {
     }
     let r = c.generate_data_key_pair().key_id(&sym).key_pair_spec(DataKeyPairSpec::Sm2).send().await;
     err_of(r, "UnsupportedOperationException");
-    let r = c.generate_data_key_pair().key_id(&sym).key_pair_spec(DataKeyPairSpec::EccNistP256).dry_run(true).send().await;
+    let r =
+        c.generate_data_key_pair().key_id(&sym).key_pair_spec(DataKeyPairSpec::EccNistP256).dry_run(true).send().await;
     expect_err(r, "DryRunOperationException", "The request would have succeeded, but the DryRun option is set.");
 }
 
@@ -707,11 +822,25 @@ async fn wrap_with_openssl(c: &Client, key: &str, alg: AlgorithmSpec, material: 
     openssl(&["pkey", "-pubin", "-inform", "DER", "-in", &der, "-out", &pem]);
     let mat = dir.write("material.bin", material);
     let out = dir.path("wrapped.bin");
-    let md = if matches!(alg, AlgorithmSpec::RsaesOaepSha1 | AlgorithmSpec::RsaAesKeyWrapSha1) { "sha1" } else { "sha256" };
+    let md =
+        if matches!(alg, AlgorithmSpec::RsaesOaepSha1 | AlgorithmSpec::RsaAesKeyWrapSha1) { "sha1" } else { "sha256" };
     let oaep = |input: &str, output: &str| {
         openssl(&[
-            "pkeyutl", "-encrypt", "-pubin", "-inkey", &pem, "-in", input, "-out", output, "-pkeyopt", "rsa_padding_mode:oaep",
-            "-pkeyopt", &format!("rsa_oaep_md:{md}"), "-pkeyopt", &format!("rsa_mgf1_md:{md}"),
+            "pkeyutl",
+            "-encrypt",
+            "-pubin",
+            "-inkey",
+            &pem,
+            "-in",
+            input,
+            "-out",
+            output,
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            &format!("rsa_oaep_md:{md}"),
+            "-pkeyopt",
+            &format!("rsa_mgf1_md:{md}"),
         ]);
     };
     let wrapped = if matches!(alg, AlgorithmSpec::RsaesOaepSha1 | AlgorithmSpec::RsaesOaepSha256) {
@@ -751,7 +880,9 @@ async fn imported_hmac_material_matches_openssl_and_the_import_lifecycle_is_aws_
     assert!(!md.enabled());
     assert_eq!(md.origin(), Some(&OriginType::External));
     assert_eq!(md.mac_algorithms(), &[MacAlgorithmSpec::HmacSha256]);
-    let mac = || c.generate_mac().key_id(&key).message(Blob::new("imported")).mac_algorithm(MacAlgorithmSpec::HmacSha256).send();
+    let mac = || {
+        c.generate_mac().key_id(&key).message(Blob::new("imported")).mac_algorithm(MacAlgorithmSpec::HmacSha256).send()
+    };
     expect_err(mac().await, "KMSInvalidStateException", &format!("{} is pending import.", key_arn(&key)));
 
     let material: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(13).wrapping_add(5)).collect();
@@ -781,7 +912,9 @@ async fn imported_hmac_material_matches_openssl_and_the_import_lifecycle_is_aws_
     let tag = mac().await.unwrap().mac().unwrap().as_ref().to_vec();
     let msg = dir.write("msg.bin", b"imported");
     let hexkey: String = material.iter().map(|b| format!("{b:02x}")).collect();
-    let out = String::from_utf8(openssl(&["dgst", "-sha256", "-mac", "HMAC", "-macopt", &format!("hexkey:{hexkey}"), &msg])).unwrap();
+    let out =
+        String::from_utf8(openssl(&["dgst", "-sha256", "-mac", "HMAC", "-macopt", &format!("hexkey:{hexkey}"), &msg]))
+            .unwrap();
     let expected: String = tag.iter().map(|b| format!("{b:02x}")).collect();
     assert!(out.trim().ends_with(&expected), "openssl {out} vs trent {expected}");
 
@@ -793,9 +926,21 @@ async fn imported_hmac_material_matches_openssl_and_the_import_lifecycle_is_aws_
     expect_err(mac().await, "KMSInvalidStateException", &format!("{} is pending import.", key_arn(&key)));
     let other: Vec<u8> = vec![9u8; 32];
     let (token2, wrapped2) = wrap_with_openssl(&c, &key, AlgorithmSpec::RsaesOaepSha1, &other, &dir).await;
-    let r = c.import_key_material().key_id(&key).import_token(token2).encrypted_key_material(Blob::new(wrapped2)).send().await;
+    let r = c
+        .import_key_material()
+        .key_id(&key)
+        .import_token(token2)
+        .encrypted_key_material(Blob::new(wrapped2))
+        .send()
+        .await;
     err_of(r, "IncorrectKeyMaterialException");
-    c.import_key_material().key_id(&key).import_token(token.clone()).encrypted_key_material(Blob::new(wrapped.clone())).send().await.unwrap();
+    c.import_key_material()
+        .key_id(&key)
+        .import_token(token.clone())
+        .encrypted_key_material(Blob::new(wrapped.clone()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(mac().await.unwrap().mac().unwrap().as_ref(), &tag[..]);
 
     // Material that expires: gone once ValidTo passes.
@@ -820,7 +965,13 @@ async fn imported_hmac_material_matches_openssl_and_the_import_lifecycle_is_aws_
     // A token is bound to its key; keys not made for import refuse it all.
     let other_key =
         c.create_key().origin(OriginType::External).send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
-    let r = c.import_key_material().key_id(&other_key).import_token(token).encrypted_key_material(Blob::new(vec![1u8; 256])).send().await;
+    let r = c
+        .import_key_material()
+        .key_id(&other_key)
+        .import_token(token)
+        .encrypted_key_material(Blob::new(vec![1u8; 256]))
+        .send()
+        .await;
     err_of(r, "InvalidImportTokenException");
     let kms_key = c.create_key().send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
     let r = c
@@ -830,9 +981,17 @@ async fn imported_hmac_material_matches_openssl_and_the_import_lifecycle_is_aws_
         .wrapping_key_spec(WrappingKeySpec::Rsa2048)
         .send()
         .await;
-    expect_err(r, "UnsupportedOperationException", &format!("{} origin is AWS_KMS which is not valid for this operation.", key_arn(&kms_key)));
+    expect_err(
+        r,
+        "UnsupportedOperationException",
+        &format!("{} origin is AWS_KMS which is not valid for this operation.", key_arn(&kms_key)),
+    );
     let r = c.delete_imported_key_material().key_id(&kms_key).send().await;
-    expect_err(r, "UnsupportedOperationException", &format!("{} origin is AWS_KMS which is not valid for this operation.", key_arn(&kms_key)));
+    expect_err(
+        r,
+        "UnsupportedOperationException",
+        &format!("{} origin is AWS_KMS which is not valid for this operation.", key_arn(&kms_key)),
+    );
 }
 
 #[tokio::test]
@@ -846,23 +1005,64 @@ async fn imported_symmetric_and_ecc_material_with_every_wrapping_algorithm() {
         AlgorithmSpec::RsaAesKeyWrapSha1,
         AlgorithmSpec::RsaAesKeyWrapSha256,
     ] {
-        let key = c.create_key().origin(OriginType::External).send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
+        let key = c
+            .create_key()
+            .origin(OriginType::External)
+            .send()
+            .await
+            .unwrap()
+            .key_metadata()
+            .unwrap()
+            .key_id()
+            .to_owned();
         let material = vec![0x42u8; 32];
         let (token, wrapped) = wrap_with_openssl(&c, &key, alg.clone(), &material, &dir).await;
-        let r = c.import_key_material().key_id(&key).import_token(token.clone()).encrypted_key_material(Blob::new(wrapped.clone())).send().await.unwrap();
+        let r = c
+            .import_key_material()
+            .key_id(&key)
+            .import_token(token.clone())
+            .encrypted_key_material(Blob::new(wrapped.clone()))
+            .send()
+            .await
+            .unwrap();
         let material_id = r.key_material_id().unwrap().to_owned();
         let ct = c.encrypt().key_id(&key).plaintext(Blob::new("imported symmetric")).send().await.unwrap();
         // Ciphertexts survive deletion and re-import of the same material.
         c.delete_imported_key_material().key_id(&key).send().await.unwrap();
-        err_of(c.decrypt().ciphertext_blob(ct.ciphertext_blob().unwrap().clone()).send().await, "KMSInvalidStateException");
-        let r = c.import_key_material().key_id(&key).import_token(token).encrypted_key_material(Blob::new(wrapped)).send().await.unwrap();
+        err_of(
+            c.decrypt().ciphertext_blob(ct.ciphertext_blob().unwrap().clone()).send().await,
+            "KMSInvalidStateException",
+        );
+        let r = c
+            .import_key_material()
+            .key_id(&key)
+            .import_token(token)
+            .encrypted_key_material(Blob::new(wrapped))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.key_material_id(), Some(material_id.as_str()));
         let d = c.decrypt().ciphertext_blob(ct.ciphertext_blob().unwrap().clone()).send().await.unwrap();
         assert_eq!(d.plaintext().unwrap().as_ref(), b"imported symmetric", "{alg:?}");
         // Material of the wrong size for the key.
-        let key2 = c.create_key().origin(OriginType::External).send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
+        let key2 = c
+            .create_key()
+            .origin(OriginType::External)
+            .send()
+            .await
+            .unwrap()
+            .key_metadata()
+            .unwrap()
+            .key_id()
+            .to_owned();
         let (token, wrapped) = wrap_with_openssl(&c, &key2, alg.clone(), &[1u8; 16], &dir).await;
-        let r = c.import_key_material().key_id(&key2).import_token(token).encrypted_key_material(Blob::new(wrapped)).send().await;
+        let r = c
+            .import_key_material()
+            .key_id(&key2)
+            .import_token(token)
+            .encrypted_key_material(Blob::new(wrapped))
+            .send()
+            .await;
         err_of(r, "IncorrectKeyMaterialException");
     }
     // An ECC signing key from an openssl private key: Trent's signatures verify with openssl's public key.
@@ -882,8 +1082,16 @@ async fn imported_symmetric_and_ecc_material_with_every_wrapping_algorithm() {
     openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", &pem]);
     let p8 = dir.path("ec.p8");
     openssl(&["pkcs8", "-topk8", "-nocrypt", "-in", &pem, "-outform", "DER", "-out", &p8]);
-    let (token, wrapped) = wrap_with_openssl(&c, &key, AlgorithmSpec::RsaAesKeyWrapSha256, &dir.read("ec.p8"), &dir).await;
-    let r = c.import_key_material().key_id(&key).import_token(token).encrypted_key_material(Blob::new(wrapped)).send().await.unwrap();
+    let (token, wrapped) =
+        wrap_with_openssl(&c, &key, AlgorithmSpec::RsaAesKeyWrapSha256, &dir.read("ec.p8"), &dir).await;
+    let r = c
+        .import_key_material()
+        .key_id(&key)
+        .import_token(token)
+        .encrypted_key_material(Blob::new(wrapped))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.key_material_id(), None, "AWS reports material ids for symmetric keys only");
     let pub_pem = dir.path("ec-pub.pem");
     openssl(&["pkey", "-in", &pem, "-pubout", "-out", &pub_pem]);
@@ -976,7 +1184,14 @@ value = 2.0
     let mac = {
         let c = c.clone();
         let hmac = hmac.clone();
-        move || c.clone().generate_mac().key_id(hmac.clone()).message(Blob::new("m")).mac_algorithm(MacAlgorithmSpec::HmacSha256).send()
+        move || {
+            c.clone()
+                .generate_mac()
+                .key_id(hmac.clone())
+                .message(Blob::new("m"))
+                .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+                .send()
+        }
     };
     let (ok, _) = burst(3, mac.clone()).await;
     assert_eq!(ok, 3);
@@ -993,10 +1208,12 @@ value = 2.0
     let pair = |spec: DataKeyPairSpec| {
         let c = c.clone();
         let sym = sym.clone();
-        move || c.clone().generate_data_key_pair_without_plaintext().key_id(sym.clone()).key_pair_spec(spec.clone()).send()
+        move || {
+            c.clone().generate_data_key_pair_without_plaintext().key_id(sym.clone()).key_pair_spec(spec.clone()).send()
+        }
     };
     let (ok, throttled) = burst(5, pair(DataKeyPairSpec::EccNistP256)).await;
-    assert!(ok >= 2 && ok <= 3 && throttled > 0, "P-256 pairs {ok}/{throttled}");
+    assert!((2..=3).contains(&ok) && throttled > 0, "P-256 pairs {ok}/{throttled}");
     let (ok, _) = burst(3, pair(DataKeyPairSpec::EccNistP384)).await;
     assert_eq!(ok, 3, "P-384 pairs have their own quota");
 }

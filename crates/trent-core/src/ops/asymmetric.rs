@@ -90,7 +90,9 @@ pub fn require_usage(key: &KeyRecord, usage: KeyUsage, op: Operation) -> KmsResu
 
 /// The parsed key object of a usable non-symmetric key.
 pub fn object(key: &LoadedKey) -> KmsResult<&LoadedMaterial> {
-    key.asymmetric.as_ref().ok_or_else(|| KmsError::internal(format!("{} has no loaded key material", key.record.key_id)))
+    key.asymmetric
+        .as_ref()
+        .ok_or_else(|| KmsError::internal(format!("{} has no loaded key material", key.record.key_id)))
 }
 
 /// Runs private-key work (RSA above all) on the blocking pool so the async
@@ -119,9 +121,5 @@ where
     R: Send + 'static,
     F: FnOnce(&KeyObject) -> KmsResult<R> + Send + 'static,
 {
-    if is_slow(key.record.key_spec) {
-        blocking(key.clone(), work).await
-    } else {
-        work(&object(key)?.object)
-    }
+    if is_slow(key.record.key_spec) { blocking(key.clone(), work).await } else { work(&object(key)?.object) }
 }

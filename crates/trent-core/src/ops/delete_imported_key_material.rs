@@ -40,7 +40,10 @@ pub fn remove_material(k: &mut KeyRecord) {
 
 /// Runs DeleteImportedKeyMaterial.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    Validator::new().key_id("keyId", req.key_id.as_deref(), true).str_len("keyMaterialId", req.key_material_id.as_deref(), 64, 64).finish()?;
+    Validator::new()
+        .key_id("keyId", req.key_id.as_deref(), true)
+        .str_len("keyMaterialId", req.key_material_id.as_deref(), 64, 64)
+        .finish()?;
     let Some(key_id) = req.key_id else { return Err(KmsError::internal("validated")) };
     let key = kms.resolve_key_only(caller, &key_id).await?;
     kms.admit_key(caller, Operation::DeleteImportedKeyMaterial, &key.record).await?;

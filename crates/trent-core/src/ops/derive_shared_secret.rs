@@ -39,14 +39,22 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     Validator::new()
         .key_id("keyId", req.key_id.as_deref(), true)
         .required("keyAgreementAlgorithm", &alg)
-        .enum_value("keyAgreementAlgorithm", alg, alg.and_then(KeyAgreementAlgorithm::parse).is_some(), KeyAgreementAlgorithm::wire_list())
+        .enum_value(
+            "keyAgreementAlgorithm",
+            alg,
+            alg.and_then(KeyAgreementAlgorithm::parse).is_some(),
+            KeyAgreementAlgorithm::wire_list(),
+        )
         .required("publicKey", &req.public_key)
         .blob_len("publicKey", req.public_key.as_ref().map(|p| &p.0[..]), 1, 8192)
         .grant_tokens(req.grant_tokens.as_deref())
         .finish()?;
     let (Some(key_id), Some(peer)) = (req.key_id, req.public_key) else { return Err(KmsError::internal("validated")) };
     if req.recipient.is_some() {
-        return Err(KmsError::new(crate::error::ErrorKind::UnsupportedOperation, "Trent does not support Recipient (attestation) yet."));
+        return Err(KmsError::new(
+            crate::error::ErrorKind::UnsupportedOperation,
+            "Trent does not support Recipient (attestation) yet.",
+        ));
     }
     let key = kms.resolve(caller, &key_id).await?;
     kms.admit_key(caller, Operation::DeriveSharedSecret, &key.record).await?;

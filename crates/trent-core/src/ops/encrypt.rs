@@ -47,7 +47,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         )
         .finish()?;
     crate::validate::encryption_context(req.encryption_context.as_ref())?;
-    let (Some(key_id), Some(plaintext)) = (req.key_id, req.plaintext) else { return Err(KmsError::internal("validated")) };
+    let (Some(key_id), Some(plaintext)) = (req.key_id, req.plaintext) else {
+        return Err(KmsError::internal("validated"));
+    };
     let key = kms.resolve(caller, &key_id).await?;
     kms.admit_key(caller, Operation::Encrypt, &key.record).await?;
     require_usable(&key.record)?;

@@ -70,7 +70,12 @@ pub(crate) async fn make(kms: &Kms, caller: &Caller, op: Operation, req: Request
     Validator::new()
         .key_id("keyId", req.key_id.as_deref(), true)
         .required("keyPairSpec", &spec_str)
-        .enum_value("keyPairSpec", spec_str, spec_str.and_then(DataKeyPairSpec::parse).is_some(), DataKeyPairSpec::wire_list())
+        .enum_value(
+            "keyPairSpec",
+            spec_str,
+            spec_str.and_then(DataKeyPairSpec::parse).is_some(),
+            DataKeyPairSpec::wire_list(),
+        )
         .grant_tokens(req.grant_tokens.as_deref())
         .finish()?;
     crate::validate::encryption_context(req.encryption_context.as_ref())?;
@@ -89,17 +94,24 @@ pub(crate) async fn make(kms: &Kms, caller: &Caller, op: Operation, req: Request
     require_usable(&key.record)?;
     super::symmetric::require_encrypt_key(&key, op, None)?;
     let Some(key_spec) = pair_key_spec(spec) else {
-        return Err(KmsError::new(ErrorKind::UnsupportedOperation, format!("Trent does not support KeyPairSpec {spec} yet.")));
+        return Err(KmsError::new(
+            ErrorKind::UnsupportedOperation,
+            format!("Trent does not support KeyPairSpec {spec} yet."),
+        ));
     };
     if req.recipient.is_some() {
-        return Err(KmsError::new(ErrorKind::UnsupportedOperation, "Trent does not support Recipient (attestation) yet."));
+        return Err(KmsError::new(
+            ErrorKind::UnsupportedOperation,
+            "Trent does not support Recipient (attestation) yet.",
+        ));
     }
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
-    let (private_plaintext, public_key) = tokio::task::spawn_blocking(move || crate::key_material::generate_pair(key_spec))
-        .await
-        .map_err(|e| KmsError::internal(format!("key pair generation task failed: {e}")))??;
+    let (private_plaintext, public_key) =
+        tokio::task::spawn_blocking(move || crate::key_material::generate_pair(key_spec))
+            .await
+            .map_err(|e| KmsError::internal(format!("key pair generation task failed: {e}")))??;
     let private_ciphertext = super::symmetric::encrypt(&key, &private_plaintext, req.encryption_context.as_ref())?;
     Ok(Made { key, private_plaintext, private_ciphertext, public_key, spec })
 }

@@ -25,7 +25,8 @@ pub struct Response {
 
 /// Runs GenerateDataKeyPairWithoutPlaintext.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    let m = super::generate_data_key_pair::make(kms, caller, Operation::GenerateDataKeyPairWithoutPlaintext, req).await?;
+    let m =
+        super::generate_data_key_pair::make(kms, caller, Operation::GenerateDataKeyPairWithoutPlaintext, req).await?;
     Ok(Response {
         key_material_id: super::symmetric::material_id_of(&m.private_ciphertext),
         private_key_ciphertext_blob: Blob(m.private_ciphertext),

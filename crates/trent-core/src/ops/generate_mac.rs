@@ -33,13 +33,22 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let message = req.message.as_ref().map(|m| &m.0[..]);
     let mut v = Validator::new();
-    super::mac::validate(&mut v, req.key_id.as_deref(), message, req.mac_algorithm.as_deref(), req.grant_tokens.as_deref());
+    super::mac::validate(
+        &mut v,
+        req.key_id.as_deref(),
+        message,
+        req.mac_algorithm.as_deref(),
+        req.grant_tokens.as_deref(),
+    );
     v.finish()?;
-    let (key, alg) = super::mac::check(kms, caller, Operation::GenerateMac, req.key_id.as_deref(), req.mac_algorithm.as_deref()).await?;
+    let (key, alg) =
+        super::mac::check(kms, caller, Operation::GenerateMac, req.key_id.as_deref(), req.mac_algorithm.as_deref())
+            .await?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
     let object = &super::asymmetric::object(&key)?.object;
-    let mac = crate::key_material::mac(object, message.unwrap_or_default()).map_err(|_| KmsError::internal("HMAC failed"))?;
+    let mac =
+        crate::key_material::mac(object, message.unwrap_or_default()).map_err(|_| KmsError::internal("HMAC failed"))?;
     Ok(Response { mac: Blob(mac), mac_algorithm: alg.as_str(), key_id: key.arn() })
 }

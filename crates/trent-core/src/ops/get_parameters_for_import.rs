@@ -37,9 +37,19 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     Validator::new()
         .key_id("keyId", req.key_id.as_deref(), true)
         .required("wrappingAlgorithm", &alg)
-        .enum_value("wrappingAlgorithm", alg, alg.and_then(WrappingAlgorithm::parse).is_some(), WrappingAlgorithm::wire_list())
+        .enum_value(
+            "wrappingAlgorithm",
+            alg,
+            alg.and_then(WrappingAlgorithm::parse).is_some(),
+            WrappingAlgorithm::wire_list(),
+        )
         .required("wrappingKeySpec", &spec)
-        .enum_value("wrappingKeySpec", spec, spec.and_then(WrappingKeySpec::parse).is_some(), WrappingKeySpec::wire_list())
+        .enum_value(
+            "wrappingKeySpec",
+            spec,
+            spec.and_then(WrappingKeySpec::parse).is_some(),
+            WrappingKeySpec::wire_list(),
+        )
         .finish()?;
     let (Some(key_id), Some(alg), Some(spec)) =
         (req.key_id, alg.and_then(WrappingAlgorithm::parse), spec.and_then(WrappingKeySpec::parse))
@@ -54,7 +64,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         WrappingKeySpec::Rsa3072 => aws_lc_rs::rsa::KeySize::Rsa3072,
         WrappingKeySpec::Rsa4096 => aws_lc_rs::rsa::KeySize::Rsa4096,
         WrappingKeySpec::Sm2 => {
-            return Err(KmsError::new(ErrorKind::UnsupportedOperation, "The SM2 wrapping key spec is available only in China Regions."));
+            return Err(KmsError::new(
+                ErrorKind::UnsupportedOperation,
+                "The SM2 wrapping key spec is available only in China Regions.",
+            ));
         }
     };
     match alg {
@@ -62,12 +75,16 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             return Err(KmsError::validation("The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported."));
         }
         WrappingAlgorithm::Sm2Pke => {
-            return Err(KmsError::new(ErrorKind::UnsupportedOperation, "The SM2PKE wrapping algorithm is available only in China Regions."));
+            return Err(KmsError::new(
+                ErrorKind::UnsupportedOperation,
+                "The SM2PKE wrapping algorithm is available only in China Regions.",
+            ));
         }
         _ => {}
     }
     let (pkcs8, public) = tokio::task::spawn_blocking(move || -> KmsResult<_> {
-        let pair = aws_lc_rs::signature::RsaKeyPair::generate(size).map_err(|_| KmsError::internal("RSA key generation failed"))?;
+        let pair = aws_lc_rs::signature::RsaKeyPair::generate(size)
+            .map_err(|_| KmsError::internal("RSA key generation failed"))?;
         let pkcs8 = crate::key_material::rsa_pkcs8(&pair)?;
         let (_, public) = crate::key_material::rsa_wrapping_key(&pkcs8)?;
         Ok((pkcs8, public))
@@ -76,5 +93,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     .map_err(|e| KmsError::internal(format!("wrapping key task failed: {e}")))??;
     let valid_to = (kms.now() + super::import::PARAMETERS_VALID_SECONDS).round();
     let token = super::import::seal_token(kms, &key.record.key_id, alg, valid_to, &pkcs8)?;
-    Ok(Response { key_id: key.arn(), import_token: Blob(token), public_key: Blob(public), parameters_valid_to: valid_to })
+    Ok(Response {
+        key_id: key.arn(),
+        import_token: Blob(token),
+        public_key: Blob(public),
+        parameters_valid_to: valid_to,
+    })
 }

@@ -47,7 +47,11 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let Some(public) = public else {
         return Err(KmsError::new(
             ErrorKind::UnsupportedOperation,
-            format!("{} key spec {} is not valid for this operation. GetPublicKey needs an asymmetric KMS key.", r.arn(), r.key_spec),
+            format!(
+                "{} key spec {} is not valid for this operation. GetPublicKey needs an asymmetric KMS key.",
+                r.arn(),
+                r.key_spec
+            ),
         ));
     };
     let algs = super::asymmetric::algorithms(r.key_spec, r.key_usage);

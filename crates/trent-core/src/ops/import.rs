@@ -58,7 +58,8 @@ pub struct Token {
 
 /// Opens a token; one made for another key, or not made by Trent, is InvalidImportTokenException.
 pub fn open_token(kms: &Kms, key: &KeyRecord, token: &[u8]) -> KmsResult<Token> {
-    let invalid = || KmsError::new(ErrorKind::InvalidImportToken, "Import token is invalid or was issued for another key.");
+    let invalid =
+        || KmsError::new(ErrorKind::InvalidImportToken, "Import token is invalid or was issued for another key.");
     let plain = kms.root.open_material(&key.key_id, TOKEN_MATERIAL_ID, token).map_err(|_| invalid())?;
     if plain.len() < 10 || plain[0] != TOKEN_VERSION {
         return Err(invalid());
@@ -68,7 +69,10 @@ pub fn open_token(kms: &Kms, key: &KeyRecord, token: &[u8]) -> KmsResult<Token> 
     t.copy_from_slice(&plain[2..10]);
     let token = Token { algorithm, valid_to: f64::from_be_bytes(t), pkcs8: Zeroizing::new(plain[10..].to_vec()) };
     if token.valid_to <= kms.now() {
-        return Err(KmsError::new(ErrorKind::ExpiredImportToken, "The import token has expired. Call GetParametersForImport for a new one."));
+        return Err(KmsError::new(
+            ErrorKind::ExpiredImportToken,
+            "The import token has expired. Call GetParametersForImport for a new one.",
+        ));
     }
     Ok(token)
 }

@@ -48,7 +48,12 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         .blob_len("importToken", req.import_token.as_ref().map(|b| &b.0[..]), 1, 6144)
         .required("encryptedKeyMaterial", &req.encrypted_key_material)
         .blob_len("encryptedKeyMaterial", req.encrypted_key_material.as_ref().map(|b| &b.0[..]), 1, 6144)
-        .enum_value("expirationModel", model, model.and_then(ExpirationModel::parse).is_some(), ExpirationModel::wire_list())
+        .enum_value(
+            "expirationModel",
+            model,
+            model.and_then(ExpirationModel::parse).is_some(),
+            ExpirationModel::wire_list(),
+        )
         .str_len("keyMaterialDescription", req.key_material_description.as_deref(), 0, 256)
         .finish()?;
     let (Some(key_id), Some(token), Some(wrapped)) = (req.key_id, req.import_token, req.encrypted_key_material) else {
@@ -62,10 +67,14 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let now = kms.now();
     match (model, req.valid_to) {
         (ExpirationModel::KeyMaterialExpires, None) => {
-            return Err(KmsError::validation("A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES"));
+            return Err(KmsError::validation(
+                "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES",
+            ));
         }
         (ExpirationModel::KeyMaterialDoesNotExpire, Some(_)) => {
-            return Err(KmsError::validation("A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE"));
+            return Err(KmsError::validation(
+                "A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE",
+            ));
         }
         (ExpirationModel::KeyMaterialExpires, Some(t)) if t <= now || t > now + MAX_VALID_DAYS * 86_400.0 => {
             return Err(KmsError::validation("The validTo date must be in the future and at most 365 days from now."));
@@ -85,7 +94,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     check_material(&key.record, &material)?;
     let id = material_id(&key.record.key_id, &material);
     if req.key_material_id.as_deref().is_some_and(|want| want != id) {
-        return Err(KmsError::new(ErrorKind::IncorrectKeyMaterial, "The key material does not match the KeyMaterialId given."));
+        return Err(KmsError::new(
+            ErrorKind::IncorrectKeyMaterial,
+            "The key material does not match the KeyMaterialId given.",
+        ));
     }
     let wrapped = kms.root.seal_material(&key.record.key_id, &id, &material)?;
     let created = now;
@@ -96,7 +108,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
                 Some(first) if first != id => {
                     return Err(KmsError::new(
                         ErrorKind::IncorrectKeyMaterial,
-                        format!("The key material does not match the key material previously imported into {}.", k.arn()),
+                        format!(
+                            "The key material does not match the key material previously imported into {}.",
+                            k.arn()
+                        ),
                     ));
                 }
                 Some(_) => {}
@@ -104,7 +119,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
                     k.ext.insert(EXT_IMPORTED_MATERIAL_ID.to_owned(), serde_json::Value::String(id.clone()));
                 }
             }
-            k.materials = vec![StoredMaterial { id: id.clone(), created, rotation_type: None, wrapped: wrapped.clone() }];
+            k.materials =
+                vec![StoredMaterial { id: id.clone(), created, rotation_type: None, wrapped: wrapped.clone() }];
             k.expiration_model = Some(model);
             k.valid_to = req.valid_to.filter(|_| model == ExpirationModel::KeyMaterialExpires);
             if k.key_state == KeyState::PendingImport {

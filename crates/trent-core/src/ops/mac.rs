@@ -14,7 +14,13 @@ use crate::validate::Validator;
 use super::asymmetric::{require_usage, wrong_algorithm};
 
 /// Validates the members both operations have.
-pub fn validate(v: &mut Validator, key_id: Option<&str>, message: Option<&[u8]>, alg: Option<&str>, grant_tokens: Option<&[String]>) {
+pub fn validate(
+    v: &mut Validator,
+    key_id: Option<&str>,
+    message: Option<&[u8]>,
+    alg: Option<&str>,
+    grant_tokens: Option<&[String]>,
+) {
     v.required("message", &message)
         .blob_len("message", message, 1, 4096)
         .key_id("keyId", key_id, true)
@@ -24,7 +30,13 @@ pub fn validate(v: &mut Validator, key_id: Option<&str>, message: Option<&[u8]>,
 }
 
 /// Resolves and charges the key, then checks state, usage and algorithm.
-pub async fn check(kms: &Kms, caller: &Caller, op: Operation, key_id: Option<&str>, alg: Option<&str>) -> KmsResult<(Arc<LoadedKey>, MacAlgorithm)> {
+pub async fn check(
+    kms: &Kms,
+    caller: &Caller,
+    op: Operation,
+    key_id: Option<&str>,
+    alg: Option<&str>,
+) -> KmsResult<(Arc<LoadedKey>, MacAlgorithm)> {
     let (Some(key_id), Some(alg)) = (key_id, alg.and_then(MacAlgorithm::parse)) else {
         return Err(KmsError::internal("validated"));
     };

@@ -53,7 +53,12 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         .blob_len("ciphertextBlob", req.ciphertext_blob.as_ref().map(|b| &b.0[..]), 1, 6144)
         .key_id("sourceKeyId", req.source_key_id.as_deref(), false)
         .key_id("destinationKeyId", req.destination_key_id.as_deref(), true)
-        .enum_value("sourceEncryptionAlgorithm", req.source_encryption_algorithm.as_deref(), alg_ok(req.source_encryption_algorithm.as_deref()), algs)
+        .enum_value(
+            "sourceEncryptionAlgorithm",
+            req.source_encryption_algorithm.as_deref(),
+            alg_ok(req.source_encryption_algorithm.as_deref()),
+            algs,
+        )
         .enum_value(
             "destinationEncryptionAlgorithm",
             req.destination_encryption_algorithm.as_deref(),
@@ -83,13 +88,21 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let source_alg = if rsa_source.is_some() {
         super::rsa_encryption::check(&source, Operation::ReEncrypt, req.source_encryption_algorithm.as_deref())?
     } else {
-        super::symmetric::require_encrypt_key(&source, Operation::ReEncrypt, req.source_encryption_algorithm.as_deref())?;
+        super::symmetric::require_encrypt_key(
+            &source,
+            Operation::ReEncrypt,
+            req.source_encryption_algorithm.as_deref(),
+        )?;
         EncryptionAlgorithm::SymmetricDefault
     };
     let dest_alg = if super::rsa_encryption::is_rsa_key(&dest) {
         super::rsa_encryption::check(&dest, Operation::ReEncrypt, req.destination_encryption_algorithm.as_deref())?
     } else {
-        super::symmetric::require_encrypt_key(&dest, Operation::ReEncrypt, req.destination_encryption_algorithm.as_deref())?;
+        super::symmetric::require_encrypt_key(
+            &dest,
+            Operation::ReEncrypt,
+            req.destination_encryption_algorithm.as_deref(),
+        )?;
         EncryptionAlgorithm::SymmetricDefault
     };
     let plaintext = if rsa_source.is_some() {

@@ -41,11 +41,16 @@ pub fn encrypt(key: &LoadedKey, alg: EncryptionAlgorithm, plaintext: &[u8]) -> K
             key.record.key_spec
         )));
     }
-    crate::key_material::rsa_encrypt(object, alg, plaintext).map_err(|_| KmsError::internal("RSA-OAEP encryption failed"))
+    crate::key_material::rsa_encrypt(object, alg, plaintext)
+        .map_err(|_| KmsError::internal("RSA-OAEP encryption failed"))
 }
 
 /// Decrypts with the private key (on the blocking pool); failure is InvalidCiphertextException.
-pub async fn decrypt(key: &Arc<LoadedKey>, alg: EncryptionAlgorithm, ciphertext: Vec<u8>) -> KmsResult<Zeroizing<Vec<u8>>> {
+pub async fn decrypt(
+    key: &Arc<LoadedKey>,
+    alg: EncryptionAlgorithm,
+    ciphertext: Vec<u8>,
+) -> KmsResult<Zeroizing<Vec<u8>>> {
     super::asymmetric::run_private(key, move |k| {
         crate::key_material::rsa_decrypt(k, alg, &ciphertext).map_err(|_| KmsError::invalid_ciphertext())
     })

@@ -53,7 +53,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let (alg, is_digest) = (checked.algorithm, checked.is_digest);
     let signature = super::asymmetric::run_private(&checked.key, move |k| {
         crate::key_material::sign(k, alg, &message.0, is_digest).map_err(|e| match e {
-            CryptoRefusal::DigestLength => KmsError::validation(format!("Digest is invalid length for algorithm {alg}.")),
+            CryptoRefusal::DigestLength => {
+                KmsError::validation(format!("Digest is invalid length for algorithm {alg}."))
+            }
             _ => KmsError::internal("signing failed"),
         })
     })

@@ -45,7 +45,12 @@ pub fn validate(v: &mut Validator, c: &Common<'_>) {
     v.key_id("keyId", c.key_id, true)
         .required("message", &c.message)
         .blob_len("message", c.message, 1, 4096)
-        .enum_value("messageType", c.message_type, c.message_type.and_then(MessageType::parse).is_some(), MessageType::wire_list())
+        .enum_value(
+            "messageType",
+            c.message_type,
+            c.message_type.and_then(MessageType::parse).is_some(),
+            MessageType::wire_list(),
+        )
         .grant_tokens(c.grant_tokens)
         .required("signingAlgorithm", &c.signing_algorithm)
         .enum_value(

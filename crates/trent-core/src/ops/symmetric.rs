@@ -31,7 +31,8 @@ pub fn require_encrypt_key(key: &LoadedKey, op: Operation, algorithm: Option<&st
 pub fn encrypt(key: &LoadedKey, plaintext: &[u8], ctx: Option<&EncryptionContext>) -> KmsResult<Vec<u8>> {
     let (material_id, aes) = key.current_symmetric().ok_or_else(|| KmsError::internal("key has no material"))?;
     let mut blob = Vec::with_capacity(ciphertext::OVERHEAD + plaintext.len());
-    ciphertext::write_header(&key.record.key_id, material_id, &mut blob).ok_or_else(|| KmsError::internal("key id is not a UUID"))?;
+    ciphertext::write_header(&key.record.key_id, material_id, &mut blob)
+        .ok_or_else(|| KmsError::internal("key id is not a UUID"))?;
     let mut aad = Vec::with_capacity(ciphertext::HEADER_LEN + 64);
     aad.extend_from_slice(&blob);
     canonical_bytes(ctx, &mut aad);
@@ -41,7 +42,12 @@ pub fn encrypt(key: &LoadedKey, plaintext: &[u8], ctx: Option<&EncryptionContext
 
 /// The key a ciphertext names, resolved for the caller. A blob that is not
 /// ours, or whose key is unknown to the caller, is InvalidCiphertextException.
-pub async fn key_of_blob(kms: &Kms, caller: &Caller, blob: &[u8], requested: Option<&str>) -> KmsResult<Arc<LoadedKey>> {
+pub async fn key_of_blob(
+    kms: &Kms,
+    caller: &Caller,
+    blob: &[u8],
+    requested: Option<&str>,
+) -> KmsResult<Arc<LoadedKey>> {
     let parsed = SymmetricBlob::parse(blob).ok_or_else(KmsError::invalid_ciphertext)?;
     let blob_key_id = parsed.key_id();
     if let Some(req) = requested {

@@ -56,11 +56,13 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         return Err(KmsError::internal("validated"));
     };
     let object = &super::asymmetric::object(&checked.key)?.object;
-    crate::key_material::verify(object, checked.algorithm, &message.0, checked.is_digest, &signature.0).map_err(|e| match e {
-        CryptoRefusal::DigestLength => {
-            KmsError::validation(format!("Digest is invalid length for algorithm {}.", checked.algorithm))
-        }
-        _ => KmsError::bare(ErrorKind::KmsInvalidSignature),
-    })?;
+    crate::key_material::verify(object, checked.algorithm, &message.0, checked.is_digest, &signature.0).map_err(
+        |e| match e {
+            CryptoRefusal::DigestLength => {
+                KmsError::validation(format!("Digest is invalid length for algorithm {}.", checked.algorithm))
+            }
+            _ => KmsError::bare(ErrorKind::KmsInvalidSignature),
+        },
+    )?;
     Ok(Response { key_id: checked.key.arn(), signature_valid: true, signing_algorithm: checked.algorithm.as_str() })
 }
