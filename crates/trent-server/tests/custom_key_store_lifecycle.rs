@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use trent_core::clock::ManualWallClock;
 use trent_core::ops::custom_key_store::{self as cks, ConnectionState};
 use trent_core::root_key::RootKey;
-use trent_core::store::KeyStore;
 use trent_core::{Caller, ErrorKind, Kms, KmsError, Operation};
 use trent_store::SqliteStore;
 
