@@ -125,7 +125,7 @@ fn raw_http(endpoint: &str, request_head: &str, body: &[u8]) -> (u16, String, St
 #[allow(deprecated)] // CustomerMasterKeySpec: deprecated, but AWS still fills it.
 async fn create_key_and_describe_key_fill_key_metadata_as_aws_does() {
     use aws_sdk_kms::types::CustomerMasterKeySpec;
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
     let c = s.kms_client().await;
     let policy = r#"{"Version":"2012-10-17","Id":"custom","Statement":[{"Sid":"root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#;
     let before = now();
@@ -227,7 +227,7 @@ async fn create_key_and_describe_key_fill_key_metadata_as_aws_does() {
 
 #[tokio::test]
 async fn enable_disable_update_description_and_key_policies() {
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
     let c = s.kms_client().await;
     let (id, arn) = new_key(&c).await;
     let ct = encrypt(&c, &id, b"secret").await;
@@ -304,7 +304,7 @@ async fn enable_disable_update_description_and_key_policies() {
 
 #[tokio::test]
 async fn schedule_and_cancel_key_deletion() {
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
     let c = s.kms_client().await;
     let (id, arn) = new_key(&c).await;
     c.create_alias().alias_name("alias/doomed").target_key_id(&id).send().await.unwrap();
@@ -421,7 +421,7 @@ async fn schedule_and_cancel_key_deletion() {
 
 #[tokio::test]
 async fn keys_are_named_by_id_arn_alias_name_and_alias_arn_and_responses_echo_the_arn() {
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
     let c = s.kms_client().await;
     let (id, arn) = new_key(&c).await;
     c.create_alias().alias_name("alias/named").target_key_id(&id).send().await.unwrap();
@@ -487,7 +487,7 @@ async fn keys_are_named_by_id_arn_alias_name_and_alias_arn_and_responses_echo_th
 
 #[tokio::test]
 async fn encrypt_decrypt_reencrypt_and_data_keys() {
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
     let c = s.kms_client().await;
     let (id, arn) = new_key(&c).await;
     let (id2, arn2) = new_key(&c).await;
@@ -707,7 +707,7 @@ async fn encrypt_decrypt_reencrypt_and_data_keys() {
 
 #[tokio::test]
 async fn dry_run_is_honoured() {
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
     let c = s.kms_client().await;
     let (id, _) = new_key(&c).await;
     let (id2, _) = new_key(&c).await;
@@ -771,7 +771,7 @@ async fn dry_run_is_honoured() {
 
 #[tokio::test]
 async fn every_model_limit_is_enforced_at_its_boundary() {
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
     let c = s.kms_client().await;
     let (id, _) = new_key(&c).await;
 
@@ -1043,7 +1043,7 @@ async fn every_model_limit_is_enforced_at_its_boundary() {
 
 #[tokio::test]
 async fn list_keys_paginates_with_limit_and_marker() {
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
     let c = s.kms_client().await;
     let mut created = BTreeSet::new();
     for _ in 0..5 {
@@ -1092,7 +1092,7 @@ async fn list_keys_paginates_with_limit_and_marker() {
 
 #[tokio::test]
 async fn aliases_create_update_delete_list_and_rules() {
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
     let c = s.kms_client().await;
     let (k1, _) = new_key(&c).await;
     let (k2, arn2) = new_key(&c).await;
@@ -1241,7 +1241,7 @@ async fn aliases_create_update_delete_list_and_rules() {
 
 #[tokio::test]
 async fn tag_untag_and_list_resource_tags() {
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
     let c = s.kms_client().await;
     let (id, arn) = new_key(&c).await;
 
@@ -1342,7 +1342,7 @@ async fn tag_untag_and_list_resource_tags() {
 
 #[tokio::test]
 async fn rotation_on_demand_and_automatic_settings() {
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
     let c = s.kms_client().await;
     let (id, arn) = new_key(&c).await;
 
@@ -1498,7 +1498,7 @@ async fn rotation_on_demand_and_automatic_settings() {
 
 #[tokio::test]
 async fn bad_signatures_and_unknown_access_keys_are_refused() {
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
     let good = s.kms_client().await;
     let (id, _) = new_key(&good).await;
 
@@ -1526,7 +1526,7 @@ async fn bad_signatures_and_unknown_access_keys_are_refused() {
 
 #[tokio::test]
 async fn raw_protocol_unknown_operation_and_missing_authentication() {
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
 
     // An unknown operation: 400 and UnknownOperationException, before any signature check.
     let (status, head, body) = raw_http(
@@ -1575,7 +1575,7 @@ async fn raw_protocol_unknown_operation_and_missing_authentication() {
 
 #[tokio::test]
 async fn malformed_request_bodies_are_client_errors_without_internals() {
-    let s = TestServer::start();
+    let s = TestServer::start_unthrottled();
     let c = s.kms_client().await;
     let (id, _) = new_key(&c).await;
     // A ciphertext of every length up to the header, and random junk, never crash or leak.

@@ -38,6 +38,13 @@ impl TestServer {
         Self::start_with_config(None)
     }
 
+    /// Starts a server with request quotas off, for tests of API semantics that
+    /// make management calls faster than AWS's 5-per-second quotas allow.
+    /// Quotas are on by default, as in AWS; their own tests use [`Self::start_with_config`].
+    pub fn start_unthrottled() -> TestServer {
+        Self::start_with_config(Some("[quotas]\nenabled = false\n"))
+    }
+
     /// Starts a server with `config` (TOML text) and a fresh data directory.
     pub fn start_with_config(config: Option<&str>) -> TestServer {
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -105,7 +112,13 @@ impl TestServer {
     }
 
     /// A client for any credentials, region and max attempts (1 = no retries).
-    pub async fn kms_client_as(&self, access_key_id: &str, secret: &str, region: &str, max_attempts: u32) -> aws_sdk_kms::Client {
+    pub async fn kms_client_as(
+        &self,
+        access_key_id: &str,
+        secret: &str,
+        region: &str,
+        max_attempts: u32,
+    ) -> aws_sdk_kms::Client {
         let creds = aws_credential_types::Credentials::new(access_key_id, secret, None, None, "trent-tests");
         let conf = aws_sdk_kms::Config::builder()
             .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
@@ -150,10 +163,7 @@ impl TestServer {
     /// Calls of one KMS operation with one outcome (`ok`, `throttled`, `error`).
     pub fn count(&self, operation: &str, outcome: &str) -> u64 {
         let needle = format!("trent_requests_total{{operation=\"{operation}\",outcome=\"{outcome}\"}} ");
-        self.metrics()
-            .lines()
-            .find_map(|l| l.strip_prefix(&needle).and_then(|v| v.trim().parse().ok()))
-            .unwrap_or(0)
+        self.metrics().lines().find_map(|l| l.strip_prefix(&needle).and_then(|v| v.trim().parse().ok())).unwrap_or(0)
     }
 }
 
