@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod envelope_cli;
+mod load;
 mod serve;
 
 /// mimalloc: the server allocates small, short-lived buffers per request, and
@@ -41,6 +42,8 @@ enum Command {
     Encrypt(envelope_cli::EncryptArgs),
     /// Decrypt AWS Encryption SDK messages.
     Decrypt(envelope_cli::DecryptArgs),
+    /// Offer a KMS workload (Trent or AWS) and report what the quotas let through.
+    Load(load::LoadArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -55,6 +58,7 @@ fn main() -> anyhow::Result<()> {
             Command::Serve { listen, data_dir, config } => serve::run(listen, data_dir, config).await,
             Command::Encrypt(args) => envelope_cli::encrypt(args).await,
             Command::Decrypt(args) => envelope_cli::decrypt(args).await,
+            Command::Load(args) => load::run(args).await,
         }
     })
 }

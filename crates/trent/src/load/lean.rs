@@ -1,0 +1,215 @@
+//! The lean KMS client of the high-rate paths: a pooled HTTP/1.1 connection, our own SigV4
+//! signature (`sigv4.rs`) over a prepared body, and a classification of the answer. No
+//! retries here: strategies live in `retry.rs`.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use bytes::Bytes;
+use http::{Request, StatusCode, header};
+use http_body_util::Full;
+
+use super::conn::{Endpoint, Pool};
+use super::sigv4::{Credentials, Signer, payload_hash};
+
+/// Error codes every AWS SDK treats as throttling (aws-runtime `THROTTLING_ERRORS`,
+/// botocore `ThrottledRetryableChecker`; kms-api.md §2).
+pub const THROTTLING_CODES: [&str; 14] = [
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+];
+
+/// Why one attempt did not succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// A throttling error code (KMS: `ThrottlingException`).
+    Throttled,
+    /// Any other error the service answered with (4xx).
+    Service,
+    /// HTTP 5xx.
+    Server,
+    /// No answer: connection refused or dropped.
+    Transport,
+    /// The request's time ran out.
+    Timeout,
+}
+
+/// A failed attempt or request, with the service's error code where there is one.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// Classification.
+    pub kind: FailureKind,
+    /// Error code (`ThrottlingException`, `NotFoundException`, `Transport`, `Timeout`, ...).
+    pub code: String,
+    /// Message, if any.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure without a service answer.
+    pub fn local(kind: FailureKind, code: &str, message: impl Into<String>) -> Self {
+        Self { kind, code: code.to_owned(), message: message.into() }
+    }
+
+    /// Whether the retry strategies of `retry.rs` try again (throttling, 5xx, transport, timeout;
+    /// the SDK's transient classes).
+    pub fn retryable(&self) -> bool {
+        !matches!(self.kind, FailureKind::Service)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.message.is_empty() { f.write_str(&self.code) } else { write!(f, "{}: {}", self.code, self.message) }
+    }
+}
+
+/// Turns an HTTP answer into success (the body) or a classified failure.
+pub fn classify(status: StatusCode, body: Bytes) -> Result<Bytes, Failure> {
+    if status.is_success() {
+        return Ok(body);
+    }
+    let (code, message) = error_code(&body);
+    let code = if code.is_empty() { format!("HTTP{}", status.as_u16()) } else { code };
+    let kind = if THROTTLING_CODES.contains(&code.as_str()) || status == StatusCode::TOO_MANY_REQUESTS {
+        FailureKind::Throttled
+    } else if status.is_server_error() {
+        FailureKind::Server
+    } else {
+        FailureKind::Service
+    };
+    Err(Failure { kind, code, message })
+}
+
+/// `__type` (namespace and `:` suffix dropped, as botocore does) and `message` of an
+/// AWS JSON error body.
+pub fn error_code(body: &[u8]) -> (String, String) {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return (String::new(), String::from_utf8_lossy(body).chars().take(200).collect());
+    };
+    let raw = v.get("__type").and_then(|t| t.as_str()).unwrap_or_default();
+    let code = raw.rsplit('#').next().unwrap_or(raw).split(':').next().unwrap_or_default().to_owned();
+    let message = v.get("message").or_else(|| v.get("Message")).and_then(|m| m.as_str()).unwrap_or_default().to_owned();
+    (code, message)
+}
+
+/// A prepared request body with its payload hash (computed once, reused for every send).
+#[derive(Debug, Clone)]
+pub struct Body {
+    /// The JSON bytes.
+    pub bytes: Bytes,
+    /// Hex SHA-256 of `bytes`.
+    pub hash: String,
+}
+
+impl Body {
+    /// Hashes `bytes`.
+    pub fn new(bytes: impl Into<Bytes>) -> Self {
+        let bytes = bytes.into();
+        let hash = payload_hash(&bytes);
+        Self { bytes, hash }
+    }
+}
+
+/// One simulated client's connection to KMS (and to Service Quotas, for quota discovery).
+pub struct LeanKms {
+    pool: Arc<Pool>,
+    signer: Signer,
+    quotas_pool: Arc<Pool>,
+    quotas_signer: Signer,
+}
+
+impl LeanKms {
+    /// A client of `endpoint` in `region` with at most `connections` connections.
+    pub fn new(endpoint: &Endpoint, region: &str, creds: Credentials, connections: usize) -> anyhow::Result<Self> {
+        let pool = Pool::new(endpoint.clone(), connections)?;
+        // Trent serves Service Quotas on its KMS endpoint; AWS has a separate one.
+        let quotas_pool = if endpoint.is_aws() {
+            Pool::new(Endpoint::parse(&format!("https://servicequotas.{region}.amazonaws.com"))?, 2)?
+        } else {
+            pool.clone()
+        };
+        Ok(Self {
+            pool,
+            signer: Signer::new(creds.clone(), region, "kms"),
+            quotas_pool,
+            quotas_signer: Signer::new(creds, region, "servicequotas"),
+        })
+    }
+
+    /// Sends one signed KMS request (`TrentService.*` target).
+    pub async fn call(&self, target: &str, body: &Body) -> Result<Bytes, Failure> {
+        send(&self.pool, &self.signer, target, body).await.1
+    }
+
+    /// Like [`Self::call`], also returning when the request went on the wire.
+    pub async fn call_timed(&self, target: &str, body: &Body) -> (Instant, Result<Bytes, Failure>) {
+        send(&self.pool, &self.signer, target, body).await
+    }
+
+    /// Sends one signed Service Quotas request (`ServiceQuotasV20190624.*` target).
+    pub async fn call_quotas(&self, target: &str, body: &Body) -> Result<Bytes, Failure> {
+        send(&self.quotas_pool, &self.quotas_signer, target, body).await.1
+    }
+}
+
+async fn send(pool: &Pool, signer: &Signer, target: &str, body: &Body) -> (Instant, Result<Bytes, Failure>) {
+    let authority = &pool.endpoint().authority;
+    let signed = signer.sign(SystemTime::now(), authority, target, body.bytes.len(), &body.hash);
+    let mut builder = Request::post("/")
+        .header(header::HOST, authority.as_str())
+        .header(header::CONTENT_TYPE, "application/x-amz-json-1.1")
+        .header(header::CONTENT_LENGTH, body.bytes.len())
+        .header("x-amz-target", target)
+        .header("x-amz-date", signed.amz_date)
+        .header(header::AUTHORIZATION, signed.authorization);
+    if let Some(token) = signer.session_token() {
+        builder = builder.header("x-amz-security-token", token.trim());
+    }
+    let request = match builder.body(Full::new(body.bytes.clone())) {
+        Ok(r) => r,
+        Err(e) => {
+            let f = Failure::local(FailureKind::Transport, "Transport", format!("building the request: {e}"));
+            return (Instant::now(), Err(f));
+        }
+    };
+    let (sent, r) = pool.send(request).await;
+    let r = match r {
+        Ok((status, bytes)) => classify(status, bytes),
+        Err(e) => Err(Failure::local(FailureKind::Transport, "Transport", e.0)),
+    };
+    (sent, r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_answers() {
+        let t = br#"{"__type":"ThrottlingException","message":"You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."}"#;
+        let f = classify(StatusCode::BAD_REQUEST, Bytes::from_static(t)).unwrap_err();
+        assert_eq!((f.kind, f.code.as_str()), (FailureKind::Throttled, "ThrottlingException"));
+        let f = classify(
+            StatusCode::BAD_REQUEST,
+            Bytes::from_static(br#"{"__type":"com.amazonaws.kms#NotFoundException","message":"x"}"#),
+        )
+        .unwrap_err();
+        assert_eq!((f.kind, f.code.as_str(), f.retryable()), (FailureKind::Service, "NotFoundException", false));
+        let f = classify(StatusCode::SERVICE_UNAVAILABLE, Bytes::new()).unwrap_err();
+        assert_eq!((f.kind, f.code.as_str(), f.retryable()), (FailureKind::Server, "HTTP503", true));
+        assert!(classify(StatusCode::OK, Bytes::from_static(b"{}")).is_ok());
+    }
+}
