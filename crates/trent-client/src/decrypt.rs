@@ -28,7 +28,7 @@ pub struct DecryptSummary {
 }
 
 /// Message bytes gathered before they are hashed, and plaintext gathered before it is written.
-const BLOCK: usize = 256 * 1024;
+const BLOCK: usize = 64 * 1024;
 
 /// Callback receiving the number of message bytes consumed so far (for progress bars).
 pub type ProgressFn<'a> = &'a mut dyn FnMut(u64);
@@ -97,7 +97,7 @@ impl<R: Read> Decryptor<R> {
 
     /// Decrypts the whole body into `out`, then checks the footer and the end of input.
     ///
-    /// Raw message bytes are collected in blocks of about 256 KiB (hashed on a helper thread
+    /// Raw message bytes are collected in blocks of about 64 KiB (hashed on a helper thread
     /// for large signed messages) and frames are decrypted out of place into an output block,
     /// so every byte is copied once on the way in and once on the way out.
     pub fn decrypt_to<W: Write + ?Sized>(

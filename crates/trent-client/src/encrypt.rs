@@ -17,7 +17,7 @@ pub const DEFAULT_FRAME_LENGTH: u32 = 4096;
 /// to keep memory flat; other SDKs accept up to 2^31 − 1.
 pub const MAX_WRITE_FRAME_LENGTH: u32 = 16 * 1024 * 1024;
 /// Ciphertext is handed to the inner writer in chunks of about this size.
-const FLUSH_THRESHOLD: usize = 256 * 1024;
+const FLUSH_THRESHOLD: usize = 64 * 1024;
 
 /// Checks a frame length for writing: 16..=16 MiB and a multiple of 16 (the Python SDK rejects
 /// other values).
@@ -49,7 +49,7 @@ pub struct EncryptSummary {
 /// Write plaintext with [`Write`]; call [`Encryptor::finish`] to emit the final frame and the
 /// footer. A full frame is emitted as soon as it is complete, so a plaintext that is an exact
 /// multiple of the frame length ends with an empty final frame (as the Python SDK writes it).
-/// Memory use is one frame plus a 256 KiB output buffer, whatever the input size.
+/// Memory use is one frame plus a 64 KiB output buffer, whatever the input size.
 pub struct Encryptor<W: Write> {
     out: W,
     key: MessageKey,

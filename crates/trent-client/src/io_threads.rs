@@ -6,9 +6,11 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 /// Chunk size moved between threads.
-pub(crate) const CHUNK: usize = 256 * 1024;
+pub(crate) const CHUNK: usize = 64 * 1024;
 /// Chunks queued between threads.
-const DEPTH: usize = 4;
+const DEPTH: usize = 2;
+/// Write-behind buffers leave room for one producer block beyond `CHUNK` so they never grow.
+const WRITE_CAPACITY: usize = CHUNK + CHUNK / 2;
 
 /// Where [`ReadAhead`] gets its chunks.
 enum Feed {
@@ -39,9 +41,14 @@ impl ReadAhead {
     pub(crate) fn new<R: Read + Send + 'static>(mut inner: R) -> io::Result<Self> {
         let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(DEPTH);
         let (back, back_rx) = sync_channel::<Vec<u8>>(DEPTH + 2);
+        // A fixed pool allocated here: the helper thread never allocates (per-thread allocator
+        // heaps would otherwise cost megabytes of resident memory per thread).
+        for _ in 0..DEPTH + 2 {
+            let _ = back.try_send(Vec::with_capacity(CHUNK));
+        }
         let handle = std::thread::Builder::new().name("trent-read".into()).spawn(move || {
             loop {
-                let mut buf = back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+                let Ok(mut buf) = back_rx.recv() else { return };
                 buf.clear();
                 match (&mut inner).take(CHUNK as u64).read_to_end(&mut buf) {
                     Ok(0) => {
@@ -176,14 +183,14 @@ impl<W: Write + Send + 'static> WriteBehind<W> {
             inner.flush()?;
             Ok(inner)
         })?;
-        Ok(Self { tx: Some(tx), back, handle: Some(handle), buf: Vec::with_capacity(CHUNK), inline: None })
+        Ok(Self { tx: Some(tx), back, handle: Some(handle), buf: Vec::with_capacity(WRITE_CAPACITY), inline: None })
     }
 
     fn send(&mut self) -> io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let next = self.back.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        let next = self.back.try_recv().unwrap_or_else(|_| Vec::with_capacity(WRITE_CAPACITY));
         let full = std::mem::replace(&mut self.buf, next);
         self.buf.clear();
         let sent = self.tx.as_ref().map(|tx| tx.send(full).is_ok()).unwrap_or(false);

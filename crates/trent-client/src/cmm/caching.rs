@@ -128,16 +128,34 @@ impl CachingMaterialsManager {
         Ok(to_id(ctx.finish()))
     }
 
-    fn flight_lock(&self, id: &CacheId) -> Arc<tokio::sync::Mutex<()>> {
-        self.in_flight.lock().entry(*id).or_default().clone()
-    }
-
-    fn flight_done(&self, id: &CacheId) {
-        self.in_flight.lock().remove(id);
+    /// Joins (or opens) the single flight for `id`; see [`Flight`].
+    fn flight(&self, id: &CacheId) -> Flight<'_> {
+        let lock = self.in_flight.lock().entry(*id).or_default().clone();
+        Flight { owner: self, id: *id, lock }
     }
 
     fn encrypt_limits(&self) -> EncryptLimits {
         EncryptLimits { max_messages: self.limits.max_messages, max_bytes: self.limits.max_bytes }
+    }
+}
+
+/// Membership in the group of callers that missed on one cache id. Callers serialize on the
+/// group's lock, so only the first one calls the underlying manager and the others find its
+/// result in the cache. The group's map entry is removed by the last member to leave, so a
+/// caller arriving while others still wait always joins the same group.
+struct Flight<'a> {
+    owner: &'a CachingMaterialsManager,
+    id: CacheId,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let mut map = self.owner.in_flight.lock();
+        // One reference is the map's, one is ours: nobody else is in the group.
+        if Arc::strong_count(&self.lock) <= 2 {
+            map.remove(&self.id);
+        }
     }
 }
 
@@ -165,8 +183,8 @@ impl MaterialsManager for CachingMaterialsManager {
             self.stats.hit();
             return Ok(m);
         }
-        let lock = self.flight_lock(&id);
-        let _guard = lock.lock().await;
+        let flight = self.flight(&id);
+        let _guard = flight.lock.lock().await;
         if let Some(m) = self.cache.use_for_encrypt(&id, len, self.encrypt_limits()) {
             self.stats.hit();
             return Ok(m);
@@ -178,7 +196,6 @@ impl MaterialsManager for CachingMaterialsManager {
         {
             self.cache.put_encrypt(id, m.clone(), len, self.limits.max_age);
         }
-        self.flight_done(&id);
         result
     }
 
@@ -192,8 +209,8 @@ impl MaterialsManager for CachingMaterialsManager {
             self.stats.hit();
             return Ok(m);
         }
-        let lock = self.flight_lock(&id);
-        let _guard = lock.lock().await;
+        let flight = self.flight(&id);
+        let _guard = flight.lock.lock().await;
         if let Some(m) = self.cache.get_decrypt(&id) {
             self.stats.hit();
             return Ok(m);
@@ -203,7 +220,6 @@ impl MaterialsManager for CachingMaterialsManager {
         if let Ok(m) = &result {
             self.cache.put_decrypt(id, m.clone(), self.limits.max_age);
         }
-        self.flight_done(&id);
         result
     }
 }

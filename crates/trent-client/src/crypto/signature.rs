@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::suite::SignatureCurve;
 
 /// Blocks at least this large move message hashing to a helper thread.
-pub(crate) const BACKGROUND_HASH_THRESHOLD: usize = 128 * 1024;
+pub(crate) const BACKGROUND_HASH_THRESHOLD: usize = 64 * 1024;
 
 /// A per-message (or, with caching, per-cache-entry) ECDSA signing key.
 pub struct SigningKey {

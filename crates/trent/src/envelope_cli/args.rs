@@ -81,7 +81,7 @@ pub struct CommonArgs {
     pub max_attempts: Option<u32>,
 
     /// Files processed in parallel in directory mode.
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 4)]
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 2)]
     pub jobs: usize,
 
     /// Print cache and KMS call counters to stderr when done.
