@@ -297,3 +297,68 @@ pub struct DecryptArgs {
 pub fn is_stdio(p: &str) -> bool {
     p == "-"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn wrapping_keys_strict_and_discovery() {
+        let k = wrapping_keys(&v(&["key=arn:a", "key=arn:b", "region=eu-west-1"]), false).unwrap();
+        assert_eq!(k.selection, KeySelection::Strict(v(&["arn:a", "arn:b"])));
+        assert_eq!(k.region.as_deref(), Some("eu-west-1"));
+        let d = wrapping_keys(
+            &v(&["discovery=true", "discovery-partition=aws", "discovery-account=1", "discovery-account=2"]),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            d.selection,
+            KeySelection::Discovery(DiscoveryFilter { partition: Some("aws".into()), accounts: v(&["1", "2"]) })
+        );
+        assert!(wrapping_keys(&v(&["discovery=true"]), false).is_err());
+        assert!(wrapping_keys(&v(&["discovery=true", "key=arn:a"]), true).is_err());
+        assert!(wrapping_keys(&v(&["discovery-account=1", "key=arn:a"]), true).is_err());
+        assert!(wrapping_keys(&v(&["provider=raw", "key=x"]), false).is_err());
+        assert!(wrapping_keys(&v(&["region=x"]), false).is_err());
+    }
+
+    #[test]
+    fn caching_settings() {
+        assert!(caching(&[]).unwrap().is_none());
+        let c = caching(&v(&[
+            "capacity=10",
+            "max_age=1.5",
+            "max_messages_encrypted=10",
+            "max_bytes_encrypted=1000",
+            "partition=p",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.capacity, 10);
+        assert_eq!(c.limits.max_age, Duration::from_millis(1500));
+        assert_eq!((c.limits.max_messages, c.limits.max_bytes), (10, 1000));
+        assert_eq!(c.partition.as_deref(), Some("p"));
+        assert!(caching(&v(&["capacity=10"])).is_err());
+        assert!(caching(&v(&["capacity=10", "max_age=0"])).is_err());
+        assert!(caching(&v(&["capacity=10", "max_age=5", "ttl=3"])).is_err());
+    }
+
+    #[test]
+    fn context_and_names() {
+        let (ec, keys) = encryption_context(&v(&["a=1", "b=x=y", "c"]), true).unwrap();
+        assert_eq!(ec.get("b"), Some("x=y"));
+        assert_eq!(keys, v(&["c"]));
+        assert!(encryption_context(&v(&["c"]), false).is_err());
+        assert!(encryption_context(&v(&["a=1", "a=2"]), false).is_err());
+        assert_eq!(algorithm("0x0478").unwrap().id(), 0x0478);
+        assert_eq!(algorithm("AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384").unwrap().id(), 0x0378);
+        assert!(algorithm("nope").is_err());
+        assert!(commitment_policy("forbid-encrypt-allow-decrypt").is_ok());
+        assert!(commitment_policy("sometimes").is_err());
+    }
+}
