@@ -36,7 +36,8 @@ pub struct CommonArgs {
     pub commitment_policy: String,
 
     /// Data key caching: capacity=N max_age=SECONDS [max_messages_encrypted=N]
-    /// [max_bytes_encrypted=N] [partition=NAME]. One cache serves all files of the invocation.
+    /// [max_bytes_encrypted=N] [partition=NAME]. One cache serves all files of the invocation;
+    /// stdin input bypasses it on encrypt (its length, needed for the byte limit, is unknown).
     #[arg(long, value_name = "KEY=VALUE", num_args = 1..)]
     pub caching: Vec<String>,
 
