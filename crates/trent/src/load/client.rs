@@ -77,9 +77,13 @@ impl SimClient {
     pub async fn request(&self, stats: &Arc<Stats>, req: &Prepared) -> Result<Bytes, Failure> {
         let work = async {
             match &self.strategy {
-                Strategy::Sdk(client) => sdk::counted(stats, req.bucket, sdk::call(client, req.op, &req.material))
-                    .await
-                    .map(|()| Bytes::new()),
+                // Boxed: the SDK's futures are several kilobytes, and would otherwise make every
+                // lean request's future that large too (copied on each spawn and poll).
+                Strategy::Sdk(client) => {
+                    Box::pin(sdk::counted(stats, req.bucket, sdk::call(client, req.op, &req.material)))
+                        .await
+                        .map(|()| Bytes::new())
+                }
                 _ => self.lean_request(stats, req.bucket, req.op.target(), &req.body).await,
             }
         };

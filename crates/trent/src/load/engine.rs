@@ -82,7 +82,8 @@ async fn one(work: &Work, clients: &[Arc<SimClient>], stats: &Arc<Stats>, c: usi
             stats.finish(final_result(&r), since.elapsed());
         }
         Work::Envelope { per_client, message } => {
-            let result = match per_client[c].encrypt(message).await {
+            // Boxed for the same reason as the SDK path: keep the request futures small.
+            let result = match Box::pin(per_client[c].encrypt(message)).await {
                 Ok(_) => AttemptResult::Ok,
                 Err(trent_client::Error::Kms { kind: trent_client::KmsFailure::Throttled, .. }) => {
                     AttemptResult::Throttled
@@ -95,6 +96,73 @@ async fn one(work: &Work, clients: &[Arc<SimClient>], stats: &Arc<Stats>, c: usi
 }
 
 impl Engine {
+    /// Issues open-loop arrivals on schedule until the window ends; returns the running requests.
+    async fn dispatch(
+        self: Arc<Self>,
+        stats: Arc<Stats>,
+        stop: Arc<AtomicBool>,
+        handle: tokio::runtime::Handle,
+        rate: f64,
+        arrivals: Arrivals,
+        max_in_flight: usize,
+    ) -> JoinSet<()> {
+        let deadline = stats.start + stats.window;
+        let mut set = JoinSet::new();
+        let permits = Arc::new(Semaphore::new(max_in_flight.max(1)));
+        let gap = 1.0 / rate.max(1e-9);
+        let mut rng = Rng::new();
+        let mut next = stats.start;
+        let mut offset = 0.0f64;
+        let mut seq = 0u64;
+        let n = self.clients.len().max(1);
+        tokio::time::sleep_until(stats.start.into()).await;
+        while seq < self.max_requests && !stop.load(Relaxed) {
+            let now = Instant::now();
+            if next >= deadline {
+                break;
+            }
+            if next > now {
+                tokio::time::sleep_until(next.into()).await;
+                continue;
+            }
+            // Issue every arrival that is due (timers tick in milliseconds).
+            while next <= now && next < deadline && seq < self.max_requests {
+                stats.arrival(next);
+                stats.lag(now - next);
+                match permits.clone().try_acquire_owned() {
+                    Ok(permit) => {
+                        let engine = self.clone();
+                        let stats = stats.clone();
+                        let scheduled = next;
+                        let c = (seq as usize) % n;
+                        set.spawn_on(
+                            async move {
+                                one(&engine.work, &engine.clients, &stats, c, seq, scheduled).await;
+                                drop(permit);
+                            },
+                            &handle,
+                        );
+                    }
+                    Err(_) => {
+                        stats.dropped.fetch_add(1, Relaxed);
+                    }
+                }
+                seq += 1;
+                // Offsets in f64 seconds from the start, so spacing errors never add up.
+                offset = match arrivals {
+                    Arrivals::Constant => seq as f64 / rate,
+                    Arrivals::Poisson => offset + rng.exponential(gap),
+                };
+                next = stats.start + Duration::from_secs_f64(offset);
+            }
+            while set.try_join_next().is_some() {}
+        }
+        if seq >= self.max_requests || stop.load(Relaxed) {
+            stats.issue_ended(Instant::now());
+        }
+        set
+    }
+
     /// Runs the load; `stats.start` is the start of the measured window. Returns when every
     /// request finished or was aborted after the drain time.
     pub async fn run(self: Arc<Self>, stats: Arc<Stats>, stop: Arc<AtomicBool>) {
@@ -102,55 +170,25 @@ impl Engine {
         let mut set = JoinSet::new();
         match self.shape {
             Shape::Open { rate, arrivals, max_in_flight } => {
-                let permits = Arc::new(Semaphore::new(max_in_flight.max(1)));
-                let gap = 1.0 / rate.max(1e-9);
-                let mut rng = Rng::new();
-                let mut next = stats.start;
-                let mut offset = 0.0f64;
-                let mut seq = 0u64;
-                let n = self.clients.len().max(1);
-                tokio::time::sleep_until(stats.start.into()).await;
-                while seq < self.max_requests && !stop.load(Relaxed) {
-                    let now = Instant::now();
-                    if next >= deadline {
-                        break;
+                // The dispatcher gets a thread of its own, so that keeping the schedule never
+                // waits behind request tasks on the runtime's workers.
+                let handle = tokio::runtime::Handle::current();
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let (engine, st, sp) = (self.clone(), stats.clone(), stop.clone());
+                let spawned = std::thread::Builder::new().name("trent-load-dispatch".into()).spawn(move || {
+                    let set = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+                        Ok(rt) => rt.block_on(engine.dispatch(st, sp, handle, rate, arrivals, max_in_flight)),
+                        Err(_) => JoinSet::new(),
+                    };
+                    let _ = tx.send(set);
+                });
+                set = match spawned {
+                    Ok(_) => rx.await.unwrap_or_default(),
+                    Err(_) => {
+                        let handle = tokio::runtime::Handle::current();
+                        self.clone().dispatch(stats.clone(), stop.clone(), handle, rate, arrivals, max_in_flight).await
                     }
-                    if next > now {
-                        tokio::time::sleep_until(next.into()).await;
-                        continue;
-                    }
-                    // Issue every arrival that is due (timers tick in milliseconds).
-                    while next <= now && next < deadline && seq < self.max_requests {
-                        stats.arrival(next);
-                        stats.lag(now - next);
-                        match permits.clone().try_acquire_owned() {
-                            Ok(permit) => {
-                                let engine = self.clone();
-                                let stats = stats.clone();
-                                let scheduled = next;
-                                let c = (seq as usize) % n;
-                                set.spawn(async move {
-                                    one(&engine.work, &engine.clients, &stats, c, seq, scheduled).await;
-                                    drop(permit);
-                                });
-                            }
-                            Err(_) => {
-                                stats.dropped.fetch_add(1, Relaxed);
-                            }
-                        }
-                        seq += 1;
-                        // Offsets in f64 seconds from the start, so spacing errors never add up.
-                        offset = match arrivals {
-                            Arrivals::Constant => seq as f64 / rate,
-                            Arrivals::Poisson => offset + rng.exponential(gap),
-                        };
-                        next = stats.start + Duration::from_secs_f64(offset);
-                    }
-                    while set.try_join_next().is_some() {}
-                }
-                if seq >= self.max_requests || stop.load(Relaxed) {
-                    stats.issue_ended(Instant::now());
-                }
+                };
             }
             Shape::Closed { concurrency } => {
                 let issued = Arc::new(AtomicU64::new(0));

@@ -2,12 +2,13 @@
 //! signature (`sigv4.rs`) over a prepared body, and a classification of the answer. No
 //! retries here: strategies live in `retry.rs`.
 
+use std::io::Write as _;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::{Request, StatusCode, header};
-use http_body_util::Full;
+use http::StatusCode;
+use parking_lot::Mutex;
 
 use super::conn::{Endpoint, Pool};
 use super::sigv4::{Credentials, Signer, payload_hash};
@@ -105,13 +106,23 @@ pub fn error_code(body: &[u8]) -> (String, String) {
     (code, message)
 }
 
-/// A prepared request body with its payload hash (computed once, reused for every send).
+/// The signature headers of a body for one second and one signer.
+#[derive(Debug)]
+struct CachedSignature {
+    second: u64,
+    signer: u64,
+    headers: Arc<str>,
+}
+
+/// A prepared request body with its payload hash (computed once, reused for every send) and
+/// its latest signature.
 #[derive(Debug, Clone)]
 pub struct Body {
     /// The JSON bytes.
     pub bytes: Bytes,
     /// Hex SHA-256 of `bytes`.
     pub hash: String,
+    signature: Arc<Mutex<Option<CachedSignature>>>,
 }
 
 impl Body {
@@ -119,7 +130,7 @@ impl Body {
     pub fn new(bytes: impl Into<Bytes>) -> Self {
         let bytes = bytes.into();
         let hash = payload_hash(&bytes);
-        Self { bytes, hash }
+        Self { bytes, hash, signature: Arc::new(Mutex::new(None)) }
     }
 }
 
@@ -166,28 +177,42 @@ impl LeanKms {
 }
 
 async fn send(pool: &Pool, signer: &Signer, target: &str, body: &Body) -> (Instant, Result<Bytes, Failure>) {
-    let authority = &pool.endpoint().authority;
-    let signed = signer.sign(SystemTime::now(), authority, target, body.bytes.len(), &body.hash);
-    let mut builder = Request::post("/")
-        .header(header::HOST, authority.as_str())
-        .header(header::CONTENT_TYPE, "application/x-amz-json-1.1")
-        .header(header::CONTENT_LENGTH, body.bytes.len())
-        .header("x-amz-target", target)
-        .header("x-amz-date", signed.amz_date)
-        .header(header::AUTHORIZATION, signed.authorization);
-    if let Some(token) = signer.session_token() {
-        builder = builder.header("x-amz-security-token", token.trim());
-    }
-    let request = match builder.body(Full::new(body.bytes.clone())) {
-        Ok(r) => r,
-        Err(e) => {
-            let f = Failure::local(FailureKind::Transport, "Transport", format!("building the request: {e}"));
-            return (Instant::now(), Err(f));
+    let authority = pool.endpoint().authority.as_str();
+    let now = SystemTime::now();
+    let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    // Within one second, the same body signed by the same signer gets the same signature (the
+    // date has second resolution): sign once, reuse it.
+    let signed = {
+        let mut cache = body.signature.lock();
+        match &*cache {
+            Some(c) if c.second == second && c.signer == signer.id() => c.headers.clone(),
+            _ => {
+                let s = signer.sign(now, authority, target, body.bytes.len(), &body.hash);
+                let headers: Arc<str> =
+                    format!("x-amz-date: {}\r\nauthorization: {}\r\n", s.amz_date, s.authorization).into();
+                *cache = Some(CachedSignature { second, signer: signer.id(), headers: headers.clone() });
+                headers
+            }
         }
     };
-    let (sent, r) = pool.send(request).await;
+    let token = signer.session_token();
+    let (sent, r) = pool
+        .send(|out| {
+            let _ = write!(
+                out,
+                "POST / HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nx-amz-target: {target}\r\n",
+                body.bytes.len()
+            );
+            out.extend_from_slice(signed.as_bytes());
+            if let Some(t) = token {
+                let _ = write!(out, "x-amz-security-token: {}\r\n", t.trim());
+            }
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(&body.bytes);
+        })
+        .await;
     let r = match r {
-        Ok((status, bytes)) => classify(status, bytes),
+        Ok((status, bytes)) => classify(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY), bytes),
         Err(e) => Err(Failure::local(FailureKind::Transport, "Transport", e.0)),
     };
     (sent, r)

@@ -7,6 +7,7 @@
 //! modes (see `sdk.rs`).
 
 use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::{digest, hmac};
@@ -43,6 +44,7 @@ pub struct Signer {
     credentials: Credentials,
     region: String,
     service: &'static str,
+    id: u64,
     /// (yyyymmdd, derived key) of the last day used.
     key: Mutex<Option<(String, hmac::Key)>>,
 }
@@ -55,7 +57,16 @@ pub fn payload_hash(body: &[u8]) -> String {
 impl Signer {
     /// A signer for `service` (`kms` or `servicequotas`) in `region`.
     pub fn new(credentials: Credentials, region: &str, service: &'static str) -> Self {
-        Self { credentials, region: region.to_owned(), service, key: Mutex::new(None) }
+        // Signers with equal credentials, region and service produce equal signatures.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&credentials.access_key_id, credentials.secret_access_key.as_str(), &credentials.session_token, region, service)
+            .hash(&mut h);
+        Self { credentials, region: region.to_owned(), service, id: h.finish(), key: Mutex::new(None) }
+    }
+
+    /// Equal for signers that sign identically (same credentials, region and service).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Signs `POST /` with the headers Trent and AWS expect from an AWS JSON 1.1 client
