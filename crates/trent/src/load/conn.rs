@@ -45,7 +45,13 @@ impl Endpoint {
         let authority = uri.authority().with_context(|| format!("endpoint {url:?} has no host"))?;
         let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_owned();
         let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
-        Ok(Self { url: url.trim_end_matches('/').to_owned(), authority: authority.as_str().to_owned(), host, port, tls })
+        Ok(Self {
+            url: url.trim_end_matches('/').to_owned(),
+            authority: authority.as_str().to_owned(),
+            host,
+            port,
+            tls,
+        })
     }
 
     /// Whether this is a real AWS endpoint (where the generator never creates keys).
@@ -293,7 +299,10 @@ mod tests {
     #[test]
     fn parses_endpoints() {
         let e = Endpoint::parse("http://127.0.0.1:4599/").unwrap();
-        assert_eq!((e.authority.as_str(), e.host.as_str(), e.port, e.tls), ("127.0.0.1:4599", "127.0.0.1", 4599, false));
+        assert_eq!(
+            (e.authority.as_str(), e.host.as_str(), e.port, e.tls),
+            ("127.0.0.1:4599", "127.0.0.1", 4599, false)
+        );
         let e = Endpoint::parse("https://kms.us-east-1.amazonaws.com").unwrap();
         assert_eq!((e.port, e.tls, e.is_aws()), (443, true, true));
         assert!(Endpoint::parse("ftp://x").is_err());
@@ -336,7 +345,8 @@ mod tests {
         ])
         .await;
         let pool = Pool::new(Endpoint::parse(&url).unwrap(), 1).unwrap();
-        let req = |out: &mut Vec<u8>| out.extend_from_slice(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}");
+        let req =
+            |out: &mut Vec<u8>| out.extend_from_slice(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}");
         let (_, r) = pool.send(req).await;
         assert_eq!(r.unwrap(), (200, Bytes::from_static(b"{}")));
         let (_, r) = pool.send(req).await;

@@ -79,18 +79,22 @@ async fn one(work: &Work, clients: &[Arc<SimClient>], stats: &Arc<Stats>, c: usi
             let variants = &entries[mix.pick(rng::uniform())];
             let req = &variants[(seq as usize) % variants.len()];
             let r = clients[c].request(stats, req).await;
-            stats.finish(final_result(&r), since.elapsed());
+            let code = r.as_ref().err().map_or("", |f| f.code.as_str());
+            stats.finish(final_result(&r), since.elapsed(), code);
         }
         Work::Envelope { per_client, message } => {
             // Boxed for the same reason as the SDK path: keep the request futures small.
-            let result = match Box::pin(per_client[c].encrypt(message)).await {
-                Ok(_) => AttemptResult::Ok,
-                Err(trent_client::Error::Kms { kind: trent_client::KmsFailure::Throttled, .. }) => {
-                    AttemptResult::Throttled
+            use trent_client::{Error, KmsFailure};
+            let (result, code) = match Box::pin(per_client[c].encrypt(message)).await {
+                Ok(_) => (AttemptResult::Ok, ""),
+                Err(Error::Kms { kind: KmsFailure::Throttled, .. }) => {
+                    (AttemptResult::Throttled, "ThrottlingException")
                 }
-                Err(_) => AttemptResult::Error,
+                Err(Error::Kms { kind: KmsFailure::Unreachable, .. }) => (AttemptResult::Error, "Transport or Timeout"),
+                Err(Error::Kms { .. }) => (AttemptResult::Error, "KMS error"),
+                Err(_) => (AttemptResult::Error, "envelope error"),
             };
-            stats.finish(result, since.elapsed());
+            stats.finish(result, since.elapsed(), code);
         }
     }
 }

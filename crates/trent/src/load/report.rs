@@ -170,6 +170,8 @@ pub struct Report {
     pub errors: u64,
     /// Other errors by code.
     pub errors_by_code: BTreeMap<String, u64>,
+    /// Failed requests by reason (last error code; `Timeout` when --timeout ran out).
+    pub failures_by_code: BTreeMap<String, u64>,
     /// Retries sent.
     pub retries: u64,
     /// Requests still running when the drain time ran out.
@@ -367,6 +369,7 @@ pub fn build(stats: &Stats, buckets: &[Bucket], facts: RunFacts) -> Report {
         throttled,
         errors: g(&stats.errors),
         errors_by_code: stats.error_codes(),
+        failures_by_code: stats.failure_codes(),
         retries,
         unfinished: g(&stats.unfinished),
         success_rate: ratio(succeeded, offered),
@@ -445,10 +448,18 @@ pub fn text(r: &Report) -> String {
         pct(r.throttle_ratio),
         r.failed_throttled
     );
+    let reasons: Vec<String> = r.failures_by_code.iter().map(|(c, n)| format!("{c} ×{n}")).collect();
+    let _ = writeln!(
+        o,
+        "  failed       {:>9}{}{}",
+        r.failed,
+        if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) },
+        if r.dropped > 0 { format!(", of which dropped at --max-in-flight: {}", r.dropped) } else { String::new() }
+    );
     let codes: Vec<String> = r.errors_by_code.iter().map(|(c, n)| format!("{c} ×{n}")).collect();
     let _ = writeln!(
         o,
-        "  errors       {:>9}{}{}",
+        "  error answers{:>8}{}{}",
         r.errors,
         if codes.is_empty() { String::new() } else { format!(" ({})", codes.join(", ")) },
         if r.unfinished > 0 { format!("; unfinished at the end: {}", r.unfinished) } else { String::new() }

@@ -59,7 +59,13 @@ impl Signer {
     pub fn new(credentials: Credentials, region: &str, service: &'static str) -> Self {
         // Signers with equal credentials, region and service produce equal signatures.
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (&credentials.access_key_id, credentials.secret_access_key.as_str(), &credentials.session_token, region, service)
+        (
+            &credentials.access_key_id,
+            credentials.secret_access_key.as_str(),
+            &credentials.session_token,
+            region,
+            service,
+        )
             .hash(&mut h);
         Self { credentials, region: region.to_owned(), service, id: h.finish(), key: Mutex::new(None) }
     }

@@ -111,6 +111,7 @@ pub struct Stats {
     seconds: Box<[Second]>,
     buckets: Box<[BucketCounters]>,
     error_codes: Mutex<BTreeMap<String, u64>>,
+    failure_codes: Mutex<BTreeMap<String, u64>>,
     latency_ok: Box<[Mutex<Histogram<u64>>]>,
     latency_all: Box<[Mutex<Histogram<u64>>]>,
     next_shard: AtomicUsize,
@@ -150,6 +151,7 @@ impl Stats {
             seconds: (0..secs).map(|_| Second::default()).collect(),
             buckets: (0..buckets.max(1)).map(|_| BucketCounters::default()).collect(),
             error_codes: Mutex::new(BTreeMap::new()),
+            failure_codes: Mutex::new(BTreeMap::new()),
             latency_ok: (0..SHARDS).map(|_| Mutex::new(histogram())).collect(),
             latency_all: (0..SHARDS).map(|_| Mutex::new(histogram())).collect(),
             next_shard: AtomicUsize::new(0),
@@ -232,8 +234,12 @@ impl Stats {
         }
     }
 
-    /// A logical request finished: `Ok`, failed throttled, or failed otherwise, after `latency`.
-    pub fn finish(&self, result: AttemptResult, latency: Duration) {
+    /// A logical request finished: `Ok`, failed throttled, or failed otherwise (`code` says
+    /// why: the last error code, `Timeout`, ...), after `latency`.
+    pub fn finish(&self, result: AttemptResult, latency: Duration, code: &str) {
+        if result != AttemptResult::Ok {
+            *self.failure_codes.lock().entry(code.to_owned()).or_default() += 1;
+        }
         match result {
             AttemptResult::Ok => self.succeeded.fetch_add(1, Relaxed),
             AttemptResult::Throttled => self.failed_throttled.fetch_add(1, Relaxed),
@@ -269,6 +275,11 @@ impl Stats {
         self.error_codes.lock().clone()
     }
 
+    /// Why failed requests failed, and how many of each.
+    pub fn failure_codes(&self) -> BTreeMap<String, u64> {
+        self.failure_codes.lock().clone()
+    }
+
     /// Latency of successful requests (µs) and of all finished requests.
     pub fn latencies(&self) -> (Histogram<u64>, Histogram<u64>) {
         let merge = |shards: &[Mutex<Histogram<u64>>]| {
@@ -294,7 +305,9 @@ mod tests {
         s.attempt(0, start, false, AttemptResult::Throttled, "ThrottlingException");
         s.attempt(0, start + Duration::from_millis(1500), true, AttemptResult::Ok, "");
         s.attempt(0, start + Duration::from_millis(2500), true, AttemptResult::Error, "Boom");
-        s.finish(AttemptResult::Ok, Duration::from_millis(3));
+        s.finish(AttemptResult::Ok, Duration::from_millis(3), "");
+        s.finish(AttemptResult::Error, Duration::from_millis(3), "Timeout");
+        assert_eq!(s.failure_codes().get("Timeout"), Some(&1));
         assert_eq!(s.sent.load(Relaxed), 3);
         assert_eq!(s.retries.load(Relaxed), 2);
         assert_eq!(s.buckets()[0].sent.load(Relaxed), 2, "the third was sent after the window");
@@ -303,6 +316,6 @@ mod tests {
         assert_eq!(s.seconds()[2].errors.load(Relaxed), 1);
         assert_eq!(s.error_codes().get("Boom"), Some(&1));
         let (ok, all) = s.latencies();
-        assert_eq!((ok.len(), all.len()), (1, 1));
+        assert_eq!((ok.len(), all.len()), (1, 2));
     }
 }
