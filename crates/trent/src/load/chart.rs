@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use super::report::Report;
 
-const OFFERED: RGBColor = RGBColor(130, 130, 130);
+const OFFERED: RGBColor = RGBColor(255, 127, 14);
 const SENT: RGBColor = RGBColor(31, 119, 180);
 const ADMITTED: RGBColor = RGBColor(44, 160, 44);
 const THROTTLED: RGBColor = RGBColor(214, 39, 40);
@@ -57,6 +57,9 @@ where
         .x_desc("seconds")
         .y_desc("requests per second")
         .light_line_style(WHITE)
+        .x_labels((secs as usize + 1).min(17))
+        .x_label_formatter(&|v| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") })
+        .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     type Pick = fn(&super::report::SecondReport) -> u64;
