@@ -19,6 +19,7 @@ pub mod quota;
 pub mod service_quotas;
 pub mod ciphertext;
 pub mod crypto;
+pub mod crypto_pool;
 pub mod encryption_context;
 pub mod key_material;
 pub mod keyring;

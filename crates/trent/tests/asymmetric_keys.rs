@@ -1217,3 +1217,71 @@ value = 2.0
     let (ok, _) = burst(3, pair(DataKeyPairSpec::EccNistP384)).await;
     assert_eq!(ok, 3, "P-384 pairs have their own quota");
 }
+
+#[tokio::test]
+async fn asymmetric_and_hmac_keys_survive_sigkill() {
+    let server = server();
+    let c = server.kms_client().await;
+    let ecc = create(&c, KeySpec::EccNistP384, KeyUsageType::SignVerify).await;
+    let rsa = create(&c, KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt).await;
+    let hmac = create(&c, KeySpec::Hmac512, KeyUsageType::GenerateVerifyMac).await;
+    let public = c.get_public_key().key_id(&ecc).send().await.unwrap().public_key().unwrap().clone();
+    let sig = c
+        .sign()
+        .key_id(&ecc)
+        .message(Blob::new("durable"))
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha384)
+        .send()
+        .await
+        .unwrap()
+        .signature()
+        .unwrap()
+        .clone();
+    let ct = c
+        .encrypt()
+        .key_id(&rsa)
+        .plaintext(Blob::new("durable"))
+        .encryption_algorithm(EncryptionAlgorithmSpec::RsaesOaepSha256)
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob()
+        .unwrap()
+        .clone();
+    let mac = || {
+        c.generate_mac().key_id(&hmac).message(Blob::new("durable")).mac_algorithm(MacAlgorithmSpec::HmacSha512).send()
+    };
+    let tag = mac().await.unwrap().mac().unwrap().clone();
+
+    let server = server.kill9_and_restart();
+    let c = server.kms_client().await;
+    assert_eq!(c.get_public_key().key_id(&ecc).send().await.unwrap().public_key(), Some(&public));
+    let v = c
+        .verify()
+        .key_id(&ecc)
+        .message(Blob::new("durable"))
+        .signature(sig)
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha384)
+        .send()
+        .await
+        .unwrap();
+    assert!(v.signature_valid());
+    let d = c
+        .decrypt()
+        .key_id(&rsa)
+        .ciphertext_blob(ct)
+        .encryption_algorithm(EncryptionAlgorithmSpec::RsaesOaepSha256)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.plaintext().unwrap().as_ref(), b"durable");
+    let again = c
+        .generate_mac()
+        .key_id(&hmac)
+        .message(Blob::new("durable"))
+        .mac_algorithm(MacAlgorithmSpec::HmacSha512)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.mac(), Some(&tag));
+}

@@ -95,19 +95,18 @@ pub fn object(key: &LoadedKey) -> KmsResult<&LoadedMaterial> {
         .ok_or_else(|| KmsError::internal(format!("{} has no loaded key material", key.record.key_id)))
 }
 
-/// Runs private-key work (RSA above all) on the blocking pool so the async
+/// Runs private-key work (RSA above all) on the crypto pool so the async
 /// threads keep serving requests.
 pub async fn blocking<R, F>(key: Arc<LoadedKey>, work: F) -> KmsResult<R>
 where
     R: Send + 'static,
     F: FnOnce(&KeyObject) -> KmsResult<R> + Send + 'static,
 {
-    tokio::task::spawn_blocking(move || {
+    crate::crypto_pool::run(move || {
         let m = object(&key)?;
         work(&m.object)
     })
     .await
-    .map_err(|e| KmsError::internal(format!("blocking task failed: {e}")))?
 }
 
 /// Whether the key's private operations are slow enough to need the blocking pool.
