@@ -6,7 +6,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 /// Chunk size moved between threads.
-pub(crate) const CHUNK: usize = 64 * 1024;
+pub(crate) const CHUNK: usize = 128 * 1024;
 /// Chunks queued between threads.
 const DEPTH: usize = 2;
 /// Write-behind buffers leave room for one producer block beyond `CHUNK` so they never grow.
