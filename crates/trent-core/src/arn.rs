@@ -40,7 +40,11 @@ impl KeyRef {
                 return Some(KeyRef::KeyArn { region: region.into(), account: account.into(), key_id: id.into() });
             }
             if resource.starts_with("alias/") && resource.len() > "alias/".len() {
-                return Some(KeyRef::AliasArn { region: region.into(), account: account.into(), name: resource.into() });
+                return Some(KeyRef::AliasArn {
+                    region: region.into(),
+                    account: account.into(),
+                    name: resource.into(),
+                });
             }
             return None;
         }
@@ -57,7 +61,10 @@ mod tests {
 
     #[test]
     fn parses_every_form_aws_accepts() {
-        assert_eq!(KeyRef::parse("1234abcd-12ab-34cd-56ef-1234567890ab"), Some(KeyRef::KeyId("1234abcd-12ab-34cd-56ef-1234567890ab".into())));
+        assert_eq!(
+            KeyRef::parse("1234abcd-12ab-34cd-56ef-1234567890ab"),
+            Some(KeyRef::KeyId("1234abcd-12ab-34cd-56ef-1234567890ab".into()))
+        );
         assert_eq!(
             KeyRef::parse("arn:aws:kms:us-east-2:111122223333:key/abc"),
             Some(KeyRef::KeyArn { region: "us-east-2".into(), account: "111122223333".into(), key_id: "abc".into() })
@@ -65,7 +72,11 @@ mod tests {
         assert_eq!(KeyRef::parse("alias/ExampleAlias"), Some(KeyRef::AliasName("alias/ExampleAlias".into())));
         assert_eq!(
             KeyRef::parse("arn:aws:kms:us-east-2:111122223333:alias/ExampleAlias"),
-            Some(KeyRef::AliasArn { region: "us-east-2".into(), account: "111122223333".into(), name: "alias/ExampleAlias".into() })
+            Some(KeyRef::AliasArn {
+                region: "us-east-2".into(),
+                account: "111122223333".into(),
+                name: "alias/ExampleAlias".into()
+            })
         );
         assert_eq!(KeyRef::parse("arn:aws:s3:::bucket"), None);
         assert_eq!(KeyRef::parse("arn:aws:kms:us-east-2:111122223333:key/"), None);

@@ -36,7 +36,8 @@ impl std::fmt::Debug for AesKey {
 impl AesKey {
     /// Builds a key from 32 bytes of material.
     pub fn new(material: &[u8]) -> KmsResult<Self> {
-        let unbound = UnboundKey::new(&AES_256_GCM, material).map_err(|_| KmsError::internal("bad AES-256 key length"))?;
+        let unbound =
+            UnboundKey::new(&AES_256_GCM, material).map_err(|_| KmsError::internal("bad AES-256 key length"))?;
         Ok(Self(LessSafeKey::new(unbound)))
     }
 

@@ -78,7 +78,13 @@ pub trait KeyStore: Send + Sync + 'static {
     async fn delete_key(&self, key_id: &str) -> StoreResult<()>;
 
     /// Keys of one account and region ordered by key id, starting after `after`.
-    async fn list_keys(&self, account_id: &str, region: &str, after: Option<&str>, limit: usize) -> StoreResult<Page<KeyRecord>>;
+    async fn list_keys(
+        &self,
+        account_id: &str,
+        region: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Page<KeyRecord>>;
 
     /// Number of keys in one account and region (for resource quotas).
     async fn count_keys(&self, account_id: &str, region: &str) -> StoreResult<u64>;

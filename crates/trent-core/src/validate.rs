@@ -70,9 +70,17 @@ impl Validator {
     pub fn int_range(&mut self, path: &str, v: Option<i64>, min: i64, max: i64) -> &mut Self {
         if let Some(n) = v {
             if n < min {
-                self.push(Some(quote(&n.to_string())), path, &format!("Member must have value greater than or equal to {min}"));
+                self.push(
+                    Some(quote(&n.to_string())),
+                    path,
+                    &format!("Member must have value greater than or equal to {min}"),
+                );
             } else if n > max {
-                self.push(Some(quote(&n.to_string())), path, &format!("Member must have value less than or equal to {max}"));
+                self.push(
+                    Some(quote(&n.to_string())),
+                    path,
+                    &format!("Member must have value less than or equal to {max}"),
+                );
             }
         }
         self
@@ -117,9 +125,17 @@ impl Validator {
             for (i, t) in list.iter().enumerate() {
                 let n = t.chars().count();
                 if n < 1 {
-                    self.push(None, &format!("grantTokens.{}.member", i + 1), "Member must have length greater than or equal to 1");
+                    self.push(
+                        None,
+                        &format!("grantTokens.{}.member", i + 1),
+                        "Member must have length greater than or equal to 1",
+                    );
                 } else if n > 8192 {
-                    self.push(None, &format!("grantTokens.{}.member", i + 1), "Member must have length less than or equal to 8192");
+                    self.push(
+                        None,
+                        &format!("grantTokens.{}.member", i + 1),
+                        "Member must have length less than or equal to 8192",
+                    );
                 }
             }
         }
@@ -172,7 +188,9 @@ mod tests {
         let e = Validator::new().required::<u8>("keyId", &None).finish().unwrap_err();
         assert_eq!(
             e.message.as_deref(),
-            Some("1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null")
+            Some(
+                "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null"
+            )
         );
         let e = Validator::new()
             .int_range("numberOfBytes", Some(0), 1, 1024)

@@ -45,7 +45,9 @@ fn bench(c: &mut Criterion) {
     let (throttled, body) = kms(&rt, Some(0.0));
     c.bench_function("dispatch Encrypt, throttled", |b| {
         b.iter(|| {
-            let e = rt.block_on(trent_core::ops::dispatch(&throttled, &caller, Operation::Encrypt, &body)).expect_err("throttled");
+            let e = rt
+                .block_on(trent_core::ops::dispatch(&throttled, &caller, Operation::Encrypt, &body))
+                .expect_err("throttled");
             assert_eq!(e.kind, trent_core::ErrorKind::Throttling);
         })
     });

@@ -122,7 +122,13 @@ fn parse_target(headers: &HeaderMap) -> Result<Target<'_>, KmsError> {
     Err(unknown())
 }
 
-async fn api(State(state): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn api(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if method != Method::POST {
         return error_response(&KmsError::new(ErrorKind::UnknownOperation, "Only POST / is served here."));
     }

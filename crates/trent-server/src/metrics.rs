@@ -17,7 +17,8 @@ pub enum Outcome {
     Error = 2,
 }
 
-const OUTCOMES: [(&str, Outcome); 3] = [("ok", Outcome::Ok), ("throttled", Outcome::Throttled), ("error", Outcome::Error)];
+const OUTCOMES: [(&str, Outcome); 3] =
+    [("ok", Outcome::Ok), ("throttled", Outcome::Throttled), ("error", Outcome::Error)];
 
 /// Counters for every KMS operation.
 #[derive(Debug)]
@@ -56,7 +57,9 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
-        out.push_str("# HELP trent_requests_total KMS requests by operation and outcome.\n# TYPE trent_requests_total counter\n");
+        out.push_str(
+            "# HELP trent_requests_total KMS requests by operation and outcome.\n# TYPE trent_requests_total counter\n",
+        );
         for op in Operation::ALL {
             for (name, outcome) in OUTCOMES {
                 let v = self.get(*op, outcome);

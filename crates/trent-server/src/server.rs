@@ -111,7 +111,8 @@ fn principals(config: &Config, listen: SocketAddr) -> Result<(Vec<Principal>, bo
 /// Opens everything and starts listening; the returned server is already serving.
 pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
     let config = opts.config;
-    let default_listen: SocketAddr = DEFAULT_LISTEN.parse().map_err(|_| StartError::Config("bad default listen address".into()))?;
+    let default_listen: SocketAddr =
+        DEFAULT_LISTEN.parse().map_err(|_| StartError::Config("bad default listen address".into()))?;
     let listen = opts.listen.or(config.listen).unwrap_or(default_listen);
     let data_dir = opts.data_dir.or(config.data_dir.clone()).unwrap_or_else(|| PathBuf::from("trent-data"));
     let (principals, dev_principal) = principals(&config, listen)?;

@@ -15,8 +15,8 @@
 use std::sync::Arc;
 
 use trent_core::model::{
-    AliasRecord, KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationConfig,
-    RotationType, StoredMaterial, Tag,
+    AliasRecord, KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationConfig, RotationType,
+    StoredMaterial, Tag,
 };
 use trent_core::store::{Doc, KeyStore, Page, StoreError, StoreResult};
 
@@ -63,10 +63,7 @@ fn expect_err<T: std::fmt::Debug>(r: StoreResult<T>, want: &StoreError, what: &s
             | (Err(StoreError::NotFound), StoreError::NotFound)
             | (Err(StoreError::Conflict), StoreError::Conflict)
     );
-    assert!(
-        matches,
-        "conformance: {what}: expected Err({want:?}), got {r:?}"
-    );
+    assert!(matches, "conformance: {what}: expected Err({want:?}), got {r:?}");
 }
 
 /// A fully populated key record (every optional field set, awkward floats,
@@ -76,10 +73,7 @@ fn expect_err<T: std::fmt::Debug>(r: StoreResult<T>, want: &StoreError, what: &s
 /// Public so backend-specific tests can build records the same way.
 pub fn sample_key(key_id: &str, account_id: &str, region: &str) -> KeyRecord {
     let mut ext = serde_json::Map::new();
-    ext.insert(
-        "public_key".into(),
-        serde_json::Value::String("MFkwEwYHKoZIzj0CAQ==".into()),
-    );
+    ext.insert("public_key".into(), serde_json::Value::String("MFkwEwYHKoZIzj0CAQ==".into()));
     ext.insert("counter".into(), serde_json::Value::from(0u64));
     KeyRecord {
         key_id: key_id.to_string(),
@@ -102,14 +96,8 @@ pub fn sample_key(key_id: &str, account_id: &str, region: &str) -> KeyRecord {
         expiration_model: None,
         policy: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
         tags: vec![
-            Tag {
-                tag_key: "b".into(),
-                tag_value: "2".into(),
-            },
-            Tag {
-                tag_key: "a".into(),
-                tag_value: String::new(),
-            },
+            Tag { tag_key: "b".into(), tag_value: "2".into() },
+            Tag { tag_key: "a".into(), tag_value: String::new() },
         ],
         rotation: RotationConfig {
             enabled: true,
@@ -168,17 +156,9 @@ pub async fn key_crud(store: &dyn KeyStore) {
     let key = put_key(store, &account, "us-east-1").await;
 
     let got = ok(store.get_key(&key.key_id).await, "get_key after insert");
-    assert_eq!(
-        got.as_ref(),
-        Some(&key),
-        "conformance: get_key must return the inserted record unchanged"
-    );
+    assert_eq!(got.as_ref(), Some(&key), "conformance: get_key must return the inserted record unchanged");
 
-    expect_err(
-        store.insert_key(&key).await,
-        &StoreError::AlreadyExists,
-        "insert_key with a taken id",
-    );
+    expect_err(store.insert_key(&key).await, &StoreError::AlreadyExists, "insert_key with a taken id");
     let mut elsewhere = key.clone();
     elsewhere.account_id = fresh_account();
     elsewhere.region = "eu-west-1".into();
@@ -187,15 +167,8 @@ pub async fn key_crud(store: &dyn KeyStore) {
         &StoreError::AlreadyExists,
         "insert_key with a taken id in another account/region",
     );
-    let still = ok(
-        store.get_key(&key.key_id).await,
-        "get_key after rejected duplicate",
-    );
-    assert_eq!(
-        still.as_ref(),
-        Some(&key),
-        "conformance: a rejected duplicate insert must not change the stored key"
-    );
+    let still = ok(store.get_key(&key.key_id).await, "get_key after rejected duplicate");
+    assert_eq!(still.as_ref(), Some(&key), "conformance: a rejected duplicate insert must not change the stored key");
 
     assert!(
         ok(store.get_key(&uid()).await, "get_key missing").is_none(),
@@ -213,75 +186,38 @@ pub async fn key_update_cas(store: &dyn KeyStore) {
     v2.version = key.version + 1;
     v2.description = "updated".into();
     v2.key_state = KeyState::Disabled;
-    v2.tags.push(Tag {
-        tag_key: "new".into(),
-        tag_value: "tag".into(),
-    });
-    ok(
-        store.update_key(&v2).await,
-        "update_key with the next version",
-    );
+    v2.tags.push(Tag { tag_key: "new".into(), tag_value: "tag".into() });
+    ok(store.update_key(&v2).await, "update_key with the next version");
     let got = ok(store.get_key(&key.key_id).await, "get_key after update");
-    assert_eq!(
-        got.as_ref(),
-        Some(&v2),
-        "conformance: update_key must store the new record, version bumped"
-    );
+    assert_eq!(got.as_ref(), Some(&v2), "conformance: update_key must store the new record, version bumped");
 
     // Stale: another writer already produced v2.
     let mut stale = key.clone();
     stale.version = key.version + 1;
     stale.description = "lost writer".into();
-    expect_err(
-        store.update_key(&stale).await,
-        &StoreError::Conflict,
-        "update_key from a stale version",
-    );
+    expect_err(store.update_key(&stale).await, &StoreError::Conflict, "update_key from a stale version");
     // Not bumped: same version as stored.
-    expect_err(
-        store.update_key(&v2).await,
-        &StoreError::Conflict,
-        "update_key without bumping the version",
-    );
+    expect_err(store.update_key(&v2).await, &StoreError::Conflict, "update_key without bumping the version");
     // Too far ahead.
     let mut ahead = v2.clone();
     ahead.version = v2.version + 5;
-    expect_err(
-        store.update_key(&ahead).await,
-        &StoreError::Conflict,
-        "update_key skipping versions",
-    );
+    expect_err(store.update_key(&ahead).await, &StoreError::Conflict, "update_key skipping versions");
     let got = ok(store.get_key(&key.key_id).await, "get_key after conflicts");
-    assert_eq!(
-        got.as_ref(),
-        Some(&v2),
-        "conformance: a conflicting update must leave the stored key unchanged"
-    );
+    assert_eq!(got.as_ref(), Some(&v2), "conformance: a conflicting update must leave the stored key unchanged");
 
     // Chained success.
     let mut v3 = v2.clone();
     v3.version += 1;
     v3.key_state = KeyState::Enabled;
     ok(store.update_key(&v3).await, "update_key v3");
-    assert_eq!(
-        ok(store.get_key(&key.key_id).await, "get_key v3").map(|k| k.version),
-        Some(v3.version)
-    );
+    assert_eq!(ok(store.get_key(&key.key_id).await, "get_key v3").map(|k| k.version), Some(v3.version));
 
     // Missing key.
     let mut missing = sample_key(&uid(), &account, "us-east-1");
     missing.version = 2;
-    expect_err(
-        store.update_key(&missing).await,
-        &StoreError::NotFound,
-        "update_key of an unknown key",
-    );
+    expect_err(store.update_key(&missing).await, &StoreError::NotFound, "update_key of an unknown key");
     assert!(
-        ok(
-            store.get_key(&missing.key_id).await,
-            "get_key after update of unknown"
-        )
-        .is_none(),
+        ok(store.get_key(&missing.key_id).await, "get_key after update of unknown").is_none(),
         "conformance: update_key must not create a key"
     );
 }
@@ -296,10 +232,7 @@ pub async fn key_delete_cascades_aliases(store: &dyn KeyStore) {
     let a2 = sample_alias(&account, region, "alias/doomed-2", &doomed.key_id);
     let a3 = sample_alias(&account, region, "alias/kept", &kept.key_id);
     for a in [&a1, &a2, &a3] {
-        ok(
-            store.insert_alias(a).await,
-            "insert_alias before delete_key",
-        );
+        ok(store.insert_alias(a).await, "insert_alias before delete_key");
     }
 
     ok(store.delete_key(&doomed.key_id).await, "delete_key");
@@ -309,60 +242,27 @@ pub async fn key_delete_cascades_aliases(store: &dyn KeyStore) {
     );
     for a in [&a1, &a2] {
         assert!(
-            ok(
-                store.get_alias(&account, region, &a.alias_name).await,
-                "get_alias after delete_key"
-            )
-            .is_none(),
+            ok(store.get_alias(&account, region, &a.alias_name).await, "get_alias after delete_key").is_none(),
             "conformance: delete_key must delete alias {} pointing at the key",
             a.alias_name
         );
     }
-    let page = ok(
-        store
-            .list_aliases(&account, region, Some(&doomed.key_id), None, 100)
-            .await,
-        "list_aliases after delete",
-    );
-    assert!(
-        page.items.is_empty(),
-        "conformance: aliases of a deleted key still listed: {:?}",
-        alias_names(&page)
-    );
+    let page =
+        ok(store.list_aliases(&account, region, Some(&doomed.key_id), None, 100).await, "list_aliases after delete");
+    assert!(page.items.is_empty(), "conformance: aliases of a deleted key still listed: {:?}", alias_names(&page));
     assert_eq!(
-        ok(
-            store.get_alias(&account, region, &a3.alias_name).await,
-            "get_alias of another key's alias"
-        )
-        .as_ref(),
+        ok(store.get_alias(&account, region, &a3.alias_name).await, "get_alias of another key's alias").as_ref(),
         Some(&a3),
         "conformance: delete_key must not touch aliases of other keys"
     );
-    assert_eq!(
-        ok(store.get_key(&kept.key_id).await, "get other key").as_ref(),
-        Some(&kept)
-    );
+    assert_eq!(ok(store.get_key(&kept.key_id).await, "get other key").as_ref(), Some(&kept));
 
-    expect_err(
-        store.delete_key(&doomed.key_id).await,
-        &StoreError::NotFound,
-        "delete_key twice",
-    );
-    expect_err(
-        store.delete_key(&uid()).await,
-        &StoreError::NotFound,
-        "delete_key of an unknown id",
-    );
+    expect_err(store.delete_key(&doomed.key_id).await, &StoreError::NotFound, "delete_key twice");
+    expect_err(store.delete_key(&uid()).await, &StoreError::NotFound, "delete_key of an unknown id");
 
     // The id is free again.
-    ok(
-        store.insert_key(&doomed).await,
-        "insert_key reusing a deleted id",
-    );
-    ok(
-        store.delete_key(&doomed.key_id).await,
-        "delete_key of the re-inserted key",
-    );
+    ok(store.insert_key(&doomed).await, "insert_key reusing a deleted id");
+    ok(store.delete_key(&doomed.key_id).await, "delete_key of the re-inserted key");
 }
 
 /// `list_keys` pages in key-id order with a correct `truncated` flag.
@@ -380,93 +280,46 @@ pub async fn key_list_pagination(store: &dyn KeyStore) {
     let mut after: Option<String> = None;
     let mut pages = Vec::new();
     loop {
-        let page = ok(
-            store.list_keys(&account, region, after.as_deref(), 2).await,
-            "list_keys page",
-        );
-        assert!(
-            page.items.len() <= 2,
-            "conformance: list_keys returned {} items for limit 2",
-            page.items.len()
-        );
+        let page = ok(store.list_keys(&account, region, after.as_deref(), 2).await, "list_keys page");
+        assert!(page.items.len() <= 2, "conformance: list_keys returned {} items for limit 2", page.items.len());
         pages.push((page.items.len(), page.truncated));
         seen.extend(ids(&page));
         if !page.truncated {
             break;
         }
         after = page.items.last().map(|k| k.key_id.clone());
-        assert!(
-            pages.len() <= 5,
-            "conformance: list_keys pagination does not terminate"
-        );
+        assert!(pages.len() <= 5, "conformance: list_keys pagination does not terminate");
     }
-    assert_eq!(
-        pages,
-        vec![(2, true), (2, true), (1, false)],
-        "conformance: list_keys page sizes / truncated flags"
-    );
-    assert_eq!(
-        seen, all,
-        "conformance: list_keys pages must cover every key once, in key-id order"
-    );
+    assert_eq!(pages, vec![(2, true), (2, true), (1, false)], "conformance: list_keys page sizes / truncated flags");
+    assert_eq!(seen, all, "conformance: list_keys pages must cover every key once, in key-id order");
 
-    let page = ok(
-        store.list_keys(&account, region, None, 5).await,
-        "list_keys limit = count",
-    );
+    let page = ok(store.list_keys(&account, region, None, 5).await, "list_keys limit = count");
     assert_eq!(
         (ids(&page), page.truncated),
         (all.clone(), false),
         "conformance: limit equal to the count is not truncated"
     );
-    let page = ok(
-        store.list_keys(&account, region, None, 100).await,
-        "list_keys large limit",
-    );
-    assert_eq!(
-        (ids(&page), page.truncated),
-        (all.clone(), false),
-        "conformance: list_keys with a large limit"
-    );
-    let page = ok(
-        store.list_keys(&account, region, None, 4).await,
-        "list_keys limit = count - 1",
-    );
-    assert_eq!(
-        (ids(&page), page.truncated),
-        (all[..4].to_vec(), true),
-        "conformance: limit one short is truncated"
-    );
-    let page = ok(
-        store.list_keys(&account, region, Some(&all[4]), 10).await,
-        "list_keys after the last key",
-    );
+    let page = ok(store.list_keys(&account, region, None, 100).await, "list_keys large limit");
+    assert_eq!((ids(&page), page.truncated), (all.clone(), false), "conformance: list_keys with a large limit");
+    let page = ok(store.list_keys(&account, region, None, 4).await, "list_keys limit = count - 1");
+    assert_eq!((ids(&page), page.truncated), (all[..4].to_vec(), true), "conformance: limit one short is truncated");
+    let page = ok(store.list_keys(&account, region, Some(&all[4]), 10).await, "list_keys after the last key");
     assert!(
         page.items.is_empty() && !page.truncated,
         "conformance: listing after the last key must be empty and not truncated"
     );
     // `after` is a position, not necessarily an existing id.
     let between = format!("{}~", all[1]);
-    let page = ok(
-        store.list_keys(&account, region, Some(&between), 10).await,
-        "list_keys after a non-existent id",
-    );
+    let page = ok(store.list_keys(&account, region, Some(&between), 10).await, "list_keys after a non-existent id");
     assert_eq!(
         ids(&page),
         all[2..].to_vec(),
         "conformance: list_keys after a non-existent id starts at the next greater id"
     );
     // Records come back whole.
-    let page = ok(
-        store.list_keys(&account, region, None, 1).await,
-        "list_keys one",
-    );
+    let page = ok(store.list_keys(&account, region, None, 1).await, "list_keys one");
     let first = ok(store.get_key(&all[0]).await, "get first key");
-    assert_eq!(
-        page.items.first(),
-        first.as_ref(),
-        "conformance: list_keys must return full records"
-    );
+    assert_eq!(page.items.first(), first.as_ref(), "conformance: list_keys must return full records");
 }
 
 /// Listings and counts are scoped to one (account, region).
@@ -485,49 +338,19 @@ pub async fn key_list_isolation_and_count(store: &dyn KeyStore) {
     a1.sort();
     a2.sort();
 
-    for (account, region, want) in [
-        (&a, "us-east-1", &a1),
-        (&a, "eu-central-1", &a2),
-        (&b, "us-east-1", &b1),
-    ] {
-        let page = ok(
-            store.list_keys(account, region, None, 100).await,
-            "list_keys isolation",
-        );
-        assert_eq!(
-            &ids(&page),
-            want,
-            "conformance: list_keys({account}, {region}) must list only that scope"
-        );
+    for (account, region, want) in [(&a, "us-east-1", &a1), (&a, "eu-central-1", &a2), (&b, "us-east-1", &b1)] {
+        let page = ok(store.list_keys(account, region, None, 100).await, "list_keys isolation");
+        assert_eq!(&ids(&page), want, "conformance: list_keys({account}, {region}) must list only that scope");
         let n = ok(store.count_keys(account, region).await, "count_keys");
-        assert_eq!(
-            n,
-            want.len() as u64,
-            "conformance: count_keys({account}, {region})"
-        );
+        assert_eq!(n, want.len() as u64, "conformance: count_keys({account}, {region})");
     }
-    assert_eq!(
-        ok(
-            store.count_keys(&b, "eu-central-1").await,
-            "count_keys empty scope"
-        ),
-        0
-    );
-    let page = ok(
-        store.list_keys(&b, "eu-central-1", None, 10).await,
-        "list_keys empty scope",
-    );
-    assert!(
-        page.items.is_empty() && !page.truncated,
-        "conformance: list_keys of an empty scope"
-    );
+    assert_eq!(ok(store.count_keys(&b, "eu-central-1").await, "count_keys empty scope"), 0);
+    let page = ok(store.list_keys(&b, "eu-central-1", None, 10).await, "list_keys empty scope");
+    assert!(page.items.is_empty() && !page.truncated, "conformance: list_keys of an empty scope");
 
     ok(store.delete_key(&a1[0]).await, "delete_key for count");
     assert_eq!(
-        ok(
-            store.count_keys(&a, "us-east-1").await,
-            "count_keys after delete"
-        ),
+        ok(store.count_keys(&a, "us-east-1").await, "count_keys after delete"),
         2,
         "conformance: count_keys after delete_key"
     );
@@ -552,21 +375,11 @@ pub async fn key_due_for_deletion(store: &dyn KeyStore) {
     let enabled_past = make(KeyState::Enabled, Some(now - 10.0));
     let pending_undated = make(KeyState::PendingDeletion, None);
     let replica = make(KeyState::PendingReplicaDeletion, Some(now - 10.0));
-    for k in [
-        &due_past,
-        &due_exact,
-        &future,
-        &enabled_past,
-        &pending_undated,
-        &replica,
-    ] {
+    for k in [&due_past, &due_exact, &future, &enabled_past, &pending_undated, &replica] {
         ok(store.insert_key(k).await, "insert_key for deletion");
     }
 
-    let due = ok(
-        store.keys_due_for_deletion(now).await,
-        "keys_due_for_deletion",
-    );
+    let due = ok(store.keys_due_for_deletion(now).await, "keys_due_for_deletion");
     for k in [&due_past, &due_exact] {
         assert!(
             due.contains(&k.key_id),
@@ -580,10 +393,7 @@ pub async fn key_due_for_deletion(store: &dyn KeyStore) {
         (&pending_undated, "no deletion date"),
         (&replica, "state PendingReplicaDeletion"),
     ] {
-        assert!(
-            !due.contains(&k.key_id),
-            "conformance: keys_due_for_deletion returned a key with {why}"
-        );
+        assert!(!due.contains(&k.key_id), "conformance: keys_due_for_deletion returned a key with {why}");
     }
 
     // Cancelling deletion through update_key takes the key off the list ...
@@ -591,44 +401,20 @@ pub async fn key_due_for_deletion(store: &dyn KeyStore) {
     cancelled.version += 1;
     cancelled.key_state = KeyState::Disabled;
     cancelled.deletion_date = None;
-    ok(
-        store.update_key(&cancelled).await,
-        "update_key cancel deletion",
-    );
+    ok(store.update_key(&cancelled).await, "update_key cancel deletion");
     // ... and scheduling puts one on it.
     let mut scheduled = enabled_past.clone();
     scheduled.version += 1;
     scheduled.key_state = KeyState::PendingDeletion;
-    ok(
-        store.update_key(&scheduled).await,
-        "update_key schedule deletion",
-    );
-    let due = ok(
-        store.keys_due_for_deletion(now).await,
-        "keys_due_for_deletion after updates",
-    );
-    assert!(
-        !due.contains(&due_past.key_id),
-        "conformance: a key whose deletion was cancelled is still due"
-    );
-    assert!(
-        due.contains(&scheduled.key_id),
-        "conformance: a key scheduled through update_key is not due"
-    );
-    assert!(
-        due.contains(&due_exact.key_id),
-        "conformance: deletion_date == now must count as due"
-    );
+    ok(store.update_key(&scheduled).await, "update_key schedule deletion");
+    let due = ok(store.keys_due_for_deletion(now).await, "keys_due_for_deletion after updates");
+    assert!(!due.contains(&due_past.key_id), "conformance: a key whose deletion was cancelled is still due");
+    assert!(due.contains(&scheduled.key_id), "conformance: a key scheduled through update_key is not due");
+    assert!(due.contains(&due_exact.key_id), "conformance: deletion_date == now must count as due");
 
     // Later, the future one is due too.
-    let due = ok(
-        store.keys_due_for_deletion(now + 1.0).await,
-        "keys_due_for_deletion later",
-    );
-    assert!(
-        due.contains(&future.key_id),
-        "conformance: keys_due_for_deletion must follow `now`"
-    );
+    let due = ok(store.keys_due_for_deletion(now + 1.0).await, "keys_due_for_deletion later");
+    assert!(due.contains(&future.key_id), "conformance: keys_due_for_deletion must follow `now`");
 }
 
 /// Alias insert / get / update / delete and their error cases.
@@ -641,48 +427,28 @@ pub async fn alias_crud(store: &dyn KeyStore) {
 
     ok(store.insert_alias(&alias).await, "insert_alias");
     assert_eq!(
-        ok(
-            store.get_alias(&account, region, &alias.alias_name).await,
-            "get_alias"
-        )
-        .as_ref(),
+        ok(store.get_alias(&account, region, &alias.alias_name).await, "get_alias").as_ref(),
         Some(&alias),
         "conformance: get_alias must return the inserted alias"
     );
     let mut dup = alias.clone();
     dup.target_key_id = k2.key_id.clone();
-    expect_err(
-        store.insert_alias(&dup).await,
-        &StoreError::AlreadyExists,
-        "insert_alias with a taken name",
-    );
+    expect_err(store.insert_alias(&dup).await, &StoreError::AlreadyExists, "insert_alias with a taken name");
     assert_eq!(
-        ok(
-            store.get_alias(&account, region, &alias.alias_name).await,
-            "get_alias after duplicate"
-        )
-        .map(|a| a.target_key_id),
+        ok(store.get_alias(&account, region, &alias.alias_name).await, "get_alias after duplicate")
+            .map(|a| a.target_key_id),
         Some(k1.key_id.clone()),
         "conformance: a rejected duplicate alias must not retarget the alias"
     );
 
     // The same name is free in another region and another account.
     let other_region = sample_alias(&account, "eu-west-3", &alias.alias_name, &k2.key_id);
-    ok(
-        store.insert_alias(&other_region).await,
-        "insert_alias same name, other region",
-    );
+    ok(store.insert_alias(&other_region).await, "insert_alias same name, other region");
     let other_account = sample_alias(&fresh_account(), region, &alias.alias_name, &k2.key_id);
-    ok(
-        store.insert_alias(&other_account).await,
-        "insert_alias same name, other account",
-    );
+    ok(store.insert_alias(&other_account).await, "insert_alias same name, other account");
     // Names are case-sensitive.
     let upper = sample_alias(&account, region, "alias/APP/prod_key-1", &k2.key_id);
-    ok(
-        store.insert_alias(&upper).await,
-        "insert_alias differing only in case",
-    );
+    ok(store.insert_alias(&upper).await, "insert_alias differing only in case");
 
     // Retarget.
     let mut moved = alias.clone();
@@ -690,83 +456,43 @@ pub async fn alias_crud(store: &dyn KeyStore) {
     moved.last_updated_date = alias.last_updated_date + 60.0;
     ok(store.update_alias(&moved).await, "update_alias");
     assert_eq!(
-        ok(
-            store.get_alias(&account, region, &alias.alias_name).await,
-            "get_alias after update"
-        )
-        .as_ref(),
+        ok(store.get_alias(&account, region, &alias.alias_name).await, "get_alias after update").as_ref(),
         Some(&moved),
         "conformance: update_alias must store the new target and dates"
     );
     assert_eq!(
-        ok(
-            store
-                .get_alias(&account, "eu-west-3", &alias.alias_name)
-                .await,
-            "get other-region alias"
-        )
-        .as_ref(),
+        ok(store.get_alias(&account, "eu-west-3", &alias.alias_name).await, "get other-region alias").as_ref(),
         Some(&other_region),
         "conformance: update_alias must touch only its own (account, region)"
     );
     let ghost = sample_alias(&account, region, "alias/ghost", &k1.key_id);
-    expect_err(
-        store.update_alias(&ghost).await,
-        &StoreError::NotFound,
-        "update_alias of an unknown alias",
-    );
+    expect_err(store.update_alias(&ghost).await, &StoreError::NotFound, "update_alias of an unknown alias");
     assert!(
-        ok(
-            store.get_alias(&account, region, "alias/ghost").await,
-            "get_alias after update of unknown"
-        )
-        .is_none(),
+        ok(store.get_alias(&account, region, "alias/ghost").await, "get_alias after update of unknown").is_none(),
         "conformance: update_alias must not create an alias"
     );
 
     // Delete.
-    ok(
-        store
-            .delete_alias(&account, region, &alias.alias_name)
-            .await,
-        "delete_alias",
-    );
+    ok(store.delete_alias(&account, region, &alias.alias_name).await, "delete_alias");
     assert!(
-        ok(
-            store.get_alias(&account, region, &alias.alias_name).await,
-            "get_alias after delete"
-        )
-        .is_none(),
+        ok(store.get_alias(&account, region, &alias.alias_name).await, "get_alias after delete").is_none(),
         "conformance: deleted alias still readable"
     );
     expect_err(
-        store
-            .delete_alias(&account, region, &alias.alias_name)
-            .await,
+        store.delete_alias(&account, region, &alias.alias_name).await,
         &StoreError::NotFound,
         "delete_alias twice",
     );
     assert!(
-        ok(
-            store
-                .get_alias(&account, "eu-west-3", &alias.alias_name)
-                .await,
-            "other-region alias after delete"
-        )
-        .is_some(),
+        ok(store.get_alias(&account, "eu-west-3", &alias.alias_name).await, "other-region alias after delete")
+            .is_some(),
         "conformance: delete_alias must delete only its own (account, region)"
     );
     assert!(
         ok(store.get_key(&k1.key_id).await, "key after alias delete").is_some(),
         "conformance: delete_alias must not delete the key"
     );
-    assert!(
-        ok(
-            store.get_alias(&account, region, "alias/never").await,
-            "get_alias missing"
-        )
-        .is_none()
-    );
+    assert!(ok(store.get_alias(&account, region, "alias/never").await, "get_alias missing").is_none());
 }
 
 /// `list_aliases`: name order, pagination, target filter and scope isolation.
@@ -779,53 +505,27 @@ pub async fn alias_list(store: &dyn KeyStore) {
     let names_k1 = ["alias/c", "alias/A", "alias/e"];
     let names_k2 = ["alias/b", "alias/d"];
     for n in names_k1 {
-        ok(
-            store
-                .insert_alias(&sample_alias(&account, region, n, &k1.key_id))
-                .await,
-            "insert_alias for listing",
-        );
+        ok(store.insert_alias(&sample_alias(&account, region, n, &k1.key_id)).await, "insert_alias for listing");
     }
     for n in names_k2 {
-        ok(
-            store
-                .insert_alias(&sample_alias(&account, region, n, &k2.key_id))
-                .await,
-            "insert_alias for listing",
-        );
+        ok(store.insert_alias(&sample_alias(&account, region, n, &k2.key_id)).await, "insert_alias for listing");
     }
     // Noise in neighbouring scopes.
     ok(
-        store
-            .insert_alias(&sample_alias(&account, "us-east-1", "alias/b2", &k1.key_id))
-            .await,
+        store.insert_alias(&sample_alias(&account, "us-east-1", "alias/b2", &k1.key_id)).await,
         "insert_alias other region",
     );
     ok(
-        store
-            .insert_alias(&sample_alias(
-                &fresh_account(),
-                region,
-                "alias/b3",
-                &k1.key_id,
-            ))
-            .await,
+        store.insert_alias(&sample_alias(&fresh_account(), region, "alias/b3", &k1.key_id)).await,
         "insert_alias other account",
     );
 
-    let mut all: Vec<String> = names_k1
-        .iter()
-        .chain(names_k2.iter())
-        .map(|s| s.to_string())
-        .collect();
+    let mut all: Vec<String> = names_k1.iter().chain(names_k2.iter()).map(|s| s.to_string()).collect();
     all.sort();
     let mut only_k1: Vec<String> = names_k1.iter().map(|s| s.to_string()).collect();
     only_k1.sort();
 
-    let page = ok(
-        store.list_aliases(&account, region, None, None, 100).await,
-        "list_aliases all",
-    );
+    let page = ok(store.list_aliases(&account, region, None, None, 100).await, "list_aliases all");
     assert_eq!(
         (alias_names(&page), page.truncated),
         (all.clone(), false),
@@ -843,83 +543,36 @@ pub async fn alias_list(store: &dyn KeyStore) {
     let mut flags = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let page = ok(
-            store
-                .list_aliases(&account, region, None, after.as_deref(), 2)
-                .await,
-            "list_aliases page",
-        );
+        let page = ok(store.list_aliases(&account, region, None, after.as_deref(), 2).await, "list_aliases page");
         flags.push((page.items.len(), page.truncated));
         seen.extend(alias_names(&page));
         if !page.truncated {
             break;
         }
         after = page.items.last().map(|a| a.alias_name.clone());
-        assert!(
-            flags.len() <= 5,
-            "conformance: list_aliases pagination does not terminate"
-        );
+        assert!(flags.len() <= 5, "conformance: list_aliases pagination does not terminate");
     }
-    assert_eq!(
-        flags,
-        vec![(2, true), (2, true), (1, false)],
-        "conformance: list_aliases page sizes / truncated flags"
-    );
-    assert_eq!(
-        seen, all,
-        "conformance: list_aliases pages must cover every alias once"
-    );
+    assert_eq!(flags, vec![(2, true), (2, true), (1, false)], "conformance: list_aliases page sizes / truncated flags");
+    assert_eq!(seen, all, "conformance: list_aliases pages must cover every alias once");
 
     // Target filter, alone and with pagination.
-    let page = ok(
-        store
-            .list_aliases(&account, region, Some(&k1.key_id), None, 100)
-            .await,
-        "list_aliases by target",
-    );
+    let page = ok(store.list_aliases(&account, region, Some(&k1.key_id), None, 100).await, "list_aliases by target");
     assert_eq!(
         (alias_names(&page), page.truncated),
         (only_k1.clone(), false),
         "conformance: list_aliases filtered by target"
     );
+    let page =
+        ok(store.list_aliases(&account, region, Some(&k1.key_id), None, 2).await, "list_aliases by target, page 1");
+    assert_eq!((alias_names(&page), page.truncated), (only_k1[..2].to_vec(), true), "conformance: filtered page 1");
     let page = ok(
-        store
-            .list_aliases(&account, region, Some(&k1.key_id), None, 2)
-            .await,
-        "list_aliases by target, page 1",
-    );
-    assert_eq!(
-        (alias_names(&page), page.truncated),
-        (only_k1[..2].to_vec(), true),
-        "conformance: filtered page 1"
-    );
-    let page = ok(
-        store
-            .list_aliases(&account, region, Some(&k1.key_id), Some(&only_k1[1]), 2)
-            .await,
+        store.list_aliases(&account, region, Some(&k1.key_id), Some(&only_k1[1]), 2).await,
         "list_aliases by target, page 2",
     );
-    assert_eq!(
-        (alias_names(&page), page.truncated),
-        (only_k1[2..].to_vec(), false),
-        "conformance: filtered page 2"
-    );
-    let page = ok(
-        store
-            .list_aliases(&account, region, Some(&uid()), None, 10)
-            .await,
-        "list_aliases unknown target",
-    );
-    assert!(
-        page.items.is_empty() && !page.truncated,
-        "conformance: list_aliases for a key without aliases"
-    );
-    let page = ok(
-        store
-            .list_aliases(&account, region, None, Some("alias/c"), 10)
-            .await,
-        "list_aliases after a name",
-    );
+    assert_eq!((alias_names(&page), page.truncated), (only_k1[2..].to_vec(), false), "conformance: filtered page 2");
+    let page = ok(store.list_aliases(&account, region, Some(&uid()), None, 10).await, "list_aliases unknown target");
+    assert!(page.items.is_empty() && !page.truncated, "conformance: list_aliases for a key without aliases");
+    let page = ok(store.list_aliases(&account, region, None, Some("alias/c"), 10).await, "list_aliases after a name");
     assert_eq!(
         alias_names(&page),
         vec!["alias/d".to_string(), "alias/e".to_string()],
@@ -955,67 +608,35 @@ pub async fn docs(store: &dyn KeyStore) {
         "insert_doc duplicate",
     );
     assert_eq!(
-        ok(
-            store.get_doc(&kind, &s1b.scope, "b").await,
-            "get_doc after duplicate"
-        )
-        .as_ref(),
+        ok(store.get_doc(&kind, &s1b.scope, "b").await, "get_doc after duplicate").as_ref(),
         Some(&s1b),
         "conformance: a rejected duplicate insert_doc must not change the body"
     );
     // Same (scope, id) under another kind is a different document.
-    let foreign = Doc {
-        kind: other_kind.clone(),
-        ..s1b.clone()
-    };
-    ok(
-        store.insert_doc(&foreign).await,
-        "insert_doc same scope/id, other kind",
-    );
+    let foreign = Doc { kind: other_kind.clone(), ..s1b.clone() };
+    ok(store.insert_doc(&foreign).await, "insert_doc same scope/id, other kind");
 
     // put replaces ...
     let s1b2 = doc(&s1b.scope, "b", r#"{"n":3}"#);
     ok(store.put_doc(&s1b2).await, "put_doc replace");
     assert_eq!(
-        ok(
-            store.get_doc(&kind, &s1b.scope, "b").await,
-            "get_doc after put"
-        )
-        .as_ref(),
+        ok(store.get_doc(&kind, &s1b.scope, "b").await, "get_doc after put").as_ref(),
         Some(&s1b2),
         "conformance: put_doc must replace"
     );
     assert_eq!(
-        ok(
-            store.get_doc(&other_kind, &s1b.scope, "b").await,
-            "get other kind"
-        )
-        .as_ref(),
+        ok(store.get_doc(&other_kind, &s1b.scope, "b").await, "get other kind").as_ref(),
         Some(&foreign),
         "conformance: put_doc must not touch another kind"
     );
     // ... and inserts.
     let s1c = doc(&s1b.scope, "c", "[]");
     ok(store.put_doc(&s1c).await, "put_doc insert");
-    assert_eq!(
-        ok(
-            store.get_doc(&kind, &s1c.scope, "c").await,
-            "get_doc after put insert"
-        )
-        .as_ref(),
-        Some(&s1c)
-    );
+    assert_eq!(ok(store.get_doc(&kind, &s1c.scope, "c").await, "get_doc after put insert").as_ref(), Some(&s1c));
 
     // Listing.
-    let in_s1 = ok(
-        store.list_docs(&kind, Some(&s1a.scope)).await,
-        "list_docs by scope",
-    );
-    assert_eq!(
-        in_s1,
-        vec![s1a.clone(), s1b2.clone(), s1c.clone()],
-        "conformance: list_docs in one scope, by id"
-    );
+    let in_s1 = ok(store.list_docs(&kind, Some(&s1a.scope)).await, "list_docs by scope");
+    assert_eq!(in_s1, vec![s1a.clone(), s1b2.clone(), s1c.clone()], "conformance: list_docs in one scope, by id");
     let every = ok(store.list_docs(&kind, None).await, "list_docs all scopes");
     // "…/eu-west-1" < "…/us-east-1".
     assert_eq!(
@@ -1023,55 +644,23 @@ pub async fn docs(store: &dyn KeyStore) {
         vec![s2a.clone(), s1a.clone(), s1b2.clone(), s1c.clone()],
         "conformance: list_docs across scopes, by (scope, id), one kind only"
     );
-    assert!(
-        ok(
-            store.list_docs(&kind, Some("nowhere")).await,
-            "list_docs empty scope"
-        )
-        .is_empty()
-    );
+    assert!(ok(store.list_docs(&kind, Some("nowhere")).await, "list_docs empty scope").is_empty());
 
     // Delete.
     ok(store.delete_doc(&kind, &s1a.scope, "a").await, "delete_doc");
     assert!(
-        ok(
-            store.get_doc(&kind, &s1a.scope, "a").await,
-            "get_doc after delete"
-        )
-        .is_none(),
+        ok(store.get_doc(&kind, &s1a.scope, "a").await, "get_doc after delete").is_none(),
         "conformance: deleted doc still readable"
     );
-    expect_err(
-        store.delete_doc(&kind, &s1a.scope, "a").await,
-        &StoreError::NotFound,
-        "delete_doc twice",
-    );
-    expect_err(
-        store.delete_doc(&kind, "nowhere", "zz").await,
-        &StoreError::NotFound,
-        "delete_doc unknown",
-    );
+    expect_err(store.delete_doc(&kind, &s1a.scope, "a").await, &StoreError::NotFound, "delete_doc twice");
+    expect_err(store.delete_doc(&kind, "nowhere", "zz").await, &StoreError::NotFound, "delete_doc unknown");
     assert!(
-        ok(
-            store.get_doc(&kind, &s2a.scope, "a").await,
-            "same id other scope after delete"
-        )
-        .is_some(),
+        ok(store.get_doc(&kind, &s2a.scope, "a").await, "same id other scope after delete").is_some(),
         "conformance: delete_doc must delete only its own scope"
     );
     let every = ok(store.list_docs(&kind, None).await, "list_docs after delete");
-    assert_eq!(
-        every,
-        vec![s2a, s1b2, s1c],
-        "conformance: list_docs after delete_doc"
-    );
-    assert!(
-        ok(
-            store.get_doc(&kind, "nowhere", "a").await,
-            "get_doc missing"
-        )
-        .is_none()
-    );
+    assert_eq!(every, vec![s2a, s1b2, s1c], "conformance: list_docs after delete_doc");
+    assert!(ok(store.get_doc(&kind, "nowhere", "a").await, "get_doc missing").is_none());
 }
 
 /// What [`concurrent_updates`] observed.
@@ -1090,11 +679,7 @@ pub struct RaceOutcome {
 ///
 /// Exists to prove `update_key` is a real compare-and-swap under concurrency;
 /// needs a multi-threaded runtime to race for real.
-pub async fn concurrent_updates(
-    store: Arc<dyn KeyStore>,
-    tasks: usize,
-    updates_per_task: usize,
-) -> RaceOutcome {
+pub async fn concurrent_updates(store: Arc<dyn KeyStore>, tasks: usize, updates_per_task: usize) -> RaceOutcome {
     let mut key = sample_key(&uid(), &fresh_account(), "us-east-1");
     key.version = 0;
     ok(store.insert_key(&key).await, "insert_key for race");
@@ -1111,8 +696,7 @@ pub async fn concurrent_updates(
                     panic!("conformance: raced key vanished");
                 };
                 let counter = k.ext.get("counter").and_then(|v| v.as_u64()).unwrap_or(0);
-                k.ext
-                    .insert("counter".into(), serde_json::Value::from(counter + 1));
+                k.ext.insert("counter".into(), serde_json::Value::from(counter + 1));
                 k.version += 1;
                 match store.update_key(&k).await {
                     Ok(()) => done += 1,
@@ -1126,10 +710,7 @@ pub async fn concurrent_updates(
             (done, conflicts)
         }));
     }
-    let mut outcome = RaceOutcome {
-        updates: 0,
-        conflicts: 0,
-    };
+    let mut outcome = RaceOutcome { updates: 0, conflicts: 0 };
     for h in handles {
         match h.await {
             Ok((done, conflicts)) => {
@@ -1143,10 +724,7 @@ pub async fn concurrent_updates(
         panic!("conformance: raced key vanished");
     };
     assert_eq!(outcome.updates, (tasks * updates_per_task) as u64);
-    assert_eq!(
-        last.version, outcome.updates,
-        "conformance: lost update: final version != successful updates"
-    );
+    assert_eq!(last.version, outcome.updates, "conformance: lost update: final version != successful updates");
     assert_eq!(
         last.ext.get("counter").and_then(|v| v.as_u64()),
         Some(outcome.updates),
@@ -1176,8 +754,13 @@ pub async fn key_due_for_rotation(store: &dyn KeyStore) {
         ok(store.insert_key(k).await, "insert_key for rotation");
     }
     let got = ok(store.keys_due_for_rotation(now).await, "keys_due_for_rotation");
-    assert!(got.contains(&due.key_id) && got.contains(&exact.key_id), "conformance: keys_due_for_rotation missed a due key");
-    for (k, why) in [(&later, "next rotation in the future"), (&disabled, "rotation disabled"), (&never, "no next rotation")] {
+    assert!(
+        got.contains(&due.key_id) && got.contains(&exact.key_id),
+        "conformance: keys_due_for_rotation missed a due key"
+    );
+    for (k, why) in
+        [(&later, "next rotation in the future"), (&disabled, "rotation disabled"), (&never, "no next rotation")]
+    {
         assert!(!got.contains(&k.key_id), "conformance: keys_due_for_rotation returned a key with {why}");
     }
 }

@@ -16,8 +16,7 @@ use std::time::Duration;
 
 use sqlx::Row;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use trent_core::model::{AliasRecord, KeyRecord, KeyState};
 use trent_core::store::{Doc, KeyStore, Page, StoreError, StoreResult};
@@ -93,10 +92,7 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let store = Self::connect(base.clone(), base.pragma("query_only", "ON")).await?;
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&store.writer)
-            .await
-            .map_err(backend)?;
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&store.writer).await.map_err(backend)?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(path = %path.display(), journal_mode = %mode, "SQLite refused WAL mode; readers will block on writes");
         }
@@ -160,14 +156,8 @@ impl SqliteStore {
 /// Applies the schema inside one `BEGIN IMMEDIATE` transaction, so two
 /// processes opening the same new file cannot interleave.
 async fn migrate(writer: &SqlitePool) -> StoreResult<()> {
-    let mut tx = writer
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(backend)?;
-    let current: i64 = sqlx::query_scalar("PRAGMA user_version")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend)?;
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+    let current: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *tx).await.map_err(backend)?;
     if current > SCHEMA_VERSION {
         return Err(StoreError::Backend(format!(
             "database schema version {current} is newer than this Trent understands ({SCHEMA_VERSION})"
@@ -175,15 +165,9 @@ async fn migrate(writer: &SqlitePool) -> StoreResult<()> {
     }
     if current < SCHEMA_VERSION {
         for stmt in SCHEMA_V1 {
-            sqlx::query(*stmt)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+            sqlx::query(*stmt).execute(&mut *tx).await.map_err(backend)?;
         }
-        sqlx::query("PRAGMA user_version = 1")
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        sqlx::query("PRAGMA user_version = 1").execute(&mut *tx).await.map_err(backend)?;
     }
     tx.commit().await.map_err(backend)
 }
@@ -206,8 +190,7 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 
 /// `u64` → SQLite INTEGER, refusing values SQLite cannot hold.
 fn to_i64(v: u64) -> StoreResult<i64> {
-    i64::try_from(v)
-        .map_err(|_| StoreError::Backend(format!("value {v} exceeds SQLite's integer range")))
+    i64::try_from(v).map_err(|_| StoreError::Backend(format!("value {v} exceeds SQLite's integer range")))
 }
 
 /// `LIMIT` for a page of `limit` items: one extra row tells whether more follow.
@@ -227,8 +210,7 @@ fn key_state_str(key: &KeyRecord) -> &'static str {
 }
 
 fn encode_key(key: &KeyRecord) -> StoreResult<String> {
-    serde_json::to_string(key)
-        .map_err(|e| StoreError::Backend(format!("encoding key {}: {e}", key.key_id)))
+    serde_json::to_string(key).map_err(|e| StoreError::Backend(format!("encoding key {}: {e}", key.key_id)))
 }
 
 fn decode_key(doc: &str) -> StoreResult<KeyRecord> {
@@ -337,24 +319,13 @@ impl KeyStore for SqliteStore {
             .fetch_optional(&self.writer)
             .await
             .map_err(map_err)?;
-        Err(if exists.is_some() {
-            StoreError::Conflict
-        } else {
-            StoreError::NotFound
-        })
+        Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound })
     }
 
     async fn delete_key(&self, key_id: &str) -> StoreResult<()> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
-        let gone = sqlx::query("DELETE FROM keys WHERE key_id = ?1")
-            .bind(key_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let gone =
+            sqlx::query("DELETE FROM keys WHERE key_id = ?1").bind(key_id).execute(&mut *tx).await.map_err(map_err)?;
         if gone.rows_affected() == 0 {
             tx.rollback().await.map_err(map_err)?;
             return Err(StoreError::NotFound);
@@ -375,10 +346,12 @@ impl KeyStore for SqliteStore {
         limit: usize,
     ) -> StoreResult<Page<KeyRecord>> {
         let query = match after {
-            None => sqlx::query_scalar("SELECT doc FROM keys WHERE account_id = ?1 AND region = ?2 ORDER BY key_id LIMIT ?3")
-                .bind(account_id)
-                .bind(region)
-                .bind(fetch_limit(limit)),
+            None => sqlx::query_scalar(
+                "SELECT doc FROM keys WHERE account_id = ?1 AND region = ?2 ORDER BY key_id LIMIT ?3",
+            )
+            .bind(account_id)
+            .bind(region)
+            .bind(fetch_limit(limit)),
             Some(after) => sqlx::query_scalar(
                 "SELECT doc FROM keys WHERE account_id = ?1 AND region = ?2 AND key_id > ?4 ORDER BY key_id LIMIT ?3",
             )
@@ -388,21 +361,17 @@ impl KeyStore for SqliteStore {
             .bind(after),
         };
         let docs: Vec<String> = query.fetch_all(&self.reader).await.map_err(map_err)?;
-        let keys = docs
-            .iter()
-            .map(|d| decode_key(d))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let keys = docs.iter().map(|d| decode_key(d)).collect::<StoreResult<Vec<_>>>()?;
         Ok(into_page(keys, limit))
     }
 
     async fn count_keys(&self, account_id: &str, region: &str) -> StoreResult<u64> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM keys WHERE account_id = ?1 AND region = ?2")
-                .bind(account_id)
-                .bind(region)
-                .fetch_one(&self.reader)
-                .await
-                .map_err(map_err)?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM keys WHERE account_id = ?1 AND region = ?2")
+            .bind(account_id)
+            .bind(region)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(map_err)?;
         u64::try_from(n).map_err(backend)
     }
 
@@ -468,33 +437,21 @@ impl KeyStore for SqliteStore {
         Ok(())
     }
 
-    async fn delete_alias(
-        &self,
-        account_id: &str,
-        region: &str,
-        alias_name: &str,
-    ) -> StoreResult<()> {
-        let done = sqlx::query(
-            "DELETE FROM aliases WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3",
-        )
-        .bind(account_id)
-        .bind(region)
-        .bind(alias_name)
-        .execute(&self.writer)
-        .await
-        .map_err(map_err)?;
+    async fn delete_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM aliases WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3")
+            .bind(account_id)
+            .bind(region)
+            .bind(alias_name)
+            .execute(&self.writer)
+            .await
+            .map_err(map_err)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
     }
 
-    async fn get_alias(
-        &self,
-        account_id: &str,
-        region: &str,
-        alias_name: &str,
-    ) -> StoreResult<Option<AliasRecord>> {
+    async fn get_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<Option<AliasRecord>> {
         let row = sqlx::query(
             "SELECT account_id, region, alias_name, target_key_id, creation_date, last_updated_date FROM aliases \
              WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3",
@@ -527,10 +484,7 @@ impl KeyStore for SqliteStore {
             .fetch_all(&self.reader)
             .await
             .map_err(map_err)?;
-        let aliases = rows
-            .iter()
-            .map(alias_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let aliases = rows.iter().map(alias_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok(into_page(aliases, limit))
     }
 
@@ -562,15 +516,13 @@ impl KeyStore for SqliteStore {
     }
 
     async fn get_doc(&self, kind: &str, scope: &str, id: &str) -> StoreResult<Option<Doc>> {
-        let row = sqlx::query(
-            "SELECT kind, scope, id, body FROM docs WHERE kind = ?1 AND scope = ?2 AND id = ?3",
-        )
-        .bind(kind)
-        .bind(scope)
-        .bind(id)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(map_err)?;
+        let row = sqlx::query("SELECT kind, scope, id, body FROM docs WHERE kind = ?1 AND scope = ?2 AND id = ?3")
+            .bind(kind)
+            .bind(scope)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(map_err)?;
         row.as_ref().map(doc_from_row).transpose()
     }
 
@@ -617,29 +569,18 @@ mod tests {
             _ => panic!("unknown pragma {name}"),
         };
         let row = sqlx::query(sql).fetch_one(pool).await.expect("pragma");
-        row.try_get::<String, _>(0)
-            .or_else(|_| row.try_get::<i64, _>(0).map(|v| v.to_string()))
-            .expect("pragma value")
+        row.try_get::<String, _>(0).or_else(|_| row.try_get::<i64, _>(0).map(|v| v.to_string())).expect("pragma value")
     }
 
     #[tokio::test]
     async fn file_connections_are_durable_and_guarded() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::open(&dir.path().join("p.db"))
-            .await
-            .expect("open");
+        let store = SqliteStore::open(&dir.path().join("p.db")).await.expect("open");
         for (pool, query_only) in [(&store.writer, "0"), (&store.reader, "1")] {
             assert_eq!(pragma(pool, "journal_mode").await, "wal");
-            assert_eq!(
-                pragma(pool, "synchronous").await,
-                "2",
-                "synchronous must be FULL"
-            );
+            assert_eq!(pragma(pool, "synchronous").await, "2", "synchronous must be FULL");
             assert_eq!(pragma(pool, "foreign_keys").await, "1");
-            assert_eq!(
-                pragma(pool, "busy_timeout").await,
-                BUSY_TIMEOUT.as_millis().to_string()
-            );
+            assert_eq!(pragma(pool, "busy_timeout").await, BUSY_TIMEOUT.as_millis().to_string());
             assert_eq!(pragma(pool, "query_only").await, query_only);
         }
         let err = sqlx::query("DELETE FROM keys").execute(&store.reader).await;
@@ -651,10 +592,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("future.db");
         let store = SqliteStore::open(&path).await.expect("open");
-        sqlx::query("PRAGMA user_version = 99")
-            .execute(&store.writer)
-            .await
-            .expect("bump version");
+        sqlx::query("PRAGMA user_version = 99").execute(&store.writer).await.expect("bump version");
         store.close().await;
         match SqliteStore::open(&path).await {
             Err(StoreError::Backend(msg)) => assert!(msg.contains("newer"), "{msg}"),

@@ -25,16 +25,9 @@ async fn conformance_in_memory() {
 async fn in_memory_stores_are_separate() {
     let a = SqliteStore::open_in_memory().await.expect("open a");
     let b = SqliteStore::open_in_memory().await.expect("open b");
-    let key = sample_key(
-        "5b5c1a9e-0000-4000-8000-000000000001",
-        "111122223333",
-        "us-east-1",
-    );
+    let key = sample_key("5b5c1a9e-0000-4000-8000-000000000001", "111122223333", "us-east-1");
     a.insert_key(&key).await.expect("insert");
-    assert!(
-        b.get_key(&key.key_id).await.expect("get").is_none(),
-        "in-memory stores must not share data"
-    );
+    assert!(b.get_key(&key.key_id).await.expect("get").is_none(), "in-memory stores must not share data");
 }
 
 #[tokio::test]
@@ -43,10 +36,7 @@ async fn conformance_file() {
     let path = dir.path().join("trent.db");
     let store = SqliteStore::open(&path).await.expect("open file");
     conformance::run_all(&store).await;
-    assert!(
-        dir.path().join("trent.db-wal").exists(),
-        "file store must run in WAL mode"
-    );
+    assert!(dir.path().join("trent.db-wal").exists(), "file store must run in WAL mode");
     store.close().await;
     // Reopen an existing database (schema already there) and run again.
     let store = SqliteStore::open(&path).await.expect("reopen file");
@@ -58,27 +48,18 @@ async fn open_creates_missing_file_but_not_directories() {
     let dir = tempdir();
     let path = dir.path().join("fresh.db");
     assert!(!path.exists());
-    let store = SqliteStore::open(&path)
-        .await
-        .expect("open creates the file");
+    let store = SqliteStore::open(&path).await.expect("open creates the file");
     assert!(path.exists(), "open must create the database file");
     store.close().await;
     let bad = dir.path().join("no/such/dir/x.db");
-    assert!(
-        SqliteStore::open(&bad).await.is_err(),
-        "open under a missing directory must fail, not panic"
-    );
+    assert!(SqliteStore::open(&bad).await.is_err(), "open under a missing directory must fail, not panic");
 }
 
 #[tokio::test]
 async fn durable_across_reopen() {
     let dir = tempdir();
     let path = dir.path().join("trent.db");
-    let mut key = sample_key(
-        "0b8a3a5e-1111-4222-8333-444455556666",
-        "111122223333",
-        "us-east-1",
-    );
+    let mut key = sample_key("0b8a3a5e-1111-4222-8333-444455556666", "111122223333", "us-east-1");
     let alias = trent_core::model::AliasRecord {
         account_id: key.account_id.clone(),
         region: key.region.clone(),
@@ -105,39 +86,18 @@ async fn durable_across_reopen() {
         drop(store);
     }
     let store = SqliteStore::open(&path).await.expect("reopen");
+    assert_eq!(store.get_key(&key.key_id).await.expect("get key"), Some(key.clone()));
     assert_eq!(
-        store.get_key(&key.key_id).await.expect("get key"),
-        Some(key.clone())
-    );
-    assert_eq!(
-        store
-            .get_alias(&alias.account_id, &alias.region, &alias.alias_name)
-            .await
-            .expect("get alias"),
+        store.get_alias(&alias.account_id, &alias.region, &alias.alias_name).await.expect("get alias"),
         Some(alias)
     );
-    assert_eq!(
-        store
-            .get_doc(&doc.kind, &doc.scope, &doc.id)
-            .await
-            .expect("get doc"),
-        Some(doc)
-    );
-    assert_eq!(
-        store
-            .count_keys(&key.account_id, &key.region)
-            .await
-            .expect("count"),
-        1
-    );
+    assert_eq!(store.get_doc(&doc.kind, &doc.scope, &doc.id).await.expect("get doc"), Some(doc));
+    assert_eq!(store.count_keys(&key.account_id, &key.region).await.expect("count"), 1);
     // CAS state survived too: the next version applies, a stale one conflicts.
     let mut next = key.clone();
     next.version += 1;
     store.update_key(&next).await.expect("update after reopen");
-    assert!(matches!(
-        store.update_key(&key).await,
-        Err(trent_core::store::StoreError::Conflict)
-    ));
+    assert!(matches!(store.update_key(&key).await, Err(trent_core::store::StoreError::Conflict)));
 }
 
 /// Env var that turns [`crash_child_writer`] from a no-op into the writer
@@ -151,16 +111,11 @@ async fn crash_child_writer() {
     let Ok(path) = std::env::var(CRASH_DB) else {
         return;
     };
-    let store = SqliteStore::open(std::path::Path::new(&path))
-        .await
-        .expect("child open");
+    let store = SqliteStore::open(std::path::Path::new(&path)).await.expect("child open");
     let mut out = std::io::stdout();
     for i in 0u64.. {
         let id = format!("00000000-0000-4000-8000-{i:012}");
-        store
-            .insert_key(&sample_key(&id, "111122223333", "us-east-1"))
-            .await
-            .expect("child insert");
+        store.insert_key(&sample_key(&id, "111122223333", "us-east-1")).await.expect("child insert");
         writeln!(out, "ACK {id}").expect("child stdout");
         out.flush().expect("child flush");
     }
@@ -172,12 +127,7 @@ async fn acknowledged_writes_survive_kill_9() {
     let path = dir.path().join("crash.db");
     let exe = std::env::current_exe().expect("test binary path");
     let mut child = Command::new(exe)
-        .args([
-            "--exact",
-            "crash_child_writer",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", "crash_child_writer", "--nocapture", "--test-threads=1"])
         .env(CRASH_DB, &path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -202,36 +152,20 @@ async fn acknowledged_writes_survive_kill_9() {
     // SIGKILL mid-stream: the child is likely inside its next write.
     child.kill().expect("kill -9 child");
     child.wait().expect("reap child");
-    assert_eq!(
-        acked.len(),
-        200,
-        "child stopped early; run the test binary with `--exact crash_child_writer` to debug"
-    );
+    assert_eq!(acked.len(), 200, "child stopped early; run the test binary with `--exact crash_child_writer` to debug");
 
     let store = SqliteStore::open(&path).await.expect("reopen after crash");
     for id in &acked {
-        assert!(
-            store.get_key(id).await.expect("get").is_some(),
-            "acknowledged key {id} lost after kill -9"
-        );
+        assert!(store.get_key(id).await.expect("get").is_some(), "acknowledged key {id} lost after kill -9");
     }
-    let n = store
-        .count_keys("111122223333", "us-east-1")
-        .await
-        .expect("count");
-    assert!(
-        n >= acked.len() as u64,
-        "count {n} below acknowledged {}",
-        acked.len()
-    );
+    let n = store.count_keys("111122223333", "us-east-1").await.expect("count");
+    assert!(n >= acked.len() as u64, "count {n} below acknowledged {}", acked.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cas_race_file() {
     let dir = tempdir();
-    let store = SqliteStore::open(&dir.path().join("race.db"))
-        .await
-        .expect("open");
+    let store = SqliteStore::open(&dir.path().join("race.db")).await.expect("open");
     let store: Arc<dyn KeyStore> = Arc::new(store);
     let outcome = conformance::concurrent_updates(store, 16, 5).await;
     assert_eq!(outcome.updates, 80);
@@ -253,11 +187,7 @@ async fn two_stores_on_one_file_share_cas() {
     let path = dir.path().join("shared.db");
     let a = SqliteStore::open(&path).await.expect("open a");
     let b = SqliteStore::open(&path).await.expect("open b");
-    let key = sample_key(
-        "7c1f0e2d-aaaa-4bbb-8ccc-ddddeeeeffff",
-        "111122223333",
-        "us-east-1",
-    );
+    let key = sample_key("7c1f0e2d-aaaa-4bbb-8ccc-ddddeeeeffff", "111122223333", "us-east-1");
     a.insert_key(&key).await.expect("insert via a");
     let mut from_a = key.clone();
     from_a.version += 1;
@@ -266,18 +196,6 @@ async fn two_stores_on_one_file_share_cas() {
     from_b.version += 1;
     from_b.description = "b".into();
     a.update_key(&from_a).await.expect("a wins");
-    assert!(
-        matches!(
-            b.update_key(&from_b).await,
-            Err(trent_core::store::StoreError::Conflict)
-        ),
-        "b must lose the CAS"
-    );
-    assert_eq!(
-        b.get_key(&key.key_id)
-            .await
-            .expect("b reads")
-            .map(|k| k.description),
-        Some("a".into())
-    );
+    assert!(matches!(b.update_key(&from_b).await, Err(trent_core::store::StoreError::Conflict)), "b must lose the CAS");
+    assert_eq!(b.get_key(&key.key_id).await.expect("b reads").map(|k| k.description), Some("a".into()));
 }

@@ -15,7 +15,11 @@ fn aws(server: &TestServer, args: &[&str]) -> serde_json::Value {
         .output()
         .expect("run aws");
     assert!(out.status.success(), "aws {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    if out.stdout.is_empty() { serde_json::Value::Null } else { serde_json::from_slice(&out.stdout).expect("aws printed JSON") }
+    if out.stdout.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&out.stdout).expect("aws printed JSON")
+    }
 }
 
 #[test]
@@ -49,12 +53,20 @@ fn aws_cli_creates_key_and_alias_and_round_trips_through_the_alias() {
     );
     assert_eq!(enc["KeyId"], arn.as_str());
     use base64::Engine;
-    let blob = base64::engine::general_purpose::STANDARD.decode(enc["CiphertextBlob"].as_str().expect("blob")).expect("b64");
+    let blob =
+        base64::engine::general_purpose::STANDARD.decode(enc["CiphertextBlob"].as_str().expect("blob")).expect("b64");
     let ct = dir.path().join("ct.bin");
     std::fs::write(&ct, &blob).expect("write");
     let dec = aws(
         &server,
-        &["kms", "decrypt", "--ciphertext-blob", &format!("fileb://{}", ct.display()), "--encryption-context", "purpose=e2e"],
+        &[
+            "kms",
+            "decrypt",
+            "--ciphertext-blob",
+            &format!("fileb://{}", ct.display()),
+            "--encryption-context",
+            "purpose=e2e",
+        ],
     );
     let pt = base64::engine::general_purpose::STANDARD.decode(dec["Plaintext"].as_str().expect("pt")).expect("b64");
     assert_eq!(pt, b"secret from the AWS CLI \x00\xff");
@@ -62,12 +74,23 @@ fn aws_cli_creates_key_and_alias_and_round_trips_through_the_alias() {
 
     // A wrong context is refused with the AWS error code the CLI shows.
     let out = Command::new(venv_bin("aws"))
-        .args(["kms", "decrypt", "--ciphertext-blob", &format!("fileb://{}", ct.display()), "--encryption-context", "purpose=other"])
+        .args([
+            "kms",
+            "decrypt",
+            "--ciphertext-blob",
+            &format!("fileb://{}", ct.display()),
+            "--encryption-context",
+            "purpose=other",
+        ])
         .envs(server.envs())
         .output()
         .expect("run aws");
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("InvalidCiphertextException"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("InvalidCiphertextException"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -99,6 +122,11 @@ assert tags == [{"TagKey": "team", "TagValue": "sre"}], tags
 print("boto3 ok")
 "#;
     let out = Command::new(venv_bin("python")).args(["-c", script]).envs(server.envs()).output().expect("run python");
-    assert!(out.status.success(), "boto3 script failed: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "boto3 script failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("boto3 ok"));
 }

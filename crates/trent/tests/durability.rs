@@ -30,7 +30,12 @@ async fn everything_acknowledged_survives_kill_9() {
     kms.enable_key_rotation().key_id(rotated).rotation_period_in_days(100).send().await.expect("enable rotation");
     kms.disable_key().key_id(&keys[1].0).send().await.expect("disable");
     kms.schedule_key_deletion().key_id(&keys[2].0).pending_window_in_days(7).send().await.expect("schedule");
-    kms.tag_resource().key_id(&keys[3].0).tags(Tag::builder().tag_key("late").tag_value("yes").build().expect("tag")).send().await.expect("tag");
+    kms.tag_resource()
+        .key_id(&keys[3].0)
+        .tags(Tag::builder().tag_key("late").tag_value("yes").build().expect("tag"))
+        .send()
+        .await
+        .expect("tag");
     kms.update_alias().alias_name("alias/durable-4").target_key_id(&keys[3].0).send().await.expect("update alias");
 
     let server = server.kill9_and_restart();
@@ -67,7 +72,13 @@ async fn everything_acknowledged_survives_kill_9() {
     let a4 = aliases.aliases().iter().find(|a| a.alias_name() == Some("alias/durable-4")).expect("alias 4");
     assert_eq!(a4.target_key_id(), Some(keys[3].0.as_str()));
     // The root key persisted too: a new key and the old ones coexist.
-    let enc = kms.encrypt().key_id("alias/durable-0").plaintext(Blob::new("after")).send().await.expect("encrypt after restart");
+    let enc = kms
+        .encrypt()
+        .key_id("alias/durable-0")
+        .plaintext(Blob::new("after"))
+        .send()
+        .await
+        .expect("encrypt after restart");
     assert_eq!(enc.key_id(), Some(format!("arn:aws:kms:us-east-1:111122223333:key/{}", keys[0].0).as_str()));
 }
 

@@ -12,8 +12,7 @@ use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::primitives::Blob;
 use common::{TestServer, venv_bin};
 
-const THROTTLE_BODY: &str =
-    r#"{"__type":"ThrottlingException","message":"You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."}"#;
+const THROTTLE_BODY: &str = r#"{"__type":"ThrottlingException","message":"You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."}"#;
 
 fn config(symmetric: f64, create_key: f64) -> String {
     format!(
@@ -50,7 +49,10 @@ async fn throttled_answer_is_exactly_what_aws_sends_and_sdk_without_retries_sees
             Err(e) => {
                 let e = e.into_service_error();
                 assert_eq!(e.code(), Some("ThrottlingException"));
-                assert_eq!(e.message(), Some("You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."));
+                assert_eq!(
+                    e.message(),
+                    Some("You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.")
+                );
                 throttled += 1;
             }
         }
@@ -120,7 +122,13 @@ async fn sdk_standard_retries_recover_from_throttling() {
     let key = plain.create_key().send().await.expect("create").key_metadata().expect("md").key_id().to_owned();
     let retrying = server.kms_client_as(&server.access_key_id, &server.secret_access_key, &server.region, 10).await;
     for i in 0..15 {
-        retrying.encrypt().key_id(&key).plaintext(Blob::new(format!("m{i}"))).send().await.expect("standard retries recover");
+        retrying
+            .encrypt()
+            .key_id(&key)
+            .plaintext(Blob::new(format!("m{i}")))
+            .send()
+            .await
+            .expect("standard retries recover");
     }
     assert_eq!(server.count("Encrypt", "ok"), 15);
     assert!(server.count("Encrypt", "throttled") > 0, "the test must actually have been throttled");
@@ -143,7 +151,8 @@ async fn a_throttled_request_has_no_side_effect() {
 }
 
 fn aws(server: &TestServer, args: &[&str]) -> Result<serde_json::Value, String> {
-    let out = Command::new(venv_bin("aws")).args(args).args(["--output", "json"]).envs(server.envs()).output().expect("aws");
+    let out =
+        Command::new(venv_bin("aws")).args(args).args(["--output", "json"]).envs(server.envs()).output().expect("aws");
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
@@ -153,7 +162,9 @@ fn aws(server: &TestServer, args: &[&str]) -> Result<serde_json::Value, String> 
 #[test]
 fn service_quotas_api_through_the_aws_cli_and_durable() {
     let server = TestServer::start();
-    let q = aws(&server, &["service-quotas", "get-service-quota", "--service-code", "kms", "--quota-code", "L-6E3AF000"]).expect("get");
+    let q =
+        aws(&server, &["service-quotas", "get-service-quota", "--service-code", "kms", "--quota-code", "L-6E3AF000"])
+            .expect("get");
     assert_eq!(q["Quota"]["Value"], 100000.0, "us-east-1 is in the top tier: {q}");
     assert_eq!(q["Quota"]["QuotaCode"], "L-6E3AF000");
     assert_eq!(q["Quota"]["Adjustable"], true);
@@ -161,7 +172,16 @@ fn service_quotas_api_through_the_aws_cli_and_durable() {
 
     let req = aws(
         &server,
-        &["service-quotas", "request-service-quota-increase", "--service-code", "kms", "--quota-code", "L-6E3AF000", "--desired-value", "150000"],
+        &[
+            "service-quotas",
+            "request-service-quota-increase",
+            "--service-code",
+            "kms",
+            "--quota-code",
+            "L-6E3AF000",
+            "--desired-value",
+            "150000",
+        ],
     )
     .expect("increase");
     assert_eq!(req["RequestedQuota"]["Status"], "APPROVED");
@@ -169,16 +189,31 @@ fn service_quotas_api_through_the_aws_cli_and_durable() {
 
     let lower = aws(
         &server,
-        &["service-quotas", "request-service-quota-increase", "--service-code", "kms", "--quota-code", "L-6E3AF000", "--desired-value", "10"],
+        &[
+            "service-quotas",
+            "request-service-quota-increase",
+            "--service-code",
+            "kms",
+            "--quota-code",
+            "L-6E3AF000",
+            "--desired-value",
+            "10",
+        ],
     );
     assert!(lower.is_err(), "a decrease must be refused");
 
     let server = server.kill9_and_restart();
-    let q = aws(&server, &["service-quotas", "get-service-quota", "--service-code", "kms", "--quota-code", "L-6E3AF000"]).expect("get");
+    let q =
+        aws(&server, &["service-quotas", "get-service-quota", "--service-code", "kms", "--quota-code", "L-6E3AF000"])
+            .expect("get");
     assert_eq!(q["Quota"]["Value"], 150000.0, "approved increase survives SIGKILL: {q}");
-    let change = aws(&server, &["service-quotas", "get-requested-service-quota-change", "--request-id", &id]).expect("change");
+    let change =
+        aws(&server, &["service-quotas", "get-requested-service-quota-change", "--request-id", &id]).expect("change");
     assert_eq!(change["RequestedQuota"]["DesiredValue"], 150000.0);
-    let default = aws(&server, &["service-quotas", "get-aws-default-service-quota", "--service-code", "kms", "--quota-code", "L-6E3AF000"])
-        .expect("default");
+    let default = aws(
+        &server,
+        &["service-quotas", "get-aws-default-service-quota", "--service-code", "kms", "--quota-code", "L-6E3AF000"],
+    )
+    .expect("default");
     assert_eq!(default["Quota"]["Value"], 100000.0);
 }

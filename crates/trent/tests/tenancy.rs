@@ -41,11 +41,17 @@ async fn accounts_and_regions_are_separate_namespaces() {
         assert_eq!(e.into_service_error().code(), Some("NotFoundException"), "{id}");
     }
     let bob_key = bob.create_key().send().await.expect("create").key_metadata().expect("md").key_id().to_owned();
-    bob.create_alias().alias_name("alias/shared-name").target_key_id(&bob_key).send().await.expect("same alias name, other account");
+    bob.create_alias()
+        .alias_name("alias/shared-name")
+        .target_key_id(&bob_key)
+        .send()
+        .await
+        .expect("same alias name, other account");
 
     // Alice's ciphertext does not decrypt for Bob.
     let ct = alice.encrypt().key_id(key.key_id()).plaintext(Blob::new("a")).send().await.expect("enc");
-    let e = bob.decrypt().ciphertext_blob(ct.ciphertext_blob().expect("ct").clone()).send().await.expect_err("bob decrypt");
+    let e =
+        bob.decrypt().ciphertext_blob(ct.ciphertext_blob().expect("ct").clone()).send().await.expect_err("bob decrypt");
     assert_eq!(e.into_service_error().code(), Some("InvalidCiphertextException"));
 
     // Another region of the same account is another namespace too.

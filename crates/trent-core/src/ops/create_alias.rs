@@ -36,7 +36,10 @@ pub(crate) fn check_alias_rules(name: &str) -> KmsResult<()> {
         return Err(KmsError::validation(format!("{name} contains invalid characters for an alias")));
     }
     if name.starts_with("alias/aws/") {
-        return Err(KmsError::new(ErrorKind::InvalidAliasName, "Alias names that begin with alias/aws/ are reserved for AWS managed keys."));
+        return Err(KmsError::new(
+            ErrorKind::InvalidAliasName,
+            "Alias names that begin with alias/aws/ are reserved for AWS managed keys.",
+        ));
     }
     Ok(())
 }
@@ -47,7 +50,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     v.required("aliasName", &req.alias_name);
     check_alias_name(&mut v, req.alias_name.as_deref());
     v.key_id("targetKeyId", req.target_key_id.as_deref(), true).finish()?;
-    let (Some(name), Some(target)) = (req.alias_name, req.target_key_id) else { return Err(KmsError::internal("validated")) };
+    let (Some(name), Some(target)) = (req.alias_name, req.target_key_id) else {
+        return Err(KmsError::internal("validated"));
+    };
     check_alias_rules(&name)?;
     let key = kms.resolve_key_only(caller, &target).await?;
     kms.admit_key(caller, Operation::CreateAlias, &key.record).await?;
@@ -64,7 +69,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     match kms.store.insert_alias(&alias).await {
         Ok(()) => {}
         Err(StoreError::AlreadyExists) => {
-            return Err(KmsError::new(ErrorKind::AlreadyExists, format!("An alias with the name {} already exists", alias.arn())));
+            return Err(KmsError::new(
+                ErrorKind::AlreadyExists,
+                format!("An alias with the name {} already exists", alias.arn()),
+            ));
         }
         Err(e) => return Err(store_err(e)),
     }

@@ -57,7 +57,11 @@ pub fn default_policy(account_id: &str) -> String {
 }
 
 /// Makes new random key material, sealed under the root key, with a fresh material id.
-pub(crate) fn new_material(kms: &Kms, key_id: &str, rotation_type: Option<crate::model::RotationType>) -> KmsResult<StoredMaterial> {
+pub(crate) fn new_material(
+    kms: &Kms,
+    key_id: &str,
+    rotation_type: Option<crate::model::RotationType>,
+) -> KmsResult<StoredMaterial> {
     let material = crate::crypto::random_bytes(32)?;
     let id = hex::encode(&crate::crypto::random_bytes(32)?[..]);
     let wrapped = kms.root.seal_material(key_id, &id, &material)?;
@@ -90,29 +94,54 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let mut v = Validator::new();
     v.str_len("description", req.description.as_deref(), 0, 8192);
     super::put_key_policy::validate_policy_member(&mut v, req.policy.as_deref());
-    v.enum_value("keyUsage", req.key_usage.as_deref(), req.key_usage.as_deref().and_then(KeyUsage::parse).is_some(), KeyUsage::wire_list())
-        .enum_value("keySpec", req.key_spec.as_deref(), req.key_spec.as_deref().and_then(KeySpec::parse).is_some(), KeySpec::wire_list())
-        .enum_value(
-            "customerMasterKeySpec",
-            req.customer_master_key_spec.as_deref(),
-            req.customer_master_key_spec.as_deref().and_then(KeySpec::parse).is_some(),
-            KeySpec::wire_list(),
-        )
-        .enum_value("origin", req.origin.as_deref(), req.origin.as_deref().and_then(Origin::parse).is_some(), Origin::wire_list())
-        .str_len("customKeyStoreId", req.custom_key_store_id.as_deref(), 1, 64);
+    v.enum_value(
+        "keyUsage",
+        req.key_usage.as_deref(),
+        req.key_usage.as_deref().and_then(KeyUsage::parse).is_some(),
+        KeyUsage::wire_list(),
+    )
+    .enum_value(
+        "keySpec",
+        req.key_spec.as_deref(),
+        req.key_spec.as_deref().and_then(KeySpec::parse).is_some(),
+        KeySpec::wire_list(),
+    )
+    .enum_value(
+        "customerMasterKeySpec",
+        req.customer_master_key_spec.as_deref(),
+        req.customer_master_key_spec.as_deref().and_then(KeySpec::parse).is_some(),
+        KeySpec::wire_list(),
+    )
+    .enum_value(
+        "origin",
+        req.origin.as_deref(),
+        req.origin.as_deref().and_then(Origin::parse).is_some(),
+        Origin::wire_list(),
+    )
+    .str_len("customKeyStoreId", req.custom_key_store_id.as_deref(), 1, 64);
     super::tags::validate(&mut v, req.tags.as_deref());
     v.finish()?;
     if req.key_spec.is_some() && req.customer_master_key_spec.is_some() {
-        return Err(KmsError::validation("You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated."));
+        return Err(KmsError::validation(
+            "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.",
+        ));
     }
     kms.admit(caller, Operation::CreateKey).await?;
-    let spec = req.key_spec.as_deref().or(req.customer_master_key_spec.as_deref()).and_then(KeySpec::parse).unwrap_or(KeySpec::SymmetricDefault);
+    let spec = req
+        .key_spec
+        .as_deref()
+        .or(req.customer_master_key_spec.as_deref())
+        .and_then(KeySpec::parse)
+        .unwrap_or(KeySpec::SymmetricDefault);
     let origin = req.origin.as_deref().and_then(Origin::parse).unwrap_or(Origin::AwsKms);
     if req.multi_region == Some(true) {
         return Err(KmsError::new(ErrorKind::UnsupportedOperation, "Trent does not support multi-Region keys yet."));
     }
     let Some(allowed) = super::asymmetric::allowed_usages(spec) else {
-        return Err(KmsError::new(ErrorKind::UnsupportedOperation, format!("Trent does not support KeySpec {spec} yet.")));
+        return Err(KmsError::new(
+            ErrorKind::UnsupportedOperation,
+            format!("Trent does not support KeySpec {spec} yet."),
+        ));
     };
     let usage = match req.key_usage.as_deref().and_then(KeyUsage::parse) {
         Some(u) => u,
@@ -127,7 +156,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         return Err(KmsError::validation(format!("KeyUsage {usage} is not compatible with KeySpec {spec}")));
     }
     if !matches!(origin, Origin::AwsKms | Origin::External | Origin::AwsCloudHsm) {
-        return Err(KmsError::new(ErrorKind::UnsupportedOperation, format!("Trent does not support Origin {origin} yet.")));
+        return Err(KmsError::new(
+            ErrorKind::UnsupportedOperation,
+            format!("Trent does not support Origin {origin} yet."),
+        ));
     }
     let key_store = super::custom_key_store::placement(
         kms,

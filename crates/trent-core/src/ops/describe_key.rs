@@ -78,7 +78,9 @@ impl KeyMetadata {
             mac_algorithms: algs.mac,
             key_agreement_algorithms: algs.key_agreement,
             multi_region: key.multi_region,
-            pending_deletion_window_in_days: key.pending_deletion_window_days.filter(|_| key.key_state == KeyState::PendingDeletion),
+            pending_deletion_window_in_days: key
+                .pending_deletion_window_days
+                .filter(|_| key.key_state == KeyState::PendingDeletion),
             // AWS reports a current material id only for symmetric encryption keys.
             current_key_material_id: key
                 .materials

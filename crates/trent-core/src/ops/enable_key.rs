@@ -19,7 +19,12 @@ pub struct Request {
 /// Validates a request whose only member is a required KeyId, resolves the
 /// key (key id or key ARN only) and charges `op`. Shared by the management
 /// operations that take just a key.
-pub(crate) async fn key_only(kms: &Kms, caller: &Caller, op: Operation, key_id: Option<&str>) -> KmsResult<std::sync::Arc<crate::keyring::LoadedKey>> {
+pub(crate) async fn key_only(
+    kms: &Kms,
+    caller: &Caller,
+    op: Operation,
+    key_id: Option<&str>,
+) -> KmsResult<std::sync::Arc<crate::keyring::LoadedKey>> {
     Validator::new().key_id("keyId", key_id, true).finish()?;
     let key = kms.resolve_key_only(caller, key_id.unwrap_or_default()).await?;
     kms.admit_key(caller, op, &key.record).await?;
@@ -39,4 +44,3 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     .await?;
     Ok(super::Empty {})
 }
-

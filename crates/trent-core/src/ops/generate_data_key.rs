@@ -37,11 +37,21 @@ pub struct Response {
 }
 
 /// Validates, resolves, charges and makes the data key; shared by both operations.
-pub(crate) async fn make(kms: &Kms, caller: &Caller, op: Operation, req: Request) -> KmsResult<(std::sync::Arc<LoadedKey>, SecretBlob, Vec<u8>)> {
+pub(crate) async fn make(
+    kms: &Kms,
+    caller: &Caller,
+    op: Operation,
+    req: Request,
+) -> KmsResult<(std::sync::Arc<LoadedKey>, SecretBlob, Vec<u8>)> {
     let mut v = Validator::new();
     v.key_id("keyId", req.key_id.as_deref(), true)
         .int_range("numberOfBytes", req.number_of_bytes, 1, 1024)
-        .enum_value("keySpec", req.key_spec.as_deref(), req.key_spec.as_deref().and_then(DataKeySpec::parse).is_some(), DataKeySpec::wire_list())
+        .enum_value(
+            "keySpec",
+            req.key_spec.as_deref(),
+            req.key_spec.as_deref().and_then(DataKeySpec::parse).is_some(),
+            DataKeySpec::wire_list(),
+        )
         .grant_tokens(req.grant_tokens.as_deref())
         .finish()?;
     crate::validate::encryption_context(req.encryption_context.as_ref())?;

@@ -23,6 +23,11 @@ pub struct Response {
 
 /// Runs GenerateDataKeyWithoutPlaintext.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    let (key, _plaintext, blob) = super::generate_data_key::make(kms, caller, Operation::GenerateDataKeyWithoutPlaintext, req).await?;
-    Ok(Response { key_material_id: super::symmetric::material_id_of(&blob), ciphertext_blob: Blob(blob), key_id: key.arn() })
+    let (key, _plaintext, blob) =
+        super::generate_data_key::make(kms, caller, Operation::GenerateDataKeyWithoutPlaintext, req).await?;
+    Ok(Response {
+        key_material_id: super::symmetric::material_id_of(&blob),
+        ciphertext_blob: Blob(blob),
+        key_id: key.arn(),
+    })
 }

@@ -26,7 +26,8 @@ pub struct Response {
 
 /// Checks a PolicyName member: the model's pattern, and KMS knows only `default`.
 pub(crate) fn check_policy_name(v: &mut Validator, name: Option<&str>) {
-    v.str_len("policyName", name, 1, 128).pattern("policyName", name, "[\\w]+", |s| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    v.str_len("policyName", name, 1, 128)
+        .pattern("policyName", name, "[\\w]+", |s| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
 }
 
 /// NotFound unless the policy name is `default`.

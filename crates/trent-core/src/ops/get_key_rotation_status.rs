@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::caller::Caller;
 use crate::error::KmsResult;
-use crate::operation::Operation;
 use crate::model::KeyState;
+use crate::operation::Operation;
 use crate::service::Kms;
 
 use super::rotation::require_rotatable;

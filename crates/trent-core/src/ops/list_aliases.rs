@@ -57,7 +57,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         .list_aliases(&caller.account_id, &caller.region, target.as_deref(), after.as_deref(), limit)
         .await
         .map_err(store_err)?;
-    let next_marker = if page.truncated { page.items.last().map(|a| super::marker::encode(&a.alias_name)) } else { None };
+    let next_marker =
+        if page.truncated { page.items.last().map(|a| super::marker::encode(&a.alias_name)) } else { None };
     Ok(Response {
         aliases: page
             .items

@@ -47,11 +47,18 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let mut v = Validator::new();
     v.key_id("keyId", req.key_id.as_deref(), true);
     let inc = req.include_key_material.as_deref();
-    v.enum_value("includeKeyMaterial", inc, matches!(inc, Some("ALL_KEY_MATERIAL" | "ROTATIONS_ONLY")), "[ALL_KEY_MATERIAL, ROTATIONS_ONLY]");
+    v.enum_value(
+        "includeKeyMaterial",
+        inc,
+        matches!(inc, Some("ALL_KEY_MATERIAL" | "ROTATIONS_ONLY")),
+        "[ALL_KEY_MATERIAL, ROTATIONS_ONLY]",
+    );
     super::marker::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
     let after: usize = match super::marker::decode(req.marker.as_deref())? {
-        Some(s) => s.parse().map_err(|_| crate::error::KmsError::new(crate::error::ErrorKind::InvalidMarker, "Invalid marker"))?,
+        Some(s) => s
+            .parse()
+            .map_err(|_| crate::error::KmsError::new(crate::error::ErrorKind::InvalidMarker, "Invalid marker"))?,
         None => 0,
     };
     let key = super::enable_key::key_only(kms, caller, Operation::ListKeyRotations, req.key_id.as_deref()).await?;
@@ -78,5 +85,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let truncated = page.len() > limit;
     let mut page = page;
     page.truncate(limit);
-    Ok(Response { next_marker: truncated.then(|| super::marker::encode(&(after + limit).to_string())), rotations: page, truncated })
+    Ok(Response {
+        next_marker: truncated.then(|| super::marker::encode(&(after + limit).to_string())),
+        rotations: page,
+        truncated,
+    })
 }

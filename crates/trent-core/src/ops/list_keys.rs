@@ -42,7 +42,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let after = super::marker::decode(req.marker.as_deref())?;
     kms.admit(caller, Operation::ListKeys).await?;
     let limit = req.limit.unwrap_or(100) as usize;
-    let page = kms.store.list_keys(&caller.account_id, &caller.region, after.as_deref(), limit).await.map_err(store_err)?;
+    let page =
+        kms.store.list_keys(&caller.account_id, &caller.region, after.as_deref(), limit).await.map_err(store_err)?;
     let next_marker = if page.truncated { page.items.last().map(|k| super::marker::encode(&k.key_id)) } else { None };
     Ok(Response {
         keys: page.items.iter().map(|k| KeyListEntry { key_id: k.key_id.clone(), key_arn: k.arn() }).collect(),

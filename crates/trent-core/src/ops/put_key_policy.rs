@@ -33,7 +33,10 @@ pub(crate) fn validate_policy_member(v: &mut Validator, policy: Option<&str>) {
 /// the size limit and that it is a JSON object with a `Statement`.
 pub fn check_policy(policy: &str) -> KmsResult<()> {
     if policy.len() > MAX_POLICY_BYTES {
-        return Err(KmsError::new(ErrorKind::LimitExceeded, format!("Policy document exceeds the maximum size of {MAX_POLICY_BYTES} bytes.")));
+        return Err(KmsError::new(
+            ErrorKind::LimitExceeded,
+            format!("Policy document exceeds the maximum size of {MAX_POLICY_BYTES} bytes."),
+        ));
     }
     let doc: serde_json::Value = serde_json::from_str(policy)
         .map_err(|_| KmsError::new(ErrorKind::MalformedPolicyDocument, "The policy document is not valid JSON."))?;

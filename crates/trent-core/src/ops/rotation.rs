@@ -17,11 +17,18 @@ pub fn require_rotatable(key: &KeyRecord) -> KmsResult<()> {
     if key.key_spec != KeySpec::SymmetricDefault {
         return Err(KmsError::new(
             ErrorKind::UnsupportedOperation,
-            format!("{} has key spec {}; automatic and on-demand rotation are supported only for symmetric encryption keys.", key.arn(), key.key_spec),
+            format!(
+                "{} has key spec {}; automatic and on-demand rotation are supported only for symmetric encryption keys.",
+                key.arn(),
+                key.key_spec
+            ),
         ));
     }
     if key.origin != Origin::AwsKms {
-        return Err(KmsError::new(ErrorKind::UnsupportedOperation, format!("{} has origin {}; rotation is not supported.", key.arn(), key.origin)));
+        return Err(KmsError::new(
+            ErrorKind::UnsupportedOperation,
+            format!("{} has origin {}; rotation is not supported.", key.arn(), key.origin),
+        ));
     }
     if key.key_manager == KeyManager::Aws {
         return Err(KmsError::new(ErrorKind::UnsupportedOperation, format!("{} is an AWS managed key.", key.arn())));

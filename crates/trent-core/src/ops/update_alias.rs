@@ -23,17 +23,21 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     v.required("aliasName", &req.alias_name);
     super::create_alias::check_alias_name(&mut v, req.alias_name.as_deref());
     v.key_id("targetKeyId", req.target_key_id.as_deref(), true).finish()?;
-    let (Some(name), Some(target)) = (req.alias_name, req.target_key_id) else { return Err(KmsError::internal("validated")) };
+    let (Some(name), Some(target)) = (req.alias_name, req.target_key_id) else {
+        return Err(KmsError::internal("validated"));
+    };
     super::create_alias::check_alias_rules(&name)?;
     let key = kms.resolve_key_only(caller, &target).await?;
     kms.admit_key(caller, Operation::UpdateAlias, &key.record).await?;
     require_not_pending(&key.record)?;
     let alias_arn = format!("arn:aws:kms:{}:{}:{}", caller.region, caller.account_id, name);
-    let Some(mut alias) = kms.store.get_alias(&caller.account_id, &caller.region, &name).await.map_err(store_err)? else {
+    let Some(mut alias) = kms.store.get_alias(&caller.account_id, &caller.region, &name).await.map_err(store_err)?
+    else {
         return Err(KmsError::alias_not_found(&alias_arn));
     };
     if let Some(old) = kms.load_key(&alias.target_key_id).await?
-        && (old.record.key_usage != key.record.key_usage || old.record.key_spec.family() != key.record.key_spec.family())
+        && (old.record.key_usage != key.record.key_usage
+            || old.record.key_spec.family() != key.record.key_spec.family())
     {
         return Err(KmsError::validation(format!(
             "{} and {} are not the same type of key: an alias can only be moved to a key with the same key type and key usage.",

@@ -89,13 +89,12 @@ async fn build_client(
     let kms = Arc::new(settings.connect().await);
     let stats = Arc::new(Stats::default());
     let keyring = AwsKmsKeyring::new(kms, keys.selection.clone(), stats.clone()).map_err(|e| usage(e.into()))?;
-    let config =
-        ClientConfig {
-            commitment_policy: policy,
-            max_encrypted_data_keys: c.max_encrypted_data_keys,
-            caching,
-            sequential_io: c.sequential_io,
-        };
+    let config = ClientConfig {
+        commitment_policy: policy,
+        max_encrypted_data_keys: c.max_encrypted_data_keys,
+        caching,
+        sequential_io: c.sequential_io,
+    };
     EnvelopeClient::from_keyring(Arc::new(keyring), stats, &config).map_err(|e| usage(e.into()))
 }
 
