@@ -165,6 +165,13 @@ impl EnvelopeClient {
             .with_io_threads(!config.sequential_io))
     }
 
+    /// Whether to use I/O helper threads for a message of `suite`: signed suites already run
+    /// their hash on a helper thread, and on two cores more threads only compete with it.
+    fn io_threads_for(&self, suite: AlgorithmSuite) -> bool {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        self.io_threads && cores >= 2 && (!suite.is_signed() || cores > 2)
+    }
+
     /// Turns the read-ahead/write-behind helper threads of the file and stream methods on
     /// (default) or off.
     pub fn with_io_threads(mut self, on: bool) -> Self {
@@ -306,7 +313,7 @@ impl EnvelopeClient {
         let materials = self.encryption_materials(opts, plaintext_length).await?;
         let output = output.to_path_buf();
         let frame_length = opts.frame_length;
-        let threads = self.io_threads;
+        let threads = self.io_threads_for(materials.suite);
         blocking(move || {
             let input = ReadAhead::with_mode(input, threads)?;
             if is_special(&output) {
@@ -342,7 +349,7 @@ impl EnvelopeClient {
     {
         let materials = self.encryption_materials(opts, plaintext_length).await?;
         let frame_length = opts.frame_length;
-        let threads = self.io_threads;
+        let threads = self.io_threads_for(materials.suite);
         blocking(move || {
             let input = ReadAhead::with_mode(input, threads)?;
             let out = WriteBehind::with_mode(out, threads)?;
@@ -387,7 +394,7 @@ impl EnvelopeClient {
         let materials = self.decryption_materials(&header).await?;
         let output = output.to_path_buf();
         let max = opts.max_frame_length;
-        let threads = self.io_threads;
+        let threads = self.io_threads_for(header.suite);
         blocking(move || {
             let dec = Decryptor::new(reader, header, &materials, max)?;
             let mut out = WriteBehind::with_mode(temp_beside(&output)?, threads)?;
@@ -419,7 +426,7 @@ impl EnvelopeClient {
         let (reader, header) = self.read_stream_header(input, &opts).await?;
         let materials = self.decryption_materials(&header).await?;
         let max = opts.max_frame_length;
-        let threads = self.io_threads;
+        let threads = self.io_threads_for(header.suite);
         blocking(move || {
             let dec = Decryptor::new(reader, header, &materials, max)?;
             let mut out = WriteBehind::with_mode(out, threads)?;
@@ -445,7 +452,7 @@ impl EnvelopeClient {
         let (reader, header) = self.read_stream_header(input, opts).await?;
         let materials = self.decryption_materials(&header).await?;
         let max = opts.max_frame_length;
-        let threads = self.io_threads;
+        let threads = self.io_threads_for(header.suite);
         blocking(move || {
             let dec = Decryptor::new(reader, header, &materials, max)?;
             let mut spool = WriteBehind::with_mode(tempfile::tempfile()?, threads)?;
@@ -467,10 +474,13 @@ impl EnvelopeClient {
     ) -> Result<(ReadAhead, MessageHeader)> {
         let this = self.clone();
         let opts = opts.clone();
-        let threads = self.io_threads;
         blocking(move || {
-            let mut reader = ReadAhead::with_mode(input, threads)?;
+            // Read the header inline; once the suite is known, maybe move reading to a thread.
+            let mut reader = ReadAhead::with_mode(input, false)?;
             let header = this.read_header(&mut reader, &opts)?;
+            if this.io_threads_for(header.suite) {
+                reader.go_threaded()?;
+            }
             Ok((reader, header))
         })
         .await

@@ -38,36 +38,20 @@ impl ReadAhead {
     }
 
     /// Starts reading `inner` on a helper thread.
-    pub(crate) fn new<R: Read + Send + 'static>(mut inner: R) -> io::Result<Self> {
-        let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(DEPTH);
-        let (back, back_rx) = sync_channel::<Vec<u8>>(DEPTH + 2);
-        // A fixed pool allocated here: the helper thread never allocates (per-thread allocator
-        // heaps would otherwise cost megabytes of resident memory per thread).
-        for _ in 0..DEPTH + 2 {
-            let _ = back.try_send(Vec::with_capacity(CHUNK));
+    pub(crate) fn new<R: Read + Send + 'static>(inner: R) -> io::Result<Self> {
+        Ok(Self { feed: spawn_feed(inner)?, cur: Vec::new(), pos: 0, eof: false })
+    }
+
+    /// Switches an inline reader to a helper thread from here on (after the header, once the
+    /// suite tells whether a spare core is worth it).
+    pub(crate) fn go_threaded(&mut self) -> io::Result<()> {
+        if self.eof || matches!(self.feed, Feed::Thread { .. }) {
+            return Ok(());
         }
-        let handle = std::thread::Builder::new().name("trent-read".into()).spawn(move || {
-            loop {
-                let Ok(mut buf) = back_rx.recv() else { return };
-                buf.clear();
-                match (&mut inner).take(CHUNK as u64).read_to_end(&mut buf) {
-                    Ok(0) => {
-                        let _ = tx.send(Ok(buf));
-                        return;
-                    }
-                    Ok(_) => {
-                        if tx.send(Ok(buf)).is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                }
-            }
-        })?;
-        Ok(Self { feed: Feed::Thread { rx, back, _handle: handle }, cur: Vec::new(), pos: 0, eof: false })
+        if let Feed::Inline(inner) = std::mem::replace(&mut self.feed, Feed::Inline(Box::new(io::empty()))) {
+            self.feed = spawn_feed(inner)?;
+        }
+        Ok(())
     }
 
     /// Makes the next chunk current; false at end of input.
@@ -133,6 +117,39 @@ impl ReadAhead {
         }
         Ok(())
     }
+}
+
+/// Starts the helper thread that reads `inner` into a fixed pool of chunks.
+fn spawn_feed<R: Read + Send + 'static>(mut inner: R) -> io::Result<Feed> {
+    let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(DEPTH);
+    let (back, back_rx) = sync_channel::<Vec<u8>>(DEPTH + 2);
+    // A fixed pool allocated here: the helper thread never allocates (per-thread allocator
+    // heaps would otherwise cost megabytes of resident memory per thread).
+    for _ in 0..DEPTH + 2 {
+        let _ = back.try_send(Vec::with_capacity(CHUNK));
+    }
+    let handle = std::thread::Builder::new().name("trent-read".into()).spawn(move || {
+        loop {
+            let Ok(mut buf) = back_rx.recv() else { return };
+            buf.clear();
+            match (&mut inner).take(CHUNK as u64).read_to_end(&mut buf) {
+                Ok(0) => {
+                    let _ = tx.send(Ok(buf));
+                    return;
+                }
+                Ok(_) => {
+                    if tx.send(Ok(buf)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    })?;
+    Ok(Feed::Thread { rx, back, _handle: handle })
 }
 
 impl Read for ReadAhead {

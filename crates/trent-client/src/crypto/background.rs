@@ -10,7 +10,7 @@ use aws_lc_rs::digest;
 use crate::error::{Error, Result};
 
 /// Buffers queued or being hashed at once (bounds memory: about this many blocks).
-const IN_FLIGHT: usize = 2;
+const IN_FLIGHT: usize = 8;
 
 /// A digest context fed with shared blocks on a background thread, in submission order.
 pub(crate) struct BackgroundDigest {
