@@ -83,6 +83,8 @@ pub struct Generator {
     pub cores: usize,
     /// CPU use as a percentage of one core.
     pub cpu_percent: f64,
+    /// CPU microseconds per request sent (the generator's cost; its capacity per core is the inverse).
+    pub cpu_us_per_request: f64,
     /// Largest delay of an arrival behind its schedule (open loop).
     pub max_schedule_lag_ms: f64,
     /// Arrivals issued more than 5 ms late.
@@ -287,47 +289,37 @@ pub fn build(stats: &Stats, buckets: &[Bucket], facts: RunFacts) -> Report {
     let max_lag_ms = g(&stats.max_lag_us) as f64 / 1000.0;
     let late = g(&stats.late);
     let dropped = g(&stats.dropped);
+    let us_per_request = if sent > 0 { facts.cpu_seconds * 1e6 / sent as f64 } else { 0.0 };
+    let cpu = format!("process CPU {cpu_percent:.0}% of one core, {us_per_request:.1} µs per request sent");
     let (limited, verdict) = match facts.open {
         Some((rate, _, max_in_flight)) => {
             let achieved = offered as f64 / window;
+            let late_note = if late > 0 {
+                format!("; {late} arrivals went out more than 5 ms late (max {max_lag_ms:.1} ms)")
+            } else {
+                String::new()
+            };
             if achieved < rate * 0.98 {
-                (
-                    true,
-                    format!(
-                        "generator-limited: issued {achieved:.0}/s of the {rate:.0}/s asked (scheduler up to {max_lag_ms:.1} ms late; process CPU {cpu_percent:.0}% of one core, {} cores)",
-                        super::cpu::cores()
-                    ),
-                )
-            } else if late * 100 > offered.max(1) {
-                (
-                    true,
-                    format!(
-                        "generator-limited: {late} of {offered} arrivals went out more than 5 ms late (max {max_lag_ms:.1} ms; process CPU {cpu_percent:.0}% of one core)"
-                    ),
-                )
+                (true, format!("generator-limited: issued {achieved:.0}/s of the {rate:.0}/s asked{late_note} ({cpu})"))
             } else if dropped > 0 {
                 (
                     false,
                     format!(
-                        "server-limited: {dropped} arrivals dropped with {max_in_flight} requests outstanding: answers came back slower than requests were offered"
+                        "server-limited: {dropped} arrivals dropped with {max_in_flight} requests outstanding, answers came back slower than requests were offered{late_note} ({cpu})"
                     ),
                 )
+            } else if late * 100 > offered.max(1) {
+                (true, format!("generator-limited: issued on time only partly{late_note} ({cpu})"))
             } else {
                 (
                     false,
                     format!(
-                        "kept up: issued {achieved:.0}/s as asked, at most {max_lag_ms:.1} ms behind schedule (process CPU {cpu_percent:.0}% of one core)"
+                        "kept up: issued {achieved:.0}/s as asked, at most {max_lag_ms:.1} ms behind schedule ({cpu})"
                     ),
                 )
             }
         }
-        None => (
-            false,
-            format!(
-                "closed loop: the rate is concurrency / latency; process CPU {cpu_percent:.0}% of one core ({} cores)",
-                super::cpu::cores()
-            ),
-        ),
+        None => (false, format!("closed loop: the rate is concurrency / latency ({cpu})")),
     };
 
     let seconds = stats.seconds();
@@ -390,6 +382,7 @@ pub fn build(stats: &Stats, buckets: &[Bucket], facts: RunFacts) -> Report {
             cpu_seconds: facts.cpu_seconds,
             cores: super::cpu::cores(),
             cpu_percent,
+            cpu_us_per_request: us_per_request,
             max_schedule_lag_ms: max_lag_ms,
             late_arrivals: late,
             limited,
