@@ -301,6 +301,13 @@ pub fn build(stats: &Stats, buckets: &[Bucket], facts: RunFacts) -> Report {
             };
             if achieved < rate * 0.98 {
                 (true, format!("generator-limited: issued {achieved:.0}/s of the {rate:.0}/s asked{late_note} ({cpu})"))
+            } else if dropped > 0 && facts.retry == RetryMode::Adaptive {
+                (
+                    false,
+                    format!(
+                        "client-rate-limited: {dropped} arrivals dropped with {max_in_flight} requests outstanding, most of them waiting in the SDK's adaptive rate limiter{late_note} ({cpu})"
+                    ),
+                )
             } else if dropped > 0 {
                 (
                     false,
