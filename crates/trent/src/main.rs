@@ -46,7 +46,18 @@ enum Command {
     Load(load::LoadArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // One line a user can act on; the exit code tells scripts what kind of failure it was.
+            eprintln!("trent: {err:#}");
+            std::process::ExitCode::from(u8::try_from(envelope_cli::exit_code(&err)).unwrap_or(1))
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TRENT_LOG").unwrap_or_else(|_| "warn".into()))
