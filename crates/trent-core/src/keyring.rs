@@ -14,6 +14,7 @@ use crate::crypto::AesKey;
 use crate::error::{KmsError, KmsResult};
 use crate::key_material::LoadedMaterial;
 use crate::model::{KeyRecord, KeySpec};
+use crate::policy::KeyPolicy;
 use crate::root_key::RootKey;
 
 /// A key with its material opened and ready for use.
@@ -26,6 +27,10 @@ pub struct LoadedKey {
     /// RSA, ECC and HMAC keys: the parsed key object of the current material
     /// (`None` while an imported key awaits its material).
     pub asymmetric: Option<LoadedMaterial>,
+    /// The key policy, parsed once per write of the record. `None` if the
+    /// stored text does not parse (written before policies were validated):
+    /// such a key admits callers through grants only.
+    pub policy: Option<Arc<KeyPolicy>>,
 }
 
 impl LoadedKey {
@@ -49,7 +54,14 @@ impl LoadedKey {
                 symmetric.push((id, AesKey::new(&material)?));
             }
         }
-        Ok(Self { record, symmetric, asymmetric })
+        let policy = match KeyPolicy::parse(&record.policy) {
+            Ok(p) => Some(Arc::new(p)),
+            Err(e) => {
+                tracing::warn!(key_id = %record.key_id, error = %e, "stored key policy does not parse");
+                None
+            }
+        };
+        Ok(Self { record, symmetric, asymmetric, policy })
     }
 
     /// The material that encrypts now (the newest).

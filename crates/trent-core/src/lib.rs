@@ -4,6 +4,7 @@
 
 pub mod admission;
 pub mod arn;
+pub mod authz;
 pub mod b64;
 pub mod caller;
 pub mod clock;
@@ -19,6 +20,7 @@ pub mod ciphertext;
 pub mod crypto;
 pub mod crypto_pool;
 pub mod encryption_context;
+pub mod grants;
 pub mod key_material;
 pub mod keyring;
 pub mod ops;

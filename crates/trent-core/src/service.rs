@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::admission::{Admission, AdmitAll, Charge, KeyClass};
 use crate::arn::{KeyRef, key_arn};
+use crate::authz::{Access, cross_account_action};
 use crate::caller::Caller;
 use crate::clock::{SystemWallClock, WallClock};
 use crate::error::{ErrorKind, KmsError, KmsResult};
@@ -109,19 +110,33 @@ impl Kms {
     }
 
     /// Resolves a `KeyId` member (key id, key ARN, alias name or alias ARN) to a key
-    /// the caller may use, with AWS's NotFoundException when it does not exist.
-    pub async fn resolve(&self, caller: &Caller, key_ref: &str) -> KmsResult<Arc<LoadedKey>> {
-        self.resolve_inner(caller, key_ref, true).await
+    /// and authorizes `access` on it: AWS's NotFoundException when it does not
+    /// exist (or lives in another account and `access` cannot cross accounts),
+    /// AccessDeniedException when the key policy and grants do not allow it.
+    pub async fn resolve(&self, caller: &Caller, key_ref: &str, access: &Access<'_>) -> KmsResult<Arc<LoadedKey>> {
+        self.resolve_inner(caller, key_ref, true, access).await
     }
 
     /// Like [`Kms::resolve`] but refuses alias names and ARNs (operations that
     /// take only a key id or key ARN, such as management operations).
-    pub async fn resolve_key_only(&self, caller: &Caller, key_ref: &str) -> KmsResult<Arc<LoadedKey>> {
-        self.resolve_inner(caller, key_ref, false).await
+    pub async fn resolve_key_only(
+        &self,
+        caller: &Caller,
+        key_ref: &str,
+        access: &Access<'_>,
+    ) -> KmsResult<Arc<LoadedKey>> {
+        self.resolve_inner(caller, key_ref, false, access).await
     }
 
-    async fn resolve_inner(&self, caller: &Caller, key_ref: &str, aliases_ok: bool) -> KmsResult<Arc<LoadedKey>> {
+    async fn resolve_inner(
+        &self,
+        caller: &Caller,
+        key_ref: &str,
+        aliases_ok: bool,
+        access: &Access<'_>,
+    ) -> KmsResult<Arc<LoadedKey>> {
         let parsed = KeyRef::parse(key_ref).ok_or_else(|| invalid_arn(key_ref))?;
+        let mut request_alias = None;
         let (account, region, key_id) = match parsed {
             KeyRef::KeyId(id) => (caller.account_id.clone(), caller.region.clone(), id),
             KeyRef::KeyArn { region, account, key_id } => (account, region, key_id),
@@ -130,13 +145,18 @@ impl Kms {
                     return Err(invalid_arn(key_ref));
                 }
                 let id = self.alias_target(&caller.account_id, &caller.region, &name).await?;
+                request_alias = Some(name);
                 (caller.account_id.clone(), caller.region.clone(), id)
             }
             KeyRef::AliasArn { region, account, name } => {
                 if !aliases_ok {
                     return Err(invalid_arn(key_ref));
                 }
+                if account != caller.account_id && !cross_account_action(access.action) {
+                    return Err(KmsError::alias_not_found(&format!("arn:aws:kms:{region}:{account}:{name}")));
+                }
                 let id = self.alias_target(&account, &region, &name).await?;
+                request_alias = Some(name);
                 (account, region, id)
             }
         };
@@ -144,15 +164,17 @@ impl Kms {
         let Some(key) = self.load_key(&key_id).await? else {
             return Err(KmsError::key_not_found(&arn));
         };
-        // Keys live in exactly one account and region. Another account's key is
-        // invisible until key policies allow cross-account use.
+        // Keys live in exactly one account and region. Another account's key
+        // is reachable by ARN only, and only for the actions AWS lets cross
+        // accounts; whether this caller may is the key policy's and grants' call.
         if key.record.account_id != account
             || key.record.region != region
             || region != caller.region
-            || account != caller.account_id
+            || (account != caller.account_id && !cross_account_action(access.action))
         {
             return Err(KmsError::key_not_found(&arn));
         }
+        self.authorize(caller, &key, access, request_alias.as_deref()).await?;
         self.expire_imported_material(key).await
     }
 
@@ -230,6 +252,13 @@ impl Kms {
                     done.deleted += 1;
                 }
                 Err(e) => return Err(store_err(e)),
+            }
+            // A deleted key's grants go with it.
+            for grant in self.store.list_docs(crate::grants::DOC_KIND, Some(&key_id)).await.map_err(store_err)? {
+                match self.store.delete_doc(&grant.kind, &grant.scope, &grant.id).await {
+                    Ok(()) | Err(StoreError::NotFound) => {}
+                    Err(e) => return Err(store_err(e)),
+                }
             }
         }
         done.rotated = crate::ops::rotation::rotate_due_keys(self, now).await?;

@@ -34,12 +34,15 @@ async fn accounts_and_regions_are_separate_namespaces() {
     assert_eq!(key.aws_account_id(), Some("111111111111"));
     alice.create_alias().alias_name("alias/shared-name").target_key_id(key.key_id()).send().await.expect("alias");
 
-    // Bob's account sees none of it, by id, by ARN or by alias; the same alias name is free for him.
+    // Bob's account sees none of it: by id or alias it is not there, by ARN the
+    // key policy (the default one: alice's account only) refuses him.
     assert_eq!(bob.list_keys().send().await.expect("list").keys().len(), 0);
-    for id in [key.key_id(), key.arn().expect("arn"), "alias/shared-name"] {
+    for id in [key.key_id(), "alias/shared-name"] {
         let e = bob.describe_key().key_id(id).send().await.expect_err("bob must not see alice's key");
         assert_eq!(e.into_service_error().code(), Some("NotFoundException"), "{id}");
     }
+    let e = bob.describe_key().key_id(key.arn().expect("arn")).send().await.expect_err("bob by ARN");
+    assert_eq!(e.into_service_error().code(), Some("AccessDeniedException"));
     let bob_key = bob.create_key().send().await.expect("create").key_metadata().expect("md").key_id().to_owned();
     bob.create_alias()
         .alias_name("alias/shared-name")
@@ -48,11 +51,11 @@ async fn accounts_and_regions_are_separate_namespaces() {
         .await
         .expect("same alias name, other account");
 
-    // Alice's ciphertext does not decrypt for Bob.
+    // Alice's ciphertext does not decrypt for Bob: the key it names refuses him.
     let ct = alice.encrypt().key_id(key.key_id()).plaintext(Blob::new("a")).send().await.expect("enc");
     let e =
         bob.decrypt().ciphertext_blob(ct.ciphertext_blob().expect("ct").clone()).send().await.expect_err("bob decrypt");
-    assert_eq!(e.into_service_error().code(), Some("InvalidCiphertextException"));
+    assert_eq!(e.into_service_error().code(), Some("AccessDeniedException"));
 
     // Another region of the same account is another namespace too.
     assert_eq!(alice_west.list_keys().send().await.expect("list").keys().len(), 0);

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::model::AliasRecord;
@@ -54,7 +55,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
         return Err(KmsError::internal("validated"));
     };
     check_alias_rules(&name)?;
-    let key = kms.resolve_key_only(caller, &target).await?;
+    let key = kms.resolve_key_only(caller, &target, &Access::new("CreateAlias")).await?;
     kms.admit_key(caller, Operation::CreateAlias, &key.record).await?;
     require_not_pending(&key.record)?;
     let now = kms.now();

@@ -171,12 +171,12 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         req.custom_key_store_id.as_deref(),
     )
     .await?;
-    let policy = match req.policy {
+    let (policy, parsed_policy) = match req.policy {
         Some(p) => {
-            super::put_key_policy::check_policy(&p)?;
-            p
+            let parsed = super::put_key_policy::check_policy(&p)?;
+            (p, Some(parsed))
         }
-        None => default_policy(&caller.account_id),
+        None => (default_policy(&caller.account_id), None),
     };
     let mut tags = Vec::new();
     super::tags::merge(&mut tags, req.tags.as_deref().unwrap_or_default())?;
@@ -212,6 +212,11 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         materials,
         ext: key_store.as_ref().map(super::custom_key_store::key_ext).unwrap_or_default(),
     };
+    if let Some(parsed) = &parsed_policy
+        && req.bypass_policy_lockout_safety_check != Some(true)
+    {
+        super::put_key_policy::check_lockout(parsed, caller, &record)?;
+    }
     kms.store.insert_key(&record).await.map_err(store_err)?;
     let record = super::custom_key_store::settle_new_key(kms, caller, record).await?;
     Ok(Response { key_metadata: KeyMetadata::of(&record) })

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
@@ -54,16 +55,20 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         )
         .finish()?;
     crate::validate::encryption_context(req.encryption_context.as_ref())?;
+    let access = Access::new("Decrypt")
+        .context(req.encryption_context.as_ref())
+        .tokens(req.grant_tokens.as_deref())
+        .algorithm("kms:EncryptionAlgorithm", Some(req.encryption_algorithm.as_deref().unwrap_or("SYMMETRIC_DEFAULT")));
     if ignore_ciphertext && req.ciphertext_blob.is_none() {
         let key_id = req.key_id.as_deref().ok_or_else(KmsError::invalid_ciphertext)?;
-        let key = kms.resolve(caller, key_id).await?;
+        let key = kms.resolve(caller, key_id, &access).await?;
         kms.admit_key(caller, Operation::Decrypt, &key.record).await?;
         require_usable(&key.record)?;
         return Err(KmsError::dry_run());
     }
     let Some(blob) = req.ciphertext_blob else { return Err(KmsError::internal("validated")) };
     if let Some(key_id) = req.key_id.as_deref() {
-        let key = kms.resolve(caller, key_id).await?;
+        let key = kms.resolve(caller, key_id, &access).await?;
         if super::rsa_encryption::is_rsa_key(&key) {
             kms.admit_key(caller, Operation::Decrypt, &key.record).await?;
             require_usable(&key.record)?;
@@ -80,7 +85,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             });
         }
     }
-    let key = super::symmetric::key_of_blob(kms, caller, &blob.0, req.key_id.as_deref()).await?;
+    let key = super::symmetric::key_of_blob(kms, caller, &blob.0, req.key_id.as_deref(), &access).await?;
     kms.admit_key(caller, Operation::Decrypt, &key.record).await?;
     require_usable(&key.record)?;
     super::symmetric::require_encrypt_key(&key, Operation::Decrypt, req.encryption_algorithm.as_deref())?;

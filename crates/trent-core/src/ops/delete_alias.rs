@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::operation::Operation;
@@ -26,6 +27,12 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     super::create_alias::check_alias_rules(&name)?;
     kms.admit(caller, Operation::DeleteAlias).await?;
     let alias_arn = format!("arn:aws:kms:{}:{}:{}", caller.region, caller.account_id, name);
+    // Deleting an alias needs kms:DeleteAlias on the key it points at.
+    if let Some(alias) = kms.store.get_alias(&caller.account_id, &caller.region, &name).await.map_err(store_err)?
+        && let Some(key) = kms.load_key(&alias.target_key_id).await?
+    {
+        kms.authorize(caller, &key, &Access::new("DeleteAlias"), None).await?;
+    }
     match kms.store.delete_alias(&caller.account_id, &caller.region, &name).await {
         Ok(()) => {}
         Err(StoreError::NotFound) => return Err(KmsError::alias_not_found(&alias_arn)),

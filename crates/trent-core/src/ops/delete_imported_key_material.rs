@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeyRecord, KeySpec, KeyState};
@@ -45,7 +46,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         .str_len("keyMaterialId", req.key_material_id.as_deref(), 64, 64)
         .finish()?;
     let Some(key_id) = req.key_id else { return Err(KmsError::internal("validated")) };
-    let key = kms.resolve_key_only(caller, &key_id).await?;
+    let key = kms.resolve_key_only(caller, &key_id, &Access::new("DeleteImportedKeyMaterial")).await?;
     kms.admit_key(caller, Operation::DeleteImportedKeyMaterial, &key.record).await?;
     let mut removed = None;
     let updated = kms

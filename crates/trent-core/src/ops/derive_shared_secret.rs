@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeyAgreementAlgorithm, KeyUsage};
@@ -56,7 +57,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             "Trent does not support Recipient (attestation) yet.",
         ));
     }
-    let key = kms.resolve(caller, &key_id).await?;
+    let access = Access::new("DeriveSharedSecret")
+        .tokens(req.grant_tokens.as_deref())
+        .algorithm("kms:KeyAgreementAlgorithm", req.key_agreement_algorithm.as_deref());
+    let key = kms.resolve(caller, &key_id, &access).await?;
     kms.admit_key(caller, Operation::DeriveSharedSecret, &key.record).await?;
     require_usable(&key.record)?;
     super::asymmetric::require_usage(&key.record, KeyUsage::KeyAgreement, Operation::DeriveSharedSecret)?;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::model::{KeyRecord, KeySpec, KeyState};
@@ -110,7 +111,7 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     Validator::new().key_id("keyId", req.key_id.as_deref(), true).grant_tokens(req.grant_tokens.as_deref()).finish()?;
     let Some(key_id) = req.key_id else { return Err(KmsError::internal("validated")) };
-    let key = kms.resolve(caller, &key_id).await?;
+    let key = kms.resolve(caller, &key_id, &Access::new("DescribeKey").tokens(req.grant_tokens.as_deref())).await?;
     kms.admit_key(caller, Operation::DescribeKey, &key.record).await?;
     Ok(Response { key_metadata: KeyMetadata::of(&key.record) })
 }

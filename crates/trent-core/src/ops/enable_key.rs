@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::KmsResult;
 use crate::model::KeyState;
@@ -26,7 +27,7 @@ pub(crate) async fn key_only(
     key_id: Option<&str>,
 ) -> KmsResult<std::sync::Arc<crate::keyring::LoadedKey>> {
     Validator::new().key_id("keyId", key_id, true).finish()?;
-    let key = kms.resolve_key_only(caller, key_id.unwrap_or_default()).await?;
+    let key = kms.resolve_key_only(caller, key_id.unwrap_or_default(), &Access::new(op.name())).await?;
     kms.admit_key(caller, op, &key.record).await?;
     Ok(key)
 }

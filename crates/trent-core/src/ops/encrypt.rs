@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
@@ -50,7 +51,11 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let (Some(key_id), Some(plaintext)) = (req.key_id, req.plaintext) else {
         return Err(KmsError::internal("validated"));
     };
-    let key = kms.resolve(caller, &key_id).await?;
+    let access = Access::new("Encrypt")
+        .context(req.encryption_context.as_ref())
+        .tokens(req.grant_tokens.as_deref())
+        .algorithm("kms:EncryptionAlgorithm", Some(req.encryption_algorithm.as_deref().unwrap_or("SYMMETRIC_DEFAULT")));
+    let key = kms.resolve(caller, &key_id, &access).await?;
     kms.admit_key(caller, Operation::Encrypt, &key.record).await?;
     require_usable(&key.record)?;
     if super::rsa_encryption::is_rsa_key(&key) {

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
@@ -62,7 +63,8 @@ pub(crate) async fn make(
         _ => return Err(KmsError::validation("Please specify either number of bytes or key spec.")),
     };
     let Some(key_id) = req.key_id else { return Err(KmsError::internal("validated")) };
-    let key = kms.resolve(caller, &key_id).await?;
+    let access = Access::new(op.name()).context(req.encryption_context.as_ref()).tokens(req.grant_tokens.as_deref());
+    let key = kms.resolve(caller, &key_id, &access).await?;
     kms.admit_key(caller, op, &key.record).await?;
     require_usable(&key.record)?;
     super::symmetric::require_encrypt_key(&key, op, None)?;

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::authz::Access;
 use crate::admission::Charge;
 use crate::caller::Caller;
 use crate::encryption_context::EncryptionContext;
@@ -82,7 +83,8 @@ pub(crate) async fn make(kms: &Kms, caller: &Caller, op: Operation, req: Request
     let (Some(key_id), Some(spec)) = (req.key_id, spec_str.and_then(DataKeyPairSpec::parse)) else {
         return Err(KmsError::internal("validated"));
     };
-    let key = kms.resolve(caller, &key_id).await?;
+    let access = Access::new(op.name()).context(req.encryption_context.as_ref()).tokens(req.grant_tokens.as_deref());
+    let key = kms.resolve(caller, &key_id, &access).await?;
     kms.admit_charge(&Charge {
         caller,
         operation: op,

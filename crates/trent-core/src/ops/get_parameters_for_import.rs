@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::model::{WrappingAlgorithm, WrappingKeySpec};
@@ -56,7 +57,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     else {
         return Err(KmsError::internal("validated"));
     };
-    let key = kms.resolve_key_only(caller, &key_id).await?;
+    let key = kms.resolve_key_only(caller, &key_id, &Access::new("GetParametersForImport")).await?;
     kms.admit_key(caller, Operation::GetParametersForImport, &key.record).await?;
     super::import::require_external(&key.record)?;
     let size = match spec {

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::operation::Operation;
@@ -39,7 +40,7 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     Validator::new().key_id("keyId", req.key_id.as_deref(), true).grant_tokens(req.grant_tokens.as_deref()).finish()?;
     let Some(key_id) = req.key_id else { return Err(KmsError::internal("validated")) };
-    let key = kms.resolve(caller, &key_id).await?;
+    let key = kms.resolve(caller, &key_id, &Access::new("GetPublicKey").tokens(req.grant_tokens.as_deref())).await?;
     kms.admit_key(caller, Operation::GetPublicKey, &key.record).await?;
     require_usable(&key.record)?;
     let r = &key.record;

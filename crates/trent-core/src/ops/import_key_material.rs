@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::model::{ExpirationModel, KeySpec, KeyState, StoredMaterial};
@@ -84,7 +85,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     if req.import_type.as_deref().is_some_and(|t| t != "EXISTING_KEY_MATERIAL" && t != "NEW_KEY_MATERIAL") {
         return Err(KmsError::validation("ImportType must be NEW_KEY_MATERIAL or EXISTING_KEY_MATERIAL."));
     }
-    let key = kms.resolve_key_only(caller, &key_id).await?;
+    let key = kms.resolve_key_only(caller, &key_id, &Access::new("ImportKeyMaterial")).await?;
     kms.admit_key(caller, Operation::ImportKeyMaterial, &key.record).await?;
     require_external(&key.record)?;
     let token = open_token(kms, &key.record, &token.0)?;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
@@ -46,7 +47,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     v.finish()?;
     let after = super::marker::decode(req.marker.as_deref())?;
     let target = match req.key_id.as_deref() {
-        Some(k) => Some(kms.resolve_key_only(caller, k).await?.record.key_id.clone()),
+        Some(k) => Some(kms.resolve_key_only(caller, k, &Access::iam_only("ListAliases")).await?.record.key_id.clone()),
         None => None,
     };
     kms.admit(caller, Operation::ListAliases).await?;

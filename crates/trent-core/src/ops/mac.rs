@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::keyring::LoadedKey;
@@ -36,11 +37,13 @@ pub async fn check(
     op: Operation,
     key_id: Option<&str>,
     alg: Option<&str>,
+    grant_tokens: Option<&[String]>,
 ) -> KmsResult<(Arc<LoadedKey>, MacAlgorithm)> {
     let (Some(key_id), Some(alg)) = (key_id, alg.and_then(MacAlgorithm::parse)) else {
         return Err(KmsError::internal("validated"));
     };
-    let key = kms.resolve(caller, key_id).await?;
+    let access = Access::new(op.name()).tokens(grant_tokens).algorithm("kms:MacAlgorithm", Some(alg.as_str()));
+    let key = kms.resolve(caller, key_id, &access).await?;
     kms.admit_key(caller, op, &key.record).await?;
     require_usable(&key.record)?;
     require_usage(&key.record, KeyUsage::GenerateVerifyMac, op)?;

@@ -26,3 +26,17 @@ pub fn validate(v: &mut Validator, limit: Option<i64>, marker: Option<&str>) {
     v.str_len("marker", marker, 1, 1024);
     v.pattern("marker", marker, "[\\u0020-\\u00FF]*", |s| s.chars().all(|c| ('\u{20}'..='\u{ff}').contains(&c)));
 }
+
+/// One page of an in-memory listing with offset markers: the items after the
+/// position a marker names, at most `limit` of them, the next marker and
+/// whether more follow. For listings small enough to build whole per call.
+pub fn offset_page<T>(items: Vec<T>, marker: Option<&str>, limit: usize) -> KmsResult<(Vec<T>, Option<String>, bool)> {
+    let after: usize = match decode(marker)? {
+        Some(s) => s.parse().map_err(|_| KmsError::new(ErrorKind::InvalidMarker, "Invalid marker"))?,
+        None => 0,
+    };
+    let mut page: Vec<T> = items.into_iter().skip(after).take(limit + 1).collect();
+    let truncated = page.len() > limit;
+    page.truncate(limit);
+    Ok((page, truncated.then(|| encode(&(after + limit).to_string())), truncated))
+}

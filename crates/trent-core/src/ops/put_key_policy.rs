@@ -1,8 +1,13 @@
-//! PutKeyPolicy: stores a new key policy (evaluation comes with the authorization work).
+//! PutKeyPolicy: replaces a key's policy after checking its size, its grammar
+//! and, unless BypassPolicyLockoutSafetyCheck is set, that the caller could
+//! still change it afterwards.
 
 use serde::Deserialize;
 
+use crate::authz::{Access, condition_context};
 use crate::caller::Caller;
+use crate::model::KeyRecord;
+use crate::policy::{AuthzRequest, Decision, KeyPolicy};
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::operation::Operation;
 use crate::service::{Kms, require_not_pending};
@@ -30,20 +35,37 @@ pub(crate) fn validate_policy_member(v: &mut Validator, policy: Option<&str>) {
 }
 
 /// Checks what the service checks of a policy document before storing it:
-/// the size limit and that it is a JSON object with a `Statement`.
-pub fn check_policy(policy: &str) -> KmsResult<()> {
+/// the 32 KB size limit and the policy grammar (MalformedPolicyDocumentException).
+pub fn check_policy(policy: &str) -> KmsResult<KeyPolicy> {
     if policy.len() > MAX_POLICY_BYTES {
         return Err(KmsError::new(
             ErrorKind::LimitExceeded,
             format!("Policy document exceeds the maximum size of {MAX_POLICY_BYTES} bytes."),
         ));
     }
-    let doc: serde_json::Value = serde_json::from_str(policy)
-        .map_err(|_| KmsError::new(ErrorKind::MalformedPolicyDocument, "The policy document is not valid JSON."))?;
-    if doc.get("Statement").is_none() {
-        return Err(KmsError::new(ErrorKind::MalformedPolicyDocument, "The policy document must contain a Statement."));
+    KeyPolicy::parse(policy)
+}
+
+/// The policy lockout safety check: the new policy must let the caller call
+/// PutKeyPolicy on the key afterwards, or nobody could ever change it again.
+pub fn check_lockout(policy: &KeyPolicy, caller: &Caller, key: &KeyRecord) -> KmsResult<()> {
+    let ctx = condition_context(caller, key, &Access::new("PutKeyPolicy"), None);
+    let arn = key.arn();
+    let decision = policy.evaluate(&AuthzRequest {
+        principal_arn: &caller.principal_arn,
+        principal_account: &caller.account_id,
+        action: "kms:PutKeyPolicy",
+        resource_arn: &arn,
+        context: &ctx,
+    });
+    if decision == Decision::Allow {
+        Ok(())
+    } else {
+        Err(KmsError::new(
+            ErrorKind::MalformedPolicyDocument,
+            "The new key policy will not allow you to update the key policy in the future.",
+        ))
     }
-    Ok(())
 }
 
 /// Runs PutKeyPolicy.
@@ -56,7 +78,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     let key = super::enable_key::key_only(kms, caller, Operation::PutKeyPolicy, req.key_id.as_deref()).await?;
     super::get_key_policy::require_default(req.policy_name.as_deref())?;
     let policy = req.policy.unwrap_or_default();
-    check_policy(&policy)?;
+    let parsed = check_policy(&policy)?;
+    if req.bypass_policy_lockout_safety_check != Some(true) {
+        check_lockout(&parsed, caller, &key.record)?;
+    }
     kms.update_key(&key.record.key_id, |k| {
         require_not_pending(k)?;
         k.policy = policy.clone();

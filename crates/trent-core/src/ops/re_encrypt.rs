@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
@@ -72,16 +73,24 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let (Some(blob), Some(dest_id)) = (req.ciphertext_blob, req.destination_key_id) else {
         return Err(KmsError::internal("validated"));
     };
+    let from = Access::new("ReEncryptFrom")
+        .context(req.source_encryption_context.as_ref())
+        .tokens(req.grant_tokens.as_deref())
+        .algorithm("kms:EncryptionAlgorithm", req.source_encryption_algorithm.as_deref());
+    let to = Access::new("ReEncryptTo")
+        .context(req.destination_encryption_context.as_ref())
+        .tokens(req.grant_tokens.as_deref())
+        .algorithm("kms:EncryptionAlgorithm", req.destination_encryption_algorithm.as_deref());
     // An RSA source is named by SourceKeyId (its ciphertext carries no key id).
     let rsa_source = match req.source_key_id.as_deref() {
-        Some(id) => Some(kms.resolve(caller, id).await?).filter(|k| super::rsa_encryption::is_rsa_key(k)),
+        Some(id) => Some(kms.resolve(caller, id, &from).await?).filter(|k| super::rsa_encryption::is_rsa_key(k)),
         None => None,
     };
     let source = match &rsa_source {
         Some(k) => k.clone(),
-        None => super::symmetric::key_of_blob(kms, caller, &blob.0, req.source_key_id.as_deref()).await?,
+        None => super::symmetric::key_of_blob(kms, caller, &blob.0, req.source_key_id.as_deref(), &from).await?,
     };
-    let dest = kms.resolve(caller, &dest_id).await?;
+    let dest = kms.resolve(caller, &dest_id, &to).await?;
     kms.admit_key(caller, Operation::ReEncrypt, &source.record).await?;
     require_usable(&source.record)?;
     require_usable(&dest.record)?;

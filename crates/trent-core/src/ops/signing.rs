@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::keyring::LoadedKey;
@@ -68,7 +69,9 @@ pub async fn check(kms: &Kms, caller: &Caller, op: Operation, c: &Common<'_>) ->
     else {
         return Err(KmsError::internal("validated"));
     };
-    let key = kms.resolve(caller, key_id).await?;
+    let access =
+        Access::new(op.name()).tokens(c.grant_tokens).algorithm("kms:SigningAlgorithm", Some(algorithm.as_str()));
+    let key = kms.resolve(caller, key_id, &access).await?;
     kms.admit_key(caller, op, &key.record).await?;
     require_usable(&key.record)?;
     require_usage(&key.record, KeyUsage::SignVerify, op)?;

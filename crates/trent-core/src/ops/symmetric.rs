@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+use crate::authz::{Access, cross_account_action};
 use crate::caller::Caller;
 use crate::ciphertext::{self, SymmetricBlob};
 use crate::encryption_context::{EncryptionContext, canonical_bytes};
@@ -47,11 +48,12 @@ pub async fn key_of_blob(
     caller: &Caller,
     blob: &[u8],
     requested: Option<&str>,
+    access: &Access<'_>,
 ) -> KmsResult<Arc<LoadedKey>> {
     let parsed = SymmetricBlob::parse(blob).ok_or_else(KmsError::invalid_ciphertext)?;
     let blob_key_id = parsed.key_id();
     if let Some(req) = requested {
-        let key = kms.resolve(caller, req).await?;
+        let key = kms.resolve(caller, req, access).await?;
         if key.record.key_id != blob_key_id {
             return Err(KmsError::new(
                 ErrorKind::IncorrectKey,
@@ -60,8 +62,16 @@ pub async fn key_of_blob(
         }
         return Ok(key);
     }
+    // Without KeyId the ciphertext names the key, which may belong to another
+    // account of the same region (cross-account Decrypt and ReEncrypt).
     match kms.load_key(&blob_key_id).await? {
-        Some(k) if k.record.account_id == caller.account_id && k.record.region == caller.region => Ok(k),
+        Some(k)
+            if k.record.region == caller.region
+                && (k.record.account_id == caller.account_id || cross_account_action(access.action)) =>
+        {
+            kms.authorize(caller, &k, access, None).await?;
+            Ok(k)
+        }
         _ => Err(KmsError::invalid_ciphertext()),
     }
 }

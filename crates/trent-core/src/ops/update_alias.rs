@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::operation::Operation;
@@ -27,7 +28,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
         return Err(KmsError::internal("validated"));
     };
     super::create_alias::check_alias_rules(&name)?;
-    let key = kms.resolve_key_only(caller, &target).await?;
+    let key = kms.resolve_key_only(caller, &target, &Access::new("UpdateAlias")).await?;
     kms.admit_key(caller, Operation::UpdateAlias, &key.record).await?;
     require_not_pending(&key.record)?;
     let alias_arn = format!("arn:aws:kms:{}:{}:{}", caller.region, caller.account_id, name);
@@ -35,15 +36,18 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     else {
         return Err(KmsError::alias_not_found(&alias_arn));
     };
-    if let Some(old) = kms.load_key(&alias.target_key_id).await?
-        && (old.record.key_usage != key.record.key_usage
-            || old.record.key_spec.family() != key.record.key_spec.family())
-    {
-        return Err(KmsError::validation(format!(
-            "{} and {} are not the same type of key: an alias can only be moved to a key with the same key type and key usage.",
-            old.arn(),
-            key.arn()
-        )));
+    if let Some(old) = kms.load_key(&alias.target_key_id).await? {
+        // Moving an alias needs kms:UpdateAlias on the key it leaves too.
+        kms.authorize(caller, &old, &Access::new("UpdateAlias"), None).await?;
+        if old.record.key_usage != key.record.key_usage
+            || old.record.key_spec.family() != key.record.key_spec.family()
+        {
+            return Err(KmsError::validation(format!(
+                "{} and {} are not the same type of key: an alias can only be moved to a key with the same key type and key usage.",
+                old.arn(),
+                key.arn()
+            )));
+        }
     }
     alias.target_key_id = key.record.key_id.clone();
     alias.last_updated_date = kms.now();

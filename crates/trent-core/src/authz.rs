@@ -1,0 +1,241 @@
+//! Authorization: whether a caller may perform an action on a key, decided
+//! the way AWS KMS decides it for a key policy and grants (Trent has no IAM).
+//!
+//! Order: a malformed grant token fails first (InvalidGrantTokenException);
+//! then an explicit Deny in the key policy refuses, whatever grants say; then
+//! an Allow in the key policy admits; then a grant whose grantee is the caller
+//! and whose operations and constraints fit the request admits. Anything
+//! else is AccessDeniedException in AWS's wording, naming the principal, the
+//! action and the key. Every check runs before the operation changes anything.
+//!
+//! Because there is no IAM, a policy statement (or grant) naming an account
+//! (`111122223333` or `arn:aws:iam::111122223333:root`) admits every principal
+//! of that account: in AWS the account's IAM policies would decide, and Trent
+//! treats them as allowing. Actions that AWS authorizes with IAM policies only
+//! (ListAliases, ListKeys, CreateKey, ...) are therefore always allowed to an
+//! authenticated principal of the key's own account.
+
+use crate::caller::Caller;
+use crate::encryption_context::EncryptionContext;
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::grants::{self, Constraints, Grant};
+use crate::keyring::LoadedKey;
+use crate::model::KeyRecord;
+use crate::policy::{AuthzRequest, ConditionContext, Decision};
+use crate::service::{Kms, store_err};
+
+/// What a request asks to do with a key: the permission (a key policy action
+/// without the `kms:` prefix) and the request facts condition keys and grant
+/// constraints look at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Access<'a> {
+    /// The permission, e.g. `Encrypt`, `ReEncryptFrom`, `PutKeyPolicy`.
+    pub action: &'static str,
+    /// The request's encryption context, for `kms:EncryptionContext:*` and grant constraints.
+    pub encryption_context: Option<&'a EncryptionContext>,
+    /// The request's `GrantTokens`.
+    pub grant_tokens: Option<&'a [String]>,
+    /// An algorithm condition key and its value, e.g. (`kms:EncryptionAlgorithm`, `SYMMETRIC_DEFAULT`).
+    pub algorithm: Option<(&'static str, &'a str)>,
+    /// The grant a CreateGrant request would create.
+    pub new_grant: Option<&'a NewGrant<'a>>,
+    /// The permission is granted by IAM policies only: the key policy is not consulted.
+    pub iam_only: bool,
+}
+
+/// The facts of a CreateGrant request that conditions and the
+/// "a grant may only pass on what it has" rule need.
+#[derive(Debug, Clone, Copy)]
+pub struct NewGrant<'a> {
+    /// Requested operations.
+    pub operations: &'a [String],
+    /// Requested grantee principal.
+    pub grantee: Option<&'a str>,
+    /// Requested retiring principal.
+    pub retiring: Option<&'a str>,
+    /// Requested constraints.
+    pub constraints: &'a Constraints,
+}
+
+impl<'a> Access<'a> {
+    /// The permission `action` with no further request facts.
+    pub fn new(action: &'static str) -> Self {
+        Self { action, ..Self::default() }
+    }
+
+    /// A permission AWS grants through IAM policies only.
+    pub fn iam_only(action: &'static str) -> Self {
+        Self { action, iam_only: true, ..Self::default() }
+    }
+
+    /// Adds the request's encryption context.
+    pub fn context(mut self, ctx: Option<&'a EncryptionContext>) -> Self {
+        self.encryption_context = ctx;
+        self
+    }
+
+    /// Adds the request's grant tokens.
+    pub fn tokens(mut self, tokens: Option<&'a [String]>) -> Self {
+        self.grant_tokens = tokens;
+        self
+    }
+
+    /// Adds an algorithm condition key (only when the request names one).
+    pub fn algorithm(mut self, key: &'static str, value: Option<&'a str>) -> Self {
+        self.algorithm = value.map(|v| (key, v));
+        self
+    }
+}
+
+/// Whether AWS lets a principal of another account perform `action` on a key
+/// (by key ARN or alias ARN). Management actions stay within the key's account.
+pub fn cross_account_action(action: &str) -> bool {
+    matches!(
+        action,
+        "CreateGrant"
+            | "Decrypt"
+            | "DescribeKey"
+            | "DeriveSharedSecret"
+            | "Encrypt"
+            | "GenerateDataKey"
+            | "GenerateDataKeyPair"
+            | "GenerateDataKeyPairWithoutPlaintext"
+            | "GenerateDataKeyWithoutPlaintext"
+            | "GenerateMac"
+            | "GetKeyRotationStatus"
+            | "GetPublicKey"
+            | "ListGrants"
+            | "ReEncryptFrom"
+            | "ReEncryptTo"
+            | "RetireGrant"
+            | "RevokeGrant"
+            | "Sign"
+            | "Verify"
+            | "VerifyMac"
+    )
+}
+
+/// AWS's AccessDeniedException for a key policy that denies or does not allow.
+pub fn access_denied(caller: &Caller, action: &str, key_arn: &str, explicit: bool) -> KmsError {
+    let why = if explicit {
+        "with an explicit deny in a resource-based policy".to_owned()
+    } else {
+        format!("because no resource-based policy allows the kms:{action} action")
+    };
+    KmsError::new(
+        ErrorKind::AccessDenied,
+        format!("User: {} is not authorized to perform: kms:{action} on resource: {key_arn} {why}", caller.principal_arn),
+    )
+}
+
+/// The condition keys of one request on one key.
+pub fn condition_context(
+    caller: &Caller,
+    key: &KeyRecord,
+    access: &Access<'_>,
+    request_alias: Option<&str>,
+) -> ConditionContext {
+    let mut ctx = ConditionContext::new();
+    ctx.set("kms:CallerAccount", caller.account_id.as_str())
+        .set("aws:PrincipalArn", caller.principal_arn.as_str())
+        .set("aws:PrincipalAccount", caller.account_id.as_str())
+        .set("kms:KeySpec", key.key_spec.as_str())
+        .set("kms:KeyUsage", key.key_usage.as_str())
+        .set("kms:KeyOrigin", key.origin.as_str());
+    if let Some(ec) = access.encryption_context {
+        ctx.set_encryption_context(ec.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    }
+    if let Some(alias) = request_alias {
+        ctx.set("kms:RequestAlias", alias);
+    }
+    if let Some((k, v)) = access.algorithm {
+        ctx.set(k, v);
+    }
+    if let Some(g) = access.new_grant {
+        ctx.set_many("kms:GrantOperations", g.operations.to_vec()).set("kms:GrantIsForAWSResource", "false");
+        if let Some(p) = g.grantee {
+            ctx.set("kms:GranteePrincipal", p);
+        }
+        if let Some(p) = g.retiring {
+            ctx.set("kms:RetiringPrincipal", p);
+        }
+        let types = g.constraints.types();
+        if !types.is_empty() {
+            ctx.set_many("kms:GrantConstraintType", types);
+        }
+    }
+    ctx
+}
+
+impl Kms {
+    /// Decides whether `caller` may perform `access` on `key`; see the module
+    /// documentation for the rules. `request_alias` is the alias the request
+    /// named the key by, if any (`kms:RequestAlias`).
+    pub async fn authorize(
+        &self,
+        caller: &Caller,
+        key: &LoadedKey,
+        access: &Access<'_>,
+        request_alias: Option<&str>,
+    ) -> KmsResult<()> {
+        grants::check_tokens(access.grant_tokens)?;
+        let own_account = key.record.account_id == caller.account_id;
+        if access.iam_only && own_account {
+            return Ok(());
+        }
+        let arn = key.arn();
+        let decision = match &key.policy {
+            Some(policy) => {
+                let ctx = condition_context(caller, &key.record, access, request_alias);
+                let action = format!("kms:{}", access.action);
+                policy.evaluate(&AuthzRequest {
+                    principal_arn: &caller.principal_arn,
+                    principal_account: &caller.account_id,
+                    action: &action,
+                    resource_arn: &arn,
+                    context: &ctx,
+                })
+            }
+            None => Decision::NotAllowed,
+        };
+        match decision {
+            Decision::Allow => Ok(()),
+            Decision::ExplicitDeny => Err(access_denied(caller, access.action, &arn, true)),
+            Decision::NotAllowed => {
+                if self.grant_allows(caller, key, access).await? {
+                    Ok(())
+                } else {
+                    Err(access_denied(caller, access.action, &arn, false))
+                }
+            }
+        }
+    }
+
+    /// Whether one of the key's grants allows the request.
+    async fn grant_allows(&self, caller: &Caller, key: &LoadedKey, access: &Access<'_>) -> KmsResult<bool> {
+        if !grants::GRANT_OPERATIONS.contains(&access.action) {
+            return Ok(false);
+        }
+        for grant in self.grants_of(&key.record.key_id).await? {
+            if !grant.allows(caller, access.action, access.encryption_context) {
+                continue;
+            }
+            // A grant may pass on only what it has, under constraints at least as strict.
+            if let Some(new) = access.new_grant {
+                let subset = new.operations.iter().all(|op| grant.operations.contains(op));
+                let covered = grant.constraints.as_ref().is_none_or(|c| c.covers(new.constraints));
+                if !(subset && covered) {
+                    continue;
+                }
+            }
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Every grant on a key, oldest id first.
+    pub async fn grants_of(&self, key_id: &str) -> KmsResult<Vec<Grant>> {
+        let docs = self.store.list_docs(grants::DOC_KIND, Some(key_id)).await.map_err(store_err)?;
+        docs.iter().map(|d| Grant::from_json(&d.body)).collect()
+    }
+}

@@ -1,0 +1,227 @@
+//! CreateGrant: lets a grantee principal use a key for some operations,
+//! optionally only under an encryption context, without touching the key policy.
+
+use serde::{Deserialize, Serialize};
+
+use crate::authz::{Access, NewGrant};
+use crate::caller::Caller;
+use crate::encryption_context::EncryptionContext;
+use crate::error::{KmsError, KmsResult};
+use crate::grants::{self, Constraints, GRANT_OPERATIONS, Grant};
+use crate::model::KeySpec;
+use crate::operation::Operation;
+use crate::service::{Kms, require_not_pending, store_err};
+use crate::store::Doc;
+use crate::validate::Validator;
+
+/// CreateGrant request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub grantee_principal: Option<String>,
+    pub retiring_principal: Option<String>,
+    pub operations: Option<Vec<String>>,
+    pub constraints: Option<Constraints>,
+    pub grant_tokens: Option<Vec<String>>,
+    pub name: Option<String>,
+    pub dry_run: Option<bool>,
+    pub grantee_service_principal: Option<String>,
+    pub retiring_service_principal: Option<String>,
+}
+
+/// CreateGrant response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub grant_token: String,
+    pub grant_id: String,
+}
+
+/// The model constraints of a `PrincipalIdType` member.
+pub(crate) fn check_principal(v: &mut Validator, path: &str, p: Option<&str>) {
+    v.str_len(path, p, 1, 256).pattern(path, p, "^[\\w+=,.@:/-]+$", |s| {
+        s.chars().all(|c| c.is_alphanumeric() || c == '_' || "+=,.@:/-".contains(c))
+    });
+}
+
+/// The model constraints of a `ServicePrincipalType` member.
+fn check_service_principal(v: &mut Validator, path: &str, p: Option<&str>) {
+    v.str_len(path, p, 1, 128).pattern(
+        path,
+        p,
+        "^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$",
+        |s| {
+            let parts: Vec<&str> = s.split('.').collect();
+            parts.len() >= 3
+                && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        },
+    );
+}
+
+/// Whether a principal names an AWS account, user, role or session the way
+/// AWS accepts it in a grant.
+fn principal_well_formed(p: &str) -> bool {
+    let account = |a: &str| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
+    if account(p) {
+        return true;
+    }
+    let parts: Vec<&str> = p.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "iam" | "sts", "", acct, resource]
+        if partition.starts_with("aws") && account(acct) && !resource.is_empty())
+}
+
+fn check_context(ctx: Option<&EncryptionContext>) -> KmsResult<()> {
+    crate::validate::encryption_context(ctx)
+}
+
+/// Runs CreateGrant.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
+    let mut v = Validator::new();
+    v.key_id("keyId", req.key_id.as_deref(), true).required("operations", &req.operations);
+    check_principal(&mut v, "granteePrincipal", req.grantee_principal.as_deref());
+    check_principal(&mut v, "retiringPrincipal", req.retiring_principal.as_deref());
+    check_service_principal(&mut v, "granteeServicePrincipal", req.grantee_service_principal.as_deref());
+    check_service_principal(&mut v, "retiringServicePrincipal", req.retiring_service_principal.as_deref());
+    v.str_len("name", req.name.as_deref(), 1, 256).pattern("name", req.name.as_deref(), "^[a-zA-Z0-9:/_-]+$", |s| {
+        s.chars().all(|c| c.is_ascii_alphanumeric() || ":/_-".contains(c))
+    });
+    v.grant_tokens(req.grant_tokens.as_deref());
+    if let Some(ops) = &req.operations {
+        for (i, op) in ops.iter().enumerate() {
+            v.enum_value(
+                &format!("operations.{}.member", i + 1),
+                Some(op),
+                GRANT_OPERATIONS.contains(&op.as_str()),
+                &format!("[{}]", GRANT_OPERATIONS.join(", ")),
+            );
+        }
+    }
+    v.finish()?;
+    let constraints = req.constraints.clone().unwrap_or_default();
+    check_context(constraints.encryption_context_subset.as_ref())?;
+    check_context(constraints.encryption_context_equals.as_ref())?;
+    let operations = req.operations.clone().unwrap_or_default();
+    if operations.is_empty() {
+        return Err(KmsError::validation("The grant must allow at least one operation."));
+    }
+    match (&req.grantee_principal, &req.grantee_service_principal) {
+        (Some(_), Some(_)) => {
+            return Err(KmsError::validation("Specify either GranteePrincipal or GranteeServicePrincipal, not both."));
+        }
+        (None, None) => return Err(KmsError::validation("GranteePrincipal or GranteeServicePrincipal is required.")),
+        _ => {}
+    }
+    if req.retiring_principal.is_some() && req.retiring_service_principal.is_some() {
+        return Err(KmsError::validation("Specify either RetiringPrincipal or RetiringServicePrincipal, not both."));
+    }
+    for p in [&req.grantee_principal, &req.retiring_principal].into_iter().flatten() {
+        if !principal_well_formed(p) {
+            return Err(KmsError::validation(format!("Invalid principal: {p}")));
+        }
+    }
+    let new = NewGrant {
+        operations: &operations,
+        grantee: req.grantee_principal.as_deref(),
+        retiring: req.retiring_principal.as_deref(),
+        constraints: &constraints,
+    };
+    let access = Access { new_grant: Some(&new), ..Access::new("CreateGrant").tokens(req.grant_tokens.as_deref()) };
+    let key = kms.resolve_key_only(caller, req.key_id.as_deref().unwrap_or_default(), &access).await?;
+    kms.admit_key(caller, Operation::CreateGrant, &key.record).await?;
+    require_not_pending(&key.record)?;
+    let record = &key.record;
+    let unsupported: Vec<&str> = operations
+        .iter()
+        .map(String::as_str)
+        .filter(|op| !grants::operation_supported(record.key_spec, record.key_usage, op))
+        .collect();
+    if !unsupported.is_empty() {
+        return Err(KmsError::validation(format!(
+            "Grant operations [{}] are not supported on {} with key spec {} and key usage {}.",
+            unsupported.join(", "),
+            key.arn(),
+            record.key_spec.as_str(),
+            record.key_usage.as_str()
+        )));
+    }
+    if !constraints.is_empty()
+        && record.key_spec != KeySpec::SymmetricDefault
+        && operations.iter().any(|op| !matches!(op.as_str(), "CreateGrant" | "DescribeKey" | "RetireGrant"))
+    {
+        return Err(KmsError::validation(
+            "Encryption context grant constraints are supported only on symmetric encryption KMS keys.",
+        ));
+    }
+    if req.dry_run == Some(true) {
+        return Err(KmsError::dry_run());
+    }
+    let grant = Grant {
+        grant_id: grants::new_grant_id()?,
+        key_id: record.key_id.clone(),
+        key_arn: key.arn(),
+        name: req.name.clone(),
+        creation_date: kms.now(),
+        grantee_principal: req.grantee_principal.clone(),
+        retiring_principal: req.retiring_principal.clone(),
+        grantee_service_principal: req.grantee_service_principal.clone(),
+        retiring_service_principal: req.retiring_service_principal.clone(),
+        issuing_account: format!("arn:aws:iam::{}:root", caller.account_id),
+        operations,
+        constraints: (!constraints.is_empty()).then_some(constraints),
+    };
+    // A retried CreateGrant with the same name and parameters returns the
+    // grant it made the first time, with a fresh token.
+    if grant.name.is_some()
+        && let Some(existing) = kms.grants_of(&record.key_id).await?.into_iter().find(|g| same_request(g, &grant))
+    {
+        return Ok(Response { grant_token: grants::token_for(&existing)?, grant_id: existing.grant_id });
+    }
+    let doc = Doc {
+        kind: grants::DOC_KIND.into(),
+        scope: record.key_id.clone(),
+        id: grant.grant_id.clone(),
+        body: grant.to_json()?,
+    };
+    kms.insert_grant_doc(caller, &doc).await?;
+    Ok(Response { grant_token: grants::token_for(&grant)?, grant_id: grant.grant_id })
+}
+
+/// Whether two grants come from identical CreateGrant parameters.
+fn same_request(a: &Grant, b: &Grant) -> bool {
+    let mut ops_a = a.operations.clone();
+    let mut ops_b = b.operations.clone();
+    ops_a.sort();
+    ops_b.sort();
+    a.name == b.name
+        && a.grantee_principal == b.grantee_principal
+        && a.retiring_principal == b.retiring_principal
+        && a.grantee_service_principal == b.grantee_service_principal
+        && a.retiring_service_principal == b.retiring_service_principal
+        && a.issuing_account == b.issuing_account
+        && ops_a == ops_b
+        && a.constraints == b.constraints
+}
+
+impl Kms {
+    /// Stores a new grant document. (The grants-per-key resource quota hooks in here.)
+    async fn insert_grant_doc(&self, _caller: &Caller, doc: &Doc) -> KmsResult<()> {
+        self.store.insert_doc(doc).await.map_err(store_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principals_accepted_as_aws_does() {
+        assert!(principal_well_formed("111122223333"));
+        assert!(principal_well_formed("arn:aws:iam::111122223333:root"));
+        assert!(principal_well_formed("arn:aws:iam::111122223333:role/path/r"));
+        assert!(principal_well_formed("arn:aws:sts::111122223333:assumed-role/r/s"));
+        assert!(!principal_well_formed("bob"));
+        assert!(!principal_well_formed("arn:aws:iam::1111:user/bob"));
+        assert!(!principal_well_formed("arn:aws:s3:::bucket"));
+    }
+}

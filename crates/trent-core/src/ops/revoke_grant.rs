@@ -1,0 +1,38 @@
+//! RevokeGrant: a principal the key policy allows kms:RevokeGrant deletes a grant.
+
+use serde::Deserialize;
+
+use crate::authz::Access;
+use crate::caller::Caller;
+use crate::error::KmsResult;
+use crate::operation::Operation;
+use crate::service::Kms;
+use crate::validate::Validator;
+
+/// RevokeGrant request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub key_id: Option<String>,
+    pub grant_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// Runs RevokeGrant.
+pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
+    Validator::new()
+        .key_id("keyId", req.key_id.as_deref(), true)
+        .required("grantId", &req.grant_id)
+        .str_len("grantId", req.grant_id.as_deref(), 1, 128)
+        .finish()?;
+    let grant_id = req.grant_id.unwrap_or_default();
+    super::list_grants::require_grant_id(&grant_id)?;
+    let key =
+        kms.resolve_key_only(caller, req.key_id.as_deref().unwrap_or_default(), &Access::new("RevokeGrant")).await?;
+    kms.admit_key(caller, Operation::RevokeGrant, &key.record).await?;
+    super::retire_grant::find(kms, &key.record.key_id, &grant_id).await?;
+    if req.dry_run == Some(true) {
+        return Err(crate::error::KmsError::dry_run());
+    }
+    super::retire_grant::delete(kms, &key.record.key_id, &grant_id).await
+}
