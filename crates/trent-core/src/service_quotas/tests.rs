@@ -29,6 +29,9 @@ impl KeyStore for DocStore {
     async fn insert_key(&self, _: &KeyRecord) -> StoreResult<()> {
         unsupported()
     }
+    async fn insert_key_capped(&self, _: &KeyRecord, _: u64) -> StoreResult<()> {
+        unsupported()
+    }
     async fn get_key(&self, _: &str) -> StoreResult<Option<KeyRecord>> {
         unsupported()
     }
@@ -51,6 +54,15 @@ impl KeyStore for DocStore {
         unsupported()
     }
     async fn update_alias(&self, _: &AliasRecord) -> StoreResult<()> {
+        unsupported()
+    }
+    async fn insert_alias_capped(&self, _: &AliasRecord, _: u64) -> StoreResult<()> {
+        unsupported()
+    }
+    async fn update_alias_capped(&self, _: &AliasRecord, _: u64) -> StoreResult<()> {
+        unsupported()
+    }
+    async fn insert_doc_capped(&self, _: &Doc, _: u64) -> StoreResult<()> {
         unsupported()
     }
     async fn delete_alias(&self, _: &str, _: &str, _: &str) -> StoreResult<()> {
@@ -529,6 +541,9 @@ async fn store_failures_are_internal_errors() {
         async fn insert_key(&self, _: &KeyRecord) -> StoreResult<()> {
             unsupported()
         }
+        async fn insert_key_capped(&self, _: &KeyRecord, _: u64) -> StoreResult<()> {
+            unsupported()
+        }
         async fn get_key(&self, _: &str) -> StoreResult<Option<KeyRecord>> {
             unsupported()
         }
@@ -551,6 +566,15 @@ async fn store_failures_are_internal_errors() {
             unsupported()
         }
         async fn update_alias(&self, _: &AliasRecord) -> StoreResult<()> {
+            unsupported()
+        }
+        async fn insert_alias_capped(&self, _: &AliasRecord, _: u64) -> StoreResult<()> {
+            unsupported()
+        }
+        async fn update_alias_capped(&self, _: &AliasRecord, _: u64) -> StoreResult<()> {
+            unsupported()
+        }
+        async fn insert_doc_capped(&self, _: &Doc, _: u64) -> StoreResult<()> {
             unsupported()
         }
         async fn delete_alias(&self, _: &str, _: &str, _: &str) -> StoreResult<()> {
