@@ -10,6 +10,7 @@ pub mod clock;
 pub mod error;
 pub mod model;
 pub mod operation;
+pub mod policy;
 pub mod store;
 
 pub use caller::Caller;
