@@ -24,6 +24,7 @@ pub mod key_material;
 pub mod keyring;
 pub mod ops;
 pub mod quota;
+pub mod resource_quota;
 pub mod root_key;
 pub mod service;
 pub mod service_quotas;

@@ -990,7 +990,11 @@ pub async fn concurrent_capped_inserts(stores: &[Arc<dyn KeyStore>], tasks: usiz
     }
     let race = CappedRace { keys: won[0], aliases: won[1], docs: won[2] };
     let want = cap.min(tasks as u64);
-    assert_eq!(race, CappedRace { keys: want, aliases: want, docs: want }, "conformance: capped race overshot or undershot");
+    assert_eq!(
+        race,
+        CappedRace { keys: want, aliases: want, docs: want },
+        "conformance: capped race overshot or undershot"
+    );
     let keys = ok(stores[0].count_keys(&account, "me-central-1").await, "count keys after race");
     let aliases = ok(stores[0].list_aliases(&account, region, Some(&target.key_id), None, 1000).await, "aliases");
     let docs = ok(stores[0].list_docs(&kind, Some(&target.key_id)).await, "docs after race");

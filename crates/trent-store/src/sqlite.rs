@@ -752,7 +752,8 @@ mod tests {
     async fn version_1_databases_gain_the_key_manager_column() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("v1.db");
-        let customer = crate::conformance::sample_key("00000000-0000-4000-8000-00000000000c", "111122223333", "us-east-1");
+        let customer =
+            crate::conformance::sample_key("00000000-0000-4000-8000-00000000000c", "111122223333", "us-east-1");
         let mut aws = customer.clone();
         aws.key_id = "00000000-0000-4000-8000-00000000000a".into();
         aws.key_manager = KeyManager::Aws;
@@ -781,7 +782,8 @@ mod tests {
         }
         let store = SqliteStore::open(&path).await.expect("migrate");
         assert_eq!(pragma(&store.writer, "user_version").await, "2");
-        let mut next = crate::conformance::sample_key("00000000-0000-4000-8000-000000000001", "111122223333", "us-east-1");
+        let mut next =
+            crate::conformance::sample_key("00000000-0000-4000-8000-000000000001", "111122223333", "us-east-1");
         // Only the customer managed key counts: cap 1 is full, cap 2 is not.
         assert!(matches!(store.insert_key_capped(&next, 1).await, Err(StoreError::LimitReached { usage: 1 })));
         store.insert_key_capped(&next, 2).await.expect("second customer key");
