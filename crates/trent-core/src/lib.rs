@@ -11,6 +11,7 @@ pub mod clock;
 pub mod error;
 pub mod model;
 pub mod operation;
+pub mod policy;
 pub mod store;
 
 pub use caller::Caller;
@@ -25,6 +26,7 @@ pub mod key_material;
 pub mod keyring;
 pub mod ops;
 pub mod quota;
+pub mod resource_quota;
 pub mod root_key;
 pub mod service;
 pub mod service_quotas;

@@ -24,6 +24,8 @@ pub struct Kms {
     pub(crate) cache: KeyCache,
     pub(crate) admission: Arc<dyn Admission>,
     pub(crate) clock: Arc<dyn WallClock>,
+    /// Where resource-quota limits come from (see [`Kms::resource_limit`]).
+    pub(crate) resource_limits: Arc<dyn crate::resource_quota::ResourceLimits>,
 }
 
 impl std::fmt::Debug for Kms {
@@ -46,7 +48,16 @@ impl Kms {
             cache: KeyCache::default(),
             admission: Arc::new(AdmitAll),
             clock: Arc::new(SystemWallClock),
+            resource_limits: Arc::new(crate::resource_quota::ProfileDefaults::default()),
         }
+    }
+
+    /// Replaces where resource-quota limits come from (the server passes its
+    /// quota engine, so overrides and approved increases apply at once);
+    /// without it, the `current` profile's defaults apply.
+    pub fn with_resource_limits(mut self, limits: Arc<dyn crate::resource_quota::ResourceLimits>) -> Self {
+        self.resource_limits = limits;
+        self
     }
 
     /// Replaces the admission hook (the quota engine).

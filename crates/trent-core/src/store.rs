@@ -11,7 +11,11 @@
 //! - `update_key` is a compare-and-swap on [`KeyRecord::version`], so several
 //!   Trent processes sharing one database never lose an update;
 //! - key material arrives already sealed under the root key: a backend never
-//!   sees plaintext material.
+//!   sees plaintext material;
+//! - the `*_capped` writes count and write in one atomic step (one
+//!   transaction), so concurrent creates, even from several processes sharing
+//!   one database, never take a resource count past its cap. Uniqueness is
+//!   checked first: a duplicate is `AlreadyExists` whatever the count.
 
 use crate::model::{AliasRecord, KeyRecord};
 
@@ -27,10 +31,23 @@ pub enum StoreError {
     /// A compare-and-swap lost to a concurrent writer; re-read and retry.
     #[error("concurrent update")]
     Conflict,
+    /// A capped insert (`insert_key_capped`, `insert_alias_capped`,
+    /// `update_alias_capped`, `insert_doc_capped`) found the cap already
+    /// reached and wrote nothing. Carries what was counted, so the caller can
+    /// put AWS's "current usage is N" in its LimitExceededException.
+    #[error("resource limit reached (current usage {usage})")]
+    LimitReached {
+        /// How many resources were counted against the cap (at least the cap).
+        usage: u64,
+    },
     /// The backend failed (I/O, corruption, connection); the text is for logs only.
     #[error("storage backend: {0}")]
     Backend(String),
 }
+
+/// Name prefix of aliases AWS creates for AWS managed keys; such aliases do
+/// not count toward the "Aliases per key" quota.
+pub const AWS_ALIAS_PREFIX: &str = "alias/aws/";
 
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -65,6 +82,14 @@ pub struct Doc {
 pub trait KeyStore: Send + Sync + 'static {
     /// Inserts a new key. `AlreadyExists` if the key id is taken.
     async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()>;
+
+    /// Inserts a new key unless its account and region already hold `cap`
+    /// customer managed keys (`key_manager` CUSTOMER, in any key state), the
+    /// AWS "KMS keys" resource quota. Count and insert are one atomic step.
+    /// An AWS managed key is inserted without counting: it never uses the quota.
+    /// `AlreadyExists` if the key id is taken; `LimitReached { usage }` (nothing
+    /// written) if `usage >= cap` customer managed keys exist.
+    async fn insert_key_capped(&self, key: &KeyRecord, cap: u64) -> StoreResult<()>;
 
     /// Reads a key by id, whatever its account or region.
     async fn get_key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>>;
@@ -104,6 +129,21 @@ pub trait KeyStore: Send + Sync + 'static {
     /// Points an existing alias at another key. `NotFound` if the alias is absent.
     async fn update_alias(&self, alias: &AliasRecord) -> StoreResult<()>;
 
+    /// Creates an alias unless `cap` aliases already target
+    /// `alias.target_key_id` (the "Aliases per key" resource quota). Aliases
+    /// whose name starts with `alias/aws/` (created by AWS) neither count nor
+    /// are capped. Count and insert are one atomic step. `AlreadyExists` if
+    /// (account, region, name) is taken; `LimitReached { usage }` otherwise
+    /// when over the cap, with nothing written.
+    async fn insert_alias_capped(&self, alias: &AliasRecord, cap: u64) -> StoreResult<()>;
+
+    /// [`KeyStore::update_alias`] under the same cap as
+    /// [`KeyStore::insert_alias_capped`], counted on the new target (not
+    /// counting the alias being moved). An alias already pointing at
+    /// `alias.target_key_id` is updated without a check. `NotFound` if the
+    /// alias is absent; `LimitReached { usage }` with nothing written.
+    async fn update_alias_capped(&self, alias: &AliasRecord, cap: u64) -> StoreResult<()>;
+
     /// Deletes an alias. `NotFound` if absent.
     async fn delete_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<()>;
 
@@ -123,6 +163,13 @@ pub trait KeyStore: Send + Sync + 'static {
 
     /// Inserts a document. `AlreadyExists` if (kind, scope, id) is taken.
     async fn insert_doc(&self, doc: &Doc) -> StoreResult<()>;
+
+    /// Inserts a document unless `cap` documents of (`doc.kind`, `doc.scope`)
+    /// already exist; for resource quotas kept as documents (grants per key,
+    /// custom key stores per account and region). Count and insert are one
+    /// atomic step. `AlreadyExists` if (kind, scope, id) is taken;
+    /// `LimitReached { usage }` otherwise when over the cap, with nothing written.
+    async fn insert_doc_capped(&self, doc: &Doc, cap: u64) -> StoreResult<()>;
 
     /// Inserts or replaces a document.
     async fn put_doc(&self, doc: &Doc) -> StoreResult<()>;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use trent_core::Kms;
-use trent_core::clock::SystemWallClock;
+use trent_core::clock::{SystemWallClock, WallClock};
 use trent_core::quota::{QuotaEngine, SystemMonotonicClock};
 use trent_core::service_quotas::ServiceQuotas;
 use trent_core::store::KeyStore;
@@ -110,6 +110,13 @@ fn principals(config: &Config, listen: SocketAddr) -> Result<(Vec<Principal>, bo
 
 /// Opens everything and starts listening; the returned server is already serving.
 pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
+    start_with_clock(opts, Arc::new(SystemWallClock)).await
+}
+
+/// [`start`] with the wall clock the KMS service and the Service Quotas API
+/// read. Exists for tests that move time by hand (a key's deletion after its
+/// waiting period, automatic rotation) while talking to the real HTTP API.
+pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> Result<RunningServer, StartError> {
     let config = opts.config;
     let default_listen: SocketAddr =
         DEFAULT_LISTEN.parse().map_err(|_| StartError::Config("bad default listen address".into()))?;
@@ -129,10 +136,14 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
         QuotaEngine::new(&config.quotas, Arc::new(SystemMonotonicClock::new()))
             .map_err(|e| StartError::Config(format!("[quotas]: {e}")))?,
     );
-    let service_quotas = ServiceQuotas::load(engine.clone(), store.clone(), Arc::new(SystemWallClock))
+    let service_quotas = ServiceQuotas::load(engine.clone(), store.clone(), clock.clone())
         .await
         .map_err(|e| StartError::Config(format!("loading approved quota increases: {e}")))?;
-    let kms = Arc::new(Kms::new(store, root).with_admission(engine.clone()));
+    // The engine is both the admission hook (request quotas) and the source of
+    // resource limits, so a Service Quotas increase applies to both at once.
+    let kms = Arc::new(
+        Kms::new(store, root).with_admission(engine.clone()).with_resource_limits(engine.clone()).with_clock(clock),
+    );
 
     let skew = Duration::from_secs(config.max_clock_skew_seconds.unwrap_or(300));
     let metrics = Arc::new(Metrics::default());

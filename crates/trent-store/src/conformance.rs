@@ -35,6 +35,9 @@ pub async fn run_all(store: &dyn KeyStore) {
     alias_crud(store).await;
     alias_list(store).await;
     docs(store).await;
+    capped_keys(store).await;
+    capped_aliases(store).await;
+    capped_docs(store).await;
 }
 
 /// A fresh UUID, for key ids and anything else that must not collide.
@@ -62,6 +65,9 @@ fn expect_err<T: std::fmt::Debug>(r: StoreResult<T>, want: &StoreError, what: &s
         (Err(StoreError::AlreadyExists), StoreError::AlreadyExists)
             | (Err(StoreError::NotFound), StoreError::NotFound)
             | (Err(StoreError::Conflict), StoreError::Conflict)
+    ) || matches!(
+        (&r, want),
+        (Err(StoreError::LimitReached { usage: got }), StoreError::LimitReached { usage: wanted }) if got == wanted
     );
     assert!(matches, "conformance: {what}: expected Err({want:?}), got {r:?}");
 }
@@ -763,4 +769,239 @@ pub async fn key_due_for_rotation(store: &dyn KeyStore) {
     {
         assert!(!got.contains(&k.key_id), "conformance: keys_due_for_rotation returned a key with {why}");
     }
+}
+
+/// `insert_key_capped`: counts customer managed keys of one account and
+/// region in any key state, never AWS managed keys; refuses at the cap with
+/// the usage and writes nothing; a duplicate id is `AlreadyExists` first; a
+/// deleted key frees its slot.
+pub async fn capped_keys(store: &dyn KeyStore) {
+    let account = fresh_account();
+    let region = "ap-south-1";
+    let cap = 3;
+    let mut keys = Vec::new();
+    for state in [KeyState::Enabled, KeyState::PendingDeletion, KeyState::Disabled] {
+        let mut k = sample_key(&uid(), &account, region);
+        k.key_state = state;
+        ok(store.insert_key_capped(&k, cap).await, "insert_key_capped under the cap");
+        keys.push(k);
+    }
+    let over = sample_key(&uid(), &account, region);
+    expect_err(
+        store.insert_key_capped(&over, cap).await,
+        &StoreError::LimitReached { usage: 3 },
+        "insert_key_capped at the cap (a key pending deletion counts)",
+    );
+    assert!(
+        ok(store.get_key(&over.key_id).await, "get refused key").is_none(),
+        "conformance: a key refused by insert_key_capped must not be stored"
+    );
+    expect_err(
+        store.insert_key_capped(&keys[0], cap).await,
+        &StoreError::AlreadyExists,
+        "insert_key_capped duplicate id at the cap",
+    );
+    // AWS managed keys neither count nor are refused.
+    let mut aws = sample_key(&uid(), &account, region);
+    aws.key_manager = KeyManager::Aws;
+    ok(store.insert_key_capped(&aws, cap).await, "insert_key_capped AWS managed key at the cap");
+    let mut aws2 = sample_key(&uid(), &account, region);
+    aws2.key_manager = KeyManager::Aws;
+    ok(store.insert_key_capped(&aws2, 0).await, "insert_key_capped AWS managed key, cap 0");
+    expect_err(
+        store.insert_key_capped(&over, cap).await,
+        &StoreError::LimitReached { usage: 3 },
+        "insert_key_capped: AWS managed keys must not count",
+    );
+    // Other regions and accounts have their own count.
+    ok(store.insert_key_capped(&sample_key(&uid(), &account, "eu-north-1"), 1).await, "capped key, other region");
+    ok(store.insert_key_capped(&sample_key(&uid(), &fresh_account(), region), 1).await, "capped key, other account");
+    expect_err(
+        store.insert_key_capped(&sample_key(&uid(), &fresh_account(), region), 0).await,
+        &StoreError::LimitReached { usage: 0 },
+        "insert_key_capped with cap 0",
+    );
+    // Deleting frees a slot; a state change does not.
+    let mut pending = keys[0].clone();
+    pending.key_state = KeyState::PendingDeletion;
+    pending.version += 1;
+    ok(store.update_key(&pending).await, "schedule deletion");
+    expect_err(
+        store.insert_key_capped(&over, cap).await,
+        &StoreError::LimitReached { usage: 3 },
+        "insert_key_capped after a state change",
+    );
+    ok(store.delete_key(&keys[1].key_id).await, "delete for a free slot");
+    ok(store.insert_key_capped(&over, cap).await, "insert_key_capped after a delete");
+    assert_eq!(ok(store.get_key(&over.key_id).await, "get capped key").as_ref(), Some(&over));
+}
+
+/// `insert_alias_capped` / `update_alias_capped`: aliases per target key,
+/// `alias/aws/` names excluded, nothing written when refused, deletes free.
+pub async fn capped_aliases(store: &dyn KeyStore) {
+    let account = fresh_account();
+    let region = "sa-east-1";
+    let k = put_key(store, &account, region).await;
+    let other = put_key(store, &account, region).await;
+    let cap = 2;
+    let a1 = sample_alias(&account, region, "alias/c1", &k.key_id);
+    let a2 = sample_alias(&account, region, "alias/c2", &k.key_id);
+    let a3 = sample_alias(&account, region, "alias/c3", &k.key_id);
+    ok(store.insert_alias_capped(&a1, cap).await, "insert_alias_capped 1");
+    ok(store.insert_alias_capped(&a2, cap).await, "insert_alias_capped 2");
+    expect_err(store.insert_alias_capped(&a3, cap).await, &StoreError::LimitReached { usage: 2 }, "alias at the cap");
+    assert!(
+        ok(store.get_alias(&account, region, "alias/c3").await, "get refused alias").is_none(),
+        "conformance: an alias refused by insert_alias_capped must not be stored"
+    );
+    expect_err(store.insert_alias_capped(&a1, cap).await, &StoreError::AlreadyExists, "duplicate alias at the cap");
+    // AWS-created aliases neither count nor are refused.
+    let aws = sample_alias(&account, region, "alias/aws/conformance", &k.key_id);
+    ok(store.insert_alias_capped(&aws, cap).await, "insert_alias_capped alias/aws/ at the cap");
+    expect_err(
+        store.insert_alias_capped(&a3, cap).await,
+        &StoreError::LimitReached { usage: 2 },
+        "alias/aws/ names must not count",
+    );
+    // Lookalikes of the AWS prefix do count.
+    ok(store.insert_alias_capped(&sample_alias(&account, region, "alias/AWS/x", &other.key_id), 1).await, "AWS/");
+    expect_err(
+        store.insert_alias_capped(&sample_alias(&account, region, "alias/awsx", &other.key_id), 1).await,
+        &StoreError::LimitReached { usage: 1 },
+        "alias/AWS/ is not alias/aws/",
+    );
+    ok(store.delete_alias(&account, region, "alias/AWS/x").await, "delete lookalike");
+
+    // Moving an alias onto a full key is refused and leaves it where it was.
+    let b = sample_alias(&account, region, "alias/c-moving", &other.key_id);
+    ok(store.insert_alias_capped(&b, cap).await, "insert alias on the other key");
+    let mut moved = b.clone();
+    moved.target_key_id = k.key_id.clone();
+    moved.last_updated_date += 1.0;
+    expect_err(
+        store.update_alias_capped(&moved, cap).await,
+        &StoreError::LimitReached { usage: 2 },
+        "update_alias_capped onto a full key",
+    );
+    assert_eq!(
+        ok(store.get_alias(&account, region, &b.alias_name).await, "get unmoved alias").as_ref(),
+        Some(&b),
+        "conformance: a refused update_alias_capped must not change the alias"
+    );
+    // Re-pointing at the key it already targets is not a move.
+    let mut same = a1.clone();
+    same.last_updated_date += 5.0;
+    ok(store.update_alias_capped(&same, cap).await, "update_alias_capped to its own target at the cap");
+    expect_err(
+        store.update_alias_capped(&sample_alias(&account, region, "alias/none", &k.key_id), cap).await,
+        &StoreError::NotFound,
+        "update_alias_capped missing alias",
+    );
+    // A delete frees a slot, for a move and for a create.
+    ok(store.delete_alias(&account, region, "alias/c2").await, "delete alias");
+    ok(store.update_alias_capped(&moved, cap).await, "update_alias_capped after a delete");
+    assert_eq!(ok(store.get_alias(&account, region, &b.alias_name).await, "get moved").as_ref(), Some(&moved));
+    expect_err(store.insert_alias_capped(&a3, cap).await, &StoreError::LimitReached { usage: 2 }, "full again");
+    ok(store.delete_alias(&account, region, "alias/c1").await, "delete alias c1");
+    ok(store.insert_alias_capped(&a3, cap).await, "insert_alias_capped after a delete");
+}
+
+/// `insert_doc_capped`: documents per (kind, scope), nothing written when
+/// refused, duplicates `AlreadyExists`, deletes free.
+pub async fn capped_docs(store: &dyn KeyStore) {
+    let kind = format!("conformance-capped-{}", uid());
+    let doc = |scope: &str, id: &str| Doc { kind: kind.clone(), scope: scope.into(), id: id.into(), body: "{}".into() };
+    let (s, t) = ("key-1", "key-2");
+    ok(store.insert_doc_capped(&doc(s, "a"), 2).await, "insert_doc_capped 1");
+    ok(store.insert_doc_capped(&doc(s, "b"), 2).await, "insert_doc_capped 2");
+    expect_err(store.insert_doc_capped(&doc(s, "c"), 2).await, &StoreError::LimitReached { usage: 2 }, "doc cap");
+    assert!(
+        ok(store.get_doc(&kind, s, "c").await, "get refused doc").is_none(),
+        "conformance: a document refused by insert_doc_capped must not be stored"
+    );
+    expect_err(store.insert_doc_capped(&doc(s, "a"), 2).await, &StoreError::AlreadyExists, "duplicate doc at cap");
+    // Other scopes and kinds have their own count.
+    ok(store.insert_doc_capped(&doc(t, "c"), 1).await, "insert_doc_capped other scope");
+    let foreign = Doc { kind: format!("{kind}-other"), ..doc(s, "c") };
+    ok(store.insert_doc_capped(&foreign, 1).await, "insert_doc_capped other kind");
+    ok(store.delete_doc(&kind, s, "a").await, "delete doc");
+    ok(store.insert_doc_capped(&doc(s, "c"), 2).await, "insert_doc_capped after a delete");
+    assert_eq!(ok(store.list_docs(&kind, Some(s)).await, "list capped docs").len(), 2);
+}
+
+/// What [`concurrent_capped_inserts`] observed for each kind of resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CappedRace {
+    /// Keys inserted (must equal the cap).
+    pub keys: u64,
+    /// Aliases inserted (must equal the cap).
+    pub aliases: u64,
+    /// Documents inserted (must equal the cap).
+    pub docs: u64,
+}
+
+/// Races `tasks` concurrent capped inserts of each kind (keys of one account
+/// and region, aliases of one key, documents of one scope) against `cap`.
+/// Asserts that exactly `cap` of each succeed, every other one is
+/// `LimitReached` with a usage of at least `cap`, and the stored count is `cap`.
+///
+/// Exists to prove the count and the insert are one atomic step; needs a
+/// multi-threaded runtime (or several stores on one file) to race for real.
+/// `stores` are used round-robin, so passing two stores on one database file
+/// races two "processes".
+pub async fn concurrent_capped_inserts(stores: &[Arc<dyn KeyStore>], tasks: usize, cap: u64) -> CappedRace {
+    assert!(!stores.is_empty(), "conformance: concurrent_capped_inserts needs a store");
+    let account = fresh_account();
+    let region = "me-south-1";
+    let target = sample_key(&uid(), &account, region);
+    ok(stores[0].insert_key(&target).await, "insert alias target for race");
+    let kind = format!("conformance-race-{}", uid());
+
+    let mut handles = Vec::new();
+    for i in 0..tasks {
+        let store = Arc::clone(&stores[i % stores.len()]);
+        let (account, target, kind) = (account.clone(), target.key_id.clone(), kind.clone());
+        handles.push(tokio::spawn(async move {
+            // Keys are counted in a region of their own (the alias target lives elsewhere).
+            let key = sample_key(&uid(), &account, "me-central-1");
+            let alias = sample_alias(&account, region, &format!("alias/race-{i}"), &target);
+            let doc = Doc { kind, scope: target.clone(), id: format!("{i:04}"), body: "{}".into() };
+            let k = store.insert_key_capped(&key, cap).await;
+            let a = store.insert_alias_capped(&alias, cap).await;
+            let d = store.insert_doc_capped(&doc, cap).await;
+            [k, a, d]
+        }));
+    }
+    let mut won = [0u64; 3];
+    for h in handles {
+        let results = match h.await {
+            Ok(r) => r,
+            Err(e) => panic!("conformance: capped race task failed: {e}"),
+        };
+        for (slot, r) in won.iter_mut().zip(results) {
+            match r {
+                Ok(()) => *slot += 1,
+                Err(StoreError::LimitReached { usage }) => {
+                    assert!(usage >= cap, "conformance: LimitReached reported usage {usage} below the cap {cap}")
+                }
+                Err(e) => panic!("conformance: capped insert in race: unexpected error {e:?}"),
+            }
+        }
+    }
+    let race = CappedRace { keys: won[0], aliases: won[1], docs: won[2] };
+    let want = cap.min(tasks as u64);
+    assert_eq!(
+        race,
+        CappedRace { keys: want, aliases: want, docs: want },
+        "conformance: capped race overshot or undershot"
+    );
+    let keys = ok(stores[0].count_keys(&account, "me-central-1").await, "count keys after race");
+    let aliases = ok(stores[0].list_aliases(&account, region, Some(&target.key_id), None, 1000).await, "aliases");
+    let docs = ok(stores[0].list_docs(&kind, Some(&target.key_id)).await, "docs after race");
+    assert_eq!(
+        (keys, aliases.items.len() as u64, docs.len() as u64),
+        (want, want, want),
+        "conformance: stored counts after the capped race"
+    );
+    race
 }

@@ -7,8 +7,13 @@
 //! has reached stable storage before the call returns.
 //!
 //! Keys are stored as one JSON document per key plus the columns the queries
-//! need (account, region, version, state, deletion date); aliases and
-//! subsystem documents get their own tables.
+//! need (account, region, version, state, deletion date, key manager); aliases
+//! and subsystem documents get their own tables.
+//!
+//! Capped writes (resource quotas) insert and then count inside one
+//! `BEGIN IMMEDIATE` transaction, rolling back when the count passes the cap:
+//! the single writer connection serialises this process, the immediate lock
+//! any other process sharing the file.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,11 +23,11 @@ use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use trent_core::model::{AliasRecord, KeyRecord, KeyState};
-use trent_core::store::{Doc, KeyStore, Page, StoreError, StoreResult};
+use trent_core::model::{AliasRecord, KeyManager, KeyRecord, KeyState};
+use trent_core::store::{AWS_ALIAS_PREFIX, Doc, KeyStore, Page, StoreError, StoreResult};
 
-/// Schema version written to `PRAGMA user_version` once [`SCHEMA_V1`] is applied.
-const SCHEMA_VERSION: i64 = 1;
+/// Schema version written to `PRAGMA user_version` once every migration is applied.
+const SCHEMA_VERSION: i64 = 2;
 
 /// Version 1 of the schema. Each statement is idempotent so a half-finished
 /// first start (impossible inside the transaction, but cheap to allow) heals.
@@ -55,6 +60,15 @@ const SCHEMA_V1: &[&str] = &[
         body  TEXT NOT NULL,
         PRIMARY KEY (kind, scope, id)
     )",
+];
+
+/// Version 2: who manages each key, as a column, so the "KMS keys" resource
+/// quota (customer managed keys per account and region) is an index count.
+/// Existing rows are filled from their JSON document.
+const SCHEMA_V2: &[&str] = &[
+    "ALTER TABLE keys ADD COLUMN key_manager TEXT NOT NULL DEFAULT 'CUSTOMER'",
+    "UPDATE keys SET key_manager = COALESCE(json_extract(doc, '$.key_manager'), 'CUSTOMER')",
+    "CREATE INDEX IF NOT EXISTS keys_by_manager ON keys (account_id, region, key_manager)",
 ];
 
 /// How long a connection waits for another process's lock before failing.
@@ -153,8 +167,8 @@ impl SqliteStore {
     }
 }
 
-/// Applies the schema inside one `BEGIN IMMEDIATE` transaction, so two
-/// processes opening the same new file cannot interleave.
+/// Applies the missing migrations inside one `BEGIN IMMEDIATE` transaction,
+/// so two processes opening the same file cannot interleave.
 async fn migrate(writer: &SqlitePool) -> StoreResult<()> {
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
     let current: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *tx).await.map_err(backend)?;
@@ -163,11 +177,15 @@ async fn migrate(writer: &SqlitePool) -> StoreResult<()> {
             "database schema version {current} is newer than this Trent understands ({SCHEMA_VERSION})"
         )));
     }
-    if current < SCHEMA_VERSION {
-        for stmt in SCHEMA_V1 {
-            sqlx::query(*stmt).execute(&mut *tx).await.map_err(backend)?;
+    for (version, statements) in [(1, SCHEMA_V1), (2, SCHEMA_V2)] {
+        if current < version {
+            for stmt in statements {
+                sqlx::query(*stmt).execute(&mut *tx).await.map_err(backend)?;
+            }
         }
-        sqlx::query("PRAGMA user_version = 1").execute(&mut *tx).await.map_err(backend)?;
+    }
+    if current < SCHEMA_VERSION {
+        sqlx::query("PRAGMA user_version = 2").execute(&mut *tx).await.map_err(backend)?;
     }
     tx.commit().await.map_err(backend)
 }
@@ -204,6 +222,21 @@ fn into_page<T>(mut items: Vec<T>, limit: usize) -> Page<T> {
     items.truncate(limit);
     Page { items, truncated }
 }
+
+/// `COUNT(*)` result → `u64`.
+fn to_u64(n: i64) -> StoreResult<u64> {
+    u64::try_from(n).map_err(backend)
+}
+
+/// Whether `alias` is one AWS creates (`alias/aws/…`): never counted, never capped.
+fn is_aws_alias(name: &str) -> bool {
+    name.starts_with(AWS_ALIAS_PREFIX)
+}
+
+/// Counts the customer-created aliases targeting a key. `substr` rather than
+/// `LIKE`, which would ignore case and treat `_` as a wildcard.
+const COUNT_ALIASES_SQL: &str =
+    "SELECT COUNT(*) FROM aliases WHERE target_key_id = ?1 AND substr(alias_name, 1, 10) <> 'alias/aws/'";
 
 fn key_state_str(key: &KeyRecord) -> &'static str {
     key.key_state.as_str()
@@ -260,25 +293,131 @@ fn list_aliases_sql(by_target: bool, after: bool) -> &'static str {
     }
 }
 
+/// The INSERT of one key row (shared by the plain and the capped insert).
+async fn insert_key_row(conn: &mut sqlx::SqliteConnection, key: &KeyRecord) -> StoreResult<()> {
+    let doc = encode_key(key)?;
+    sqlx::query(
+        "INSERT INTO keys (key_id, account_id, region, version, key_state, deletion_date, doc, key_manager) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .bind(&key.key_id)
+    .bind(&key.account_id)
+    .bind(&key.region)
+    .bind(to_i64(key.version)?)
+    .bind(key_state_str(key))
+    .bind(key.deletion_date)
+    .bind(doc)
+    .bind(key.key_manager.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// The INSERT of one alias row (shared by the plain and the capped insert).
+async fn insert_alias_row(conn: &mut sqlx::SqliteConnection, alias: &AliasRecord) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(&alias.account_id)
+    .bind(&alias.region)
+    .bind(&alias.alias_name)
+    .bind(&alias.target_key_id)
+    .bind(alias.creation_date)
+    .bind(alias.last_updated_date)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// The UPDATE moving one alias; `NotFound` if it is absent.
+async fn update_alias_row(conn: &mut sqlx::SqliteConnection, alias: &AliasRecord) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE aliases SET target_key_id = ?4, creation_date = ?5, last_updated_date = ?6 \
+         WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3",
+    )
+    .bind(&alias.account_id)
+    .bind(&alias.region)
+    .bind(&alias.alias_name)
+    .bind(&alias.target_key_id)
+    .bind(alias.creation_date)
+    .bind(alias.last_updated_date)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// The INSERT of one document row (shared by the plain and the capped insert).
+async fn insert_doc_row(conn: &mut sqlx::SqliteConnection, doc: &Doc) -> StoreResult<()> {
+    sqlx::query("INSERT INTO docs (kind, scope, id, body) VALUES (?1, ?2, ?3, ?4)")
+        .bind(&doc.kind)
+        .bind(&doc.scope)
+        .bind(&doc.id)
+        .bind(&doc.body)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// Runs one `COUNT(*)` statement `sql` on `conn`, binding `?1` to `a` and,
+/// if given, `?2` to `b`.
+async fn count(conn: &mut sqlx::SqliteConnection, sql: &'static str, a: &str, b: Option<&str>) -> StoreResult<u64> {
+    let mut q = sqlx::query_scalar::<_, i64>(sql).bind(a);
+    if let Some(b) = b {
+        q = q.bind(b);
+    }
+    to_u64(q.fetch_one(&mut *conn).await.map_err(map_err)?)
+}
+
+/// Counts customer managed keys of one account and region.
+const COUNT_CUSTOMER_KEYS_SQL: &str =
+    "SELECT COUNT(*) FROM keys WHERE account_id = ?1 AND region = ?2 AND key_manager = 'CUSTOMER'";
+
+/// Counts documents of one kind and scope.
+const COUNT_DOCS_SQL: &str = "SELECT COUNT(*) FROM docs WHERE kind = ?1 AND scope = ?2";
+
+/// After a row was inserted inside `tx`: counts with `sql` (which now includes
+/// the new row) and commits if the count is within `cap`, else rolls back and
+/// reports the usage before the insert.
+async fn commit_within_cap(
+    mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+    sql: &'static str,
+    a: &str,
+    b: Option<&str>,
+    cap: u64,
+) -> StoreResult<()> {
+    let with_new = count(&mut tx, sql, a, b).await?;
+    if with_new > cap {
+        tx.rollback().await.map_err(map_err)?;
+        return Err(StoreError::LimitReached { usage: with_new.saturating_sub(1) });
+    }
+    tx.commit().await.map_err(map_err)
+}
+
 #[async_trait::async_trait]
 impl KeyStore for SqliteStore {
     async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()> {
-        let doc = encode_key(key)?;
-        sqlx::query(
-            "INSERT INTO keys (key_id, account_id, region, version, key_state, deletion_date, doc) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )
-        .bind(&key.key_id)
-        .bind(&key.account_id)
-        .bind(&key.region)
-        .bind(to_i64(key.version)?)
-        .bind(key_state_str(key))
-        .bind(key.deletion_date)
-        .bind(doc)
-        .execute(&self.writer)
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        let mut conn = self.writer.acquire().await.map_err(map_err)?;
+        insert_key_row(&mut conn, key).await
+    }
+
+    async fn insert_key_capped(&self, key: &KeyRecord, cap: u64) -> StoreResult<()> {
+        if key.key_manager != KeyManager::Customer {
+            return self.insert_key(key).await;
+        }
+        // Insert first (a duplicate id is AlreadyExists whatever the count),
+        // then count including the new row; one IMMEDIATE transaction, so no
+        // other writer, in this process or another, can interleave.
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        insert_key_row(&mut tx, key).await?;
+        commit_within_cap(tx, COUNT_CUSTOMER_KEYS_SQL, &key.account_id, Some(&key.region), cap).await
     }
 
     async fn get_key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>> {
@@ -296,8 +435,8 @@ impl KeyStore for SqliteStore {
         // Version 0 cannot be the successor of anything: nothing matches `-1`.
         let expected = new_version - 1;
         let done = sqlx::query(
-            "UPDATE keys SET account_id = ?2, region = ?3, version = ?4, key_state = ?5, deletion_date = ?6, doc = ?7 \
-             WHERE key_id = ?1 AND version = ?8",
+            "UPDATE keys SET account_id = ?2, region = ?3, version = ?4, key_state = ?5, deletion_date = ?6, doc = ?7, \
+             key_manager = ?9 WHERE key_id = ?1 AND version = ?8",
         )
         .bind(&key.key_id)
         .bind(&key.account_id)
@@ -307,6 +446,7 @@ impl KeyStore for SqliteStore {
         .bind(key.deletion_date)
         .bind(doc)
         .bind(expected)
+        .bind(key.key_manager.as_str())
         .execute(&self.writer)
         .await
         .map_err(map_err)?;
@@ -372,7 +512,7 @@ impl KeyStore for SqliteStore {
             .fetch_one(&self.reader)
             .await
             .map_err(map_err)?;
-        u64::try_from(n).map_err(backend)
+        to_u64(n)
     }
 
     async fn keys_due_for_deletion(&self, now: f64) -> StoreResult<Vec<String>> {
@@ -401,40 +541,48 @@ impl KeyStore for SqliteStore {
     }
 
     async fn insert_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .bind(&alias.account_id)
-        .bind(&alias.region)
-        .bind(&alias.alias_name)
-        .bind(&alias.target_key_id)
-        .bind(alias.creation_date)
-        .bind(alias.last_updated_date)
-        .execute(&self.writer)
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        let mut conn = self.writer.acquire().await.map_err(map_err)?;
+        insert_alias_row(&mut conn, alias).await
+    }
+
+    async fn insert_alias_capped(&self, alias: &AliasRecord, cap: u64) -> StoreResult<()> {
+        if is_aws_alias(&alias.alias_name) {
+            return self.insert_alias(alias).await;
+        }
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        insert_alias_row(&mut tx, alias).await?;
+        commit_within_cap(tx, COUNT_ALIASES_SQL, &alias.target_key_id, None, cap).await
     }
 
     async fn update_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
-        let done = sqlx::query(
-            "UPDATE aliases SET target_key_id = ?4, creation_date = ?5, last_updated_date = ?6 \
-             WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3",
+        let mut conn = self.writer.acquire().await.map_err(map_err)?;
+        update_alias_row(&mut conn, alias).await
+    }
+
+    async fn update_alias_capped(&self, alias: &AliasRecord, cap: u64) -> StoreResult<()> {
+        if is_aws_alias(&alias.alias_name) {
+            return self.update_alias(alias).await;
+        }
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let current: Option<String> = sqlx::query_scalar(
+            "SELECT target_key_id FROM aliases WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3",
         )
         .bind(&alias.account_id)
         .bind(&alias.region)
         .bind(&alias.alias_name)
-        .bind(&alias.target_key_id)
-        .bind(alias.creation_date)
-        .bind(alias.last_updated_date)
-        .execute(&self.writer)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(map_err)?;
-        if done.rows_affected() == 0 {
+        let Some(current) = current else {
+            tx.rollback().await.map_err(map_err)?;
             return Err(StoreError::NotFound);
+        };
+        update_alias_row(&mut tx, alias).await?;
+        if current == alias.target_key_id {
+            // Not a move: the target's count does not change.
+            return tx.commit().await.map_err(map_err);
         }
-        Ok(())
+        commit_within_cap(tx, COUNT_ALIASES_SQL, &alias.target_key_id, None, cap).await
     }
 
     async fn delete_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<()> {
@@ -489,15 +637,14 @@ impl KeyStore for SqliteStore {
     }
 
     async fn insert_doc(&self, doc: &Doc) -> StoreResult<()> {
-        sqlx::query("INSERT INTO docs (kind, scope, id, body) VALUES (?1, ?2, ?3, ?4)")
-            .bind(&doc.kind)
-            .bind(&doc.scope)
-            .bind(&doc.id)
-            .bind(&doc.body)
-            .execute(&self.writer)
-            .await
-            .map_err(map_err)?;
-        Ok(())
+        let mut conn = self.writer.acquire().await.map_err(map_err)?;
+        insert_doc_row(&mut conn, doc).await
+    }
+
+    async fn insert_doc_capped(&self, doc: &Doc, cap: u64) -> StoreResult<()> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        insert_doc_row(&mut tx, doc).await?;
+        commit_within_cap(tx, COUNT_DOCS_SQL, &doc.kind, Some(&doc.scope), cap).await
     }
 
     async fn put_doc(&self, doc: &Doc) -> StoreResult<()> {
@@ -566,6 +713,7 @@ mod tests {
             "foreign_keys" => "PRAGMA foreign_keys",
             "busy_timeout" => "PRAGMA busy_timeout",
             "query_only" => "PRAGMA query_only",
+            "user_version" => "PRAGMA user_version",
             _ => panic!("unknown pragma {name}"),
         };
         let row = sqlx::query(sql).fetch_one(pool).await.expect("pragma");
@@ -598,6 +746,50 @@ mod tests {
             Err(StoreError::Backend(msg)) => assert!(msg.contains("newer"), "{msg}"),
             other => panic!("expected Backend error, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn version_1_databases_gain_the_key_manager_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v1.db");
+        let customer =
+            crate::conformance::sample_key("00000000-0000-4000-8000-00000000000c", "111122223333", "us-east-1");
+        let mut aws = customer.clone();
+        aws.key_id = "00000000-0000-4000-8000-00000000000a".into();
+        aws.key_manager = KeyManager::Aws;
+        {
+            // A database as Trent wrote it before version 2.
+            let opts = SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await.expect("v1 open");
+            for stmt in SCHEMA_V1 {
+                sqlx::query(*stmt).execute(&pool).await.expect("v1 schema");
+            }
+            sqlx::query("PRAGMA user_version = 1").execute(&pool).await.expect("v1 version");
+            for k in [&customer, &aws] {
+                sqlx::query(
+                    "INSERT INTO keys (key_id, account_id, region, version, key_state, deletion_date, doc) \
+                     VALUES (?1, ?2, ?3, 1, 'Enabled', NULL, ?4)",
+                )
+                .bind(&k.key_id)
+                .bind(&k.account_id)
+                .bind(&k.region)
+                .bind(encode_key(k).expect("encode"))
+                .execute(&pool)
+                .await
+                .expect("v1 insert");
+            }
+            pool.close().await;
+        }
+        let store = SqliteStore::open(&path).await.expect("migrate");
+        assert_eq!(pragma(&store.writer, "user_version").await, "2");
+        let mut next =
+            crate::conformance::sample_key("00000000-0000-4000-8000-000000000001", "111122223333", "us-east-1");
+        // Only the customer managed key counts: cap 1 is full, cap 2 is not.
+        assert!(matches!(store.insert_key_capped(&next, 1).await, Err(StoreError::LimitReached { usage: 1 })));
+        store.insert_key_capped(&next, 2).await.expect("second customer key");
+        next.key_id = "00000000-0000-4000-8000-000000000002".into();
+        assert!(matches!(store.insert_key_capped(&next, 2).await, Err(StoreError::LimitReached { usage: 2 })));
+        assert_eq!(store.get_key(&aws.key_id).await.expect("get").map(|k| k.key_manager), Some(KeyManager::Aws));
     }
 
     #[test]

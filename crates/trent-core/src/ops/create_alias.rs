@@ -7,6 +7,7 @@ use crate::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::model::AliasRecord;
 use crate::operation::Operation;
+use crate::resource_quota::ResourceQuota;
 use crate::service::{Kms, require_not_pending, store_err};
 use crate::store::StoreError;
 use crate::validate::Validator;
@@ -67,8 +68,13 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
         creation_date: now,
         last_updated_date: now,
     };
-    match kms.store.insert_alias(&alias).await {
+    // Aliases count against the quota of the key's account (the caller's: an
+    // alias can only name a key of its own account and Region).
+    let quota = ResourceQuota::AliasesPerKey;
+    let limit = kms.resource_limit(&key.record.account_id, &key.record.region, quota);
+    match kms.store.insert_alias_capped(&alias, limit).await {
         Ok(()) => {}
+        Err(StoreError::LimitReached { usage }) => return Err(quota.exceeded(limit, usage)),
         Err(StoreError::AlreadyExists) => {
             return Err(KmsError::new(
                 ErrorKind::AlreadyExists,

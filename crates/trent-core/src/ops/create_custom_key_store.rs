@@ -111,12 +111,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             ),
         ));
     }
-    if cks::list(kms, caller).await?.len() >= cks::MAX_STORES_PER_REGION {
-        return Err(KmsError::new(
-            ErrorKind::LimitExceeded,
-            format!("An account can have at most {} custom key stores in a Region.", cks::MAX_STORES_PER_REGION),
-        ));
-    }
     let id = cks::new_id()?;
     if !cks::claim(kms, caller, cks::NAME_KIND, &name, &id).await? {
         return Err(cks::name_in_use(&name));
@@ -138,6 +132,12 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         creation_date: now,
         state_changed: now,
     };
-    cks::save(kms, &store).await?;
+    // The resource quota is checked (atomically) last, so a refused create
+    // gives its claims back.
+    if let Err(e) = cks::insert_new(kms, &store).await {
+        cks::release(kms, caller, cks::CLUSTER_KIND, &store.cloud_hsm_cluster_id, &id).await?;
+        cks::release(kms, caller, cks::NAME_KIND, &store.name, &id).await?;
+        return Err(e);
+    }
     Ok(Response { custom_key_store_id: id })
 }

@@ -7,6 +7,7 @@ use crate::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::model::{KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationConfig, StoredMaterial};
 use crate::operation::Operation;
+use crate::resource_quota::ResourceQuota;
 use crate::service::{Kms, store_err};
 use crate::validate::Validator;
 
@@ -217,7 +218,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     {
         super::put_key_policy::check_lockout(parsed, caller, &record)?;
     }
-    kms.store.insert_key(&record).await.map_err(store_err)?;
+    let limit = kms.resource_limit(&record.account_id, &record.region, ResourceQuota::Keys);
+    ResourceQuota::Keys.check(limit, kms.store.insert_key_capped(&record, limit).await)?.map_err(store_err)?;
     let record = super::custom_key_store::settle_new_key(kms, caller, record).await?;
     Ok(Response { key_metadata: KeyMetadata::of(&record) })
 }

@@ -26,13 +26,17 @@
 //! store id. Names (unique per account and Region) and clusters (one store per
 //! cluster per account and Region) are claimed atomically with their own
 //! documents ([`NAME_KIND`], [`CLUSTER_KIND`]) so two concurrent requests,
-//! even in two processes sharing a database, cannot both win.
+//! even in two processes sharing a database, cannot both win. The store
+//! document itself is inserted under the "Custom key stores" resource quota
+//! (`L-F33DCFEB`) with [`crate::store::KeyStore::insert_doc_capped`], so
+//! concurrent creates cannot pass the limit either.
 
 use serde::{Deserialize, Serialize};
 
 use crate::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::model::{KeyRecord, KeySpec, KeyState, KeyUsage, Origin};
+use crate::resource_quota::ResourceQuota;
 use crate::service::{Kms, store_err};
 use crate::store::{Doc, StoreError};
 
@@ -42,8 +46,6 @@ pub const DOC_KIND: &str = "custom-key-store";
 pub const NAME_KIND: &str = "custom-key-store-name";
 /// Document kind claiming a CloudHSM cluster within an account and Region.
 pub const CLUSTER_KIND: &str = "custom-key-store-cluster";
-/// Custom key stores per account and Region (AWS resource quota `L-F33DCFEB`).
-pub const MAX_STORES_PER_REGION: usize = 10;
 /// The only store type Trent emulates.
 pub const CLOUDHSM_TYPE: &str = "AWS_CLOUDHSM";
 /// The external key store type, refused.
@@ -219,6 +221,21 @@ pub async fn save(kms: &Kms, store: &CustomKeyStore) -> KmsResult<()> {
     let body = serde_json::to_string(store).map_err(KmsError::internal)?;
     let scope = format!("{}/{}", store.account_id, store.region);
     kms.store.put_doc(&doc(DOC_KIND, scope, &store.id, body)).await.map_err(store_err)
+}
+
+/// Inserts a new `store` unless the account and Region already hold the
+/// limit of the "Custom key stores" resource quota (count and insert are one
+/// atomic step); LimitExceededException with AWS's message otherwise.
+pub async fn insert_new(kms: &Kms, store: &CustomKeyStore) -> KmsResult<()> {
+    let quota = ResourceQuota::CustomKeyStores;
+    let limit = kms.resource_limit(&store.account_id, &store.region, quota);
+    let body = serde_json::to_string(store).map_err(KmsError::internal)?;
+    let scope = format!("{}/{}", store.account_id, store.region);
+    match kms.store.insert_doc_capped(&doc(DOC_KIND, scope, &store.id, body), limit).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::LimitReached { usage }) => Err(quota.exceeded(limit, usage)),
+        Err(e) => Err(store_err(e)),
+    }
 }
 
 /// Moves `store` to `state` (clearing the error code unless `FAILED`) and saves it.

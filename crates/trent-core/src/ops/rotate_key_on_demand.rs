@@ -3,12 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::caller::Caller;
-use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::error::KmsResult;
 use crate::model::RotationType;
 use crate::operation::Operation;
+use crate::resource_quota::ResourceQuota;
 use crate::service::{Kms, require_usable};
 
-use super::rotation::{MAX_ON_DEMAND_ROTATIONS, add_material, require_rotatable};
+use super::rotation::{add_material, require_rotatable};
 
 /// RotateKeyOnDemand request.
 #[derive(Debug, Deserialize)]
@@ -27,16 +28,18 @@ pub struct Response {
 /// Runs RotateKeyOnDemand.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let key = super::enable_key::key_only(kms, caller, Operation::RotateKeyOnDemand, req.key_id.as_deref()).await?;
+    // A lifetime count kept in the key record itself: the compare-and-swap of
+    // `update_key` makes check and rotation atomic.
+    let quota = ResourceQuota::OnDemandRotationsPerKey;
+    let limit = kms.resource_limit(&key.record.account_id, &key.record.region, quota);
     let updated = kms
         .update_key(&key.record.key_id, |k| {
             require_usable(k)?;
             require_rotatable(k)?;
             let done = k.materials.iter().filter(|m| m.rotation_type == Some(RotationType::OnDemand)).count();
-            if done >= MAX_ON_DEMAND_ROTATIONS {
-                return Err(KmsError::new(
-                    ErrorKind::LimitExceeded,
-                    format!("{} has reached the limit of {MAX_ON_DEMAND_ROTATIONS} on-demand rotations.", k.arn()),
-                ));
+            let done = u64::try_from(done).unwrap_or(u64::MAX);
+            if done >= limit {
+                return Err(quota.exceeded(limit, done));
             }
             add_material(kms, k, RotationType::OnDemand)
         })

@@ -6,6 +6,7 @@ use crate::authz::Access;
 use crate::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::operation::Operation;
+use crate::resource_quota::ResourceQuota;
 use crate::service::{Kms, require_not_pending, store_err};
 use crate::store::StoreError;
 use crate::validate::Validator;
@@ -51,8 +52,11 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     }
     alias.target_key_id = key.record.key_id.clone();
     alias.last_updated_date = kms.now();
-    match kms.store.update_alias(&alias).await {
+    let quota = ResourceQuota::AliasesPerKey;
+    let limit = kms.resource_limit(&key.record.account_id, &key.record.region, quota);
+    match kms.store.update_alias_capped(&alias, limit).await {
         Ok(()) => {}
+        Err(StoreError::LimitReached { usage }) => return Err(quota.exceeded(limit, usage)),
         Err(StoreError::NotFound) => return Err(KmsError::alias_not_found(&alias_arn)),
         Err(e) => return Err(store_err(e)),
     }

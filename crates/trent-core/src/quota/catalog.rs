@@ -1,8 +1,10 @@
-//! Every AWS KMS request quota Trent enforces, with its Service Quotas code,
-//! name, adjustability and default value in each [`Profile`].
+//! Every AWS KMS quota Trent enforces, with its Service Quotas code,
+//! name, adjustability and default value in each [`Profile`]: the request
+//! quotas (requests per second) and, at the end, the resource quotas
+//! (counts, see [`crate::resource_quota`]).
 //!
 //! Facts come from `shared/reference/kms-quotas.md` (current table §2, 2020
-//! table §3, region tiers §1). Quotas whose Service Quotas code was never
+//! table §3, region tiers §1, resource quotas §8). Quotas whose Service Quotas code was never
 //! found publicly carry a code of our own, visibly different from AWS's
 //! `L-XXXXXXXX` form: `T-` followed by a readable, stable name
 //! (see [`QuotaDef::is_trent_code`] and `docs/quotas.md`).
@@ -13,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{DataKeyPairSpec, KeyFamily};
 use crate::operation::Operation;
+use crate::resource_quota::ResourceQuota;
 
 /// Which era of AWS defaults Trent enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -130,9 +133,11 @@ pub enum QuotaKind {
     DataKeyPair(DataKeyPairSpec),
     /// The per-custom-key-store pool (not an account quota).
     CustomKeyStore,
+    /// A resource quota: a count of resources, not a rate; no request draws on it.
+    Resource(ResourceQuota),
 }
 
-/// One request quota: identity, naming and defaults.
+/// One quota (request or resource): identity, naming and defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QuotaDef {
     /// Service Quotas quota code (`L-…` from AWS, `T-…` invented by Trent).
@@ -159,6 +164,11 @@ pub struct QuotaDef {
 }
 
 impl QuotaDef {
+    /// Whether this is a resource quota (a count) rather than a request rate.
+    pub fn is_resource(&self) -> bool {
+        matches!(self.kind, QuotaKind::Resource(_))
+    }
+
     /// Whether the code was invented by Trent (AWS's code was not found).
     pub fn is_trent_code(&self) -> bool {
         self.code.starts_with("T-")
@@ -209,6 +219,9 @@ impl QuotaDef {
             QuotaKind::Operation(op) => Some(op.name().to_owned()),
             QuotaKind::DataKeyPair(spec) => Some(format!("GenerateDataKeyPair-{}", spec.as_str())),
             QuotaKind::CustomKeyStore => None,
+            // Only the key count's metric is known (ResourceCount, KeysPerAccount).
+            QuotaKind::Resource(ResourceQuota::Keys) => Some("KeysPerAccount".to_owned()),
+            QuotaKind::Resource(_) => None,
         }
     }
 }
@@ -271,6 +284,11 @@ impl QuotaId {
         tables().by_spec[spec as usize]
     }
 
+    /// The catalog entry of a resource quota.
+    pub fn for_resource(quota: ResourceQuota) -> QuotaId {
+        tables().by_resource[quota as usize]
+    }
+
     /// Every quota, in catalog order.
     pub fn all() -> impl Iterator<Item = QuotaId> {
         (0..QUOTAS.len()).filter_map(|i| u16::try_from(i).ok()).map(QuotaId)
@@ -279,10 +297,12 @@ impl QuotaId {
 
 const N_OPS: usize = Operation::ALL.len();
 const N_SPECS: usize = DataKeyPairSpec::ALL.len();
+const N_RESOURCES: usize = ResourceQuota::ALL.len();
 
 struct Tables {
     by_op: [Option<QuotaId>; N_OPS],
     by_spec: [QuotaId; N_SPECS],
+    by_resource: [QuotaId; N_RESOURCES],
 }
 
 fn tables() -> &'static Tables {
@@ -291,14 +311,17 @@ fn tables() -> &'static Tables {
         let mut by_op = [None; N_OPS];
         // Every spec has an entry (checked by a test); the symmetric pool is only a placeholder.
         let mut by_spec = [QuotaId::SYMMETRIC; N_SPECS];
+        // Likewise every resource quota (checked by a test).
+        let mut by_resource = [QuotaId::SYMMETRIC; N_RESOURCES];
         for id in QuotaId::all() {
             match id.def().kind {
                 QuotaKind::Operation(op) => by_op[op as usize] = Some(id),
                 QuotaKind::DataKeyPair(spec) => by_spec[spec as usize] = id,
+                QuotaKind::Resource(r) => by_resource[r as usize] = id,
                 QuotaKind::SharedPool(_) | QuotaKind::CustomKeyStore => {}
             }
         }
-        Tables { by_op, by_spec }
+        Tables { by_op, by_spec, by_resource }
     })
 }
 
@@ -349,11 +372,22 @@ const fn gdkp_china(
     }
 }
 
+const fn resource(
+    quota: ResourceQuota,
+    code: &'static str,
+    name: &'static str,
+    current: f64,
+    y2020: Option<f64>,
+) -> QuotaDef {
+    base(code, name, QuotaKind::Resource(quota), current, y2020)
+}
+
 use DataKeyPairSpec as K;
 use Operation as O;
+use ResourceQuota as R;
 
 /// Number of quotas in [`QUOTAS`].
-pub const N_QUOTAS: usize = 59;
+pub const N_QUOTAS: usize = 64;
 
 /// The catalog. The first six entries are fixed (see the `QuotaId` constants).
 pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
@@ -487,6 +521,16 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
         documented: false,
         ..gdkp(K::MlKem1024, "T-GDKP-ML-KEM-1024", "GenerateDataKeyPair (ML_KEM_1024) request rate", 100.0, None)
     },
+    // --- resource quotas (counts; names as Service Quotas still shows them) ---
+    resource(R::Keys, "L-C2F1777E", "Customer Master Keys (CMKs)", 100_000.0, Some(10_000.0)),
+    resource(R::AliasesPerKey, "L-340F62FB", "Aliases per CMK", 50.0, Some(50.0)),
+    resource(R::GrantsPerKey, "L-D594A657", "Grants per CMK", 50_000.0, Some(10_000.0)),
+    // Not in the 2020 resource table: today's value in the 2020 profile.
+    resource(R::CustomKeyStores, "L-F33DCFEB", "Custom Key Stores", 10.0, None),
+    QuotaDef {
+        adjustable: false,
+        ..resource(R::OnDemandRotationsPerKey, "L-0E66C9C0", "On-demand rotations per CMK", 25.0, None)
+    },
 ];
 
 #[cfg(test)]
@@ -516,7 +560,7 @@ mod tests {
         for (i, q) in QUOTAS.iter().enumerate() {
             assert!(code_ok(q.code), "{}", q.code);
             assert!(q.code.starts_with("L-") || q.code.starts_with("T-"), "{}", q.code);
-            assert!(q.name.ends_with("request rate"), "{}", q.name);
+            assert_eq!(q.name.ends_with("request rate"), !q.is_resource(), "{}", q.name);
             assert_eq!(QuotaId::from_code(q.code).map(QuotaId::index), Some(i));
         }
         assert_eq!(QuotaId::from_code("l-6e3af000"), None);
@@ -533,6 +577,13 @@ mod tests {
         for &spec in DataKeyPairSpec::ALL {
             assert_eq!(QuotaId::for_key_pair_spec(spec).def().kind, QuotaKind::DataKeyPair(spec));
         }
+        for &r in ResourceQuota::ALL {
+            let q = QuotaId::for_resource(r).def();
+            assert_eq!(q.kind, QuotaKind::Resource(r));
+            assert!(!q.is_trent_code(), "resource quota codes come from AWS: {}", q.code);
+        }
+        let resources = QuotaId::all().filter(|q| q.def().is_resource()).count();
+        assert_eq!(resources, ResourceQuota::ALL.len());
     }
 
     #[test]
@@ -593,8 +644,9 @@ mod tests {
         for id in QuotaId::all() {
             let q = id.def();
             let cks = id == QuotaId::CUSTOM_KEY_STORE;
+            let rotations = q.kind == QuotaKind::Resource(ResourceQuota::OnDemandRotationsPerKey);
             assert_eq!(q.in_service_quotas, !cks, "{}", q.code);
-            assert_eq!(q.adjustable, !cks, "{}", q.code);
+            assert_eq!(q.adjustable, !cks && !rotations, "{}", q.code);
         }
         let sm2 = QuotaId::for_key_pair_spec(DataKeyPairSpec::Sm2).def();
         assert!(sm2.listed_in("cn-north-1"));

@@ -20,11 +20,12 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{Profile, QuotaId};
 
-/// Request-quota settings. Every field has a default, so `[quotas]` may be omitted.
+/// Request- and resource-quota settings. Every field has a default, so `[quotas]` may be omitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct QuotaConfig {
-    /// Whether requests are throttled at all (the Service Quotas API works either way).
+    /// Whether requests are throttled at all (the Service Quotas API works
+    /// either way, and resource quotas are enforced either way).
     pub enabled: bool,
     /// Which era of AWS defaults to enforce.
     pub profile: Profile,
@@ -60,7 +61,9 @@ pub struct QuotaOverride {
     pub region: String,
     /// The quota code (`L-…` or Trent's `T-…`).
     pub quota_code: String,
-    /// Requests per second (may be fractional; 0 refuses every request).
+    /// Requests per second for a request quota (may be fractional; 0 refuses
+    /// every request); a count for a resource quota such as `L-C2F1777E`
+    /// (rounded down; 0 refuses every create).
     pub value: f64,
 }
 

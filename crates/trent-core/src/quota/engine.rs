@@ -25,7 +25,8 @@ enum Backend {
 }
 
 /// Enforces AWS KMS request quotas and holds the values the Service Quotas
-/// API reports and raises.
+/// API reports and raises (request and resource quotas; the resource limits
+/// reach [`crate::Kms`] through [`crate::resource_quota::ResourceLimits`]).
 ///
 /// Build it once from the `[quotas]` config and share it (`Arc`) between the
 /// KMS operations (as `Arc<dyn Admission>`) and
@@ -105,6 +106,10 @@ impl QuotaEngine {
     /// waiting out the backlog accrued at the old rate.
     pub async fn apply_increase(&self, account_id: &str, region: &str, quota: QuotaId, value: f64) {
         self.values.record_increase(account_id, region, quota, value);
+        if quota.def().is_resource() {
+            // A count, read at the next create: there is no bucket to refill.
+            return;
+        }
         let key = BucketKey { scope: BucketScope::Account { account_id, region }, quota };
         match &self.limiter {
             Backend::Local(l) => l.reset_now(&key),

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::model::KeyFamily;
 use crate::quota::{Profile, QuotaId, QuotaKind};
+use crate::resource_quota::ResourceQuota;
 
 use super::wire::{MetricInfo, QuotaPeriod, ServiceQuota};
 use super::{SERVICE_CODE, SERVICE_NAME};
@@ -32,13 +33,39 @@ fn covers(id: QuotaId) -> String {
             spec.as_str()
         ),
         QuotaKind::CustomKeyStore => "cryptographic requests on keys in one custom key store".to_owned(),
+        QuotaKind::Resource(r) => resource_covers(r).to_owned(),
+    }
+}
+
+/// The description of a resource quota (AWS's "Applies to", in a sentence).
+fn resource_covers(r: ResourceQuota) -> &'static str {
+    match r {
+        ResourceQuota::Keys => {
+            "The maximum number of customer managed KMS keys in this account and Region, in any key state. \
+             AWS managed keys do not count."
+        }
+        ResourceQuota::AliasesPerKey => {
+            "The maximum number of aliases associated with one KMS key. Aliases that AWS creates (alias/aws/...) \
+             do not count."
+        }
+        ResourceQuota::GrantsPerKey => "The maximum number of grants on one customer managed KMS key.",
+        ResourceQuota::CustomKeyStores => {
+            "The maximum number of custom key stores in this account and Region, in any connection state."
+        }
+        ResourceQuota::OnDemandRotationsPerKey => {
+            "The maximum number of on-demand rotations of one KMS key over its lifetime. Not adjustable."
+        }
     }
 }
 
 /// The `Description` of a quota: what it covers and whether Trent chose its code or value.
 pub(crate) fn description(id: QuotaId) -> String {
     let def = id.def();
-    let mut d = format!("Requests per second in this account and Region for {}.", covers(id));
+    let mut d = if def.is_resource() {
+        covers(id)
+    } else {
+        format!("Requests per second in this account and Region for {}.", covers(id))
+    };
     if def.is_trent_code() {
         d.push_str(" Quota code assigned by Trent (the AWS code is not public).");
     }
@@ -48,18 +75,24 @@ pub(crate) fn description(id: QuotaId) -> String {
     d
 }
 
+/// The CloudWatch `AWS/Usage` metric: `CallCount` (Sum) for request quotas,
+/// `ResourceCount` (Maximum) for resource quotas with a known metric.
 fn usage_metric(id: QuotaId) -> Option<MetricInfo> {
-    let resource = id.def().usage_resource()?;
-    let dims = [("Class", "None"), ("Resource", resource.as_str()), ("Service", "KMS"), ("Type", "API")];
+    let def = id.def();
+    let resource = def.usage_resource()?;
+    let (metric, kind, statistic) =
+        if def.is_resource() { ("ResourceCount", "Resource", "Maximum") } else { ("CallCount", "API", "Sum") };
+    let dims = [("Class", "None"), ("Resource", resource.as_str()), ("Service", "KMS"), ("Type", kind)];
     Some(MetricInfo {
         metric_namespace: "AWS/Usage".to_owned(),
-        metric_name: "CallCount".to_owned(),
+        metric_name: metric.to_owned(),
         metric_dimensions: dims.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<BTreeMap<_, _>>(),
-        metric_statistic_recommendation: "Sum".to_owned(),
+        metric_statistic_recommendation: statistic.to_owned(),
     })
 }
 
 /// A `ServiceQuota` for `id`: `account_id` is `None` for AWS default values.
+/// Request quotas have a one-second `Period`; resource quotas (counts) none.
 pub(crate) fn service_quota(
     id: QuotaId,
     profile: Profile,
@@ -79,7 +112,7 @@ pub(crate) fn service_quota(
         adjustable: def.adjustable,
         global_quota: false,
         usage_metric: usage_metric(id),
-        period: Some(QuotaPeriod { period_value: 1, period_unit: "SECOND".to_owned() }),
+        period: (!def.is_resource()).then(|| QuotaPeriod { period_value: 1, period_unit: "SECOND".to_owned() }),
         quota_applied_at_level: account_id.map(|_| "ACCOUNT".to_owned()),
         description: Some(description(id)),
     }
@@ -97,5 +130,22 @@ mod tests {
         }
         assert!(description(QuotaId::ML_DSA).contains("assigned by Trent"));
         assert!(!description(QuotaId::SYMMETRIC).contains("Trent"));
+        let keys = description(ResourceQuota::Keys.quota_id());
+        assert!(keys.contains("customer managed KMS keys") && !keys.contains("per second"), "{keys}");
+    }
+
+    #[test]
+    fn resource_quotas_are_counts_without_period() {
+        let keys = service_quota(ResourceQuota::Keys.quota_id(), Profile::Current, "us-east-1", Some("1"), 100_000.0);
+        assert_eq!((keys.unit.as_str(), keys.adjustable, keys.global_quota), ("None", true, false));
+        assert!(keys.period.is_none());
+        let m = keys.usage_metric.expect("key count metric");
+        assert_eq!((m.metric_name.as_str(), m.metric_statistic_recommendation.as_str()), ("ResourceCount", "Maximum"));
+        assert_eq!(m.metric_dimensions.get("Resource").map(String::as_str), Some("KeysPerAccount"));
+        assert_eq!(m.metric_dimensions.get("Type").map(String::as_str), Some("Resource"));
+        let aliases = service_quota(ResourceQuota::AliasesPerKey.quota_id(), Profile::Current, "us-east-1", None, 50.0);
+        assert!(aliases.period.is_none() && aliases.usage_metric.is_none());
+        let rate = service_quota(QuotaId::SYMMETRIC, Profile::Current, "us-east-1", None, 1.0);
+        assert_eq!(rate.period.map(|p| p.period_value), Some(1));
     }
 }

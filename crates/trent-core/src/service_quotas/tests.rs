@@ -29,6 +29,9 @@ impl KeyStore for DocStore {
     async fn insert_key(&self, _: &KeyRecord) -> StoreResult<()> {
         unsupported()
     }
+    async fn insert_key_capped(&self, _: &KeyRecord, _: u64) -> StoreResult<()> {
+        unsupported()
+    }
     async fn get_key(&self, _: &str) -> StoreResult<Option<KeyRecord>> {
         unsupported()
     }
@@ -51,6 +54,15 @@ impl KeyStore for DocStore {
         unsupported()
     }
     async fn update_alias(&self, _: &AliasRecord) -> StoreResult<()> {
+        unsupported()
+    }
+    async fn insert_alias_capped(&self, _: &AliasRecord, _: u64) -> StoreResult<()> {
+        unsupported()
+    }
+    async fn update_alias_capped(&self, _: &AliasRecord, _: u64) -> StoreResult<()> {
+        unsupported()
+    }
+    async fn insert_doc_capped(&self, _: &Doc, _: u64) -> StoreResult<()> {
         unsupported()
     }
     async fn delete_alias(&self, _: &str, _: &str, _: &str) -> StoreResult<()> {
@@ -252,8 +264,12 @@ async fn list_service_quotas_pages_through_every_quota_once() {
         let expected: Vec<String> =
             QuotaId::all().filter(|q| q.def().listed_in("us-east-1")).map(|q| q.def().code.to_owned()).collect();
         assert_eq!(codes, expected, "{op}");
-        assert_eq!(codes.len(), 57);
-        assert_eq!(pages, 6);
+        // 52 request quotas (the SM2 one only in China, the custom key store pool never) + 5 resource quotas.
+        assert_eq!(codes.len(), 62);
+        assert_eq!(pages, 7);
+        for code in ["L-C2F1777E", "L-340F62FB", "L-D594A657", "L-F33DCFEB", "L-0E66C9C0"] {
+            assert!(codes.iter().any(|c| c == code), "{op} lacks {code}");
+        }
     }
     let one = call(&f, &east(), "ListServiceQuotas", json!({"ServiceCode": "kms", "QuotaCode": "L-2AC98190"}))
         .await
@@ -529,6 +545,9 @@ async fn store_failures_are_internal_errors() {
         async fn insert_key(&self, _: &KeyRecord) -> StoreResult<()> {
             unsupported()
         }
+        async fn insert_key_capped(&self, _: &KeyRecord, _: u64) -> StoreResult<()> {
+            unsupported()
+        }
         async fn get_key(&self, _: &str) -> StoreResult<Option<KeyRecord>> {
             unsupported()
         }
@@ -551,6 +570,15 @@ async fn store_failures_are_internal_errors() {
             unsupported()
         }
         async fn update_alias(&self, _: &AliasRecord) -> StoreResult<()> {
+            unsupported()
+        }
+        async fn insert_alias_capped(&self, _: &AliasRecord, _: u64) -> StoreResult<()> {
+            unsupported()
+        }
+        async fn update_alias_capped(&self, _: &AliasRecord, _: u64) -> StoreResult<()> {
+            unsupported()
+        }
+        async fn insert_doc_capped(&self, _: &Doc, _: u64) -> StoreResult<()> {
             unsupported()
         }
         async fn delete_alias(&self, _: &str, _: &str, _: &str) -> StoreResult<()> {
@@ -604,4 +632,70 @@ async fn store_failures_are_internal_errors() {
     let err = sq.request_service_quota_increase(&east(), req).await.expect_err("store down");
     assert_eq!(err.kind, ErrorKind::KmsInternal);
     assert_eq!(engine.applied_value("111122223333", "us-east-1", QuotaId::RSA), 1000.0);
+}
+
+#[tokio::test]
+async fn resource_quotas_are_counts_listed_beside_request_quotas() {
+    use crate::resource_quota::{ResourceLimits, ResourceQuota};
+    let f = fixture(Profile::Current).await;
+    let c = east();
+    let q = call(&f, &c, "GetServiceQuota", json!({"ServiceCode": "kms", "QuotaCode": "L-C2F1777E"})).await;
+    let q = q.expect("keys")["Quota"].clone();
+    assert_eq!(q["Value"], json!(100000.0));
+    assert_eq!(q["QuotaName"], "Customer Master Keys (CMKs)");
+    assert_eq!(q["Unit"], "None");
+    assert_eq!(q["Adjustable"], true);
+    assert_eq!(q["GlobalQuota"], false);
+    assert_eq!(q["QuotaAppliedAtLevel"], "ACCOUNT");
+    assert!(q.get("Period").is_none(), "a count has no period: {q}");
+    assert_eq!(q["UsageMetric"]["MetricName"], "ResourceCount");
+    assert_eq!(q["UsageMetric"]["MetricDimensions"]["Resource"], "KeysPerAccount");
+    let rot = call(&f, &c, "GetAWSDefaultServiceQuota", json!({"ServiceCode": "kms", "QuotaCode": "L-0E66C9C0"})).await;
+    let rot = rot.expect("rotations")["Quota"].clone();
+    assert_eq!((rot["Value"].clone(), rot["Adjustable"].clone()), (json!(25.0), json!(false)));
+
+    let old = fixture(Profile::Y2020).await;
+    for (code, value) in [("L-C2F1777E", 10000.0), ("L-D594A657", 10000.0), ("L-340F62FB", 50.0), ("L-F33DCFEB", 10.0)]
+    {
+        let q = call(&old, &c, "GetServiceQuota", json!({"ServiceCode": "kms", "QuotaCode": code})).await;
+        assert_eq!(q.expect("2020")["Quota"]["Value"], json!(value), "{code}");
+    }
+    assert_eq!(old.sq.engine().limit("111122223333", "us-east-1", ResourceQuota::Keys), 10_000);
+}
+
+#[tokio::test]
+async fn resource_quota_increases_apply_to_the_limit_and_fixed_ones_are_refused() {
+    use crate::resource_quota::{ResourceLimits, ResourceQuota};
+    let store: Arc<dyn KeyStore> = Arc::new(DocStore::default());
+    let config = QuotaConfig {
+        overrides: vec![QuotaOverride {
+            account_id: "*".into(),
+            region: "*".into(),
+            quota_code: "L-C2F1777E".into(),
+            value: 3.0,
+        }],
+        ..QuotaConfig::default()
+    };
+    let f = fixture_with(config.clone(), store.clone()).await;
+    let c = east();
+    let engine = f.sq.engine().clone();
+    assert_eq!(engine.limit(&c.account_id, &c.region, ResourceQuota::Keys), 3, "config override");
+    let raise = |code: &'static str, v: f64| {
+        call(&f, &c, "RequestServiceQuotaIncrease", json!({"ServiceCode": "kms", "QuotaCode": code, "DesiredValue": v}))
+    };
+    let out = raise("L-C2F1777E", 5.0).await.expect("approved");
+    assert_eq!(out["RequestedQuota"]["QuotaName"], "Customer Master Keys (CMKs)");
+    assert_eq!(engine.limit(&c.account_id, &c.region, ResourceQuota::Keys), 5, "applied at once");
+    assert_eq!(engine.limit("444455556666", &c.region, ResourceQuota::Keys), 3, "other accounts keep theirs");
+    assert_eq!(raise("L-C2F1777E", 5.0).await.expect_err("same").kind, ErrorKind::IllegalArgument);
+
+    let err = raise("L-0E66C9C0", 50.0).await.expect_err("fixed");
+    assert_eq!(err.kind, ErrorKind::IllegalArgument);
+    assert_eq!(err.message.as_deref(), Some("The request failed because the specified quota is not adjustable."));
+    assert_eq!(engine.limit(&c.account_id, &c.region, ResourceQuota::OnDemandRotationsPerKey), 25);
+
+    // Durable like request-quota increases.
+    drop(f);
+    let f = fixture_with(config, store).await;
+    assert_eq!(f.sq.engine().limit(&c.account_id, &c.region, ResourceQuota::Keys), 5, "after a restart");
 }
