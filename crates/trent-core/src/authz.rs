@@ -124,7 +124,10 @@ pub fn access_denied(caller: &Caller, action: &str, key_arn: &str, explicit: boo
     };
     KmsError::new(
         ErrorKind::AccessDenied,
-        format!("User: {} is not authorized to perform: kms:{action} on resource: {key_arn} {why}", caller.principal_arn),
+        format!(
+            "User: {} is not authorized to perform: kms:{action} on resource: {key_arn} {why}",
+            caller.principal_arn
+        ),
     )
 }
 
@@ -186,7 +189,11 @@ impl Kms {
         let arn = key.arn();
         let decision = match &key.policy {
             Some(policy) => {
-                let ctx = condition_context(caller, &key.record, access, request_alias);
+                let ctx = if policy.uses_conditions() {
+                    condition_context(caller, &key.record, access, request_alias)
+                } else {
+                    ConditionContext::new()
+                };
                 let action = format!("kms:{}", access.action);
                 policy.evaluate(&AuthzRequest {
                     principal_arn: &caller.principal_arn,

@@ -230,7 +230,8 @@ pub fn principal_matches(principal: &str, caller: &Caller) -> bool {
     }
     if let Some(role) = principal.strip_prefix(&format!("arn:aws:iam::{}:role/", caller.account_id)) {
         let role_name = role.rsplit('/').next().unwrap_or(role);
-        if let Some(session) = caller.principal_arn.strip_prefix(&format!("arn:aws:sts::{}:assumed-role/", caller.account_id))
+        if let Some(session) =
+            caller.principal_arn.strip_prefix(&format!("arn:aws:sts::{}:assumed-role/", caller.account_id))
         {
             return session.split('/').next() == Some(role_name);
         }
@@ -351,7 +352,8 @@ mod tests {
     #[test]
     fn child_constraints_must_be_at_least_as_strict() {
         let sub = Constraints { encryption_context_subset: Some(ctx(&[("a", "1")])), ..Default::default() };
-        let stricter = Constraints { encryption_context_subset: Some(ctx(&[("a", "1"), ("b", "2")])), ..Default::default() };
+        let stricter =
+            Constraints { encryption_context_subset: Some(ctx(&[("a", "1"), ("b", "2")])), ..Default::default() };
         let eq = Constraints { encryption_context_equals: Some(ctx(&[("A", "1")])), ..Default::default() };
         assert!(sub.covers(&stricter));
         assert!(sub.covers(&eq));

@@ -54,6 +54,24 @@ account_id = "*"
 region = "*"
 quota_code = "L-1233BF9B"
 value = 1000.0
+
+[[quotas.overrides]]
+account_id = "*"
+region = "*"
+quota_code = "T-GDKP-RSA-2048"
+value = 1000.0
+
+[[quotas.overrides]]
+account_id = "*"
+region = "*"
+quota_code = "T-GDKP-RSA-3072"
+value = 1000.0
+
+[[quotas.overrides]]
+account_id = "*"
+region = "*"
+quota_code = "T-GDKP-RSA-4096"
+value = 1000.0
 "#;
 
 fn server() -> TestServer {

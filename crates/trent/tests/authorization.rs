@@ -299,7 +299,8 @@ async fn grants_allow_their_operations_under_their_constraints() {
     let e = w.bob.describe_key().key_id(&id).send().await.expect_err("not in the grant");
     assert_eq!(code(e.into_service_error()), "AccessDeniedException");
     // A malformed grant token is its own error.
-    let e = w.bob.encrypt().key_id(&id).plaintext(Blob::new("x")).grant_tokens("bogus").send().await.expect_err("token");
+    let e =
+        w.bob.encrypt().key_id(&id).plaintext(Blob::new("x")).grant_tokens("bogus").send().await.expect_err("token");
     assert_eq!(code(e.into_service_error()), "InvalidGrantTokenException");
     // Same name and parameters: the same grant comes back, with a new token.
     let again = w
@@ -327,8 +328,9 @@ async fn grants_allow_their_operations_under_their_constraints() {
     assert_eq!(g.constraints().and_then(|c| c.encryption_context_subset()).map(HashMap::len), Some(1));
     let e = w.bob.list_grants().key_id(&id).send().await.expect_err("bob lists");
     assert_eq!(code(e.into_service_error()), "AccessDeniedException");
-    // Bob cannot retire it (not retiring principal, grant lacks RetireGrant) nor revoke it.
-    let e = w.bob.retire_grant().grant_token(&token).send().await.expect_err("bob retires");
+    // Carol cannot retire it (not its retiring principal or grantee, not of the issuing
+    // account), and bob cannot revoke it (the key policy does not give him kms:RevokeGrant).
+    let e = w.carol.retire_grant().grant_token(&token).send().await.expect_err("carol retires");
     assert_eq!(code(e.into_service_error()), "AccessDeniedException");
     let e = w.bob.revoke_grant().key_id(&id).grant_id(&grant_id).send().await.expect_err("bob revokes");
     assert_eq!(code(e.into_service_error()), "AccessDeniedException");
@@ -447,4 +449,39 @@ async fn policy_grammar_and_lockout_safety_check() {
     let e = put(policy(&[alice_admin()]), false).await.expect_err("no way back");
     assert_eq!(code(e.into_service_error()), "AccessDeniedException");
     encrypt(&w.bob, &id, &[]).await.expect("bob keeps what the new policy gives him");
+}
+
+#[tokio::test]
+async fn grants_per_key_quota_is_enforced_atomically_and_frees_up() {
+    let extra = format!(
+        "[quotas]\nenabled = false\n[[quotas.overrides]]\naccount_id = \"{A}\"\nregion = \"*\"\nquota_code = \"L-D594A657\"\nvalue = 3.0\n"
+    );
+    let w = world(&extra).await;
+    let (id, _) = key(&w.alice, None).await;
+    // Ten concurrent CreateGrant calls against a limit of three: exactly three win.
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let req = w.alice.create_grant().key_id(&id).grantee_principal(BOB).operations(GrantOperation::Encrypt);
+        calls.spawn(req.send());
+    }
+    let results = calls.join_all().await;
+    let won: Vec<String> =
+        results.iter().filter_map(|r| r.as_ref().ok()).map(|o| o.grant_id().expect("id").to_owned()).collect();
+    assert_eq!(won.len(), 3);
+    for r in results.into_iter().filter_map(Result::err) {
+        let e = r.into_service_error();
+        assert_eq!(e.code(), Some("LimitExceededException"));
+        assert_eq!(e.message(), Some("Grants per key quota for this account in this region is 3, current usage is 3."));
+    }
+    assert_eq!(w.alice.list_grants().key_id(&id).send().await.expect("list").grants().len(), 3);
+    // Revoking one frees a slot.
+    w.alice.revoke_grant().key_id(&id).grant_id(&won[0]).send().await.expect("revoke");
+    w.alice
+        .create_grant()
+        .key_id(&id)
+        .grantee_principal(BOB)
+        .operations(GrantOperation::Encrypt)
+        .send()
+        .await
+        .expect("room again");
 }

@@ -8,8 +8,9 @@ use crate::caller::Caller;
 use crate::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
 use crate::grants::{self, Constraints, GRANT_OPERATIONS, Grant};
-use crate::model::KeySpec;
+use crate::model::{KeyManager, KeyRecord, KeySpec};
 use crate::operation::Operation;
+use crate::resource_quota::ResourceQuota;
 use crate::service::{Kms, require_not_pending, store_err};
 use crate::store::Doc;
 use crate::validate::Validator;
@@ -47,16 +48,11 @@ pub(crate) fn check_principal(v: &mut Validator, path: &str, p: Option<&str>) {
 
 /// The model constraints of a `ServicePrincipalType` member.
 fn check_service_principal(v: &mut Validator, path: &str, p: Option<&str>) {
-    v.str_len(path, p, 1, 128).pattern(
-        path,
-        p,
-        "^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$",
-        |s| {
-            let parts: Vec<&str> = s.split('.').collect();
-            parts.len() >= 3
-                && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        },
-    );
+    v.str_len(path, p, 1, 128).pattern(path, p, "^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$", |s| {
+        let parts: Vec<&str> = s.split('.').collect();
+        parts.len() >= 3
+            && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    });
 }
 
 /// Whether a principal names an AWS account, user, role or session the way
@@ -183,7 +179,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         id: grant.grant_id.clone(),
         body: grant.to_json()?,
     };
-    kms.insert_grant_doc(caller, &doc).await?;
+    kms.insert_grant_doc(record, &doc).await?;
     Ok(Response { grant_token: grants::token_for(&grant)?, grant_id: grant.grant_id })
 }
 
@@ -204,9 +200,15 @@ fn same_request(a: &Grant, b: &Grant) -> bool {
 }
 
 impl Kms {
-    /// Stores a new grant document. (The grants-per-key resource quota hooks in here.)
-    async fn insert_grant_doc(&self, _caller: &Caller, doc: &Doc) -> KmsResult<()> {
-        self.store.insert_doc(doc).await.map_err(store_err)
+    /// Stores a new grant within the grants-per-key resource quota (customer
+    /// managed keys only, as AWS counts it), atomically with the count.
+    async fn insert_grant_doc(&self, key: &KeyRecord, doc: &Doc) -> KmsResult<()> {
+        let quota = ResourceQuota::GrantsPerKey;
+        let limit = match key.key_manager {
+            KeyManager::Customer => self.resource_limit(&key.account_id, &key.region, quota),
+            KeyManager::Aws => u64::MAX,
+        };
+        quota.check(limit, self.store.insert_doc_capped(doc, limit).await)?.map_err(store_err)
     }
 }
 

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::authz::Access;
 use crate::admission::Charge;
+use crate::authz::Access;
 use crate::caller::Caller;
 use crate::encryption_context::EncryptionContext;
 use crate::error::{ErrorKind, KmsError, KmsResult};

@@ -41,16 +41,15 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         req.grant_tokens.as_deref(),
     );
     v.finish()?;
-    let (key, alg) =
-        super::mac::check(
-            kms,
-            caller,
-            Operation::GenerateMac,
-            req.key_id.as_deref(),
-            req.mac_algorithm.as_deref(),
-            req.grant_tokens.as_deref(),
-        )
-            .await?;
+    let (key, alg) = super::mac::check(
+        kms,
+        caller,
+        Operation::GenerateMac,
+        req.key_id.as_deref(),
+        req.mac_algorithm.as_deref(),
+        req.grant_tokens.as_deref(),
+    )
+    .await?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }

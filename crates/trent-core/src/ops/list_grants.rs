@@ -109,7 +109,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         .into_iter()
         .filter(|g| req.grant_id.as_deref().is_none_or(|id| g.grant_id == id))
         .filter(|g| req.grantee_principal.is_none() || g.grantee_principal == req.grantee_principal)
-        .filter(|g| req.grantee_service_principal.is_none() || g.grantee_service_principal == req.grantee_service_principal)
+        .filter(|g| {
+            req.grantee_service_principal.is_none() || g.grantee_service_principal == req.grantee_service_principal
+        })
         .collect();
     page(grants, req.limit, req.marker.as_deref())
 }

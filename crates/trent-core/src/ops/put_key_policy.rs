@@ -6,10 +6,10 @@ use serde::Deserialize;
 
 use crate::authz::{Access, condition_context};
 use crate::caller::Caller;
-use crate::model::KeyRecord;
-use crate::policy::{AuthzRequest, Decision, KeyPolicy};
 use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::model::KeyRecord;
 use crate::operation::Operation;
+use crate::policy::{AuthzRequest, Decision, KeyPolicy};
 use crate::service::{Kms, require_not_pending};
 use crate::validate::Validator;
 

@@ -40,8 +40,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     if let Some(old) = kms.load_key(&alias.target_key_id).await? {
         // Moving an alias needs kms:UpdateAlias on the key it leaves too.
         kms.authorize(caller, &old, &Access::new("UpdateAlias"), None).await?;
-        if old.record.key_usage != key.record.key_usage
-            || old.record.key_spec.family() != key.record.key_spec.family()
+        if old.record.key_usage != key.record.key_usage || old.record.key_spec.family() != key.record.key_spec.family()
         {
             return Err(KmsError::validation(format!(
                 "{} and {} are not the same type of key: an alias can only be moved to a key with the same key type and key usage.",

@@ -44,16 +44,15 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     );
     v.required("mac", &req.mac).blob_len("mac", req.mac.as_ref().map(|m| &m.0[..]), 1, 6144);
     v.finish()?;
-    let (key, alg) =
-        super::mac::check(
-            kms,
-            caller,
-            Operation::VerifyMac,
-            req.key_id.as_deref(),
-            req.mac_algorithm.as_deref(),
-            req.grant_tokens.as_deref(),
-        )
-            .await?;
+    let (key, alg) = super::mac::check(
+        kms,
+        caller,
+        Operation::VerifyMac,
+        req.key_id.as_deref(),
+        req.mac_algorithm.as_deref(),
+        req.grant_tokens.as_deref(),
+    )
+    .await?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }

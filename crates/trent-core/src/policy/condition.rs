@@ -200,6 +200,11 @@ impl ConditionBlock {
     }
 
     /// Whether every test holds (an empty block always does).
+    /// Whether the block has no condition at all (it then holds in any context).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub(crate) fn holds(&self, ctx: &ConditionContext) -> bool {
         self.0.iter().all(|c| c.holds(ctx))
     }

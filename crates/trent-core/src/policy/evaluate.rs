@@ -59,6 +59,13 @@ impl KeyPolicy {
         }
         if allowed { Decision::Allow } else { Decision::NotAllowed }
     }
+
+    /// Whether any statement has a condition. A policy without conditions
+    /// decides on principal, action and resource alone, so callers on hot
+    /// paths may skip building the request's condition context.
+    pub fn uses_conditions(&self) -> bool {
+        self.statements.iter().any(|s| !s.conditions.is_empty())
+    }
 }
 
 impl Statement {

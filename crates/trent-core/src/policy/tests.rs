@@ -569,3 +569,18 @@ fn truncated_and_garbled_documents_never_panic() {
     assert!(rejected > 0, "garbling should break most documents");
     assert!(parsed > 0, "some edits (e.g. inside string values) leave a valid policy");
 }
+
+#[test]
+fn uses_conditions_tells_policies_with_conditions_apart() {
+    let plain = KeyPolicy::parse(
+        r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:*","Resource":"*"}]}"#,
+    )
+    .expect("plain");
+    assert!(!plain.uses_conditions());
+    let conditioned = KeyPolicy::parse(
+        r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:Encrypt","Resource":"*",
+            "Condition":{"StringEquals":{"kms:CallerAccount":"111122223333"}}}]}"#,
+    )
+    .expect("conditioned");
+    assert!(conditioned.uses_conditions());
+}
