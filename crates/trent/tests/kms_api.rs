@@ -1096,9 +1096,10 @@ async fn list_keys_paginates_with_limit_and_marker() {
 
 #[tokio::test]
 async fn aliases_create_update_delete_list_and_rules() {
-    // Pagination needs more aliases on one key than the 50 the aliases-per-key quota allows.
+    // Paging below puts 101 aliases on one key: above AWS's 50 aliases per key
+    // (quota L-340F62FB), so this test raises it.
     let s = TestServer::start_with_config(Some(
-        "[quotas]\nenabled = false\n[[quotas.overrides]]\naccount_id = \"*\"\nregion = \"*\"\nquota_code = \"L-340F62FB\"\nvalue = 200.0\n",
+        "[quotas]\nenabled = false\n\n[[quotas.overrides]]\naccount_id = \"*\"\nregion = \"*\"\nquota_code = \"L-340F62FB\"\nvalue = 200.0\n",
     ));
     let c = s.kms_client().await;
     let (k1, _) = new_key(&c).await;
