@@ -217,26 +217,11 @@ impl Grant {
     }
 }
 
-/// Whether a principal named in a grant is the caller. Trent has no IAM, so
-/// an account (its id or its `:root` ARN) stands for every principal of that
-/// account, the same rule key policies follow; a role ARN matches the
-/// role's assumed-role sessions; anything else must be the caller's ARN.
+/// Whether a principal named in a grant is the caller, by the rules key
+/// policies use (an account stands for all its principals; a role matches
+/// its assumed-role sessions).
 pub fn principal_matches(principal: &str, caller: &Caller) -> bool {
-    if principal == caller.principal_arn {
-        return true;
-    }
-    if principal == caller.account_id || principal == format!("arn:aws:iam::{}:root", caller.account_id) {
-        return true;
-    }
-    if let Some(role) = principal.strip_prefix(&format!("arn:aws:iam::{}:role/", caller.account_id)) {
-        let role_name = role.rsplit('/').next().unwrap_or(role);
-        if let Some(session) =
-            caller.principal_arn.strip_prefix(&format!("arn:aws:sts::{}:assumed-role/", caller.account_id))
-        {
-            return session.split('/').next() == Some(role_name);
-        }
-    }
-    false
+    crate::policy::parse_aws_principal(principal).is_some_and(|p| p.matches(&caller.principal_arn, &caller.account_id))
 }
 
 const TOKEN_MAGIC: &[u8; 4] = b"TGT1";

@@ -56,15 +56,9 @@ fn check_service_principal(v: &mut Validator, path: &str, p: Option<&str>) {
 }
 
 /// Whether a principal names an AWS account, user, role or session the way
-/// AWS accepts it in a grant.
+/// AWS accepts it in a grant (a key policy principal other than `*`).
 fn principal_well_formed(p: &str) -> bool {
-    let account = |a: &str| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
-    if account(p) {
-        return true;
-    }
-    let parts: Vec<&str> = p.splitn(6, ':').collect();
-    matches!(parts.as_slice(), ["arn", partition, "iam" | "sts", "", acct, resource]
-        if partition.starts_with("aws") && account(acct) && !resource.is_empty())
+    crate::policy::parse_aws_principal(p).is_some_and(|p| p != crate::policy::Principal::Anyone)
 }
 
 fn check_context(ctx: Option<&EncryptionContext>) -> KmsResult<()> {

@@ -8,8 +8,6 @@ use crate::service::{Kms, require_usable, store_err};
 
 /// AWS's default automatic rotation period.
 pub const DEFAULT_PERIOD_DAYS: u32 = 365;
-/// Most on-demand rotations one key may have (AWS: 25, not adjustable).
-pub const MAX_ON_DEMAND_ROTATIONS: usize = 25;
 const DAY: f64 = 86_400.0;
 
 /// Rotation is only for symmetric encryption keys with AWS_KMS material.

@@ -65,3 +65,4 @@ mod tests;
 pub use context::ConditionContext;
 pub use document::KeyPolicy;
 pub use evaluate::{AuthzRequest, Decision};
+pub use principal::{Principal, parse_aws as parse_aws_principal};

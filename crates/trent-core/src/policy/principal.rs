@@ -6,9 +6,9 @@ use serde_json::Value;
 use super::json::{INVALID_PRINCIPALS, malformed, string_or_array};
 use crate::error::KmsResult;
 
-/// One principal named by a policy statement, reduced to how it matches.
+/// One principal named by a policy statement (or a grant), reduced to how it matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Principal {
+pub enum Principal {
     /// `"*"` or `{"AWS": "*"}`: everyone.
     Anyone,
     /// An account (`"111122223333"` or `arn:aws:iam::111122223333:root`).
@@ -32,7 +32,7 @@ pub(crate) enum Principal {
 
 impl Principal {
     /// Whether this principal names the caller with `arn` in `account`.
-    pub(crate) fn matches(&self, arn: &str, account: &str) -> bool {
+    pub fn matches(&self, arn: &str, account: &str) -> bool {
         match self {
             Principal::Anyone => true,
             Principal::Account(a) => a == account,
@@ -70,8 +70,9 @@ pub(crate) fn parse_principals(value: &Value) -> KmsResult<Vec<Principal>> {
     }
 }
 
-/// Parses one `{"AWS": …}` value; `None` if KMS would reject it.
-fn parse_aws(s: &str) -> Option<Principal> {
+/// Parses one `{"AWS": …}` value; `None` if KMS would reject it. Grants
+/// name their grantee and retiring principals the same way.
+pub fn parse_aws(s: &str) -> Option<Principal> {
     if s == "*" {
         return Some(Principal::Anyone);
     }
