@@ -55,12 +55,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     );
     super::marker::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
-    let after: usize = match super::marker::decode(req.marker.as_deref())? {
-        Some(s) => s
-            .parse()
-            .map_err(|_| crate::error::KmsError::new(crate::error::ErrorKind::InvalidMarker, "Invalid marker"))?,
-        None => 0,
-    };
     let key = super::enable_key::key_only(kms, caller, Operation::ListKeyRotations, req.key_id.as_deref()).await?;
     require_rotatable(&key.record)?;
     let all = inc == Some("ALL_KEY_MATERIAL");
@@ -81,13 +75,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         })
         .collect();
     let limit = req.limit.unwrap_or(100) as usize;
-    let page: Vec<RotationsListEntry> = entries.into_iter().skip(after).take(limit + 1).collect();
-    let truncated = page.len() > limit;
-    let mut page = page;
-    page.truncate(limit);
-    Ok(Response {
-        next_marker: truncated.then(|| super::marker::encode(&(after + limit).to_string())),
-        rotations: page,
-        truncated,
-    })
+    let (rotations, next_marker, truncated) = super::marker::offset_page(entries, req.marker.as_deref(), limit)?;
+    Ok(Response { rotations, next_marker, truncated })
 }

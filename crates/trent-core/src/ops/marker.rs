@@ -40,3 +40,21 @@ pub fn offset_page<T>(items: Vec<T>, marker: Option<&str>, limit: usize) -> KmsR
     page.truncate(limit);
     Ok((page, truncated.then(|| encode(&(after + limit).to_string())), truncated))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_pages_walk_the_whole_listing_once() {
+        let items: Vec<u32> = (0..7).collect();
+        let (p1, m1, t1) = offset_page(items.clone(), None, 3).expect("page 1");
+        assert_eq!((p1, t1), (vec![0, 1, 2], true));
+        let (p2, m2, t2) = offset_page(items.clone(), m1.as_deref(), 3).expect("page 2");
+        assert_eq!((p2, t2), (vec![3, 4, 5], true));
+        let (p3, m3, t3) = offset_page(items.clone(), m2.as_deref(), 3).expect("page 3");
+        assert_eq!((p3, m3, t3), (vec![6], None, false));
+        let e = offset_page(items, Some(&encode("x")), 3).expect_err("not an offset");
+        assert_eq!(e.kind, ErrorKind::InvalidMarker);
+    }
+}
