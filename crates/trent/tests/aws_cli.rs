@@ -130,3 +130,70 @@ print("boto3 ok")
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("boto3 ok"));
 }
+
+#[test]
+fn boto3_grants_and_access_denied_across_two_accounts() {
+    let server = TestServer::start_with_config(Some(
+        r#"
+[quotas]
+enabled = false
+
+[[principals]]
+access_key_id = "AKIAOWNER00000000000"
+secret_access_key = "owner-secret"
+account_id = "111122223333"
+arn = "arn:aws:iam::111122223333:user/owner"
+
+[[principals]]
+access_key_id = "AKIAPARTNER000000000"
+secret_access_key = "partner-secret"
+account_id = "444455556666"
+arn = "arn:aws:iam::444455556666:role/partner"
+"#,
+    ));
+    let script = r#"
+import boto3, botocore, json
+owner = boto3.client("kms", aws_access_key_id="AKIAOWNER00000000000", aws_secret_access_key="owner-secret")
+partner = boto3.client("kms", aws_access_key_id="AKIAPARTNER000000000", aws_secret_access_key="partner-secret")
+key = owner.create_key()["KeyMetadata"]
+ct = owner.encrypt(KeyId=key["KeyId"], Plaintext=b"hello", EncryptionContext={"app": "a"})["CiphertextBlob"]
+def code(call):
+    try:
+        call()
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"], e.response["Error"]["Message"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+    raise SystemExit("call succeeded")
+c, msg, status = code(lambda: partner.decrypt(CiphertextBlob=ct, EncryptionContext={"app": "a"}))
+assert (c, status) == ("AccessDeniedException", 400), (c, status)
+assert msg == ("User: arn:aws:iam::444455556666:role/partner is not authorized to perform: kms:Decrypt on resource: "
+               + key["Arn"] + " because no resource-based policy allows the kms:Decrypt action"), msg
+g = owner.create_grant(KeyId=key["KeyId"], GranteePrincipal="arn:aws:iam::444455556666:role/partner",
+                       RetiringPrincipal="arn:aws:iam::444455556666:role/partner", Operations=["Decrypt"],
+                       Constraints={"EncryptionContextEquals": {"app": "a"}})
+out = partner.decrypt(CiphertextBlob=ct, EncryptionContext={"app": "a"}, GrantTokens=[g["GrantToken"]])
+assert out["Plaintext"] == b"hello" and out["KeyId"] == key["Arn"], out
+pages = list(owner.get_paginator("list_grants").paginate(KeyId=key["KeyId"]))
+grants = [x for p in pages for x in p["Grants"]]
+assert [x["GrantId"] for x in grants] == [g["GrantId"]], grants
+assert grants[0]["Constraints"] == {"EncryptionContextEquals": {"app": "a"}}, grants
+assert grants[0]["IssuingAccount"] == "arn:aws:iam::111122223333:root", grants
+retirable = partner.list_retirable_grants(RetiringPrincipal="arn:aws:iam::444455556666:role/partner")["Grants"]
+assert [x["GrantId"] for x in retirable] == [g["GrantId"]], retirable
+partner.retire_grant(GrantToken=g["GrantToken"])
+assert code(lambda: partner.decrypt(CiphertextBlob=ct, EncryptionContext={"app": "a"}))[0] == "AccessDeniedException"
+lockout = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                                     "Action": "kms:*", "Resource": "*"}]})
+c, msg, _ = code(lambda: owner.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=lockout))
+assert (c, msg) == ("MalformedPolicyDocumentException",
+                    "The new key policy will not allow you to update the key policy in the future."), (c, msg)
+print("boto3 authz ok")
+"#;
+    let out = Command::new(venv_bin("python")).args(["-c", script]).envs(server.envs()).output().expect("run python");
+    assert!(
+        out.status.success(),
+        "boto3 script failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("boto3 authz ok"));
+}
