@@ -154,8 +154,11 @@ pub fn condition_context(
     if let Some((k, v)) = access.algorithm {
         ctx.set(k, v);
     }
+    if matches!(access.action, "CreateGrant" | "ListGrants" | "RevokeGrant") {
+        ctx.set("kms:GrantIsForAWSResource", "false");
+    }
     if let Some(g) = access.new_grant {
-        ctx.set_many("kms:GrantOperations", g.operations.to_vec()).set("kms:GrantIsForAWSResource", "false");
+        ctx.set_many("kms:GrantOperations", g.operations.to_vec());
         if let Some(p) = g.grantee {
             ctx.set("kms:GranteePrincipal", p);
         }

@@ -485,3 +485,34 @@ async fn grants_per_key_quota_is_enforced_atomically_and_frees_up() {
         .await
         .expect("room again");
 }
+
+#[tokio::test]
+async fn denials_leave_no_side_effect() {
+    let w = world(UNTHROTTLED).await;
+    let (id, arn) =
+        key(&w.alice, Some(policy(&[alice_admin(), allow(BOB, serde_json::json!("kms:DescribeKey"))]))).await;
+    let before = w.alice.get_key_policy().key_id(&id).send().await.expect("policy").policy().map(str::to_owned);
+    let e = w.bob.schedule_key_deletion().key_id(&id).send().await.expect_err("bob deletes");
+    let e = e.into_service_error();
+    assert_eq!(e.code(), Some("AccessDeniedException"));
+    assert_eq!(
+        e.message(),
+        Some(format!("User: {BOB} is not authorized to perform: kms:ScheduleKeyDeletion on resource: {arn} because no resource-based policy allows the kms:ScheduleKeyDeletion action").as_str())
+    );
+    let e = w.bob.disable_key().key_id(&id).send().await.expect_err("bob disables");
+    assert_eq!(code(e.into_service_error()), "AccessDeniedException");
+    let e = w.bob.put_key_policy().key_id(&id).policy(policy(&[allow(BOB, serde_json::json!("kms:*"))])).send().await;
+    assert_eq!(code(e.expect_err("bob rewrites the policy").into_service_error()), "AccessDeniedException");
+    let e = w.bob.create_grant().key_id(&id).grantee_principal(BOB).operations(GrantOperation::Encrypt).send().await;
+    assert_eq!(code(e.expect_err("bob grants himself").into_service_error()), "AccessDeniedException");
+    let e = w.bob.create_alias().alias_name("alias/bobs").target_key_id(&id).send().await;
+    assert_eq!(code(e.expect_err("bob aliases").into_service_error()), "AccessDeniedException");
+    // Bob may describe (the policy says so); nothing he was refused happened.
+    let md = w.bob.describe_key().key_id(&id).send().await.expect("describe").key_metadata().expect("md").clone();
+    assert_eq!(md.key_state().map(|s| s.as_str()), Some("Enabled"));
+    assert!(md.deletion_date().is_none());
+    let after = w.alice.get_key_policy().key_id(&id).send().await.expect("policy").policy().map(str::to_owned);
+    assert_eq!(after, before);
+    assert!(w.alice.list_grants().key_id(&id).send().await.expect("grants").grants().is_empty());
+    assert!(w.alice.list_aliases().key_id(&id).send().await.expect("aliases").aliases().is_empty());
+}
