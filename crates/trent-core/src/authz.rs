@@ -15,6 +15,8 @@
 //! (ListAliases, ListKeys, CreateKey, ...) are therefore always allowed to an
 //! authenticated principal of the key's own account.
 
+use std::sync::Arc;
+
 use crate::caller::Caller;
 use crate::encryption_context::EncryptionContext;
 use crate::error::{ErrorKind, KmsError, KmsResult};
@@ -23,6 +25,9 @@ use crate::keyring::LoadedKey;
 use crate::model::KeyRecord;
 use crate::policy::{AuthzRequest, ConditionContext, Decision};
 use crate::service::{Kms, store_err};
+
+/// How long a process trusts its cached copy of a key's grants, seconds.
+pub const GRANT_CACHE_SECONDS: f64 = 5.0;
 
 /// What a request asks to do with a key: the permission (a key policy action
 /// without the `kms:` prefix) and the request facts condition keys and grant
@@ -226,7 +231,22 @@ impl Kms {
         if !grants::GRANT_OPERATIONS.contains(&access.action) {
             return Ok(false);
         }
-        for grant in self.grants_of(&key.record.key_id).await? {
+        let key_id = &key.record.key_id;
+        let mut grants = self.cached_grants(key_id, false).await?;
+        // A grant token names a grant that may be newer than what this
+        // process read (another node made it): the token makes it count now.
+        let named_by_token = |gs: &[Grant]| {
+            access
+                .grant_tokens
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|t| grants::parse_token(t))
+                .any(|(k, g)| &k == key_id && !gs.iter().any(|x| x.grant_id == g))
+        };
+        if named_by_token(&grants) {
+            grants = self.cached_grants(key_id, true).await?;
+        }
+        for grant in grants.iter() {
             if !grant.allows(caller, access.action, access.encryption_context) {
                 continue;
             }
@@ -241,6 +261,27 @@ impl Kms {
             return Ok(true);
         }
         Ok(false)
+    }
+
+    /// A key's grants from the cache, read again from the store when older
+    /// than [`GRANT_CACHE_SECONDS`] or when `reload`. This process forgets a
+    /// key's cached grants whenever it changes them; changes made by another
+    /// process sharing the store show within that time, or at once for a
+    /// request presenting the new grant's token (AWS's eventual consistency
+    /// for grants, bounded far tighter).
+    async fn cached_grants(&self, key_id: &str, reload: bool) -> KmsResult<Arc<Vec<Grant>>> {
+        let now = self.now();
+        if !reload && let Some(g) = self.cache.grants(key_id, now - GRANT_CACHE_SECONDS) {
+            return Ok(g);
+        }
+        let grants = Arc::new(self.grants_of(key_id).await?);
+        self.cache.put_grants(key_id, now, grants.clone());
+        Ok(grants)
+    }
+
+    /// Forgets the cached grants of a key after this process changed them.
+    pub fn grants_changed(&self, key_id: &str) {
+        self.cache.forget_grants(key_id);
     }
 
     /// Every grant on a key, oldest id first.

@@ -12,6 +12,7 @@ use parking_lot::RwLock;
 
 use crate::crypto::AesKey;
 use crate::error::{KmsError, KmsResult};
+use crate::grants::Grant;
 use crate::key_material::LoadedMaterial;
 use crate::model::{KeyRecord, KeySpec};
 use crate::policy::KeyPolicy;
@@ -80,12 +81,17 @@ impl LoadedKey {
     }
 }
 
-/// Loaded keys by key id, and alias targets by (account, region, alias name).
+/// Loaded keys by key id, alias targets by (account, region, alias name), and
+/// the grants of keys by key id (with the time they were read).
 #[derive(Debug, Default)]
 pub struct KeyCache {
     keys: RwLock<HashMap<String, Arc<LoadedKey>>>,
     aliases: RwLock<HashMap<(String, String, String), String>>,
+    grants: RwLock<HashMap<String, CachedGrants>>,
 }
+
+/// A key's grants and when they were read (epoch seconds).
+type CachedGrants = (f64, Arc<Vec<Grant>>);
 
 impl KeyCache {
     /// A cached key.
@@ -102,6 +108,22 @@ impl KeyCache {
     pub fn remove(&self, key_id: &str) {
         self.keys.write().remove(key_id);
         self.aliases.write().retain(|_, target| target != key_id);
+        self.forget_grants(key_id);
+    }
+
+    /// A key's grants if read at or after `fresh_since` (epoch seconds).
+    pub fn grants(&self, key_id: &str, fresh_since: f64) -> Option<Arc<Vec<Grant>>> {
+        self.grants.read().get(key_id).filter(|(at, _)| *at >= fresh_since).map(|(_, g)| g.clone())
+    }
+
+    /// Caches a key's grants as read at `at`.
+    pub fn put_grants(&self, key_id: &str, at: f64, grants: Arc<Vec<Grant>>) {
+        self.grants.write().insert(key_id.to_owned(), (at, grants));
+    }
+
+    /// Forgets a key's grants (one was created, retired or revoked).
+    pub fn forget_grants(&self, key_id: &str) {
+        self.grants.write().remove(key_id);
     }
 
     /// A cached alias target.

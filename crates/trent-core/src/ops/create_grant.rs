@@ -202,7 +202,9 @@ impl Kms {
             KeyManager::Customer => self.resource_limit(&key.account_id, &key.region, quota),
             KeyManager::Aws => u64::MAX,
         };
-        quota.check(limit, self.store.insert_doc_capped(doc, limit).await)?.map_err(store_err)
+        let inserted = quota.check(limit, self.store.insert_doc_capped(doc, limit).await)?.map_err(store_err);
+        self.grants_changed(&key.key_id);
+        inserted
     }
 }
 

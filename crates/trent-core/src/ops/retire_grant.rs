@@ -77,7 +77,9 @@ pub(crate) async fn find(kms: &Kms, key_id: &str, grant_id: &str) -> KmsResult<G
 
 /// Deletes one grant of a key.
 pub(crate) async fn delete(kms: &Kms, key_id: &str, grant_id: &str) -> KmsResult<super::Empty> {
-    match kms.store.delete_doc(grants::DOC_KIND, key_id, grant_id).await {
+    let deleted = kms.store.delete_doc(grants::DOC_KIND, key_id, grant_id).await;
+    kms.grants_changed(key_id);
+    match deleted {
         Ok(()) => Ok(super::Empty {}),
         Err(StoreError::NotFound) => Err(not_found(grant_id)),
         Err(e) => Err(store_err(e)),
