@@ -206,6 +206,15 @@ impl Grant {
             || principal_matches(&self.issuing_account, caller)
     }
 
+    /// Who the grant is for, as the "Grants for a given principal per key"
+    /// quota (2020 profile) groups grants: the grantee principal as written
+    /// (as ListGrants shows it), else the grantee service principal. The
+    /// store keeps it beside the grant document (see
+    /// [`crate::store::KeyStore::insert_doc_capped_in_group`]).
+    pub fn grantee(&self) -> Option<&str> {
+        self.grantee_principal.as_deref().or(self.grantee_service_principal.as_deref())
+    }
+
     /// The document body.
     pub fn to_json(&self) -> KmsResult<String> {
         serde_json::to_string(self).map_err(KmsError::internal)
@@ -300,6 +309,16 @@ mod tests {
             principal_arn: arn.into(),
             access_key_id: String::new(),
         }
+    }
+
+    #[test]
+    fn grantee_is_the_principal_or_else_the_service_principal() {
+        let mut g = grant(&["Encrypt"], None);
+        assert_eq!(g.grantee(), Some("arn:aws:iam::444455556666:user/bob"));
+        g.grantee_principal = None;
+        assert_eq!(g.grantee(), None);
+        g.grantee_service_principal = Some("dynamodb.amazonaws.com".into());
+        assert_eq!(g.grantee(), Some("dynamodb.amazonaws.com"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Resource quotas: how many keys, aliases, grants, custom key stores and
 //! on-demand rotations an account may hold (AWS "Resource quotas",
-//! `shared/reference/kms-quotas.md` §8).
+//! `shared/reference/kms-quotas.md` §8), including the two the 2020
+//! documentation listed and AWS dropped in 2021 (aliases per Region, grants
+//! for a given principal per key), enforced only in the 2020 profile.
 //!
 //! Each [`ResourceQuota`] is also an entry of the quota catalog
 //! ([`crate::quota::catalog`], kind [`QuotaKind::Resource`]), so the profile
@@ -33,6 +35,14 @@ pub enum ResourceQuota {
     CustomKeyStores,
     /// On-demand rotations per key, over its lifetime; not adjustable. `L-0E66C9C0`.
     OnDemandRotationsPerKey,
+    /// Customer-created aliases per account and region (`alias/aws/…` do not
+    /// count). Only in the 2020 profile (AWS dropped it in 2021); Trent's code
+    /// `T-AliasesPerRegion`.
+    AliasesPerRegion,
+    /// Grants on one key naming the same grantee principal, on customer and
+    /// AWS managed keys alike. Only in the 2020 profile (AWS dropped it in
+    /// 2021); Trent's code `T-GrantsPerPrincipalPerKey`.
+    GrantsPerPrincipalPerKey,
 }
 
 impl ResourceQuota {
@@ -43,6 +53,8 @@ impl ResourceQuota {
         ResourceQuota::GrantsPerKey,
         ResourceQuota::CustomKeyStores,
         ResourceQuota::OnDemandRotationsPerKey,
+        ResourceQuota::AliasesPerRegion,
+        ResourceQuota::GrantsPerPrincipalPerKey,
     ];
 
     /// The catalog entry holding this quota's code, name and defaults.
@@ -61,8 +73,8 @@ impl ResourceQuota {
     }
 
     /// The name AWS puts at the start of the LimitExceededException message.
-    /// Seen in real errors: "Aliases per key" and "Key"; the other three
-    /// follow the same pattern (Trent's choice).
+    /// Seen in real errors: "Aliases per key" and "Key"; the others follow
+    /// the same pattern (Trent's choice).
     pub fn message_name(self) -> &'static str {
         match self {
             ResourceQuota::Keys => "Key",
@@ -70,10 +82,13 @@ impl ResourceQuota {
             ResourceQuota::GrantsPerKey => "Grants per key",
             ResourceQuota::CustomKeyStores => "Custom key store",
             ResourceQuota::OnDemandRotationsPerKey => "On-demand rotations per key",
+            ResourceQuota::AliasesPerRegion => "Aliases per region",
+            ResourceQuota::GrantsPerPrincipalPerKey => "Grants per principal per key",
         }
     }
 
-    /// AWS's default in `profile` (the same in every region).
+    /// AWS's default in `profile` (the same in every region); `u64::MAX`
+    /// (no limit) for a quota the profile does not have.
     pub fn default_in(self, profile: Profile) -> u64 {
         limit_from_value(self.quota_id().def().default_in(profile, ""))
     }
@@ -105,6 +120,22 @@ impl ResourceQuota {
             Err(StoreError::LimitReached { usage }) => Err(self.exceeded(limit, usage)),
             other => Ok(other),
         }
+    }
+}
+
+/// Maps the outcome of a store write with two caps (a new alias counts per key
+/// and per region; a new grant per key and per grantee on the key):
+/// `LimitReached` is the first quota's LimitExceededException,
+/// `SecondLimitReached` the second's, any other store error stays a store
+/// error for the caller to map.
+pub fn check_two_caps(
+    first: (ResourceQuota, u64),
+    second: (ResourceQuota, u64),
+    result: Result<(), StoreError>,
+) -> Result<Result<(), StoreError>, KmsError> {
+    match result {
+        Err(StoreError::SecondLimitReached { usage }) => Err(second.0.exceeded(second.1, usage)),
+        other => first.0.check(first.1, other),
     }
 }
 
@@ -182,6 +213,8 @@ impl KmsError {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
@@ -199,6 +232,8 @@ mod tests {
                 ("L-D594A657", 50_000, 10_000, true),
                 ("L-F33DCFEB", 10, 10, true),
                 ("L-0E66C9C0", 25, 25, false),
+                ("T-AliasesPerRegion", u64::MAX, 10_000, true),
+                ("T-GrantsPerPrincipalPerKey", u64::MAX, 500, true),
             ]
         );
         for &q in ResourceQuota::ALL {
@@ -208,6 +243,53 @@ mod tests {
         assert_eq!(ResourceQuota::from_code("L-32B67F4A"), None, "a request quota is not a resource quota");
         assert_eq!(Keys.name(), "Customer Master Keys (CMKs)");
         assert_eq!(AliasesPerKey.name(), "Aliases per CMK");
+        assert_eq!(AliasesPerRegion.name(), "Aliases per Region");
+        assert_eq!(GrantsPerPrincipalPerKey.name(), "Grants for a given principal per CMK");
+    }
+
+    #[test]
+    fn quotas_dropped_in_2021_have_no_limit_in_the_current_profile() {
+        use crate::quota::{ManualMonotonicClock, QuotaConfig, QuotaOverride};
+        let (region, account) = ("us-east-1", "111122223333");
+        for q in [ResourceQuota::AliasesPerRegion, ResourceQuota::GrantsPerPrincipalPerKey] {
+            assert_eq!(ProfileDefaults(Profile::Current).limit(account, region, q), u64::MAX);
+            let current =
+                QuotaEngine::new(&QuotaConfig::default(), Arc::new(ManualMonotonicClock::new(0))).expect("engine");
+            assert_eq!(current.limit(account, region, q), u64::MAX, "{q}");
+            // Even an increase approved under the 2020 profile and reloaded does not limit.
+            current.record_increase(account, region, q.quota_id(), 20_000.0);
+            assert_eq!(current.limit(account, region, q), u64::MAX, "{q}");
+
+            let lowered = QuotaConfig {
+                profile: Profile::Y2020,
+                overrides: vec![QuotaOverride {
+                    account_id: "*".into(),
+                    region: "*".into(),
+                    quota_code: q.code().into(),
+                    value: 3.0,
+                }],
+                ..QuotaConfig::default()
+            };
+            let old = QuotaEngine::new(&lowered, Arc::new(ManualMonotonicClock::new(0))).expect("engine");
+            assert_eq!(old.limit(account, region, q), 3, "{q}");
+        }
+        assert_eq!(ProfileDefaults(Profile::Y2020).limit("1", "r", ResourceQuota::AliasesPerRegion), 10_000);
+        assert_eq!(ProfileDefaults(Profile::Y2020).limit("1", "r", ResourceQuota::GrantsPerPrincipalPerKey), 500);
+    }
+
+    #[test]
+    fn messages_of_the_2020_only_quotas() {
+        let e = ResourceQuota::AliasesPerRegion.exceeded(10_000, 10_000);
+        assert_eq!(
+            e.message.as_deref(),
+            Some("Aliases per region quota for this account in this region is 10000, current usage is 10000.")
+        );
+        let e = ResourceQuota::GrantsPerPrincipalPerKey.exceeded(500, 500);
+        assert_eq!(
+            e.message.as_deref(),
+            Some("Grants per principal per key quota for this account in this region is 500, current usage is 500.")
+        );
+        assert_eq!(e.kind, ErrorKind::LimitExceeded);
     }
 
     #[test]
@@ -230,6 +312,24 @@ mod tests {
         assert_eq!(limit_from_value(f64::NAN), 0);
         assert_eq!(limit_from_value(1e30), u64::MAX);
         assert_eq!(limit_from_value(1e10), 10_000_000_000);
+    }
+
+    #[test]
+    fn check_two_caps_names_the_cap_that_was_hit() {
+        let first = (ResourceQuota::AliasesPerKey, 50);
+        let second = (ResourceQuota::AliasesPerRegion, 7);
+        let e = check_two_caps(first, second, Err(StoreError::LimitReached { usage: 50 })).expect_err("first");
+        assert!(e.message.as_deref().is_some_and(|m| m.starts_with("Aliases per key quota")), "{e:?}");
+        let e = check_two_caps(first, second, Err(StoreError::SecondLimitReached { usage: 9 })).expect_err("second");
+        assert_eq!(
+            e.message.as_deref(),
+            Some("Aliases per region quota for this account in this region is 7, current usage is 9.")
+        );
+        assert!(matches!(
+            check_two_caps(first, second, Err(StoreError::AlreadyExists)),
+            Ok(Err(StoreError::AlreadyExists))
+        ));
+        assert!(matches!(check_two_caps(first, second, Ok(())), Ok(Ok(()))));
     }
 
     #[test]

@@ -15,7 +15,8 @@
 //! - the `*_capped` writes count and write in one atomic step (one
 //!   transaction), so concurrent creates, even from several processes sharing
 //!   one database, never take a resource count past its cap. Uniqueness is
-//!   checked first: a duplicate is `AlreadyExists` whatever the count.
+//!   checked first: a duplicate is `AlreadyExists` whatever the count. A write
+//!   with two caps checks both in that one step, the first cap first.
 
 use crate::model::{AliasRecord, KeyRecord};
 
@@ -40,6 +41,15 @@ pub enum StoreError {
         /// How many resources were counted against the cap (at least the cap).
         usage: u64,
     },
+    /// A write with two caps ([`KeyStore::insert_alias_capped`]'s per-region
+    /// cap, [`KeyStore::insert_doc_capped_in_group`]'s group cap) found the
+    /// first cap free but the second one reached, and wrote nothing. Separate
+    /// from `LimitReached` so the caller can name the quota that was hit.
+    #[error("second resource limit reached (current usage {usage})")]
+    SecondLimitReached {
+        /// How many resources were counted against the second cap (at least that cap).
+        usage: u64,
+    },
     /// The backend failed (I/O, corruption, connection); the text is for logs only.
     #[error("storage backend: {0}")]
     Backend(String),
@@ -48,6 +58,25 @@ pub enum StoreError {
 /// Name prefix of aliases AWS creates for AWS managed keys; such aliases do
 /// not count toward the "Aliases per key" quota.
 pub const AWS_ALIAS_PREFIX: &str = "alias/aws/";
+
+/// The two caps on a new alias ([`KeyStore::insert_alias_capped`]): exists
+/// because an alias counts toward two resource quotas at once, and both must
+/// be checked in the one step that inserts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AliasCaps {
+    /// Most customer-created aliases targeting one key (AWS "Aliases per key").
+    pub per_key: u64,
+    /// Most customer-created aliases in the alias's account and region (AWS
+    /// "Aliases per Region", 2020 profile only); `u64::MAX` for no limit.
+    pub per_region: u64,
+}
+
+impl AliasCaps {
+    /// Only the per-key cap (no per-region limit).
+    pub fn per_key(cap: u64) -> AliasCaps {
+        AliasCaps { per_key: cap, per_region: u64::MAX }
+    }
+}
 
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -129,19 +158,23 @@ pub trait KeyStore: Send + Sync + 'static {
     /// Points an existing alias at another key. `NotFound` if the alias is absent.
     async fn update_alias(&self, alias: &AliasRecord) -> StoreResult<()>;
 
-    /// Creates an alias unless `cap` aliases already target
-    /// `alias.target_key_id` (the "Aliases per key" resource quota). Aliases
-    /// whose name starts with `alias/aws/` (created by AWS) neither count nor
-    /// are capped. Count and insert are one atomic step. `AlreadyExists` if
-    /// (account, region, name) is taken; `LimitReached { usage }` otherwise
-    /// when over the cap, with nothing written.
-    async fn insert_alias_capped(&self, alias: &AliasRecord, cap: u64) -> StoreResult<()>;
+    /// Creates an alias unless `caps.per_key` aliases already target
+    /// `alias.target_key_id` (the "Aliases per key" resource quota) or
+    /// `caps.per_region` aliases already exist in `alias.account_id` and
+    /// `alias.region` ("Aliases per Region"). Aliases whose name starts with
+    /// `alias/aws/` (created by AWS) neither count nor are capped. Counts and
+    /// insert are one atomic step. `AlreadyExists` if (account, region, name)
+    /// is taken; otherwise, with nothing written, `LimitReached { usage }`
+    /// when the key is full (checked first), `SecondLimitReached { usage }`
+    /// when the region is. A `per_region` of `u64::MAX` need not be counted.
+    async fn insert_alias_capped(&self, alias: &AliasRecord, caps: AliasCaps) -> StoreResult<()>;
 
-    /// [`KeyStore::update_alias`] under the same cap as
+    /// [`KeyStore::update_alias`] under the same per-key cap as
     /// [`KeyStore::insert_alias_capped`], counted on the new target (not
     /// counting the alias being moved). An alias already pointing at
     /// `alias.target_key_id` is updated without a check. `NotFound` if the
-    /// alias is absent; `LimitReached { usage }` with nothing written.
+    /// alias is absent; `LimitReached { usage }` with nothing written. (A move
+    /// keeps the alias in its account and region, so no per-region cap.)
     async fn update_alias_capped(&self, alias: &AliasRecord, cap: u64) -> StoreResult<()>;
 
     /// Deletes an alias. `NotFound` if absent.
@@ -170,6 +203,22 @@ pub trait KeyStore: Send + Sync + 'static {
     /// atomic step. `AlreadyExists` if (kind, scope, id) is taken;
     /// `LimitReached { usage }` otherwise when over the cap, with nothing written.
     async fn insert_doc_capped(&self, doc: &Doc, cap: u64) -> StoreResult<()>;
+
+    /// [`KeyStore::insert_doc_capped`] with a second cap inside the scope:
+    /// the document is stored with the label `group`, and refused unless
+    /// fewer than `cap` documents of (`doc.kind`, `doc.scope`) exist
+    /// (`LimitReached { usage }`, checked first) and fewer than `group_cap`
+    /// of them carry the same `group` (`SecondLimitReached { usage }`).
+    /// For "Grants for a given principal per key": grants scoped by key,
+    /// grouped by grantee. Counts and insert are one atomic step;
+    /// `AlreadyExists` if (kind, scope, id) is taken; nothing written on refusal.
+    ///
+    /// The group is kept by the store beside the document, not in [`Doc`]:
+    /// fixed at insert, kept when `put_doc` replaces the body, and gone with the
+    /// document, so `delete_doc` frees its place in both counts. Documents
+    /// written by the other methods have no group and count only toward `cap`.
+    /// A `group_cap` of `u64::MAX` need not be counted.
+    async fn insert_doc_capped_in_group(&self, doc: &Doc, cap: u64, group: &str, group_cap: u64) -> StoreResult<()>;
 
     /// Inserts or replaces a document.
     async fn put_doc(&self, doc: &Doc) -> StoreResult<()>;

@@ -18,7 +18,7 @@ use trent_core::model::{
     AliasRecord, KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationConfig, RotationType,
     StoredMaterial, Tag,
 };
-use trent_core::store::{Doc, KeyStore, Page, StoreError, StoreResult};
+use trent_core::store::{AliasCaps, Doc, KeyStore, Page, StoreError, StoreResult};
 
 /// Runs every check below, in order, against `store`.
 ///
@@ -37,7 +37,9 @@ pub async fn run_all(store: &dyn KeyStore) {
     docs(store).await;
     capped_keys(store).await;
     capped_aliases(store).await;
+    capped_aliases_per_region(store).await;
     capped_docs(store).await;
+    capped_docs_in_group(store).await;
 }
 
 /// A fresh UUID, for key ids and anything else that must not collide.
@@ -67,7 +69,9 @@ fn expect_err<T: std::fmt::Debug>(r: StoreResult<T>, want: &StoreError, what: &s
             | (Err(StoreError::Conflict), StoreError::Conflict)
     ) || matches!(
         (&r, want),
-        (Err(StoreError::LimitReached { usage: got }), StoreError::LimitReached { usage: wanted }) if got == wanted
+        (Err(StoreError::LimitReached { usage: got }), StoreError::LimitReached { usage: wanted })
+            | (Err(StoreError::SecondLimitReached { usage: got }), StoreError::SecondLimitReached { usage: wanted })
+            if got == wanted
     );
     assert!(matches, "conformance: {what}: expected Err({want:?}), got {r:?}");
 }
@@ -844,29 +848,37 @@ pub async fn capped_aliases(store: &dyn KeyStore) {
     let k = put_key(store, &account, region).await;
     let other = put_key(store, &account, region).await;
     let cap = 2;
+    let caps = AliasCaps::per_key(cap);
     let a1 = sample_alias(&account, region, "alias/c1", &k.key_id);
     let a2 = sample_alias(&account, region, "alias/c2", &k.key_id);
     let a3 = sample_alias(&account, region, "alias/c3", &k.key_id);
-    ok(store.insert_alias_capped(&a1, cap).await, "insert_alias_capped 1");
-    ok(store.insert_alias_capped(&a2, cap).await, "insert_alias_capped 2");
-    expect_err(store.insert_alias_capped(&a3, cap).await, &StoreError::LimitReached { usage: 2 }, "alias at the cap");
+    ok(store.insert_alias_capped(&a1, caps).await, "insert_alias_capped 1");
+    ok(store.insert_alias_capped(&a2, caps).await, "insert_alias_capped 2");
+    expect_err(store.insert_alias_capped(&a3, caps).await, &StoreError::LimitReached { usage: 2 }, "alias at the cap");
     assert!(
         ok(store.get_alias(&account, region, "alias/c3").await, "get refused alias").is_none(),
         "conformance: an alias refused by insert_alias_capped must not be stored"
     );
-    expect_err(store.insert_alias_capped(&a1, cap).await, &StoreError::AlreadyExists, "duplicate alias at the cap");
+    expect_err(store.insert_alias_capped(&a1, caps).await, &StoreError::AlreadyExists, "duplicate alias at the cap");
     // AWS-created aliases neither count nor are refused.
     let aws = sample_alias(&account, region, "alias/aws/conformance", &k.key_id);
-    ok(store.insert_alias_capped(&aws, cap).await, "insert_alias_capped alias/aws/ at the cap");
+    ok(store.insert_alias_capped(&aws, caps).await, "insert_alias_capped alias/aws/ at the cap");
     expect_err(
-        store.insert_alias_capped(&a3, cap).await,
+        store.insert_alias_capped(&a3, caps).await,
         &StoreError::LimitReached { usage: 2 },
         "alias/aws/ names must not count",
     );
     // Lookalikes of the AWS prefix do count.
-    ok(store.insert_alias_capped(&sample_alias(&account, region, "alias/AWS/x", &other.key_id), 1).await, "AWS/");
+    ok(
+        store
+            .insert_alias_capped(&sample_alias(&account, region, "alias/AWS/x", &other.key_id), AliasCaps::per_key(1))
+            .await,
+        "AWS/",
+    );
     expect_err(
-        store.insert_alias_capped(&sample_alias(&account, region, "alias/awsx", &other.key_id), 1).await,
+        store
+            .insert_alias_capped(&sample_alias(&account, region, "alias/awsx", &other.key_id), AliasCaps::per_key(1))
+            .await,
         &StoreError::LimitReached { usage: 1 },
         "alias/AWS/ is not alias/aws/",
     );
@@ -874,7 +886,7 @@ pub async fn capped_aliases(store: &dyn KeyStore) {
 
     // Moving an alias onto a full key is refused and leaves it where it was.
     let b = sample_alias(&account, region, "alias/c-moving", &other.key_id);
-    ok(store.insert_alias_capped(&b, cap).await, "insert alias on the other key");
+    ok(store.insert_alias_capped(&b, caps).await, "insert alias on the other key");
     let mut moved = b.clone();
     moved.target_key_id = k.key_id.clone();
     moved.last_updated_date += 1.0;
@@ -901,9 +913,82 @@ pub async fn capped_aliases(store: &dyn KeyStore) {
     ok(store.delete_alias(&account, region, "alias/c2").await, "delete alias");
     ok(store.update_alias_capped(&moved, cap).await, "update_alias_capped after a delete");
     assert_eq!(ok(store.get_alias(&account, region, &b.alias_name).await, "get moved").as_ref(), Some(&moved));
-    expect_err(store.insert_alias_capped(&a3, cap).await, &StoreError::LimitReached { usage: 2 }, "full again");
+    expect_err(store.insert_alias_capped(&a3, caps).await, &StoreError::LimitReached { usage: 2 }, "full again");
     ok(store.delete_alias(&account, region, "alias/c1").await, "delete alias c1");
-    ok(store.insert_alias_capped(&a3, cap).await, "insert_alias_capped after a delete");
+    ok(store.insert_alias_capped(&a3, caps).await, "insert_alias_capped after a delete");
+}
+
+/// `insert_alias_capped` with a per-region cap: customer-created aliases of
+/// one account and region, `alias/aws/` names excluded; the per-key cap is
+/// checked first; nothing written when refused; moves within the region are
+/// not limited by it; deletes free.
+pub async fn capped_aliases_per_region(store: &dyn KeyStore) {
+    let account = fresh_account();
+    let region = "af-south-1";
+    let (k, other) = (put_key(store, &account, region).await, put_key(store, &account, region).await);
+    let caps = AliasCaps { per_key: 2, per_region: 3 };
+    let alias = |name: &str, target: &KeyRecord| sample_alias(&account, region, name, &target.key_id);
+    ok(store.insert_alias_capped(&alias("alias/r1", &k), caps).await, "per-region 1");
+    ok(store.insert_alias_capped(&alias("alias/r2", &other), caps).await, "per-region 2");
+    ok(store.insert_alias_capped(&alias("alias/r3", &other), caps).await, "per-region 3 (the other key is now full)");
+    // The region is full while key k still has room: SecondLimitReached.
+    let r4 = alias("alias/r4", &k);
+    expect_err(
+        store.insert_alias_capped(&r4, caps).await,
+        &StoreError::SecondLimitReached { usage: 3 },
+        "insert_alias_capped at the per-region cap",
+    );
+    assert!(
+        ok(store.get_alias(&account, region, "alias/r4").await, "get refused alias").is_none(),
+        "conformance: an alias refused by the per-region cap must not be stored"
+    );
+    // Key and region both full: the per-key cap is reported.
+    expect_err(
+        store.insert_alias_capped(&alias("alias/r5", &other), caps).await,
+        &StoreError::LimitReached { usage: 2 },
+        "insert_alias_capped: the per-key cap is checked first",
+    );
+    expect_err(
+        store.insert_alias_capped(&alias("alias/r1", &k), caps).await,
+        &StoreError::AlreadyExists,
+        "duplicate alias at the per-region cap",
+    );
+    // AWS-created aliases neither count nor are refused; lookalikes count.
+    ok(store.insert_alias_capped(&alias("alias/aws/region", &k), caps).await, "alias/aws/ at the per-region cap");
+    expect_err(
+        store.insert_alias_capped(&alias("alias/AWS/r", &k), caps).await,
+        &StoreError::SecondLimitReached { usage: 3 },
+        "alias/AWS/ is not alias/aws/ (and alias/aws/ names must not count)",
+    );
+    // Other regions and accounts have their own count; no region cap means none.
+    let elsewhere = sample_alias(&account, "eu-south-1", "alias/r4", &uid());
+    ok(store.insert_alias_capped(&elsewhere, AliasCaps { per_key: 10, per_region: 1 }).await, "other region");
+    let stranger = sample_alias(&fresh_account(), region, "alias/r4", &uid());
+    ok(store.insert_alias_capped(&stranger, AliasCaps { per_key: 10, per_region: 1 }).await, "other account");
+    // Moving an alias within the region is not a new alias in the region.
+    let mut moved = alias("alias/r2", &k);
+    moved.last_updated_date += 1.0;
+    ok(store.update_alias_capped(&moved, caps.per_key).await, "move within a full region");
+    // A delete frees a place in the region.
+    ok(store.delete_alias(&account, region, "alias/r3").await, "delete for a free place");
+    ok(store.insert_alias_capped(&r4, AliasCaps { per_key: 10, per_region: 3 }).await, "after a delete");
+    assert_eq!(ok(store.get_alias(&account, region, "alias/r4").await, "get r4").as_ref(), Some(&r4));
+    expect_err(
+        store.insert_alias_capped(&alias("alias/r6", &other), AliasCaps { per_key: 10, per_region: 3 }).await,
+        &StoreError::SecondLimitReached { usage: 3 },
+        "full region again",
+    );
+    // A cap of 0 refuses every new alias.
+    expect_err(
+        store
+            .insert_alias_capped(
+                &sample_alias(&fresh_account(), region, "alias/z", &uid()),
+                AliasCaps { per_key: 5, per_region: 0 },
+            )
+            .await,
+        &StoreError::SecondLimitReached { usage: 0 },
+        "per-region cap 0",
+    );
 }
 
 /// `insert_doc_capped`: documents per (kind, scope), nothing written when
@@ -929,23 +1014,100 @@ pub async fn capped_docs(store: &dyn KeyStore) {
     assert_eq!(ok(store.list_docs(&kind, Some(s)).await, "list capped docs").len(), 2);
 }
 
+/// `insert_doc_capped_in_group`: documents per (kind, scope) and, within the
+/// scope, per group; the scope cap is checked first; nothing written when
+/// refused; the group survives `put_doc`, is not part of the document read
+/// back, and leaves with `delete_doc`; ungrouped documents count only per scope.
+pub async fn capped_docs_in_group(store: &dyn KeyStore) {
+    let kind = format!("conformance-grouped-{}", uid());
+    let doc = |scope: &str, id: &str| Doc { kind: kind.clone(), scope: scope.into(), id: id.into(), body: "{}".into() };
+    let (s, t) = ("key-1", "key-2");
+    let (bob, carol) = ("arn:aws:iam::111122223333:user/bob", "arn:aws:iam::111122223333:user/carol");
+    ok(store.insert_doc_capped_in_group(&doc(s, "a"), 4, bob, 2).await, "grouped 1");
+    ok(store.insert_doc_capped_in_group(&doc(s, "b"), 4, bob, 2).await, "grouped 2");
+    expect_err(
+        store.insert_doc_capped_in_group(&doc(s, "c"), 4, bob, 2).await,
+        &StoreError::SecondLimitReached { usage: 2 },
+        "insert_doc_capped_in_group at the group cap",
+    );
+    assert!(
+        ok(store.get_doc(&kind, s, "c").await, "get refused doc").is_none(),
+        "conformance: a document refused by the group cap must not be stored"
+    );
+    expect_err(
+        store.insert_doc_capped_in_group(&doc(s, "a"), 4, bob, 2).await,
+        &StoreError::AlreadyExists,
+        "duplicate grouped doc at the group cap",
+    );
+    // Another group, scope or kind has its own group count.
+    ok(store.insert_doc_capped_in_group(&doc(s, "c"), 4, carol, 2).await, "other group");
+    ok(store.insert_doc_capped_in_group(&doc(t, "a"), 4, bob, 1).await, "same group, other scope");
+    let foreign = Doc { kind: format!("{kind}-other"), ..doc(s, "z") };
+    ok(store.insert_doc_capped_in_group(&foreign, 4, bob, 1).await, "same group, other kind");
+    // The group is kept beside the document, not in it.
+    assert_eq!(ok(store.get_doc(&kind, s, "a").await, "get grouped doc"), Some(doc(s, "a")));
+    // Replacing the body keeps the group.
+    ok(store.put_doc(&Doc { body: r#"{"v":2}"#.into(), ..doc(s, "a") }).await, "put_doc over a grouped doc");
+    expect_err(
+        store.insert_doc_capped_in_group(&doc(s, "d"), 4, bob, 2).await,
+        &StoreError::SecondLimitReached { usage: 2 },
+        "put_doc must keep the group",
+    );
+    // Ungrouped documents count toward the scope cap only; the scope cap is checked first.
+    ok(store.insert_doc_capped(&doc(s, "u"), 4).await, "ungrouped doc in the scope");
+    expect_err(
+        store.insert_doc_capped_in_group(&doc(s, "d"), 4, "nobody-yet", 2).await,
+        &StoreError::LimitReached { usage: 4 },
+        "insert_doc_capped_in_group at the scope cap",
+    );
+    expect_err(
+        store.insert_doc_capped_in_group(&doc(s, "d"), 4, bob, 2).await,
+        &StoreError::LimitReached { usage: 4 },
+        "scope and group both full: the scope cap is reported",
+    );
+    expect_err(
+        store.insert_doc_capped_in_group(&doc(s, "d"), 10, carol, 0).await,
+        &StoreError::SecondLimitReached { usage: 1 },
+        "group cap 0",
+    );
+    // No group limit means none.
+    ok(store.insert_doc_capped_in_group(&doc(s, "d"), 10, bob, u64::MAX).await, "group cap u64::MAX");
+    // A delete frees its place in the group.
+    ok(store.delete_doc(&kind, s, "d").await, "delete grouped doc d");
+    ok(store.delete_doc(&kind, s, "a").await, "delete grouped doc a");
+    ok(store.insert_doc_capped_in_group(&doc(s, "e"), 10, bob, 2).await, "after a delete");
+    expect_err(
+        store.insert_doc_capped_in_group(&doc(s, "f"), 10, bob, 2).await,
+        &StoreError::SecondLimitReached { usage: 2 },
+        "full group again",
+    );
+    assert_eq!(ok(store.list_docs(&kind, Some(s)).await, "list grouped docs").len(), 4);
+}
+
 /// What [`concurrent_capped_inserts`] observed for each kind of resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CappedRace {
     /// Keys inserted (must equal the cap).
     pub keys: u64,
-    /// Aliases inserted (must equal the cap).
+    /// Aliases of one key inserted (must equal the cap).
     pub aliases: u64,
-    /// Documents inserted (must equal the cap).
+    /// Documents of one scope inserted (must equal the cap).
     pub docs: u64,
+    /// Aliases of one account and region, spread over several keys, inserted
+    /// under a per-region cap (must equal the cap).
+    pub region_aliases: u64,
+    /// Documents of one group inserted under a group cap (must equal the cap).
+    pub grouped_docs: u64,
 }
 
 /// Races `tasks` concurrent capped inserts of each kind (keys of one account
-/// and region, aliases of one key, documents of one scope) against `cap`.
-/// Asserts that exactly `cap` of each succeed, every other one is
-/// `LimitReached` with a usage of at least `cap`, and the stored count is `cap`.
+/// and region, aliases of one key, documents of one scope, aliases of one
+/// region under the per-region cap, documents of one group under the group
+/// cap) against `cap`. Asserts that exactly `cap` of each succeed, every other
+/// one is `LimitReached` (`SecondLimitReached` for the two second caps) with a
+/// usage of at least `cap`, and the stored count is `cap`.
 ///
-/// Exists to prove the count and the insert are one atomic step; needs a
+/// Exists to prove the counts and the insert are one atomic step; needs a
 /// multi-threaded runtime (or several stores on one file) to race for real.
 /// `stores` are used round-robin, so passing two stores on one database file
 /// races two "processes".
@@ -955,52 +1117,71 @@ pub async fn concurrent_capped_inserts(stores: &[Arc<dyn KeyStore>], tasks: usiz
     let region = "me-south-1";
     let target = sample_key(&uid(), &account, region);
     ok(stores[0].insert_key(&target).await, "insert alias target for race");
+    // The per-region race spreads its aliases over three keys of a region of its own.
+    let spread_region = "il-central-1";
+    let mut spread = Vec::new();
+    for _ in 0..3 {
+        spread.push(put_key(stores[0].as_ref(), &account, spread_region).await.key_id);
+    }
     let kind = format!("conformance-race-{}", uid());
+    let grouped_kind = format!("conformance-race-grouped-{}", uid());
 
     let mut handles = Vec::new();
     for i in 0..tasks {
         let store = Arc::clone(&stores[i % stores.len()]);
         let (account, target, kind) = (account.clone(), target.key_id.clone(), kind.clone());
+        let (spread_target, grouped_kind) = (spread[i % spread.len()].clone(), grouped_kind.clone());
         handles.push(tokio::spawn(async move {
             // Keys are counted in a region of their own (the alias target lives elsewhere).
             let key = sample_key(&uid(), &account, "me-central-1");
             let alias = sample_alias(&account, region, &format!("alias/race-{i}"), &target);
             let doc = Doc { kind, scope: target.clone(), id: format!("{i:04}"), body: "{}".into() };
+            let spread_alias = sample_alias(&account, spread_region, &format!("alias/spread-{i}"), &spread_target);
+            let grouped = Doc { kind: grouped_kind, scope: target.clone(), id: format!("{i:04}"), body: "{}".into() };
             let k = store.insert_key_capped(&key, cap).await;
-            let a = store.insert_alias_capped(&alias, cap).await;
+            let a = store.insert_alias_capped(&alias, AliasCaps::per_key(cap)).await;
             let d = store.insert_doc_capped(&doc, cap).await;
-            [k, a, d]
+            let r =
+                store.insert_alias_capped(&spread_alias, AliasCaps { per_key: u64::MAX - 1, per_region: cap }).await;
+            let g = store.insert_doc_capped_in_group(&grouped, u64::MAX - 1, "grantee", cap).await;
+            [k, a, d, r, g]
         }));
     }
-    let mut won = [0u64; 3];
+    let mut won = [0u64; 5];
     for h in handles {
         let results = match h.await {
             Ok(r) => r,
             Err(e) => panic!("conformance: capped race task failed: {e}"),
         };
-        for (slot, r) in won.iter_mut().zip(results) {
+        for (i, (slot, r)) in won.iter_mut().zip(results).enumerate() {
+            let second_cap = i >= 3;
             match r {
                 Ok(()) => *slot += 1,
-                Err(StoreError::LimitReached { usage }) => {
+                Err(StoreError::LimitReached { usage }) if !second_cap => {
                     assert!(usage >= cap, "conformance: LimitReached reported usage {usage} below the cap {cap}")
                 }
-                Err(e) => panic!("conformance: capped insert in race: unexpected error {e:?}"),
+                Err(StoreError::SecondLimitReached { usage }) if second_cap => {
+                    assert!(usage >= cap, "conformance: SecondLimitReached reported usage {usage} below the cap {cap}")
+                }
+                Err(e) => panic!("conformance: capped insert {i} in race: unexpected error {e:?}"),
             }
         }
     }
-    let race = CappedRace { keys: won[0], aliases: won[1], docs: won[2] };
+    let race = CappedRace { keys: won[0], aliases: won[1], docs: won[2], region_aliases: won[3], grouped_docs: won[4] };
     let want = cap.min(tasks as u64);
     assert_eq!(
         race,
-        CappedRace { keys: want, aliases: want, docs: want },
+        CappedRace { keys: want, aliases: want, docs: want, region_aliases: want, grouped_docs: want },
         "conformance: capped race overshot or undershot"
     );
     let keys = ok(stores[0].count_keys(&account, "me-central-1").await, "count keys after race");
     let aliases = ok(stores[0].list_aliases(&account, region, Some(&target.key_id), None, 1000).await, "aliases");
     let docs = ok(stores[0].list_docs(&kind, Some(&target.key_id)).await, "docs after race");
+    let spread_aliases = ok(stores[0].list_aliases(&account, spread_region, None, None, 1000).await, "spread");
+    let grouped = ok(stores[0].list_docs(&grouped_kind, Some(&target.key_id)).await, "grouped docs after race");
     assert_eq!(
-        (keys, aliases.items.len() as u64, docs.len() as u64),
-        (want, want, want),
+        (keys, aliases.items.len() as u64, docs.len() as u64, spread_aliases.items.len() as u64, grouped.len() as u64),
+        (want, want, want, want, want),
         "conformance: stored counts after the capped race"
     );
     race

@@ -11,9 +11,10 @@
 //! and subsystem documents get their own tables.
 //!
 //! Capped writes (resource quotas) insert and then count inside one
-//! `BEGIN IMMEDIATE` transaction, rolling back when the count passes the cap:
+//! `BEGIN IMMEDIATE` transaction, rolling back when a count passes its cap:
 //! the single writer connection serialises this process, the immediate lock
-//! any other process sharing the file.
+//! any other process sharing the file. A document's group (the second cap of
+//! `insert_doc_capped_in_group`) is the `grp` column of its row.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,10 +25,15 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use trent_core::model::{AliasRecord, KeyManager, KeyRecord, KeyState};
-use trent_core::store::{AWS_ALIAS_PREFIX, Doc, KeyStore, Page, StoreError, StoreResult};
+use trent_core::store::{AWS_ALIAS_PREFIX, AliasCaps, Doc, KeyStore, Page, StoreError, StoreResult};
 
-/// Schema version written to `PRAGMA user_version` once every migration is applied.
-const SCHEMA_VERSION: i64 = 2;
+/// Schema version written to `PRAGMA user_version` once every migration is
+/// applied (the statement setting it is [`SET_SCHEMA_VERSION`]).
+const SCHEMA_VERSION: i64 = 3;
+
+/// Records [`SCHEMA_VERSION`] (a literal: PRAGMA takes no parameters; a test
+/// checks that the two agree).
+const SET_SCHEMA_VERSION: &str = "PRAGMA user_version = 3";
 
 /// Version 1 of the schema. Each statement is idempotent so a half-finished
 /// first start (impossible inside the transaction, but cheap to allow) heals.
@@ -69,6 +75,14 @@ const SCHEMA_V2: &[&str] = &[
     "ALTER TABLE keys ADD COLUMN key_manager TEXT NOT NULL DEFAULT 'CUSTOMER'",
     "UPDATE keys SET key_manager = COALESCE(json_extract(doc, '$.key_manager'), 'CUSTOMER')",
     "CREATE INDEX IF NOT EXISTS keys_by_manager ON keys (account_id, region, key_manager)",
+];
+
+/// Version 3: the group of a document (`insert_doc_capped_in_group`: the
+/// grantee of a grant, for "Grants for a given principal per key"), counted
+/// through a partial index. Existing grants get theirs in [`backfill_grant_groups`].
+const SCHEMA_V3: &[&str] = &[
+    "ALTER TABLE docs ADD COLUMN grp TEXT",
+    "CREATE INDEX IF NOT EXISTS docs_by_group ON docs (kind, scope, grp) WHERE grp IS NOT NULL",
 ];
 
 /// How long a connection waits for another process's lock before failing.
@@ -177,17 +191,51 @@ async fn migrate(writer: &SqlitePool) -> StoreResult<()> {
             "database schema version {current} is newer than this Trent understands ({SCHEMA_VERSION})"
         )));
     }
-    for (version, statements) in [(1, SCHEMA_V1), (2, SCHEMA_V2)] {
+    for (version, statements) in [(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3)] {
         if current < version {
             for stmt in statements {
                 sqlx::query(*stmt).execute(&mut *tx).await.map_err(backend)?;
             }
         }
     }
+    if current < 3 {
+        backfill_grant_groups(&mut tx).await?;
+    }
     if current < SCHEMA_VERSION {
-        sqlx::query("PRAGMA user_version = 2").execute(&mut *tx).await.map_err(backend)?;
+        sqlx::query(SET_SCHEMA_VERSION).execute(&mut *tx).await.map_err(backend)?;
     }
     tx.commit().await.map_err(backend)
+}
+
+/// Gives every grant stored before version 3 the group CreateGrant would have
+/// given it (its grantee, [`trent_core::grants::Grant::grantee`]), so grants
+/// made before the upgrade count toward "Grants for a given principal per
+/// key" too. A body that does not parse keeps no group (and is not counted
+/// per grantee); it was unusable as a grant anyway.
+async fn backfill_grant_groups(tx: &mut sqlx::SqliteConnection) -> StoreResult<()> {
+    use trent_core::grants::{DOC_KIND, Grant};
+    let rows = sqlx::query("SELECT scope, id, body FROM docs WHERE kind = ?1")
+        .bind(DOC_KIND)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
+    for row in rows {
+        let body: String = row.try_get("body").map_err(backend)?;
+        let Some(grantee) = Grant::from_json(&body).ok().and_then(|g| g.grantee().map(str::to_owned)) else {
+            continue;
+        };
+        let scope: String = row.try_get("scope").map_err(backend)?;
+        let id: String = row.try_get("id").map_err(backend)?;
+        sqlx::query("UPDATE docs SET grp = ?4 WHERE kind = ?1 AND scope = ?2 AND id = ?3")
+            .bind(DOC_KIND)
+            .bind(&scope)
+            .bind(&id)
+            .bind(&grantee)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+    }
+    Ok(())
 }
 
 /// Maps a driver error: unique/primary-key violations become `AlreadyExists`,
@@ -237,6 +285,11 @@ fn is_aws_alias(name: &str) -> bool {
 /// `LIKE`, which would ignore case and treat `_` as a wildcard.
 const COUNT_ALIASES_SQL: &str =
     "SELECT COUNT(*) FROM aliases WHERE target_key_id = ?1 AND substr(alias_name, 1, 10) <> 'alias/aws/'";
+
+/// Counts the customer-created aliases of one account and region (a range of
+/// the primary key).
+const COUNT_REGION_ALIASES_SQL: &str =
+    "SELECT COUNT(*) FROM aliases WHERE account_id = ?1 AND region = ?2 AND substr(alias_name, 1, 10) <> 'alias/aws/'";
 
 fn key_state_str(key: &KeyRecord) -> &'static str {
     key.key_state.as_str()
@@ -353,25 +406,26 @@ async fn update_alias_row(conn: &mut sqlx::SqliteConnection, alias: &AliasRecord
     Ok(())
 }
 
-/// The INSERT of one document row (shared by the plain and the capped insert).
-async fn insert_doc_row(conn: &mut sqlx::SqliteConnection, doc: &Doc) -> StoreResult<()> {
-    sqlx::query("INSERT INTO docs (kind, scope, id, body) VALUES (?1, ?2, ?3, ?4)")
+/// The INSERT of one document row (shared by the plain and the capped
+/// inserts), with its group if it has one.
+async fn insert_doc_row(conn: &mut sqlx::SqliteConnection, doc: &Doc, group: Option<&str>) -> StoreResult<()> {
+    sqlx::query("INSERT INTO docs (kind, scope, id, body, grp) VALUES (?1, ?2, ?3, ?4, ?5)")
         .bind(&doc.kind)
         .bind(&doc.scope)
         .bind(&doc.id)
         .bind(&doc.body)
+        .bind(group)
         .execute(&mut *conn)
         .await
         .map_err(map_err)?;
     Ok(())
 }
 
-/// Runs one `COUNT(*)` statement `sql` on `conn`, binding `?1` to `a` and,
-/// if given, `?2` to `b`.
-async fn count(conn: &mut sqlx::SqliteConnection, sql: &'static str, a: &str, b: Option<&str>) -> StoreResult<u64> {
-    let mut q = sqlx::query_scalar::<_, i64>(sql).bind(a);
-    if let Some(b) = b {
-        q = q.bind(b);
+/// Runs one `COUNT(*)` statement `sql` on `conn`, binding `?1`, `?2`, … to `args`.
+async fn count(conn: &mut sqlx::SqliteConnection, sql: &'static str, args: &[&str]) -> StoreResult<u64> {
+    let mut q = sqlx::query_scalar::<_, i64>(sql);
+    for a in args {
+        q = q.bind(*a);
     }
     to_u64(q.fetch_one(&mut *conn).await.map_err(map_err)?)
 }
@@ -383,20 +437,41 @@ const COUNT_CUSTOMER_KEYS_SQL: &str =
 /// Counts documents of one kind and scope.
 const COUNT_DOCS_SQL: &str = "SELECT COUNT(*) FROM docs WHERE kind = ?1 AND scope = ?2";
 
-/// After a row was inserted inside `tx`: counts with `sql` (which now includes
-/// the new row) and commits if the count is within `cap`, else rolls back and
-/// reports the usage before the insert.
-async fn commit_within_cap(
-    mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+/// Counts documents of one kind and scope in one group (via `docs_by_group`).
+const COUNT_GROUP_DOCS_SQL: &str = "SELECT COUNT(*) FROM docs WHERE kind = ?1 AND scope = ?2 AND grp = ?3";
+
+/// One cap on a capped write: a `COUNT(*)` statement, its arguments, the cap,
+/// and the error for going over it (`LimitReached` or `SecondLimitReached`).
+struct Cap<'a> {
     sql: &'static str,
-    a: &str,
-    b: Option<&str>,
+    args: &'a [&'a str],
     cap: u64,
-) -> StoreResult<()> {
-    let with_new = count(&mut tx, sql, a, b).await?;
-    if with_new > cap {
-        tx.rollback().await.map_err(map_err)?;
-        return Err(StoreError::LimitReached { usage: with_new.saturating_sub(1) });
+    over: fn(u64) -> StoreError,
+}
+
+impl<'a> Cap<'a> {
+    /// The first (or only) cap of a write: `LimitReached` when passed.
+    fn first(sql: &'static str, args: &'a [&'a str], cap: u64) -> Self {
+        Cap { sql, args, cap, over: |usage| StoreError::LimitReached { usage } }
+    }
+
+    /// The second cap of a write: `SecondLimitReached` when passed.
+    fn second(sql: &'static str, args: &'a [&'a str], cap: u64) -> Self {
+        Cap { sql, args, cap, over: |usage| StoreError::SecondLimitReached { usage } }
+    }
+}
+
+/// After a row was inserted inside `tx`: counts each cap in order (the count
+/// now includes the new row) and commits if every count is within its cap,
+/// else rolls back and reports the first cap passed with the usage before the
+/// insert. A cap of `u64::MAX` cannot be passed and is not counted.
+async fn commit_within_caps(mut tx: sqlx::Transaction<'_, sqlx::Sqlite>, caps: &[Cap<'_>]) -> StoreResult<()> {
+    for c in caps.iter().filter(|c| c.cap != u64::MAX) {
+        let with_new = count(&mut tx, c.sql, c.args).await?;
+        if with_new > c.cap {
+            tx.rollback().await.map_err(map_err)?;
+            return Err((c.over)(with_new.saturating_sub(1)));
+        }
     }
     tx.commit().await.map_err(map_err)
 }
@@ -417,7 +492,7 @@ impl KeyStore for SqliteStore {
         // other writer, in this process or another, can interleave.
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         insert_key_row(&mut tx, key).await?;
-        commit_within_cap(tx, COUNT_CUSTOMER_KEYS_SQL, &key.account_id, Some(&key.region), cap).await
+        commit_within_caps(tx, &[Cap::first(COUNT_CUSTOMER_KEYS_SQL, &[&key.account_id, &key.region], cap)]).await
     }
 
     async fn get_key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>> {
@@ -545,13 +620,18 @@ impl KeyStore for SqliteStore {
         insert_alias_row(&mut conn, alias).await
     }
 
-    async fn insert_alias_capped(&self, alias: &AliasRecord, cap: u64) -> StoreResult<()> {
+    async fn insert_alias_capped(&self, alias: &AliasRecord, caps: AliasCaps) -> StoreResult<()> {
         if is_aws_alias(&alias.alias_name) {
             return self.insert_alias(alias).await;
         }
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         insert_alias_row(&mut tx, alias).await?;
-        commit_within_cap(tx, COUNT_ALIASES_SQL, &alias.target_key_id, None, cap).await
+        let (key_args, region_args) = ([alias.target_key_id.as_str()], [alias.account_id.as_str(), &alias.region]);
+        let caps = [
+            Cap::first(COUNT_ALIASES_SQL, &key_args, caps.per_key),
+            Cap::second(COUNT_REGION_ALIASES_SQL, &region_args, caps.per_region),
+        ];
+        commit_within_caps(tx, &caps).await
     }
 
     async fn update_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
@@ -582,7 +662,7 @@ impl KeyStore for SqliteStore {
             // Not a move: the target's count does not change.
             return tx.commit().await.map_err(map_err);
         }
-        commit_within_cap(tx, COUNT_ALIASES_SQL, &alias.target_key_id, None, cap).await
+        commit_within_caps(tx, &[Cap::first(COUNT_ALIASES_SQL, &[&alias.target_key_id], cap)]).await
     }
 
     async fn delete_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<()> {
@@ -638,13 +718,22 @@ impl KeyStore for SqliteStore {
 
     async fn insert_doc(&self, doc: &Doc) -> StoreResult<()> {
         let mut conn = self.writer.acquire().await.map_err(map_err)?;
-        insert_doc_row(&mut conn, doc).await
+        insert_doc_row(&mut conn, doc, None).await
     }
 
     async fn insert_doc_capped(&self, doc: &Doc, cap: u64) -> StoreResult<()> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
-        insert_doc_row(&mut tx, doc).await?;
-        commit_within_cap(tx, COUNT_DOCS_SQL, &doc.kind, Some(&doc.scope), cap).await
+        insert_doc_row(&mut tx, doc, None).await?;
+        commit_within_caps(tx, &[Cap::first(COUNT_DOCS_SQL, &[&doc.kind, &doc.scope], cap)]).await
+    }
+
+    async fn insert_doc_capped_in_group(&self, doc: &Doc, cap: u64, group: &str, group_cap: u64) -> StoreResult<()> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        insert_doc_row(&mut tx, doc, Some(group)).await?;
+        let (scope_args, group_args) = ([doc.kind.as_str(), &doc.scope], [doc.kind.as_str(), &doc.scope, group]);
+        let caps =
+            [Cap::first(COUNT_DOCS_SQL, &scope_args, cap), Cap::second(COUNT_GROUP_DOCS_SQL, &group_args, group_cap)];
+        commit_within_caps(tx, &caps).await
     }
 
     async fn put_doc(&self, doc: &Doc) -> StoreResult<()> {
@@ -781,7 +870,7 @@ mod tests {
             pool.close().await;
         }
         let store = SqliteStore::open(&path).await.expect("migrate");
-        assert_eq!(pragma(&store.writer, "user_version").await, "2");
+        assert_eq!(pragma(&store.writer, "user_version").await, SCHEMA_VERSION.to_string());
         let mut next =
             crate::conformance::sample_key("00000000-0000-4000-8000-000000000001", "111122223333", "us-east-1");
         // Only the customer managed key counts: cap 1 is full, cap 2 is not.
@@ -790,6 +879,87 @@ mod tests {
         next.key_id = "00000000-0000-4000-8000-000000000002".into();
         assert!(matches!(store.insert_key_capped(&next, 2).await, Err(StoreError::LimitReached { usage: 2 })));
         assert_eq!(store.get_key(&aws.key_id).await.expect("get").map(|k| k.key_manager), Some(KeyManager::Aws));
+    }
+
+    #[test]
+    fn schema_version_statement_matches_the_constant() {
+        assert_eq!(SET_SCHEMA_VERSION, format!("PRAGMA user_version = {SCHEMA_VERSION}"));
+    }
+
+    #[tokio::test]
+    async fn version_2_grants_gain_their_grantee_group() {
+        use trent_core::grants::{DOC_KIND, Grant};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v2.db");
+        let key_id = "00000000-0000-4000-8000-0000000000aa";
+        let grant = |id: char, grantee: Option<&str>, service: Option<&str>| Grant {
+            grant_id: id.to_string().repeat(64),
+            key_id: key_id.into(),
+            key_arn: format!("arn:aws:kms:us-east-1:111122223333:key/{key_id}"),
+            name: None,
+            creation_date: 1.0,
+            grantee_principal: grantee.map(str::to_owned),
+            retiring_principal: None,
+            grantee_service_principal: service.map(str::to_owned),
+            retiring_service_principal: None,
+            issuing_account: "arn:aws:iam::111122223333:root".into(),
+            operations: vec!["Encrypt".into()],
+            constraints: None,
+        };
+        let bob = "arn:aws:iam::111122223333:user/bob";
+        let bodies = [
+            ('a', grant('a', Some(bob), None).to_json().expect("json")),
+            ('b', grant('b', Some(bob), None).to_json().expect("json")),
+            ('c', grant('c', None, Some("dynamodb.amazonaws.com")).to_json().expect("json")),
+            ('d', "not json".to_owned()),
+        ];
+        {
+            // A database as Trent wrote it before version 3, holding grants.
+            let opts = SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await.expect("v2 open");
+            for stmt in SCHEMA_V1.iter().chain(SCHEMA_V2) {
+                sqlx::query(*stmt).execute(&pool).await.expect("v2 schema");
+            }
+            sqlx::query("PRAGMA user_version = 2").execute(&pool).await.expect("v2 version");
+            for (id, body) in &bodies {
+                sqlx::query("INSERT INTO docs (kind, scope, id, body) VALUES (?1, ?2, ?3, ?4)")
+                    .bind(DOC_KIND)
+                    .bind(key_id)
+                    .bind(id.to_string().repeat(64))
+                    .bind(body)
+                    .execute(&pool)
+                    .await
+                    .expect("v2 insert");
+            }
+            pool.close().await;
+        }
+        let store = SqliteStore::open(&path).await.expect("migrate");
+        assert_eq!(pragma(&store.writer, "user_version").await, "3");
+        let doc = |id: char| Doc {
+            kind: DOC_KIND.into(),
+            scope: key_id.into(),
+            id: id.to_string().repeat(64),
+            body: grant(id, Some(bob), None).to_json().expect("json"),
+        };
+        // Bob's two old grants count toward his group; the service principal's one toward its own.
+        assert!(matches!(
+            store.insert_doc_capped_in_group(&doc('e'), 100, bob, 2).await,
+            Err(StoreError::SecondLimitReached { usage: 2 })
+        ));
+        assert!(matches!(
+            store.insert_doc_capped_in_group(&doc('e'), 100, "dynamodb.amazonaws.com", 1).await,
+            Err(StoreError::SecondLimitReached { usage: 1 })
+        ));
+        store.insert_doc_capped_in_group(&doc('e'), 100, bob, 3).await.expect("room at 3");
+        // The unreadable body kept no group but still counts per key.
+        assert!(matches!(
+            store.insert_doc_capped_in_group(&doc('f'), 5, "someone", 1).await,
+            Err(StoreError::LimitReached { usage: 5 })
+        ));
+        assert_eq!(
+            store.get_doc(DOC_KIND, key_id, &"d".repeat(64)).await.expect("get").map(|d| d.body),
+            Some("not json".into())
+        );
     }
 
     #[test]

@@ -216,5 +216,5 @@ async fn capped_race_two_stores_on_one_file() {
     let a: Arc<dyn KeyStore> = Arc::new(SqliteStore::open(&path).await.expect("open a"));
     let b: Arc<dyn KeyStore> = Arc::new(SqliteStore::open(&path).await.expect("open b"));
     let race = conformance::concurrent_capped_inserts(&[a, b], 20, 5).await;
-    assert_eq!((race.aliases, race.docs), (5, 5));
+    assert_eq!((race.aliases, race.docs, race.region_aliases, race.grouped_docs), (5, 5, 5, 5));
 }

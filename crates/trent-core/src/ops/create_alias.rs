@@ -7,9 +7,9 @@ use crate::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::model::AliasRecord;
 use crate::operation::Operation;
-use crate::resource_quota::ResourceQuota;
+use crate::resource_quota::{ResourceQuota, check_two_caps};
 use crate::service::{Kms, require_not_pending, store_err};
-use crate::store::StoreError;
+use crate::store::{AliasCaps, StoreError};
 use crate::validate::Validator;
 
 /// CreateAlias request.
@@ -68,13 +68,16 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
         creation_date: now,
         last_updated_date: now,
     };
-    // Aliases count against the quota of the key's account (the caller's: an
-    // alias can only name a key of its own account and Region).
-    let quota = ResourceQuota::AliasesPerKey;
-    let limit = kms.resource_limit(&key.record.account_id, &key.record.region, quota);
-    match kms.store.insert_alias_capped(&alias, limit).await {
+    // Aliases count against the quotas of the key's account (the caller's: an
+    // alias can only name a key of its own account and Region): per key and,
+    // in the 2020 profile, per Region (no limit otherwise).
+    let (account, region) = (&key.record.account_id, &key.record.region);
+    let per_key = (ResourceQuota::AliasesPerKey, kms.resource_limit(account, region, ResourceQuota::AliasesPerKey));
+    let per_region =
+        (ResourceQuota::AliasesPerRegion, kms.resource_limit(account, region, ResourceQuota::AliasesPerRegion));
+    let caps = AliasCaps { per_key: per_key.1, per_region: per_region.1 };
+    match check_two_caps(per_key, per_region, kms.store.insert_alias_capped(&alias, caps).await)? {
         Ok(()) => {}
-        Err(StoreError::LimitReached { usage }) => return Err(quota.exceeded(limit, usage)),
         Err(StoreError::AlreadyExists) => {
             return Err(KmsError::new(
                 ErrorKind::AlreadyExists,

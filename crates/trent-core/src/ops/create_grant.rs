@@ -10,7 +10,7 @@ use crate::error::{KmsError, KmsResult};
 use crate::grants::{self, Constraints, GRANT_OPERATIONS, Grant};
 use crate::model::{KeyManager, KeyRecord, KeySpec};
 use crate::operation::Operation;
-use crate::resource_quota::ResourceQuota;
+use crate::resource_quota::{ResourceQuota, check_two_caps};
 use crate::service::{Kms, require_not_pending, store_err};
 use crate::store::Doc;
 use crate::validate::Validator;
@@ -173,7 +173,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         id: grant.grant_id.clone(),
         body: grant.to_json()?,
     };
-    kms.insert_grant_doc(record, &doc).await?;
+    kms.insert_grant_doc(record, &doc, grant.grantee()).await?;
     Ok(Response { grant_token: grants::token_for(&grant)?, grant_id: grant.grant_id })
 }
 
@@ -194,15 +194,26 @@ fn same_request(a: &Grant, b: &Grant) -> bool {
 }
 
 impl Kms {
-    /// Stores a new grant within the grants-per-key resource quota (customer
-    /// managed keys only, as AWS counts it), atomically with the count.
-    async fn insert_grant_doc(&self, key: &KeyRecord, doc: &Doc) -> KmsResult<()> {
+    /// Stores a new grant within its resource quotas, atomically with the
+    /// counts: grants per key (customer managed keys only, as AWS counts it)
+    /// and, in the 2020 profile, grants for the same `grantee` on the key
+    /// (customer and AWS managed keys alike, as the 2020 documentation says).
+    async fn insert_grant_doc(&self, key: &KeyRecord, doc: &Doc, grantee: Option<&str>) -> KmsResult<()> {
         let quota = ResourceQuota::GrantsPerKey;
         let limit = match key.key_manager {
             KeyManager::Customer => self.resource_limit(&key.account_id, &key.region, quota),
             KeyManager::Aws => u64::MAX,
         };
-        let inserted = quota.check(limit, self.store.insert_doc_capped(doc, limit).await)?.map_err(store_err);
+        let inserted = match grantee {
+            Some(grantee) => {
+                let per_grantee = ResourceQuota::GrantsPerPrincipalPerKey;
+                let grantee_limit = self.resource_limit(&key.account_id, &key.region, per_grantee);
+                let result = self.store.insert_doc_capped_in_group(doc, limit, grantee, grantee_limit).await;
+                check_two_caps((quota, limit), (per_grantee, grantee_limit), result)?.map_err(store_err)
+            }
+            // CreateGrant requires a grantee; kept total rather than assumed.
+            None => quota.check(limit, self.store.insert_doc_capped(doc, limit).await)?.map_err(store_err),
+        };
         self.grants_changed(&key.key_id);
         inserted
     }

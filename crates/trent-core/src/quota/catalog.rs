@@ -161,6 +161,11 @@ pub struct QuotaDef {
     /// Default in the 2020 profile; `None` when the quota (or its operation)
     /// did not exist in 2020, in which case today's value applies.
     pub y2020: Option<DefaultValue>,
+    /// A quota AWS dropped in 2021 (aliases per Region, grants for a given
+    /// principal per key): it exists only in the 2020 profile. In the current
+    /// profile it has no limit (`current` is infinite), Service Quotas does not
+    /// list it and the config may not override it.
+    pub only_2020: bool,
 }
 
 impl QuotaDef {
@@ -196,9 +201,15 @@ impl QuotaDef {
         self.y2020.is_some()
     }
 
-    /// Whether Service Quotas shows this quota to a caller in `region`.
-    pub fn listed_in(&self, region: &str) -> bool {
-        self.in_service_quotas && (!self.china_only || is_china(region))
+    /// Whether the quota exists in `profile` (all but the [`QuotaDef::only_2020`]
+    /// ones in the current profile).
+    pub fn exists_in(&self, profile: Profile) -> bool {
+        !(self.only_2020 && profile == Profile::Current)
+    }
+
+    /// Whether Service Quotas shows this quota, under `profile`, to a caller in `region`.
+    pub fn listed_in(&self, profile: Profile, region: &str) -> bool {
+        self.in_service_quotas && self.exists_in(profile) && (!self.china_only || is_china(region))
     }
 
     /// The `Resource` dimension of the CloudWatch `AWS/Usage` metric for this
@@ -340,6 +351,7 @@ const fn base(code: &'static str, name: &'static str, kind: QuotaKind, current: 
             Some(v) => Some(DefaultValue::Flat(v)),
             None => None,
         },
+        only_2020: false,
     }
 }
 
@@ -382,12 +394,18 @@ const fn resource(
     base(code, name, QuotaKind::Resource(quota), current, y2020)
 }
 
+/// A resource quota of the 2020 documentation that AWS removed in 2021: its
+/// 2020 value in the 2020 profile, no limit (infinity) in the current one.
+const fn resource_2020_only(quota: ResourceQuota, code: &'static str, name: &'static str, y2020: f64) -> QuotaDef {
+    QuotaDef { only_2020: true, ..resource(quota, code, name, f64::INFINITY, Some(y2020)) }
+}
+
 use DataKeyPairSpec as K;
 use Operation as O;
 use ResourceQuota as R;
 
 /// Number of quotas in [`QUOTAS`].
-pub const N_QUOTAS: usize = 64;
+pub const N_QUOTAS: usize = 66;
 
 /// The catalog. The first six entries are fixed (see the `QuotaId` constants).
 pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
@@ -531,6 +549,15 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
         adjustable: false,
         ..resource(R::OnDemandRotationsPerKey, "L-0E66C9C0", "On-demand rotations per CMK", 25.0, None)
     },
+    // Removed from the AWS documentation in 2021-04; AWS's codes were never
+    // found (kms-quotas.md §6.1, §8), so the codes are Trent's.
+    resource_2020_only(R::AliasesPerRegion, "T-AliasesPerRegion", "Aliases per Region", 10_000.0),
+    resource_2020_only(
+        R::GrantsPerPrincipalPerKey,
+        "T-GrantsPerPrincipalPerKey",
+        "Grants for a given principal per CMK",
+        500.0,
+    ),
 ];
 
 #[cfg(test)]
@@ -580,7 +607,8 @@ mod tests {
         for &r in ResourceQuota::ALL {
             let q = QuotaId::for_resource(r).def();
             assert_eq!(q.kind, QuotaKind::Resource(r));
-            assert!(!q.is_trent_code(), "resource quota codes come from AWS: {}", q.code);
+            // Only the quotas AWS dropped before Service Quotas had codes for them use Trent's.
+            assert_eq!(q.is_trent_code(), q.only_2020, "{}", q.code);
         }
         let resources = QuotaId::all().filter(|q| q.def().is_resource()).count();
         assert_eq!(resources, ResourceQuota::ALL.len());
@@ -640,6 +668,23 @@ mod tests {
     }
 
     #[test]
+    fn quotas_dropped_in_2021_exist_only_in_the_2020_profile() {
+        let dropped: Vec<&str> = QUOTAS.iter().filter(|q| q.only_2020).map(|q| q.code).collect();
+        assert_eq!(dropped, ["T-AliasesPerRegion", "T-GrantsPerPrincipalPerKey"]);
+        for code in dropped {
+            let q = QuotaId::from_code(code).expect(code).def();
+            assert!(q.is_resource() && q.adjustable, "{code}");
+            assert!(q.exists_in(Profile::Y2020) && !q.exists_in(Profile::Current), "{code}");
+            assert!(q.listed_in(Profile::Y2020, "us-east-1") && !q.listed_in(Profile::Current, "us-east-1"));
+            assert_eq!(q.default_in(Profile::Current, "us-east-1"), f64::INFINITY, "no limit today: {code}");
+        }
+        let v = |code: &str| QuotaId::from_code(code).expect(code).def().default_in(Profile::Y2020, "eu-west-3");
+        assert_eq!((v("T-AliasesPerRegion"), v("T-GrantsPerPrincipalPerKey")), (10_000.0, 500.0));
+        // Every other quota exists in both profiles.
+        assert!(QUOTAS.iter().filter(|q| !q.only_2020).all(|q| q.exists_in(Profile::Current)));
+    }
+
+    #[test]
     fn only_the_custom_key_store_pool_is_hidden_and_fixed() {
         for id in QuotaId::all() {
             let q = id.def();
@@ -649,8 +694,8 @@ mod tests {
             assert_eq!(q.adjustable, !cks && !rotations, "{}", q.code);
         }
         let sm2 = QuotaId::for_key_pair_spec(DataKeyPairSpec::Sm2).def();
-        assert!(sm2.listed_in("cn-north-1"));
-        assert!(!sm2.listed_in("us-east-1"));
+        assert!(sm2.listed_in(Profile::Current, "cn-north-1"));
+        assert!(!sm2.listed_in(Profile::Current, "us-east-1"));
     }
 }
 
@@ -685,15 +730,17 @@ pub(crate) mod doc_rows {
         }
     }
 
-    /// `| name | code | source | current | 2020 |` for one quota.
+    /// `| name | code | source | current | 2020 |` for one quota; a quota
+    /// that does not exist today shows `—` as its current value.
     pub(crate) fn row(id: QuotaId) -> String {
         let q = id.def();
         let source = if q.is_trent_code() { "**Trent**" } else { "AWS" };
+        let current = if q.exists_in(Profile::Current) { value(q.current) } else { "—".to_owned() };
         let y2020 = match q.y2020 {
             Some(d) => value(d),
             None => format!("({})", value(q.current)),
         };
-        format!("| {} | `{}` | {} | {} | {} |", q.name, q.code, source, value(q.current), y2020)
+        format!("| {} | `{}` | {} | {} | {} |", q.name, q.code, source, current, y2020)
     }
 
     #[test]

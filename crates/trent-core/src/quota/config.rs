@@ -90,6 +90,15 @@ pub enum QuotaConfigError {
     /// An override has an empty account_id or region.
     #[error("quotas.overrides: account_id and region must not be empty (use \"*\" for any)")]
     EmptyScope,
+    /// An override names a quota the configured profile does not have (the
+    /// ones AWS dropped in 2021 exist only in the 2020 profile).
+    #[error("quotas.overrides: {code} exists only in profile \"2020\" (AWS dropped it in 2021), not in {profile:?}")]
+    NotInProfile {
+        /// The quota code.
+        code: String,
+        /// The configured profile's name.
+        profile: &'static str,
+    },
 }
 
 impl QuotaConfig {
@@ -99,7 +108,12 @@ impl QuotaConfig {
             return Err(QuotaConfigError::BurstSeconds(self.burst_seconds));
         }
         for o in &self.overrides {
-            o.resolve()?;
+            if !o.resolve()?.def().exists_in(self.profile) {
+                return Err(QuotaConfigError::NotInProfile {
+                    code: o.quota_code.clone(),
+                    profile: self.profile.as_str(),
+                });
+            }
         }
         Ok(())
     }
@@ -181,5 +195,23 @@ mod tests {
         ));
         let c = QuotaConfig { burst_seconds: 0.0, ..QuotaConfig::default() };
         assert_eq!(c.validate(), Err(QuotaConfigError::BurstSeconds(0.0)));
+    }
+
+    #[test]
+    fn quotas_dropped_in_2021_are_overridable_only_in_the_2020_profile() {
+        for code in ["T-AliasesPerRegion", "T-GrantsPerPrincipalPerKey"] {
+            let o = QuotaOverride { account_id: "*".into(), region: "*".into(), quota_code: code.into(), value: 2.0 };
+            let old = QuotaConfig { profile: Profile::Y2020, overrides: vec![o.clone()], ..QuotaConfig::default() };
+            assert_eq!(old.validate(), Ok(()), "{code}");
+            let now = QuotaConfig { overrides: vec![o], ..QuotaConfig::default() };
+            let err = now.validate().expect_err(code);
+            assert_eq!(err, QuotaConfigError::NotInProfile { code: code.into(), profile: "current" });
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "quotas.overrides: {code} exists only in profile \"2020\" (AWS dropped it in 2021), not in \"current\""
+                )
+            );
+        }
     }
 }

@@ -55,6 +55,14 @@ fn resource_covers(r: ResourceQuota) -> &'static str {
         ResourceQuota::OnDemandRotationsPerKey => {
             "The maximum number of on-demand rotations of one KMS key over its lifetime. Not adjustable."
         }
+        ResourceQuota::AliasesPerRegion => {
+            "The maximum number of aliases in this account and Region. Aliases that AWS creates (alias/aws/...) \
+             do not count. AWS documented this quota until 2021; Trent enforces it only in its 2020 profile."
+        }
+        ResourceQuota::GrantsPerPrincipalPerKey => {
+            "The maximum number of grants on one KMS key, customer managed or AWS managed, for the same grantee \
+             principal. AWS documented this quota until 2021; Trent enforces it only in its 2020 profile."
+        }
     }
 }
 
@@ -147,5 +155,11 @@ mod tests {
         assert!(aliases.period.is_none() && aliases.usage_metric.is_none());
         let rate = service_quota(QuotaId::SYMMETRIC, Profile::Current, "us-east-1", None, 1.0);
         assert_eq!(rate.period.map(|p| p.period_value), Some(1));
+        let per_region =
+            service_quota(ResourceQuota::AliasesPerRegion.quota_id(), Profile::Y2020, "us-east-1", None, 1e4);
+        assert_eq!((per_region.quota_name.as_str(), per_region.adjustable), ("Aliases per Region", true));
+        assert!(per_region.period.is_none() && per_region.usage_metric.is_none());
+        let d = per_region.description.unwrap_or_default();
+        assert!(d.contains("2020 profile") && d.contains("assigned by Trent"), "{d}");
     }
 }

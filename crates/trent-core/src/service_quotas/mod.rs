@@ -23,7 +23,7 @@ use tokio::sync::Mutex;
 use crate::caller::Caller;
 use crate::clock::WallClock;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::quota::{QuotaEngine, QuotaId};
+use crate::quota::{Profile, QuotaEngine, QuotaId};
 use crate::store::KeyStore;
 use crate::validate::Validator;
 
@@ -113,9 +113,10 @@ fn check_service(code: Option<&str>) -> KmsResult<()> {
     }
 }
 
-/// The quota `code` as the caller's region lists it, or AWS's NoSuchResourceException.
-fn find_quota(code: &str, region: &str) -> KmsResult<QuotaId> {
-    QuotaId::from_code(code).filter(|q| q.def().listed_in(region)).ok_or_else(|| {
+/// The quota `code` as the caller's region lists it under `profile`, or AWS's
+/// NoSuchResourceException (also for a quota the profile does not have).
+fn find_quota(code: &str, profile: Profile, region: &str) -> KmsResult<QuotaId> {
+    QuotaId::from_code(code).filter(|q| q.def().listed_in(profile, region)).ok_or_else(|| {
         KmsError::new(
             ErrorKind::NoSuchResource,
             format!("The request failed because the specified quota {code} does not exist for service {SERVICE_CODE}."),
@@ -192,6 +193,11 @@ impl ServiceQuotas {
         }
     }
 
+    /// [`find_quota`] under this engine's profile.
+    fn find_quota(&self, code: &str, region: &str) -> KmsResult<QuotaId> {
+        find_quota(code, self.engine.profile(), region)
+    }
+
     fn applied(&self, caller: &Caller, id: QuotaId) -> ServiceQuota {
         let value = self.engine.applied_value(&caller.account_id, &caller.region, id);
         describe::service_quota(id, self.engine.profile(), &caller.region, Some(&caller.account_id), value)
@@ -209,7 +215,7 @@ impl ServiceQuotas {
         quota_code(&mut v, r.quota_code.as_deref(), true);
         v.finish()?;
         check_service(r.service_code.as_deref())?;
-        let id = find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
+        let id = self.find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
         Ok(QuotaResponse { quota: self.applied(caller, id) })
     }
 
@@ -224,7 +230,7 @@ impl ServiceQuotas {
         quota_code(&mut v, r.quota_code.as_deref(), true);
         v.finish()?;
         check_service(r.service_code.as_deref())?;
-        let id = find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
+        let id = self.find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
         Ok(QuotaResponse { quota: self.default_quota(caller, id) })
     }
 
@@ -238,7 +244,7 @@ impl ServiceQuotas {
         v.finish()?;
         check_service(r.service_code.as_deref())?;
         let ids: Vec<QuotaId> = QuotaId::all()
-            .filter(|q| q.def().listed_in(&caller.region))
+            .filter(|q| q.def().listed_in(self.engine.profile(), &caller.region))
             .filter(|q| r.quota_code.as_deref().is_none_or(|c| c == q.def().code))
             .filter(|_| at_level(r.quota_applied_at_level.as_deref()))
             .collect();
@@ -257,7 +263,8 @@ impl ServiceQuotas {
         paging(&mut v, r.next_token.as_deref(), r.max_results);
         v.finish()?;
         check_service(r.service_code.as_deref())?;
-        let ids: Vec<QuotaId> = QuotaId::all().filter(|q| q.def().listed_in(&caller.region)).collect();
+        let ids: Vec<QuotaId> =
+            QuotaId::all().filter(|q| q.def().listed_in(self.engine.profile(), &caller.region)).collect();
         let (ids, next_token) = paging::page(ids, r.next_token.as_deref(), r.max_results)?;
         Ok(QuotaListResponse { next_token, quotas: ids.into_iter().map(|id| self.default_quota(caller, id)).collect() })
     }
@@ -286,7 +293,7 @@ impl ServiceQuotas {
         }
         v.finish()?;
         check_service(r.service_code.as_deref())?;
-        let id = find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
+        let id = self.find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
         let def = id.def();
         if !def.adjustable {
             return Err(KmsError::new(
@@ -418,7 +425,7 @@ impl ServiceQuotas {
         one_of(&mut v, "quotaRequestedAtLevel", r.quota_requested_at_level.as_deref(), LEVELS);
         v.finish()?;
         check_service(r.service_code.as_deref())?;
-        let id = find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
+        let id = self.find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
         self.history_page(
             caller,
             Some(id),

@@ -12,7 +12,7 @@ use crate::clock::ManualWallClock;
 use crate::model::{AliasRecord, KeyManager, KeyRecord, KeySpec};
 use crate::operation::Operation;
 use crate::quota::{ManualMonotonicClock, Profile, QuotaConfig, QuotaOverride};
-use crate::store::{Doc, Page, StoreError, StoreResult};
+use crate::store::{AliasCaps, Doc, Page, StoreError, StoreResult};
 
 /// Only the document methods; everything else is out of scope here.
 #[derive(Default)]
@@ -56,13 +56,16 @@ impl KeyStore for DocStore {
     async fn update_alias(&self, _: &AliasRecord) -> StoreResult<()> {
         unsupported()
     }
-    async fn insert_alias_capped(&self, _: &AliasRecord, _: u64) -> StoreResult<()> {
+    async fn insert_alias_capped(&self, _: &AliasRecord, _: AliasCaps) -> StoreResult<()> {
         unsupported()
     }
     async fn update_alias_capped(&self, _: &AliasRecord, _: u64) -> StoreResult<()> {
         unsupported()
     }
     async fn insert_doc_capped(&self, _: &Doc, _: u64) -> StoreResult<()> {
+        unsupported()
+    }
+    async fn insert_doc_capped_in_group(&self, _: &Doc, _: u64, _: &str, _: u64) -> StoreResult<()> {
         unsupported()
     }
     async fn delete_alias(&self, _: &str, _: &str, _: &str) -> StoreResult<()> {
@@ -240,6 +243,62 @@ async fn unknown_services_and_quotas_are_no_such_resource() {
 }
 
 #[tokio::test]
+async fn quotas_dropped_in_2021_exist_only_in_the_2020_profile() {
+    use crate::resource_quota::{ResourceLimits, ResourceQuota};
+    const DROPPED: [&str; 2] = ["T-AliasesPerRegion", "T-GrantsPerPrincipalPerKey"];
+    let c = east();
+    let listed = |out: Value| -> Vec<String> {
+        out["Quotas"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|q| q["QuotaCode"].as_str().expect("code").to_owned())
+            .collect()
+    };
+
+    // Current profile: unknown to Service Quotas, not listed, not raisable.
+    let now = fixture(Profile::Current).await;
+    for code in DROPPED {
+        for op in ["GetServiceQuota", "GetAWSDefaultServiceQuota"] {
+            let err = call(&now, &c, op, json!({"ServiceCode": "kms", "QuotaCode": code})).await.expect_err(code);
+            assert_eq!(err.kind, ErrorKind::NoSuchResource, "{op} {code}");
+        }
+        let body = json!({"ServiceCode": "kms", "QuotaCode": code, "DesiredValue": 1e6});
+        let err = call(&now, &c, "RequestServiceQuotaIncrease", body).await.expect_err(code);
+        assert_eq!(err.kind, ErrorKind::NoSuchResource, "{code}");
+    }
+    let body = json!({"ServiceCode": "kms", "MaxResults": 100});
+    let codes = listed(call(&now, &c, "ListServiceQuotas", body).await.expect("list"));
+    assert!(DROPPED.iter().all(|d| !codes.iter().any(|c| c == d)), "{codes:?}");
+
+    // 2020 profile: listed with their 2020 names and values, and adjustable.
+    let old = fixture(Profile::Y2020).await;
+    for op in ["ListServiceQuotas", "ListAWSDefaultServiceQuotas"] {
+        let codes = listed(call(&old, &c, op, json!({"ServiceCode": "kms", "MaxResults": 100})).await.expect(op));
+        assert_eq!(codes.len(), 64, "{op}: 62 quotas of today plus the two dropped ones");
+        assert_eq!(&codes[62..], DROPPED, "{op}");
+    }
+    let get = |code: &'static str| call(&old, &c, "GetServiceQuota", json!({"ServiceCode": "kms", "QuotaCode": code}));
+    let q = get("T-AliasesPerRegion").await.expect("aliases per region");
+    assert_eq!(
+        (&q["Quota"]["QuotaName"], &q["Quota"]["Value"], &q["Quota"]["Adjustable"]),
+        (&json!("Aliases per Region"), &json!(10000.0), &json!(true))
+    );
+    assert!(q["Quota"].get("Period").is_none(), "a count, not a rate: {q}");
+    let q = get("T-GrantsPerPrincipalPerKey").await.expect("grants per principal");
+    assert_eq!(
+        (&q["Quota"]["QuotaName"], &q["Quota"]["Value"]),
+        (&json!("Grants for a given principal per CMK"), &json!(500.0))
+    );
+    let body = json!({"ServiceCode": "kms", "QuotaCode": "T-GrantsPerPrincipalPerKey", "DesiredValue": 800});
+    let out = call(&old, &c, "RequestServiceQuotaIncrease", body).await.expect("raise");
+    assert_eq!(out["RequestedQuota"]["Status"], "APPROVED");
+    assert_eq!(get("T-GrantsPerPrincipalPerKey").await.expect("raised")["Quota"]["Value"], json!(800.0));
+    let engine = old.sq.engine();
+    assert_eq!(engine.limit(&c.account_id, &c.region, ResourceQuota::GrantsPerPrincipalPerKey), 800);
+}
+
+#[tokio::test]
 async fn list_service_quotas_pages_through_every_quota_once() {
     let f = fixture(Profile::Current).await;
     for op in ["ListServiceQuotas", "ListAWSDefaultServiceQuotas"] {
@@ -261,8 +320,10 @@ async fn list_service_quotas_pages_through_every_quota_once() {
                 None => break,
             }
         }
-        let expected: Vec<String> =
-            QuotaId::all().filter(|q| q.def().listed_in("us-east-1")).map(|q| q.def().code.to_owned()).collect();
+        let expected: Vec<String> = QuotaId::all()
+            .filter(|q| q.def().listed_in(Profile::Current, "us-east-1"))
+            .map(|q| q.def().code.to_owned())
+            .collect();
         assert_eq!(codes, expected, "{op}");
         // 52 request quotas (the SM2 one only in China, the custom key store pool never) + 5 resource quotas.
         assert_eq!(codes.len(), 62);
@@ -572,13 +633,16 @@ async fn store_failures_are_internal_errors() {
         async fn update_alias(&self, _: &AliasRecord) -> StoreResult<()> {
             unsupported()
         }
-        async fn insert_alias_capped(&self, _: &AliasRecord, _: u64) -> StoreResult<()> {
+        async fn insert_alias_capped(&self, _: &AliasRecord, _: AliasCaps) -> StoreResult<()> {
             unsupported()
         }
         async fn update_alias_capped(&self, _: &AliasRecord, _: u64) -> StoreResult<()> {
             unsupported()
         }
         async fn insert_doc_capped(&self, _: &Doc, _: u64) -> StoreResult<()> {
+            unsupported()
+        }
+        async fn insert_doc_capped_in_group(&self, _: &Doc, _: u64, _: &str, _: u64) -> StoreResult<()> {
             unsupported()
         }
         async fn delete_alias(&self, _: &str, _: &str, _: &str) -> StoreResult<()> {
