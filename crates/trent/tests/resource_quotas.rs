@@ -3,7 +3,8 @@
 //! with AWS's LimitExceededException and message, leaves no side effect, and
 //! frees up when a resource is deleted; parallel creates never overshoot; and
 //! RequestServiceQuotaIncrease raises a limit for the very next create,
-//! durably.
+//! durably. The two quotas AWS dropped in 2021 (aliases per Region, grants
+//! for a given principal per key) are enforced under `profile = "2020"` only.
 
 mod common;
 
@@ -23,7 +24,13 @@ const DAY: f64 = 86_400.0;
 /// plus one `[[quotas.overrides]]` entry per `(code, value)`. Resource quotas
 /// are enforced whether throttling is on or not.
 fn config(overrides: &[(&str, u64)]) -> String {
-    let mut c = String::from("maintenance_interval_seconds = 3600.0\n\n[quotas]\nenabled = false\n");
+    config_in("current", overrides)
+}
+
+/// [`config`] under the quota profile `profile` (`"current"` or `"2020"`).
+fn config_in(profile: &str, overrides: &[(&str, u64)]) -> String {
+    let mut c =
+        format!("maintenance_interval_seconds = 3600.0\n\n[quotas]\nenabled = false\nprofile = \"{profile}\"\n");
     for (code, value) in overrides {
         c.push_str(&format!(
             "\n[[quotas.overrides]]\naccount_id = \"*\"\nregion = \"*\"\nquota_code = \"{code}\"\nvalue = {value}.0\n"
@@ -352,4 +359,321 @@ async fn service_quotas_shows_and_raises_the_key_quota_through_the_aws_cli() {
         aws(&server, &["service-quotas", "get-service-quota", "--service-code", "kms", "--quota-code", "L-C2F1777E"])
             .expect("get after restart");
     assert_eq!(q["Quota"]["Value"], 3.0);
+}
+
+/// The customer-created aliases of the account and region `c` calls in.
+async fn region_alias_names(c: &aws_sdk_kms::Client) -> Vec<String> {
+    let out = c.list_aliases().limit(100).send().await.expect("list aliases");
+    out.aliases()
+        .iter()
+        .filter_map(|a| a.alias_name())
+        .filter(|n| !n.starts_with("alias/aws/"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A server in this process on a hand-moved wall clock (so a key's waiting
+/// period can end), with `config`; the temporary directory must outlive it.
+async fn in_process(config: &str) -> (tempfile::TempDir, Arc<ManualWallClock>, trent_server::server::RunningServer) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs_f64();
+    let clock = Arc::new(ManualWallClock::new(now));
+    let opts = ServeOptions {
+        listen: Some("127.0.0.1:0".parse().expect("addr")),
+        data_dir: Some(tmp.path().join("data")),
+        config: Config::from_toml(config).expect("config"),
+    };
+    let server = start_with_clock(opts, clock.clone()).await.expect("start");
+    (tmp, clock, server)
+}
+
+const BOB: &str = "arn:aws:iam::111122223333:user/bob";
+const CAROL: &str = "arn:aws:iam::111122223333:user/carol";
+
+/// CreateGrant of Encrypt on `key` for `grantee`, optionally named: the grant
+/// id, or the error code and message.
+async fn grant(
+    c: &aws_sdk_kms::Client,
+    key: &str,
+    grantee: &str,
+    name: Option<&str>,
+) -> Result<String, (String, String)> {
+    c.create_grant()
+        .key_id(key)
+        .grantee_principal(grantee)
+        .operations(aws_sdk_kms::types::GrantOperation::Encrypt)
+        .set_name(name.map(str::to_owned))
+        .send()
+        .await
+        .map(|o| o.grant_id().unwrap_or_default().to_owned())
+        .map_err(|e| err_of::<(), _>(Err(e)))
+}
+
+/// The grantees of the grants on `key`, sorted.
+async fn grantees(c: &aws_sdk_kms::Client, key: &str) -> Vec<String> {
+    let out = c.list_grants().key_id(key).limit(100).send().await.expect("list grants");
+    let mut g: Vec<String> = out.grants().iter().filter_map(|g| g.grantee_principal().map(str::to_owned)).collect();
+    g.sort();
+    g
+}
+
+fn limit_error(name: &str, limit: u64, usage: u64) -> (String, String) {
+    (
+        "LimitExceededException".to_owned(),
+        format!("{name} quota for this account in this region is {limit}, current usage is {usage}."),
+    )
+}
+
+/// Aliases per Region (2020 profile): reached across keys, refused with no
+/// side effect (the per-key quota is reported first when both are full), not
+/// checked by a move within the region, per region, and freed by DeleteAlias
+/// and by the target key's deletion at the end of its waiting period.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aliases_per_region_in_the_2020_profile_reached_refused_and_freed() {
+    let (_tmp, clock, server) = in_process(&config_in("2020", &[("T-AliasesPerRegion", 3), ("L-340F62FB", 2)])).await;
+    let endpoint = format!("http://{}", server.addr);
+    let c = client(&endpoint, REGION);
+    let (a, b) = (create_key(&c).await, create_key(&c).await);
+    for (name, key) in [("alias/r1", &a), ("alias/r2", &b), ("alias/r3", &a)] {
+        c.create_alias().alias_name(name).target_key_id(key).send().await.expect("create alias");
+    }
+    // Key b has room, the region has not.
+    assert_limit(c.create_alias().alias_name("alias/r4").target_key_id(&b).send().await, "Aliases per region", 3, 3);
+    // Key a and the region are both full: the per-key quota answers.
+    assert_limit(c.create_alias().alias_name("alias/r4").target_key_id(&a).send().await, "Aliases per key", 2, 2);
+    assert_eq!(region_alias_names(&c).await, ["alias/r1", "alias/r2", "alias/r3"], "a refused alias must not exist");
+    // Moving an alias keeps it in the region: allowed while the region is full.
+    c.update_alias().alias_name("alias/r3").target_key_id(&b).send().await.expect("move within a full region");
+    // Another region of the account has its own count.
+    let west = client(&endpoint, "us-west-2");
+    let w = create_key(&west).await;
+    west.create_alias().alias_name("alias/r4").target_key_id(&w).send().await.expect("other region");
+
+    // DeleteAlias frees a place.
+    c.delete_alias().alias_name("alias/r1").send().await.expect("delete alias");
+    c.create_alias().alias_name("alias/r4").target_key_id(&a).send().await.expect("create after a delete");
+    assert_limit(c.create_alias().alias_name("alias/r5").target_key_id(&a).send().await, "Aliases per region", 3, 3);
+
+    // So does the deletion of a key with aliases (b holds r2 and r3).
+    c.schedule_key_deletion().key_id(&b).pending_window_in_days(7).send().await.expect("schedule");
+    assert_limit(c.create_alias().alias_name("alias/r5").target_key_id(&a).send().await, "Aliases per region", 3, 3);
+    clock.advance(7.0 * DAY + 1.0);
+    assert_eq!(server.kms.run_due_work().await.expect("due work").deleted, 1);
+    assert_eq!(region_alias_names(&c).await, ["alias/r4"]);
+    c.create_alias().alias_name("alias/r5").target_key_id(&a).send().await.expect("after the key's deletion");
+    let c2 = create_key(&c).await;
+    c.create_alias().alias_name("alias/r6").target_key_id(&c2).send().await.expect("third place");
+    assert_limit(c.create_alias().alias_name("alias/r7").target_key_id(&c2).send().await, "Aliases per region", 3, 3);
+}
+
+/// Grants for a given principal per key (2020 profile): reached per grantee,
+/// refused with no side effect (the per-key quota is reported first when both
+/// are full), per key and per grantee, not charged by an idempotent retry,
+/// freed by RetireGrant and RevokeGrant; listed, adjustable and raised at once
+/// through Service Quotas (AWS CLI).
+#[tokio::test]
+async fn grants_per_principal_per_key_in_the_2020_profile_reached_refused_and_freed() {
+    let server = TestServer::start_with_config(Some(&config_in(
+        "2020",
+        &[("T-GrantsPerPrincipalPerKey", 2), ("L-D594A657", 4)],
+    )));
+    let c = server.kms_client().await;
+    let (key, other) = (create_key(&c).await, create_key(&c).await);
+    let g1 = grant(&c, &key, BOB, None).await.expect("bob 1");
+    let g2 = grant(&c, &key, BOB, Some("second")).await.expect("bob 2");
+    assert_eq!(grant(&c, &key, BOB, None).await, Err(limit_error("Grants per principal per key", 2, 2)));
+    assert_eq!(grantees(&c, &key).await, [BOB, BOB], "a refused CreateGrant must not create a grant");
+    // A retried CreateGrant with the same name returns the existing grant: nothing new counted.
+    assert_eq!(grant(&c, &key, BOB, Some("second")).await.as_deref(), Ok(g2.as_str()));
+    // Per grantee and per key.
+    grant(&c, &key, CAROL, None).await.expect("carol on the same key");
+    grant(&c, &other, BOB, None).await.expect("bob on another key");
+
+    // RetireGrant frees a place.
+    c.retire_grant().key_id(&key).grant_id(&g1).send().await.expect("retire");
+    let g3 = grant(&c, &key, BOB, None).await.expect("bob after a retire");
+    assert_eq!(grant(&c, &key, BOB, None).await, Err(limit_error("Grants per principal per key", 2, 2)));
+    // Carol's second grant fills the key (4); then carol is full too, and the per-key quota answers.
+    grant(&c, &key, CAROL, None).await.expect("carol 2");
+    assert_eq!(grant(&c, &key, CAROL, None).await, Err(limit_error("Grants per key", 4, 4)));
+    // RevokeGrant frees a place too (in both counts).
+    c.revoke_grant().key_id(&key).grant_id(&g3).send().await.expect("revoke");
+    grant(&c, &key, BOB, None).await.expect("bob after a revoke");
+    assert_eq!(grantees(&c, &key).await, [BOB, BOB, CAROL, CAROL]);
+
+    // Service Quotas lists both 2020-only quotas under this profile; this one is adjustable.
+    let listed = aws(&server, &["service-quotas", "list-service-quotas", "--service-code", "kms"]).expect("list");
+    let codes: Vec<&str> =
+        listed["Quotas"].as_array().expect("quotas").iter().filter_map(|q| q["QuotaCode"].as_str()).collect();
+    for code in ["T-AliasesPerRegion", "T-GrantsPerPrincipalPerKey"] {
+        assert!(codes.contains(&code), "{code} not listed under the 2020 profile: {codes:?}");
+    }
+    let get =
+        ["service-quotas", "get-service-quota", "--service-code", "kms", "--quota-code", "T-GrantsPerPrincipalPerKey"];
+    let q = aws(&server, &get).expect("get");
+    let q = &q["Quota"];
+    assert_eq!(
+        (q["QuotaName"].as_str(), q["Value"].as_f64(), q["Adjustable"].as_bool()),
+        (Some("Grants for a given principal per CMK"), Some(2.0), Some(true)),
+        "{q}"
+    );
+    let d = aws(
+        &server,
+        &[
+            "service-quotas",
+            "get-aws-default-service-quota",
+            "--service-code",
+            "kms",
+            "--quota-code",
+            "T-AliasesPerRegion",
+        ],
+    )
+    .expect("default");
+    assert_eq!(d["Quota"]["Value"], 10000.0);
+    let other_grantee = "arn:aws:iam::111122223333:role/worker";
+    let other = create_key(&c).await;
+    grant(&c, &other, other_grantee, None).await.expect("worker 1");
+    grant(&c, &other, other_grantee, None).await.expect("worker 2");
+    assert_eq!(grant(&c, &other, other_grantee, None).await, Err(limit_error("Grants per principal per key", 2, 2)));
+    let req = aws(
+        &server,
+        &[
+            "service-quotas",
+            "request-service-quota-increase",
+            "--service-code",
+            "kms",
+            "--quota-code",
+            "T-GrantsPerPrincipalPerKey",
+            "--desired-value",
+            "3",
+        ],
+    )
+    .expect("increase");
+    assert_eq!(req["RequestedQuota"]["Status"], "APPROVED");
+    // The very next CreateGrant sees the new limit.
+    grant(&c, &other, other_grantee, None).await.expect("worker 3 after the increase");
+    assert_eq!(grant(&c, &other, other_grantee, None).await, Err(limit_error("Grants per principal per key", 3, 3)));
+}
+
+/// Parallel creates against the two 2020-only quotas: exactly the limit
+/// succeeds, every other call is LimitExceededException with the quota's
+/// message, and exactly the limit exists afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_creates_never_overshoot_the_2020_only_quotas() {
+    const ALIASES: u64 = 4;
+    const GRANTS: u64 = 3;
+    let server = TestServer::start_with_config(Some(&config_in(
+        "2020",
+        &[("T-AliasesPerRegion", ALIASES), ("T-GrantsPerPrincipalPerKey", GRANTS)],
+    )));
+    let c = server.kms_client().await;
+    let keys = [create_key(&c).await, create_key(&c).await, create_key(&c).await];
+
+    // 30 CreateAlias calls spread over three keys: the region is the binding limit.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..30 {
+        let (c, target) = (c.clone(), keys[i % keys.len()].clone());
+        tasks.spawn(async move {
+            c.create_alias().alias_name(format!("alias/race-{i}")).target_key_id(target).send().await.map(|_| ())
+        });
+    }
+    let mut ok = 0u64;
+    for r in tasks.join_all().await {
+        match r {
+            Ok(()) => ok += 1,
+            Err(e) => {
+                let (code, message) = err_of::<(), _>(Err(e));
+                assert_eq!(code, "LimitExceededException", "{message}");
+                assert!(
+                    message.starts_with(
+                        "Aliases per region quota for this account in this region is 4, current usage is "
+                    ),
+                    "{message}"
+                );
+            }
+        }
+    }
+    assert_eq!(ok, ALIASES, "parallel CreateAlias");
+    assert_eq!(region_alias_names(&c).await.len() as u64, ALIASES);
+
+    // 20 CreateGrant calls for one grantee on one key.
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (c, key) = (c.clone(), keys[0].clone());
+        tasks.spawn(async move { grant(&c, &key, BOB, None).await });
+    }
+    let mut ok = 0u64;
+    for r in tasks.join_all().await {
+        match r {
+            Ok(_) => ok += 1,
+            Err((code, message)) => {
+                assert_eq!(code, "LimitExceededException", "{message}");
+                assert!(
+                    message.starts_with(
+                        "Grants per principal per key quota for this account in this region is 3, current usage is "
+                    ),
+                    "{message}"
+                );
+            }
+        }
+    }
+    assert_eq!(ok, GRANTS, "parallel CreateGrant");
+    assert_eq!(grantees(&c, &keys[0]).await.len() as u64, GRANTS);
+}
+
+/// Under the current profile the two quotas AWS dropped in 2021 do not exist:
+/// more grants than the 2020 limit of 500 for one grantee on one key succeed,
+/// Service Quotas does not know their codes, and overriding them in the
+/// config is refused at startup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn current_profile_has_no_aliases_per_region_or_grants_per_principal_quota() {
+    let server = TestServer::start_with_config(Some(&config(&[])));
+    let c = server.kms_client().await;
+    let key = create_key(&c).await;
+    // 501 grants for bob, 25 at a time.
+    for batch in 0..21 {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..(if batch < 20 { 25 } else { 1 }) {
+            let (c, key) = (c.clone(), key.clone());
+            tasks.spawn(async move { grant(&c, &key, BOB, None).await });
+        }
+        for r in tasks.join_all().await {
+            r.expect("no per-principal limit under the current profile");
+        }
+    }
+    let mut count = 0;
+    let mut marker = None;
+    loop {
+        let out = c.list_grants().key_id(&key).limit(100).set_marker(marker).send().await.expect("list grants");
+        count += out.grants().iter().filter(|g| g.grantee_principal() == Some(BOB)).count();
+        marker = out.next_marker().map(str::to_owned);
+        if !out.truncated() {
+            break;
+        }
+    }
+    assert_eq!(count, 501);
+
+    for code in ["T-AliasesPerRegion", "T-GrantsPerPrincipalPerKey"] {
+        let err = aws(&server, &["service-quotas", "get-service-quota", "--service-code", "kms", "--quota-code", code])
+            .expect_err(code);
+        assert!(err.contains("NoSuchResourceException"), "{code}: {err}");
+    }
+
+    for code in ["T-AliasesPerRegion", "T-GrantsPerPrincipalPerKey"] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let opts = ServeOptions {
+            listen: Some("127.0.0.1:0".parse().expect("addr")),
+            data_dir: Some(tmp.path().join("data")),
+            config: Config::from_toml(&config(&[(code, 3)])).expect("config parses"),
+        };
+        match start_with_clock(opts, Arc::new(ManualWallClock::new(1.7e9))).await {
+            Ok(_) => panic!("an override of {code} must be refused under the current profile"),
+            Err(e) => assert_eq!(
+                e.to_string(),
+                format!(
+                    "[quotas]: quotas.overrides: {code} exists only in profile \"2020\" (AWS dropped it in 2021), not in \"current\""
+                )
+            ),
+        }
+    }
 }
