@@ -120,6 +120,19 @@ pub fn cross_account_action(action: &str) -> bool {
     )
 }
 
+/// `kms:ACTION` in `buf` when it fits (no allocation on the request path), else allocated.
+fn kms_action<'b>(buf: &'b mut [u8; 64], action: &str) -> std::borrow::Cow<'b, str> {
+    let n = 4 + action.len();
+    if n <= buf.len() {
+        buf[..4].copy_from_slice(b"kms:");
+        buf[4..n].copy_from_slice(action.as_bytes());
+        if let Ok(s) = std::str::from_utf8(&buf[..n]) {
+            return std::borrow::Cow::Borrowed(s);
+        }
+    }
+    std::borrow::Cow::Owned(format!("kms:{action}"))
+}
+
 /// AWS's AccessDeniedException for a key policy that denies or does not allow.
 pub fn access_denied(caller: &Caller, action: &str, key_arn: &str, explicit: bool) -> KmsError {
     let why = if explicit {
@@ -194,7 +207,7 @@ impl Kms {
         if access.iam_only && own_account {
             return Ok(());
         }
-        let arn = key.arn();
+        let arn = key.arn_str();
         let decision = match &key.policy {
             Some(policy) => {
                 let ctx = if policy.uses_conditions() {
@@ -202,12 +215,12 @@ impl Kms {
                 } else {
                     ConditionContext::new()
                 };
-                let action = format!("kms:{}", access.action);
+                let mut buf = [0u8; 64];
                 policy.evaluate(&AuthzRequest {
                     principal_arn: &caller.principal_arn,
                     principal_account: &caller.account_id,
-                    action: &action,
-                    resource_arn: &arn,
+                    action: &kms_action(&mut buf, access.action),
+                    resource_arn: arn,
                     context: &ctx,
                 })
             }
@@ -215,12 +228,12 @@ impl Kms {
         };
         match decision {
             Decision::Allow => Ok(()),
-            Decision::ExplicitDeny => Err(access_denied(caller, access.action, &arn, true)),
+            Decision::ExplicitDeny => Err(access_denied(caller, access.action, arn, true)),
             Decision::NotAllowed => {
                 if self.grant_allows(caller, key, access).await? {
                     Ok(())
                 } else {
-                    Err(access_denied(caller, access.action, &arn, false))
+                    Err(access_denied(caller, access.action, arn, false))
                 }
             }
         }

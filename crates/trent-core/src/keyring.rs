@@ -32,6 +32,8 @@ pub struct LoadedKey {
     /// stored text does not parse (written before policies were validated):
     /// such a key admits callers through grants only.
     pub policy: Option<Arc<KeyPolicy>>,
+    /// The key ARN, formatted once (authorization needs it on every request).
+    key_arn: String,
 }
 
 impl LoadedKey {
@@ -62,7 +64,8 @@ impl LoadedKey {
                 None
             }
         };
-        Ok(Self { record, symmetric, asymmetric, policy })
+        let key_arn = record.arn();
+        Ok(Self { record, symmetric, asymmetric, policy, key_arn })
     }
 
     /// The material that encrypts now (the newest).
@@ -77,7 +80,12 @@ impl LoadedKey {
 
     /// The key ARN.
     pub fn arn(&self) -> String {
-        self.record.arn()
+        self.key_arn.clone()
+    }
+
+    /// The key ARN, borrowed.
+    pub fn arn_str(&self) -> &str {
+        &self.key_arn
     }
 }
 

@@ -107,6 +107,8 @@ fn bench_authorization(c: &mut Criterion) {
         ("authorize Encrypt, key policy with conditions", key_for_authz(&rt, &kms, Some(&conditioned), None)),
         ("authorize Encrypt, by grant", key_for_authz(&rt, &kms, Some(&admin_only), Some(&user.principal_arn))),
     ];
+    // What driving any future through block_on costs, to subtract from the cases below.
+    c.bench_function("block_on of a ready future (baseline)", |b| b.iter(|| rt.block_on(async { 1 })));
     for (name, key) in &cases {
         c.bench_function(name, |b| {
             b.iter(|| rt.block_on(kms.authorize(&user, key, &access, None)).expect("allowed"));

@@ -69,6 +69,37 @@ impl Glob {
 
     /// Whether the whole of `text` matches the pattern.
     pub(crate) fn is_match(&self, text: &str) -> bool {
+        // Fast paths for the shapes policies use most: `*`, a plain name, and
+        // a name followed by one unrestricted `*` (`kms:*`, `kms:Generate*`).
+        match self.tokens.split_last() {
+            None => return text.is_empty(),
+            Some((Token::Run { colon: true }, head)) if head.iter().all(|t| matches!(t, Token::Literal(_))) => {
+                return self.literal_prefix(head, text).is_some();
+            }
+            Some(_) if self.tokens.iter().all(|t| matches!(t, Token::Literal(_))) => {
+                return self.literal_prefix(&self.tokens, text) == Some("");
+            }
+            Some(_) => {}
+        }
+        self.general_match(text)
+    }
+
+    /// If `text` starts with the literal `tokens`, the rest of `text`.
+    fn literal_prefix<'t>(&self, tokens: &[Token], text: &'t str) -> Option<&'t str> {
+        let mut rest = text.chars();
+        for t in tokens {
+            let Token::Literal(l) = *t else { return None };
+            let c = rest.next()?;
+            let c = if self.fold_ascii_case { c.to_ascii_lowercase() } else { c };
+            if c != l {
+                return None;
+            }
+        }
+        Some(rest.as_str())
+    }
+
+    /// The dynamic programme for any pattern.
+    fn general_match(&self, text: &str) -> bool {
         let m = self.tokens.len();
         // prev[j]: the pattern's first j tokens match the text consumed so far.
         let mut prev = vec![false; m + 1];
@@ -148,5 +179,18 @@ mod tests {
         let pattern = format!("{}b", "a*".repeat(200));
         let text = "a".repeat(2000);
         assert!(!Glob::text(&pattern).is_match(&text));
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_general_match() {
+        let patterns = ["*", "", "kms:*", "kms:Generate*", "kms:Encrypt", "KMS:encrypt", "k*s", "kms:?ncrypt", "a*"];
+        let texts = ["", "kms:Encrypt", "kms:GenerateDataKey", "kms:Generate", "kms:encrypt", "kms", "a", "kmss"];
+        for p in patterns {
+            for g in [Glob::text(p), Glob::ascii_case_insensitive(p), Glob::arn(p)] {
+                for t in texts {
+                    assert_eq!(g.is_match(t), g.general_match(t), "pattern {p:?} text {t:?} glob {g:?}");
+                }
+            }
+        }
     }
 }
