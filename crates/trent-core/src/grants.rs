@@ -87,12 +87,21 @@ pub struct Constraints {
     /// The request's context must be exactly these pairs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_context_equals: Option<EncryptionContext>,
+    /// The request must be made on behalf of this AWS resource (`aws:SourceArn`).
+    /// No request to Trent is, so such a grant allows only RetireGrant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_arn: Option<String>,
 }
 
 impl Constraints {
     /// Whether there is any constraint at all.
     pub fn is_empty(&self) -> bool {
-        self.encryption_context_subset.is_none() && self.encryption_context_equals.is_none()
+        !self.has_context_constraint() && self.source_arn.is_none()
+    }
+
+    /// Whether there is an encryption-context constraint.
+    pub fn has_context_constraint(&self) -> bool {
+        self.encryption_context_subset.is_some() || self.encryption_context_equals.is_some()
     }
 
     /// Whether a request context satisfies the constraints. Keys compare
@@ -120,6 +129,9 @@ impl Constraints {
     /// grant allows is also allowed by this one. CreateGrant through a grant
     /// requires it.
     pub fn covers(&self, child: &Constraints) -> bool {
+        if self.source_arn.is_some() && child.source_arn != self.source_arn {
+            return false;
+        }
         let lower =
             |c: &EncryptionContext| c.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect::<BTreeMap<_, _>>();
         let includes = |big: &BTreeMap<String, String>, small: &BTreeMap<String, String>| {
@@ -191,10 +203,13 @@ impl Grant {
         if !self.operations.iter().any(|o| o == action) {
             return false;
         }
-        match &self.constraints {
-            Some(c) if !CONTEXT_FREE.contains(&action) => c.allow(ctx),
-            _ => true,
+        let Some(c) = &self.constraints else { return true };
+        // Trent's callers never act on behalf of an AWS resource, so a
+        // SourceArn constraint is never met (it does not apply to RetireGrant).
+        if c.source_arn.is_some() && action != "RetireGrant" {
+            return false;
         }
+        CONTEXT_FREE.contains(&action) || c.allow(ctx)
     }
 
     /// Whether `caller` may retire the grant: its retiring principal, its
@@ -399,5 +414,18 @@ mod tests {
         assert!(operation_supported(KeySpec::Rsa2048, KeyUsage::SignVerify, "Sign"));
         assert!(!operation_supported(KeySpec::Rsa2048, KeyUsage::SignVerify, "GenerateDataKey"));
         assert!(operation_supported(KeySpec::Hmac256, KeyUsage::GenerateVerifyMac, "DescribeKey"));
+    }
+
+    #[test]
+    fn a_source_arn_constraint_is_never_met_except_for_retiring() {
+        let c = Constraints { source_arn: Some("arn:aws:s3:::bucket".into()), ..Default::default() };
+        let g = grant(&["Decrypt", "DescribeKey", "RetireGrant"], Some(c.clone()));
+        let bob = caller("444455556666", "arn:aws:iam::444455556666:user/bob");
+        assert!(!g.allows(&bob, "Decrypt", None));
+        assert!(!g.allows(&bob, "DescribeKey", None));
+        assert!(g.allows(&bob, "RetireGrant", None));
+        assert!(!c.covers(&Constraints::default()));
+        assert!(c.covers(&c));
+        assert!(!c.is_empty() && !c.has_context_constraint());
     }
 }

@@ -516,3 +516,34 @@ async fn denials_leave_no_side_effect() {
     assert!(w.alice.list_grants().key_id(&id).send().await.expect("grants").grants().is_empty());
     assert!(w.alice.list_aliases().key_id(&id).send().await.expect("aliases").aliases().is_empty());
 }
+
+#[tokio::test]
+async fn a_source_arn_grant_never_applies_to_direct_calls() {
+    let w = world(UNTHROTTLED).await;
+    let (id, arn) = key(&w.alice, Some(policy(&[alice_admin()]))).await;
+    let source = "arn:aws:s3:us-east-1:111122223333:accesspoint/ap";
+    w.alice
+        .create_grant()
+        .key_id(&id)
+        .grantee_principal(BOB)
+        .operations(GrantOperation::Encrypt)
+        .constraints(GrantConstraints::builder().source_arn(source).build())
+        .send()
+        .await
+        .expect("grant with SourceArn");
+    // Bob's own calls are not made on behalf of that resource.
+    denied(encrypt(&w.bob, &id, &[]).await, BOB, "Encrypt", &arn, false);
+    let listed = w.alice.list_grants().key_id(&id).send().await.expect("list");
+    assert_eq!(listed.grants()[0].constraints().and_then(|c| c.source_arn()), Some(source));
+    let e = w
+        .alice
+        .create_grant()
+        .key_id(&id)
+        .grantee_principal(BOB)
+        .operations(GrantOperation::Encrypt)
+        .constraints(GrantConstraints::builder().source_arn("not-an-arn-at-all-really").build())
+        .send()
+        .await
+        .expect_err("malformed SourceArn");
+    assert_eq!(code(e.into_service_error()), "ValidationException");
+}

@@ -61,6 +61,17 @@ fn principal_well_formed(p: &str) -> bool {
     crate::policy::parse_aws_principal(p).is_some_and(|p| p != crate::policy::Principal::Anyone)
 }
 
+/// The model pattern of `GrantConstraints.SourceArn`.
+fn source_arn_well_formed(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let lower = |p: &str| p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    matches!(parts.as_slice(), ["arn", partition, service, region, account, resource]
+        if partition.strip_prefix("aws").is_some_and(lower)
+            && !service.is_empty() && lower(service) && lower(region)
+            && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+            && !resource.is_empty())
+}
+
 fn check_context(ctx: Option<&EncryptionContext>) -> KmsResult<()> {
     crate::validate::encryption_context(ctx)
 }
@@ -77,6 +88,13 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         s.chars().all(|c| c.is_ascii_alphanumeric() || ":/_-".contains(c))
     });
     v.grant_tokens(req.grant_tokens.as_deref());
+    let source_arn = req.constraints.as_ref().and_then(|c| c.source_arn.as_deref());
+    v.str_len("constraints.sourceArn", source_arn, 20, 512).pattern(
+        "constraints.sourceArn",
+        source_arn,
+        "^arn:aws[a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$",
+        source_arn_well_formed,
+    );
     if let Some(ops) = &req.operations {
         for (i, op) in ops.iter().enumerate() {
             v.enum_value(
@@ -135,7 +153,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             record.key_usage.as_str()
         )));
     }
-    if !constraints.is_empty()
+    if constraints.has_context_constraint()
         && record.key_spec != KeySpec::SymmetricDefault
         && operations.iter().any(|op| !matches!(op.as_str(), "CreateGrant" | "DescribeKey" | "RetireGrant"))
     {
