@@ -400,10 +400,7 @@ async fn update_alias_row(conn: &mut sqlx::SqliteConnection, alias: &AliasRecord
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    one_row(&done)
 }
 
 /// The INSERT of one document row (shared by the plain and the capped
@@ -673,10 +670,7 @@ impl KeyStore for SqliteStore {
             .execute(&self.writer)
             .await
             .map_err(map_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        one_row(&done)
     }
 
     async fn get_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<Option<AliasRecord>> {
@@ -770,10 +764,7 @@ impl KeyStore for SqliteStore {
             .execute(&self.writer)
             .await
             .map_err(map_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        one_row(&done)
     }
 
     async fn list_docs(&self, kind: &str, scope: Option<&str>) -> StoreResult<Vec<Doc>> {
@@ -788,6 +779,11 @@ impl KeyStore for SqliteStore {
         let rows = query.fetch_all(&self.reader).await.map_err(map_err)?;
         rows.iter().map(doc_from_row).collect()
     }
+}
+
+/// `NotFound` unless a statement touched a row (updates and deletes of one record).
+fn one_row(done: &sqlx::sqlite::SqliteQueryResult) -> StoreResult<()> {
+    if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 #[cfg(test)]

@@ -14,10 +14,12 @@ use crate::operation::Operation;
 use crate::quota::{ManualMonotonicClock, Profile, QuotaConfig, QuotaOverride};
 use crate::store::{AliasCaps, Doc, Page, StoreError, StoreResult};
 
-/// Only the document methods; everything else is out of scope here.
+/// Only the document methods; everything else is out of scope here. A
+/// `failing` store answers every call with a backend error.
 #[derive(Default)]
 struct DocStore {
     docs: Mutex<BTreeMap<(String, String, String), Doc>>,
+    failing: bool,
 }
 
 fn unsupported<T>() -> StoreResult<T> {
@@ -85,6 +87,9 @@ impl KeyStore for DocStore {
         unsupported()
     }
     async fn insert_doc(&self, doc: &Doc) -> StoreResult<()> {
+        if self.failing {
+            return unsupported();
+        }
         let k = (doc.kind.clone(), doc.scope.clone(), doc.id.clone());
         let mut docs = self.docs.lock();
         if docs.contains_key(&k) {
@@ -94,13 +99,22 @@ impl KeyStore for DocStore {
         Ok(())
     }
     async fn put_doc(&self, doc: &Doc) -> StoreResult<()> {
+        if self.failing {
+            return unsupported();
+        }
         self.docs.lock().insert((doc.kind.clone(), doc.scope.clone(), doc.id.clone()), doc.clone());
         Ok(())
     }
     async fn get_doc(&self, kind: &str, scope: &str, id: &str) -> StoreResult<Option<Doc>> {
+        if self.failing {
+            return unsupported();
+        }
         Ok(self.docs.lock().get(&(kind.to_owned(), scope.to_owned(), id.to_owned())).cloned())
     }
     async fn delete_doc(&self, kind: &str, scope: &str, id: &str) -> StoreResult<()> {
+        if self.failing {
+            return unsupported();
+        }
         self.docs
             .lock()
             .remove(&(kind.to_owned(), scope.to_owned(), id.to_owned()))
@@ -108,6 +122,9 @@ impl KeyStore for DocStore {
             .ok_or(StoreError::NotFound)
     }
     async fn list_docs(&self, kind: &str, scope: Option<&str>) -> StoreResult<Vec<Doc>> {
+        if self.failing {
+            return unsupported();
+        }
         Ok(self
             .docs
             .lock()
@@ -600,87 +617,10 @@ async fn approved_increases_survive_a_restart() {
 
 #[tokio::test]
 async fn store_failures_are_internal_errors() {
-    struct Failing;
-    #[async_trait::async_trait]
-    impl KeyStore for Failing {
-        async fn insert_key(&self, _: &KeyRecord) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn insert_key_capped(&self, _: &KeyRecord, _: u64) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn get_key(&self, _: &str) -> StoreResult<Option<KeyRecord>> {
-            unsupported()
-        }
-        async fn update_key(&self, _: &KeyRecord) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn delete_key(&self, _: &str) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn list_keys(&self, _: &str, _: &str, _: Option<&str>, _: usize) -> StoreResult<Page<KeyRecord>> {
-            unsupported()
-        }
-        async fn count_keys(&self, _: &str, _: &str) -> StoreResult<u64> {
-            unsupported()
-        }
-        async fn keys_due_for_deletion(&self, _: f64) -> StoreResult<Vec<String>> {
-            unsupported()
-        }
-        async fn insert_alias(&self, _: &AliasRecord) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn update_alias(&self, _: &AliasRecord) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn insert_alias_capped(&self, _: &AliasRecord, _: AliasCaps) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn update_alias_capped(&self, _: &AliasRecord, _: u64) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn insert_doc_capped(&self, _: &Doc, _: u64) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn insert_doc_capped_in_group(&self, _: &Doc, _: u64, _: &str, _: u64) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn delete_alias(&self, _: &str, _: &str, _: &str) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn get_alias(&self, _: &str, _: &str, _: &str) -> StoreResult<Option<AliasRecord>> {
-            unsupported()
-        }
-        async fn list_aliases(
-            &self,
-            _: &str,
-            _: &str,
-            _: Option<&str>,
-            _: Option<&str>,
-            _: usize,
-        ) -> StoreResult<Page<AliasRecord>> {
-            unsupported()
-        }
-        async fn insert_doc(&self, _: &Doc) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn put_doc(&self, _: &Doc) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn get_doc(&self, _: &str, _: &str, _: &str) -> StoreResult<Option<Doc>> {
-            unsupported()
-        }
-        async fn delete_doc(&self, _: &str, _: &str, _: &str) -> StoreResult<()> {
-            unsupported()
-        }
-        async fn list_docs(&self, _: &str, _: Option<&str>) -> StoreResult<Vec<Doc>> {
-            unsupported()
-        }
-    }
     let mono = Arc::new(ManualMonotonicClock::new(0));
     let engine = Arc::new(QuotaEngine::new(&QuotaConfig::default(), mono).expect("config"));
     let wall = Arc::new(ManualWallClock::new(0.0));
-    let failing: Arc<dyn KeyStore> = Arc::new(Failing);
+    let failing: Arc<dyn KeyStore> = Arc::new(DocStore { failing: true, ..DocStore::default() });
     let err = ServiceQuotas::load(engine.clone(), failing.clone(), wall.clone()).await.expect_err("load");
     assert_eq!(err.kind, ErrorKind::KmsInternal);
     // Built over a working store, then the store breaks: the increase is not applied.
