@@ -28,9 +28,9 @@ pub struct LoadedKey {
     /// RSA, ECC and HMAC keys: the parsed key object of the current material
     /// (`None` while an imported key awaits its material).
     pub asymmetric: Option<LoadedMaterial>,
-    /// The key policy, parsed once per write of the record. `None` if the
-    /// stored text does not parse (written before policies were validated):
-    /// such a key admits callers through grants only.
+    /// The key policy, parsed once per write of the record. A stored text
+    /// that does not parse (written before policies were validated) stands
+    /// for AWS's default policy of the key's account.
     pub policy: Option<Arc<KeyPolicy>>,
     /// The key ARN, formatted once (authorization needs it on every request).
     key_arn: String,
@@ -60,8 +60,11 @@ impl LoadedKey {
         let policy = match KeyPolicy::parse(&record.policy) {
             Ok(p) => Some(Arc::new(p)),
             Err(e) => {
-                tracing::warn!(key_id = %record.key_id, error = %e, "stored key policy does not parse");
-                None
+                // Only a Trent older than policy validation could have stored
+                // it. Locking the key away would help nobody: it behaves as
+                // with AWS's default policy until PutKeyPolicy replaces it.
+                tracing::warn!(key_id = %record.key_id, error = %e, "stored key policy does not parse; using the default policy");
+                KeyPolicy::parse(&crate::ops::create_key::default_policy(&record.account_id)).ok().map(Arc::new)
             }
         };
         let key_arn = record.arn();

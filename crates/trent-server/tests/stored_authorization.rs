@@ -1,9 +1,13 @@
-//! Grants across processes sharing one store: each process caches a key's
-//! grants for a few seconds, forgets them when it changes them itself, and a
-//! request presenting a grant token sees the grant at once — AWS's eventual
-//! consistency for grants, with the token as the way around it. Two `Kms`
-//! instances on one SQLite database stand for two Trent processes; the clock
-//! is moved by hand.
+//! Authorization state as the store holds it, seen by more than one process.
+//!
+//! Grants: each process caches a key's grants for a few seconds, forgets them
+//! when it changes them itself, and a request presenting a grant token sees
+//! the grant at once — AWS's eventual consistency for grants, with the token
+//! as the way around it. Two `Kms` instances on one SQLite database stand for
+//! two Trent processes; the clock is moved by hand.
+//!
+//! Policies: a stored policy an older Trent accepted but the policy grammar
+//! refuses acts as AWS's default policy instead of locking the key away.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
@@ -84,4 +88,33 @@ async fn another_process_sees_a_grant_by_token_at_once_and_without_it_within_the
     call(&b, &app, Operation::Encrypt, encrypt.clone()).await.expect("B still trusts its fresh copy");
     clock.advance(GRANT_CACHE_SECONDS + 0.001);
     assert_eq!(call(&b, &app, Operation::Encrypt, encrypt).await.unwrap_err().kind, ErrorKind::AccessDenied);
+}
+
+#[tokio::test]
+async fn a_stored_policy_that_no_longer_parses_acts_as_the_default_policy() {
+    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
+    let (_, root_bytes) = RootKey::generate().unwrap();
+    let kms = Kms::new(store.clone(), RootKey::from_bytes(&root_bytes).unwrap());
+    let owner = user("owner");
+    let md = call(&kms, &owner, Operation::CreateKey, json!({})).await.unwrap();
+    let key_id = md["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    // What an older Trent accepted: JSON with a Statement, but no valid statement.
+    let mut record = trent_core::store::KeyStore::get_key(&*store, &key_id).await.unwrap().unwrap();
+    record.policy = r#"{"Statement": []}"#.into();
+    record.version += 1;
+    trent_core::store::KeyStore::update_key(&*store, &record).await.unwrap();
+    // A fresh process (no cached key) reads it: the account's principals keep access, others don't.
+    let fresh = Kms::new(store, RootKey::from_bytes(&root_bytes).unwrap());
+    call(&fresh, &owner, Operation::Encrypt, json!({"KeyId": key_id, "Plaintext": "aGVsbG8="})).await.unwrap();
+    let stranger = Caller {
+        account_id: "444455556666".into(),
+        region: "us-east-1".into(),
+        principal_arn: "arn:aws:iam::444455556666:user/x".into(),
+        access_key_id: String::new(),
+    };
+    let arn = md["KeyMetadata"]["Arn"].as_str().unwrap();
+    let e = call(&fresh, &stranger, Operation::DescribeKey, json!({"KeyId": arn})).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccessDenied);
+    let got = call(&fresh, &owner, Operation::GetKeyPolicy, json!({"KeyId": key_id})).await.unwrap();
+    assert_eq!(got["Policy"], r#"{"Statement": []}"#, "the stored text is returned as it is");
 }
