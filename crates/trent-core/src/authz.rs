@@ -23,7 +23,7 @@ use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::grants::{self, Constraints, Grant};
 use crate::keyring::LoadedKey;
 use crate::model::KeyRecord;
-use crate::policy::{AuthzRequest, ConditionContext, Decision};
+use crate::policy::{AuthzRequest, ConditionContext, Decision, KeyPolicy};
 use crate::service::{Kms, store_err};
 
 /// How long a process trusts its cached copy of a key's grants, seconds.
@@ -133,6 +133,32 @@ fn kms_action<'b>(buf: &'b mut [u8; 64], action: &str) -> std::borrow::Cow<'b, s
     std::borrow::Cow::Owned(format!("kms:{action}"))
 }
 
+/// What `policy` says of `access` by `caller` on the key `record` (ARN `arn`):
+/// the key policy half of [`Kms::authorize`], also the policy lockout check.
+/// The condition context is built only when the policy has conditions.
+pub fn policy_decision(
+    policy: &KeyPolicy,
+    caller: &Caller,
+    record: &KeyRecord,
+    arn: &str,
+    access: &Access<'_>,
+    request_alias: Option<&str>,
+) -> Decision {
+    let ctx = if policy.uses_conditions() {
+        condition_context(caller, record, access, request_alias)
+    } else {
+        ConditionContext::new()
+    };
+    let mut buf = [0u8; 64];
+    policy.evaluate(&AuthzRequest {
+        principal_arn: &caller.principal_arn,
+        principal_account: &caller.account_id,
+        action: &kms_action(&mut buf, access.action),
+        resource_arn: arn,
+        context: &ctx,
+    })
+}
+
 /// AWS's AccessDeniedException for a key policy that denies or does not allow.
 pub fn access_denied(caller: &Caller, action: &str, key_arn: &str, explicit: bool) -> KmsError {
     let why = if explicit {
@@ -150,7 +176,7 @@ pub fn access_denied(caller: &Caller, action: &str, key_arn: &str, explicit: boo
 }
 
 /// The condition keys of one request on one key.
-pub fn condition_context(
+fn condition_context(
     caller: &Caller,
     key: &KeyRecord,
     access: &Access<'_>,
@@ -209,21 +235,7 @@ impl Kms {
         }
         let arn = key.arn_str();
         let decision = match &key.policy {
-            Some(policy) => {
-                let ctx = if policy.uses_conditions() {
-                    condition_context(caller, &key.record, access, request_alias)
-                } else {
-                    ConditionContext::new()
-                };
-                let mut buf = [0u8; 64];
-                policy.evaluate(&AuthzRequest {
-                    principal_arn: &caller.principal_arn,
-                    principal_account: &caller.account_id,
-                    action: &kms_action(&mut buf, access.action),
-                    resource_arn: arn,
-                    context: &ctx,
-                })
-            }
+            Some(policy) => policy_decision(policy, caller, &key.record, arn, access, request_alias),
             None => Decision::NotAllowed,
         };
         match decision {
@@ -297,7 +309,7 @@ impl Kms {
         self.cache.forget_grants(key_id);
     }
 
-    /// Every grant on a key, oldest id first.
+    /// Every grant on a key, read from the store (ordered by grant id).
     pub async fn grants_of(&self, key_id: &str) -> KmsResult<Vec<Grant>> {
         let docs = self.store.list_docs(grants::DOC_KIND, Some(key_id)).await.map_err(store_err)?;
         docs.iter().map(|d| Grant::from_json(&d.body)).collect()

@@ -5,10 +5,12 @@
 //! kind [`DOC_KIND`] scoped by key id, so the grants-per-key resource quota is
 //! one atomic capped insert and deleting a key's grants needs no new table.
 //!
-//! Trent has no eventual consistency: a grant works from the moment CreateGrant
-//! returns, with or without its token. Tokens are still real: each names its
-//! grant, RetireGrant accepts one, and a malformed token in `GrantTokens` is
-//! InvalidGrantTokenException as in AWS.
+//! In the process that made it, a grant works from the moment CreateGrant
+//! returns; another process sharing the store sees it within its grant cache
+//! time ([`crate::authz::GRANT_CACHE_SECONDS`]), or at once when the request
+//! presents the grant's token. Each token names its grant, RetireGrant accepts
+//! one, and a malformed token in `GrantTokens` is InvalidGrantTokenException
+//! as in AWS.
 
 use std::collections::BTreeMap;
 
@@ -45,11 +47,9 @@ pub const GRANT_OPERATIONS: &[&str] = &[
     "DeriveSharedSecret",
 ];
 
-/// Operations any key's grant may allow.
-const GENERAL: &[&str] = &["CreateGrant", "DescribeKey", "RetireGrant"];
-
-/// Operations an encryption-context constraint does not apply to.
-const CONTEXT_FREE: &[&str] = &["CreateGrant", "DescribeKey", "RetireGrant"];
+/// Operations a grant on any key may allow. They take no encryption context,
+/// so an encryption-context constraint does not apply to them either.
+pub const GENERAL_OPERATIONS: &[&str] = &["CreateGrant", "DescribeKey", "RetireGrant"];
 
 /// The grant operations a key of this spec and usage supports (AWS "Grant operations").
 pub fn operations_for(spec: KeySpec, usage: KeyUsage) -> &'static [&'static str] {
@@ -74,7 +74,7 @@ pub fn operations_for(spec: KeySpec, usage: KeyUsage) -> &'static [&'static str]
 
 /// Whether a grant on a key of this kind may list `op`.
 pub fn operation_supported(spec: KeySpec, usage: KeyUsage, op: &str) -> bool {
-    GENERAL.contains(&op) || operations_for(spec, usage).contains(&op)
+    GENERAL_OPERATIONS.contains(&op) || operations_for(spec, usage).contains(&op)
 }
 
 /// The encryption-context constraints of a grant (the API's `GrantConstraints`).
@@ -209,7 +209,7 @@ impl Grant {
         if c.source_arn.is_some() && action != "RetireGrant" {
             return false;
         }
-        CONTEXT_FREE.contains(&action) || c.allow(ctx)
+        GENERAL_OPERATIONS.contains(&action) || c.allow(ctx)
     }
 
     /// Whether `caller` may retire the grant: its retiring principal, its
@@ -219,6 +219,12 @@ impl Grant {
             || (self.operations.iter().any(|o| o == "RetireGrant")
                 && self.grantee_principal.as_deref().is_some_and(|p| principal_matches(p, caller)))
             || principal_matches(&self.issuing_account, caller)
+    }
+
+    /// Whether the grant's key lives in `region` (grants are listed and
+    /// retired only within the caller's region).
+    pub fn in_region(&self, region: &str) -> bool {
+        matches!(crate::arn::KeyRef::parse(&self.key_arn), Some(crate::arn::KeyRef::KeyArn { region: r, .. }) if r == region)
     }
 
     /// Who the grant is for, as the "Grants for a given principal per key"
@@ -427,5 +433,13 @@ mod tests {
         assert!(!c.covers(&Constraints::default()));
         assert!(c.covers(&c));
         assert!(!c.is_empty() && !c.has_context_constraint());
+    }
+
+    #[test]
+    fn in_region_reads_the_key_arn() {
+        let g = grant(&["Encrypt"], None);
+        assert!(g.in_region("us-east-1"));
+        assert!(!g.in_region("us-east-2"));
+        assert!(!g.in_region("111122223333"));
     }
 }

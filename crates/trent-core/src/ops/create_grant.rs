@@ -155,7 +155,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     }
     if constraints.has_context_constraint()
         && record.key_spec != KeySpec::SymmetricDefault
-        && operations.iter().any(|op| !matches!(op.as_str(), "CreateGrant" | "DescribeKey" | "RetireGrant"))
+        && operations.iter().any(|op| !grants::GENERAL_OPERATIONS.contains(&op.as_str()))
     {
         return Err(KmsError::validation(
             "Encryption context grant constraints are supported only on symmetric encryption KMS keys.",

@@ -47,7 +47,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let mut found = Vec::new();
     for d in docs {
         let g = Grant::from_json(&d.body)?;
-        if g.retiring_principal.as_deref() == Some(principal) && g.key_arn.contains(&format!(":{}:", caller.region)) {
+        if g.retiring_principal.as_deref() == Some(principal) && g.in_region(&caller.region) {
             found.push(g);
         }
     }

@@ -4,12 +4,12 @@
 
 use serde::Deserialize;
 
-use crate::authz::{Access, condition_context};
+use crate::authz::{Access, policy_decision};
 use crate::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::model::KeyRecord;
 use crate::operation::Operation;
-use crate::policy::{AuthzRequest, Decision, KeyPolicy};
+use crate::policy::{Decision, KeyPolicy};
 use crate::service::{Kms, require_not_pending};
 use crate::validate::Validator;
 
@@ -49,16 +49,7 @@ pub fn check_policy(policy: &str) -> KmsResult<KeyPolicy> {
 /// The policy lockout safety check: the new policy must let the caller call
 /// PutKeyPolicy on the key afterwards, or nobody could ever change it again.
 pub fn check_lockout(policy: &KeyPolicy, caller: &Caller, key: &KeyRecord) -> KmsResult<()> {
-    let ctx = condition_context(caller, key, &Access::new("PutKeyPolicy"), None);
-    let arn = key.arn();
-    let decision = policy.evaluate(&AuthzRequest {
-        principal_arn: &caller.principal_arn,
-        principal_account: &caller.account_id,
-        action: "kms:PutKeyPolicy",
-        resource_arn: &arn,
-        context: &ctx,
-    });
-    if decision == Decision::Allow {
+    if policy_decision(policy, caller, key, &key.arn(), &Access::new("PutKeyPolicy"), None) == Decision::Allow {
         Ok(())
     } else {
         Err(KmsError::new(

@@ -41,7 +41,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     };
     kms.admit(caller, Operation::RetireGrant).await?;
     let grant = find(kms, &key_id, &grant_id).await?;
-    if !grant.key_arn.contains(&format!(":{}:", caller.region)) {
+    if !grant.in_region(&caller.region) {
         return Err(not_found(&grant_id));
     }
     if !grant.may_retire(caller) {

@@ -53,9 +53,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     alias.last_updated_date = kms.now();
     let quota = ResourceQuota::AliasesPerKey;
     let limit = kms.resource_limit(&key.record.account_id, &key.record.region, quota);
-    match kms.store.update_alias_capped(&alias, limit).await {
+    match quota.check(limit, kms.store.update_alias_capped(&alias, limit).await)? {
         Ok(()) => {}
-        Err(StoreError::LimitReached { usage }) => return Err(quota.exceeded(limit, usage)),
         Err(StoreError::NotFound) => return Err(KmsError::alias_not_found(&alias_arn)),
         Err(e) => return Err(store_err(e)),
     }
