@@ -367,18 +367,29 @@ async fn insert_key_row(conn: &mut sqlx::SqliteConnection, key: &KeyRecord) -> S
     Ok(())
 }
 
+/// Binds an alias's columns as ?1–?6 (account, region, name, target, created,
+/// updated), the numbering both alias statements use.
+fn bind_alias<'q>(
+    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    alias: &'q AliasRecord,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    q.bind(&alias.account_id)
+        .bind(&alias.region)
+        .bind(&alias.alias_name)
+        .bind(&alias.target_key_id)
+        .bind(alias.creation_date)
+        .bind(alias.last_updated_date)
+}
+
 /// The INSERT of one alias row (shared by the plain and the capped insert).
 async fn insert_alias_row(conn: &mut sqlx::SqliteConnection, alias: &AliasRecord) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    bind_alias(
+        sqlx::query(
+            "INSERT INTO aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        ),
+        alias,
     )
-    .bind(&alias.account_id)
-    .bind(&alias.region)
-    .bind(&alias.alias_name)
-    .bind(&alias.target_key_id)
-    .bind(alias.creation_date)
-    .bind(alias.last_updated_date)
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
@@ -387,16 +398,13 @@ async fn insert_alias_row(conn: &mut sqlx::SqliteConnection, alias: &AliasRecord
 
 /// The UPDATE moving one alias; `NotFound` if it is absent.
 async fn update_alias_row(conn: &mut sqlx::SqliteConnection, alias: &AliasRecord) -> StoreResult<()> {
-    let done = sqlx::query(
-        "UPDATE aliases SET target_key_id = ?4, creation_date = ?5, last_updated_date = ?6 \
-         WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3",
+    let done = bind_alias(
+        sqlx::query(
+            "UPDATE aliases SET target_key_id = ?4, creation_date = ?5, last_updated_date = ?6 \
+             WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3",
+        ),
+        alias,
     )
-    .bind(&alias.account_id)
-    .bind(&alias.region)
-    .bind(&alias.alias_name)
-    .bind(&alias.target_key_id)
-    .bind(alias.creation_date)
-    .bind(alias.last_updated_date)
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
