@@ -343,6 +343,19 @@ async fn create_describe_update_delete_errors() {
         "UnsupportedOperationException",
     );
     assert!(m.contains("EXTERNAL_KEY_STORE"), "{m}");
+    // An external key store member alone is refused too, on create and on update.
+    err_of(
+        c.create_custom_key_store().custom_key_store_name("xks2").xks_proxy_uri_path("/kms/xks/v1").send().await,
+        "UnsupportedOperationException",
+    );
+    err_of(
+        c.update_custom_key_store()
+            .custom_key_store_id(&a)
+            .xks_proxy_uri_endpoint("https://xks.example.com")
+            .send()
+            .await,
+        "UnsupportedOperationException",
+    );
 
     // Describe: unknown id / name, pagination with Limit and Marker, bad marker.
     err_of(

@@ -20,27 +20,8 @@ pub struct Request {
     pub trust_anchor_certificate: Option<String>,
     pub key_store_password: Option<cks::KeyStorePassword>,
     pub custom_key_store_type: Option<String>,
-    pub xks_proxy_uri_endpoint: Option<serde_json::Value>,
-    pub xks_proxy_uri_path: Option<serde_json::Value>,
-    pub xks_proxy_vpc_endpoint_service_name: Option<serde_json::Value>,
-    pub xks_proxy_vpc_endpoint_service_owner: Option<serde_json::Value>,
-    pub xks_proxy_authentication_credential: Option<serde_json::Value>,
-    pub xks_proxy_connectivity: Option<serde_json::Value>,
-}
-
-impl Request {
-    fn has_xks_member(&self) -> bool {
-        [
-            &self.xks_proxy_uri_endpoint,
-            &self.xks_proxy_uri_path,
-            &self.xks_proxy_vpc_endpoint_service_name,
-            &self.xks_proxy_vpc_endpoint_service_owner,
-            &self.xks_proxy_authentication_credential,
-            &self.xks_proxy_connectivity,
-        ]
-        .iter()
-        .any(|m| m.is_some())
-    }
+    #[serde(flatten)]
+    pub xks: cks::XksMembers,
 }
 
 /// CreateCustomKeyStore response.
@@ -89,7 +70,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     );
     v.finish()?;
     kms.admit(caller, Operation::CreateCustomKeyStore).await?;
-    if store_type == Some(cks::EXTERNAL_TYPE) || req.has_xks_member() {
+    if store_type == Some(cks::EXTERNAL_TYPE) || req.xks.any() {
         return Err(KmsError::new(
             ErrorKind::UnsupportedOperation,
             "Trent supports only AWS_CLOUDHSM custom key stores; external key stores (EXTERNAL_KEY_STORE) are not supported.",

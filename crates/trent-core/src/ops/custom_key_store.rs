@@ -57,6 +57,36 @@ pub const EXT_CLUSTER_ID: &str = "CloudHsmClusterId";
 /// `KeyRecord.ext` member holding a key's own state while its store is disconnected.
 pub const EXT_STATE_BEFORE_DISCONNECT: &str = "CustomKeyStoreStateBeforeDisconnect";
 
+/// The external key store members of CreateCustomKeyStore and
+/// UpdateCustomKeyStore. Trent emulates CloudHSM key stores only; these are
+/// read only to refuse a request that sets any of them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct XksMembers {
+    pub xks_proxy_uri_endpoint: Option<serde_json::Value>,
+    pub xks_proxy_uri_path: Option<serde_json::Value>,
+    pub xks_proxy_vpc_endpoint_service_name: Option<serde_json::Value>,
+    pub xks_proxy_vpc_endpoint_service_owner: Option<serde_json::Value>,
+    pub xks_proxy_authentication_credential: Option<serde_json::Value>,
+    pub xks_proxy_connectivity: Option<serde_json::Value>,
+}
+
+impl XksMembers {
+    /// Whether the request set any of them.
+    pub fn any(&self) -> bool {
+        [
+            &self.xks_proxy_uri_endpoint,
+            &self.xks_proxy_uri_path,
+            &self.xks_proxy_vpc_endpoint_service_name,
+            &self.xks_proxy_vpc_endpoint_service_owner,
+            &self.xks_proxy_authentication_credential,
+            &self.xks_proxy_connectivity,
+        ]
+        .iter()
+        .any(|m| m.is_some())
+    }
+}
+
 /// A `KeyStorePassword` member: never printed, wiped from memory on drop.
 /// Trent checks its length and otherwise does not keep it (there is no HSM to log in to).
 #[derive(Deserialize)]

@@ -26,27 +26,8 @@ pub struct Request {
     pub new_custom_key_store_name: Option<String>,
     pub key_store_password: Option<cks::KeyStorePassword>,
     pub cloud_hsm_cluster_id: Option<String>,
-    pub xks_proxy_uri_endpoint: Option<serde_json::Value>,
-    pub xks_proxy_uri_path: Option<serde_json::Value>,
-    pub xks_proxy_vpc_endpoint_service_name: Option<serde_json::Value>,
-    pub xks_proxy_vpc_endpoint_service_owner: Option<serde_json::Value>,
-    pub xks_proxy_authentication_credential: Option<serde_json::Value>,
-    pub xks_proxy_connectivity: Option<serde_json::Value>,
-}
-
-impl Request {
-    fn has_xks_member(&self) -> bool {
-        [
-            &self.xks_proxy_uri_endpoint,
-            &self.xks_proxy_uri_path,
-            &self.xks_proxy_vpc_endpoint_service_name,
-            &self.xks_proxy_vpc_endpoint_service_owner,
-            &self.xks_proxy_authentication_credential,
-            &self.xks_proxy_connectivity,
-        ]
-        .iter()
-        .any(|m| m.is_some())
-    }
+    #[serde(flatten)]
+    pub xks: cks::XksMembers,
 }
 
 /// Runs UpdateCustomKeyStore.
@@ -64,7 +45,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     let Some(id) = req.custom_key_store_id.clone() else { return Err(KmsError::internal("validated")) };
     kms.admit(caller, Operation::UpdateCustomKeyStore).await?;
     let mut store = cks::load(kms, caller, &id).await?;
-    if req.has_xks_member() {
+    if req.xks.any() {
         return Err(KmsError::new(
             ErrorKind::UnsupportedOperation,
             format!(
