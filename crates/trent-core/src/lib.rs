@@ -1,36 +1,18 @@
-//! Trent's KMS domain, free of HTTP and database types: the key model, the
-//! crypto, the ciphertext format, one module per KMS operation, the quota
-//! catalog and GCRA maths, and the error type that knows its AWS wire form.
+//! Trent's KMS domain, free of HTTP and database types. One folder per subject:
 
-pub mod admission;
-pub mod arn;
-pub mod authz;
-pub mod b64;
-pub mod caller;
-pub mod clock;
-pub mod error;
-pub mod model;
-pub mod operation;
-pub mod policy;
-pub mod store;
+pub mod access; // who may do what: callers, key policies, grants, authorization
+pub mod custom_key_store; // custom key stores: their model, connection state and key placement
+pub mod error; // the error type that knows its AWS wire form
+pub mod key; // keys: model, material, root key, ciphertext format, crypto, decrypted-key cache
+pub mod kms; // the `Kms` service: key resolution, updates, work that comes due with time
+pub mod operation; // the KMS operations Trent serves, by wire name
+pub mod ops; // one module per KMS operation, and the dispatch table
+pub mod quota; // request quotas (catalog, limiter, admission) and resource quotas
+pub mod service_quotas; // the Service Quotas API over the quota catalog
+pub mod store; // the `KeyStore` trait every storage backend implements
+pub mod wire; // request shapes: validation, AWS enums, blobs, pagination
 
-pub use caller::Caller;
+pub use access::caller::Caller;
 pub use error::{ErrorKind, KmsError, KmsResult};
+pub use kms::Kms;
 pub use operation::Operation;
-pub mod ciphertext;
-pub mod crypto;
-pub mod crypto_pool;
-pub mod encryption_context;
-pub mod grants;
-pub mod key_material;
-pub mod keyring;
-pub mod ops;
-pub mod quota;
-pub mod resource_quota;
-pub mod root_key;
-pub mod service;
-pub mod service_quotas;
-pub mod validate;
-pub mod wire;
-
-pub use service::Kms;

@@ -18,7 +18,7 @@
 //!   checked first: a duplicate is `AlreadyExists` whatever the count. A write
 //!   with two caps checks both in that one step, the first cap first.
 
-use crate::model::{AliasRecord, KeyRecord};
+use crate::key::model::{AliasRecord, KeyRecord};
 
 /// What can go wrong in a store.
 #[derive(Debug, thiserror::Error)]

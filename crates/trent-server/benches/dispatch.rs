@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use trent_core::quota::{QuotaConfig, QuotaEngine, QuotaOverride, SystemMonotonicClock};
-use trent_core::root_key::RootKey;
+use trent_core::key::root_key::RootKey;
 use trent_core::{Caller, Kms, Operation};
 use trent_store::SqliteStore;
 
@@ -62,7 +62,7 @@ fn key_for_authz(
     kms: &Kms,
     policy: Option<&str>,
     grantee: Option<&str>,
-) -> std::sync::Arc<trent_core::keyring::LoadedKey> {
+) -> std::sync::Arc<trent_core::key::cache::LoadedKey> {
     rt.block_on(async {
         let admin = Caller::new("111122223333", "us-east-1");
         let body = match policy {
@@ -89,9 +89,9 @@ fn bench_authorization(c: &mut Criterion) {
         principal_arn: "arn:aws:iam::111122223333:user/app".into(),
         access_key_id: String::new(),
     };
-    let ctx: trent_core::encryption_context::EncryptionContext =
+    let ctx: trent_core::key::encryption_context::EncryptionContext =
         [("tenant".to_owned(), "t1".to_owned())].into_iter().collect();
-    let access = trent_core::authz::Access::new("Encrypt").context(Some(&ctx));
+    let access = trent_core::access::authorize::Access::new("Encrypt").context(Some(&ctx));
     let conditioned = serde_json::json!({"Statement": [
         {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*",
          "Condition": {"StringEquals": {"kms:CallerAccount": "111122223333"}, "ForAllValues:StringLike": {"kms:EncryptionContextKeys": ["tenant*"]}}}

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-use trent_core::root_key::{ROOT_KEY_LEN, RootKey};
+use trent_core::key::root_key::{ROOT_KEY_LEN, RootKey};
 use zeroize::Zeroizing;
 
 /// Environment variable that may carry the root key.

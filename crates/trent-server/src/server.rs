@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use trent_core::Kms;
-use trent_core::clock::{SystemWallClock, WallClock};
+use trent_core::kms::wall_clock::{SystemWallClock, WallClock};
 use trent_core::quota::{QuotaEngine, SystemMonotonicClock};
 use trent_core::service_quotas::ServiceQuotas;
 use trent_core::store::KeyStore;

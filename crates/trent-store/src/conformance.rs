@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use trent_core::model::{
+use trent_core::key::model::{
     AliasRecord, KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationConfig, RotationType,
     StoredMaterial, Tag,
 };

@@ -24,7 +24,7 @@ use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use trent_core::model::{AliasRecord, KeyManager, KeyRecord, KeyState};
+use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord, KeyState};
 use trent_core::store::{AWS_ALIAS_PREFIX, AliasCaps, Doc, KeyStore, Page, StoreError, StoreResult};
 
 /// Schema version written to `PRAGMA user_version` once every migration is
@@ -208,12 +208,12 @@ async fn migrate(writer: &SqlitePool) -> StoreResult<()> {
 }
 
 /// Gives every grant stored before version 3 the group CreateGrant would have
-/// given it (its grantee, [`trent_core::grants::Grant::grantee`]), so grants
+/// given it (its grantee, [`trent_core::access::grants::Grant::grantee`]), so grants
 /// made before the upgrade count toward "Grants for a given principal per
 /// key" too. A body that does not parse keeps no group (and is not counted
 /// per grantee); it was unusable as a grant anyway.
 async fn backfill_grant_groups(tx: &mut sqlx::SqliteConnection) -> StoreResult<()> {
-    use trent_core::grants::{DOC_KIND, Grant};
+    use trent_core::access::grants::{DOC_KIND, Grant};
     let rows = sqlx::query("SELECT scope, id, body FROM docs WHERE kind = ?1")
         .bind(DOC_KIND)
         .fetch_all(&mut *tx)
@@ -892,7 +892,7 @@ mod tests {
 
     #[tokio::test]
     async fn version_2_grants_gain_their_grantee_group() {
-        use trent_core::grants::{DOC_KIND, Grant};
+        use trent_core::access::grants::{DOC_KIND, Grant};
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("v2.db");
         let key_id = "00000000-0000-4000-8000-0000000000aa";

@@ -60,7 +60,7 @@ async fn durable_across_reopen() {
     let dir = tempdir();
     let path = dir.path().join("trent.db");
     let mut key = sample_key("0b8a3a5e-1111-4222-8333-444455556666", "111122223333", "us-east-1");
-    let alias = trent_core::model::AliasRecord {
+    let alias = trent_core::key::model::AliasRecord {
         account_id: key.account_id.clone(),
         region: key.region.clone(),
         alias_name: "alias/durable".into(),

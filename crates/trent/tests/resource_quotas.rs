@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use common::{DEV_ACCESS_KEY_ID, DEV_SECRET_ACCESS_KEY, REGION, TestServer, venv_bin};
-use trent_core::clock::ManualWallClock;
+use trent_core::kms::wall_clock::ManualWallClock;
 use trent_server::config::Config;
 use trent_server::server::{ServeOptions, start_with_clock};
 

@@ -2,11 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::model::KeyState;
+use crate::key::model::KeyState;
 use crate::operation::Operation;
-use crate::service::Kms;
+use crate::kms::Kms;
 
 /// CancelKeyDeletion request.
 #[derive(Debug, Deserialize)]
@@ -24,7 +24,7 @@ pub struct Response {
 
 /// Runs CancelKeyDeletion.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    let key = super::enable_key::key_only(kms, caller, Operation::CancelKeyDeletion, req.key_id.as_deref()).await?;
+    let key = kms.key_only(caller, Operation::CancelKeyDeletion, req.key_id.as_deref()).await?;
     let updated = kms
         .update_key(&key.record.key_id, |k| {
             if k.key_state != KeyState::PendingDeletion {

@@ -9,13 +9,12 @@
 
 use serde::Deserialize;
 
-use crate::caller::Caller;
-use crate::error::{KmsError, KmsResult};
+use crate::access::caller::Caller;
+use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
+use crate::kms::Kms;
 
-use super::custom_key_store::{self as cks, ConnectionState};
+use crate::custom_key_store::{self as cks, ConnectionState};
 
 /// ConnectCustomKeyStore request.
 #[derive(Debug, Deserialize)]
@@ -24,15 +23,9 @@ pub struct Request {
     pub custom_key_store_id: Option<String>,
 }
 
-/// Validates a request whose only member is a required CustomKeyStoreId.
-pub(crate) fn require_id(id: Option<String>) -> KmsResult<String> {
-    Validator::new().required("customKeyStoreId", &id).str_len("customKeyStoreId", id.as_deref(), 1, 64).finish()?;
-    id.ok_or_else(|| KmsError::internal("validated"))
-}
-
 /// Runs ConnectCustomKeyStore.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
-    let id = require_id(req.custom_key_store_id)?;
+    let id = crate::custom_key_store::validation::require_id(req.custom_key_store_id)?;
     kms.admit(caller, Operation::ConnectCustomKeyStore).await?;
     let mut store = cks::load(kms, caller, &id).await?;
     match store.connection_state {

@@ -2,15 +2,17 @@
 
 use serde::Deserialize;
 
-use crate::authz::Access;
-use crate::caller::Caller;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::model::AliasRecord;
+use crate::key::model::AliasRecord;
 use crate::operation::Operation;
-use crate::resource_quota::{ResourceQuota, check_two_caps};
-use crate::service::{Kms, require_not_pending, store_err};
+use crate::quota::resource::{ResourceQuota, check_two_caps};
+use crate::kms::{Kms, store_err};
+use crate::key::state::require_not_pending;
 use crate::store::{AliasCaps, StoreError};
-use crate::validate::Validator;
+use crate::wire::validate::Validator;
+use crate::key::alias::{check_alias_name, check_alias_rules};
 
 /// CreateAlias request.
 #[derive(Debug, Deserialize)]
@@ -18,32 +20,6 @@ use crate::validate::Validator;
 pub struct Request {
     pub alias_name: Option<String>,
     pub target_key_id: Option<String>,
-}
-
-/// Model and service checks of an alias name, with AWS's errors.
-pub(crate) fn check_alias_name(v: &mut Validator, name: Option<&str>) {
-    v.str_len("aliasName", name, 1, 256).pattern("aliasName", name, "^[a-zA-Z0-9:/_-]+$", |s| {
-        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-'))
-    });
-}
-
-/// Service rules beyond the model: the `alias/` prefix, no `:`, and the reserved `alias/aws/` prefix.
-pub(crate) fn check_alias_rules(name: &str) -> KmsResult<()> {
-    if !name.starts_with("alias/") || name.len() == "alias/".len() {
-        return Err(KmsError::validation(
-            "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
-        ));
-    }
-    if name.contains(':') {
-        return Err(KmsError::validation(format!("{name} contains invalid characters for an alias")));
-    }
-    if name.starts_with("alias/aws/") {
-        return Err(KmsError::new(
-            ErrorKind::InvalidAliasName,
-            "Alias names that begin with alias/aws/ are reserved for AWS managed keys.",
-        ));
-    }
-    Ok(())
 }
 
 /// Runs CreateAlias.

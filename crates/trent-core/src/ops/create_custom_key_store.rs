@@ -2,13 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
 
-use super::custom_key_store::{self as cks, ConnectionState, CustomKeyStore};
+use crate::custom_key_store::{self as cks, ConnectionState, CustomKeyStore};
 
 /// CreateCustomKeyStore request. The external key store members are accepted
 /// only to refuse them with a clear error.
@@ -31,32 +31,13 @@ pub struct Response {
     pub custom_key_store_id: String,
 }
 
-/// The model constraints shared with UpdateCustomKeyStore: cluster id 19–24
-/// characters, password 7–32 (never echoed: it is sensitive).
-pub(crate) fn validate_cloudhsm_members(v: &mut Validator, cluster: Option<&str>, password: Option<&str>) {
-    v.str_len("cloudHsmClusterId", cluster, 19, 24);
-    v.blob_len("keyStorePassword", password.map(str::as_bytes), 7, 32);
-}
-
-/// CloudHsmClusterNotFoundException unless `cluster` looks like a cluster id.
-pub(crate) fn require_cluster(cluster: &str) -> KmsResult<()> {
-    if cks::valid_cluster_id(cluster) {
-        Ok(())
-    } else {
-        Err(KmsError::new(
-            ErrorKind::CloudHsmClusterNotFound,
-            format!("KMS cannot find the CloudHSM cluster with the specified cluster ID {cluster}."),
-        ))
-    }
-}
-
 /// Runs CreateCustomKeyStore.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
     v.required("customKeyStoreName", &req.custom_key_store_name)
         .str_len("customKeyStoreName", req.custom_key_store_name.as_deref(), 1, 256)
         .str_len("trustAnchorCertificate", req.trust_anchor_certificate.as_deref(), 1, 5000);
-    validate_cloudhsm_members(
+    crate::custom_key_store::validation::validate_cloudhsm_members(
         &mut v,
         req.cloud_hsm_cluster_id.as_deref(),
         req.key_store_password.as_ref().map(cks::KeyStorePassword::as_str),
@@ -83,7 +64,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             "CloudHsmClusterId, TrustAnchorCertificate and KeyStorePassword are required to create a custom key store of type AWS_CLOUDHSM.",
         ));
     };
-    require_cluster(&cluster)?;
+    crate::custom_key_store::validation::require_cluster(&cluster)?;
     if !anchor.trim_start().starts_with("-----BEGIN CERTIFICATE-----") {
         return Err(KmsError::new(
             ErrorKind::IncorrectTrustAnchor,

@@ -3,17 +3,19 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::{Access, NewGrant};
-use crate::caller::Caller;
-use crate::encryption_context::EncryptionContext;
+use crate::access::authorize::{Access, NewGrant};
+use crate::access::caller::Caller;
+use crate::key::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
-use crate::grants::{self, Constraints, GRANT_OPERATIONS, Grant};
-use crate::model::{KeyManager, KeyRecord, KeySpec};
+use crate::access::grants::{self, Constraints, GRANT_OPERATIONS, Grant};
+use crate::key::model::{KeyManager, KeyRecord, KeySpec};
 use crate::operation::Operation;
-use crate::resource_quota::{ResourceQuota, check_two_caps};
-use crate::service::{Kms, require_not_pending, store_err};
+use crate::quota::resource::{ResourceQuota, check_two_caps};
+use crate::kms::{Kms, store_err};
+use crate::key::state::require_not_pending;
 use crate::store::Doc;
-use crate::validate::Validator;
+use crate::wire::validate::Validator;
+use crate::access::grants::check_principal;
 
 /// CreateGrant request.
 #[derive(Debug, Deserialize)]
@@ -39,13 +41,6 @@ pub struct Response {
     pub grant_id: String,
 }
 
-/// The model constraints of a `PrincipalIdType` member.
-pub(crate) fn check_principal(v: &mut Validator, path: &str, p: Option<&str>) {
-    v.str_len(path, p, 1, 256).pattern(path, p, "^[\\w+=,.@:/-]+$", |s| {
-        s.chars().all(|c| c.is_alphanumeric() || c == '_' || "+=,.@:/-".contains(c))
-    });
-}
-
 /// The model constraints of a `ServicePrincipalType` member.
 fn check_service_principal(v: &mut Validator, path: &str, p: Option<&str>) {
     v.str_len(path, p, 1, 128).pattern(path, p, "^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$", |s| {
@@ -58,7 +53,7 @@ fn check_service_principal(v: &mut Validator, path: &str, p: Option<&str>) {
 /// Whether a principal names an AWS account, user, role or session the way
 /// AWS accepts it in a grant (a key policy principal other than `*`).
 fn principal_well_formed(p: &str) -> bool {
-    crate::policy::parse_aws_principal(p).is_some_and(|p| p != crate::policy::Principal::Anyone)
+    crate::access::policy::parse_aws_principal(p).is_some_and(|p| p != crate::access::policy::Principal::Anyone)
 }
 
 /// The model pattern of `GrantConstraints.SourceArn`.
@@ -73,7 +68,7 @@ fn source_arn_well_formed(s: &str) -> bool {
 }
 
 fn check_context(ctx: Option<&EncryptionContext>) -> KmsResult<()> {
-    crate::validate::encryption_context(ctx)
+    crate::wire::validate::encryption_context(ctx)
 }
 
 /// Runs CreateGrant.

@@ -3,16 +3,18 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::model::{KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationConfig, StoredMaterial};
+use crate::key::model::{KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationConfig};
 use crate::operation::Operation;
-use crate::resource_quota::ResourceQuota;
-use crate::service::{Kms, store_err};
-use crate::validate::Validator;
+use crate::quota::resource::ResourceQuota;
+use crate::kms::{Kms, store_err};
+use crate::wire::validate::Validator;
 
-use super::describe_key::KeyMetadata;
-use super::tags::TagInput;
+use crate::key::metadata::KeyMetadata;
+use crate::key::sealing::{new_key_pair_material, new_material};
+use crate::access::policy::default_policy::default_policy;
+use crate::key::tags::TagInput;
 
 /// CreateKey request.
 #[derive(Debug, Deserialize)]
@@ -38,63 +40,11 @@ pub struct Response {
     pub key_metadata: KeyMetadata,
 }
 
-/// The key policy AWS attaches when CreateKey gets none: the account root may do everything.
-pub fn default_policy(account_id: &str) -> String {
-    format!(
-        r#"{{
-  "Version" : "2012-10-17",
-  "Id" : "key-default-1",
-  "Statement" : [ {{
-    "Sid" : "Enable IAM User Permissions",
-    "Effect" : "Allow",
-    "Principal" : {{
-      "AWS" : "arn:aws:iam::{account_id}:root"
-    }},
-    "Action" : "kms:*",
-    "Resource" : "*"
-  }} ]
-}}"#
-    )
-}
-
-/// Makes new random key material, sealed under the root key, with a fresh material id.
-pub(crate) fn new_material(
-    kms: &Kms,
-    key_id: &str,
-    rotation_type: Option<crate::model::RotationType>,
-) -> KmsResult<StoredMaterial> {
-    let material = crate::crypto::random_bytes(32)?;
-    let id = hex::encode(&crate::crypto::random_bytes(32)?[..]);
-    let wrapped = kms.root.seal_material(key_id, &id, &material)?;
-    Ok(StoredMaterial { id, created: kms.now(), rotation_type, wrapped })
-}
-
-/// Makes fresh RSA, ECC or HMAC material (on the blocking pool: RSA key
-/// generation takes up to a second), sealed under the root key.
-pub(crate) async fn new_key_pair_material(kms: &Kms, key_id: &str, spec: KeySpec) -> KmsResult<StoredMaterial> {
-    let material = tokio::task::spawn_blocking(move || crate::key_material::generate(spec))
-        .await
-        .map_err(|e| KmsError::internal(format!("key generation task failed: {e}")))??;
-    seal_material(kms, key_id, &material, None)
-}
-
-/// Seals `material` under the root key as a new material version with a fresh id.
-pub(crate) fn seal_material(
-    kms: &Kms,
-    key_id: &str,
-    material: &[u8],
-    rotation_type: Option<crate::model::RotationType>,
-) -> KmsResult<StoredMaterial> {
-    let id = hex::encode(&crate::crypto::random_bytes(32)?[..]);
-    let wrapped = kms.root.seal_material(key_id, &id, material)?;
-    Ok(StoredMaterial { id, created: kms.now(), rotation_type, wrapped })
-}
-
 /// Runs CreateKey.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
     v.str_len("description", req.description.as_deref(), 0, 8192);
-    super::put_key_policy::validate_policy_member(&mut v, req.policy.as_deref());
+    crate::access::policy::checks::validate_policy_member(&mut v, req.policy.as_deref());
     v.enum_value(
         "keyUsage",
         req.key_usage.as_deref(),
@@ -120,7 +70,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         Origin::wire_list(),
     )
     .str_len("customKeyStoreId", req.custom_key_store_id.as_deref(), 1, 64);
-    super::tags::validate(&mut v, req.tags.as_deref());
+    crate::key::tags::validate(&mut v, req.tags.as_deref());
     v.finish()?;
     if req.key_spec.is_some() && req.customer_master_key_spec.is_some() {
         return Err(KmsError::validation(
@@ -138,7 +88,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     if req.multi_region == Some(true) {
         return Err(KmsError::new(ErrorKind::UnsupportedOperation, "Trent does not support multi-Region keys yet."));
     }
-    let Some(allowed) = super::asymmetric::allowed_usages(spec) else {
+    let Some(allowed) = crate::key::asymmetric::allowed_usages(spec) else {
         return Err(KmsError::new(
             ErrorKind::UnsupportedOperation,
             format!("Trent does not support KeySpec {spec} yet."),
@@ -162,7 +112,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             format!("Trent does not support Origin {origin} yet."),
         ));
     }
-    let key_store = super::custom_key_store::placement(
+    let key_store = crate::custom_key_store::placement(
         kms,
         caller,
         origin,
@@ -174,20 +124,20 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     .await?;
     let (policy, parsed_policy) = match req.policy {
         Some(p) => {
-            let parsed = super::put_key_policy::check_policy(&p)?;
+            let parsed = crate::access::policy::checks::check_policy(&p)?;
             (p, Some(parsed))
         }
         None => (default_policy(&caller.account_id), None),
     };
     let mut tags = Vec::new();
-    super::tags::merge(&mut tags, req.tags.as_deref().unwrap_or_default())?;
-    let key_id = crate::crypto::random_uuid();
+    crate::key::tags::merge(&mut tags, req.tags.as_deref().unwrap_or_default())?;
+    let key_id = crate::key::crypto::random_uuid();
     let (materials, key_state) = if origin == Origin::External {
         (Vec::new(), KeyState::PendingImport)
     } else if spec == KeySpec::SymmetricDefault {
-        (vec![new_material(kms, &key_id, None)?], KeyState::Enabled)
+        (vec![new_material(&kms.root, kms.now(), &key_id, None)?], KeyState::Enabled)
     } else {
-        (vec![new_key_pair_material(kms, &key_id, spec).await?], KeyState::Enabled)
+        (vec![new_key_pair_material(&kms.root, kms.now(), &key_id, spec).await?], KeyState::Enabled)
     };
     let record = KeyRecord {
         key_id,
@@ -211,15 +161,15 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         tags,
         rotation: RotationConfig::default(),
         materials,
-        ext: key_store.as_ref().map(super::custom_key_store::key_ext).unwrap_or_default(),
+        ext: key_store.as_ref().map(crate::custom_key_store::key_ext).unwrap_or_default(),
     };
     if let Some(parsed) = &parsed_policy
         && req.bypass_policy_lockout_safety_check != Some(true)
     {
-        super::put_key_policy::check_lockout(parsed, caller, &record)?;
+        crate::access::authorize::check_lockout(parsed, caller, &record)?;
     }
     let limit = kms.resource_limit(&record.account_id, &record.region, ResourceQuota::Keys);
     ResourceQuota::Keys.check(limit, kms.store.insert_key_capped(&record, limit).await)?.map_err(store_err)?;
-    let record = super::custom_key_store::settle_new_key(kms, caller, record).await?;
+    let record = crate::custom_key_store::settle_new_key(kms, caller, record).await?;
     Ok(Response { key_metadata: KeyMetadata::of(&record) })
 }

@@ -3,14 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::Access;
-use crate::caller::Caller;
-use crate::encryption_context::EncryptionContext;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
+use crate::key::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
 use crate::operation::Operation;
-use crate::service::{Kms, require_usable};
-use crate::validate::Validator;
-use crate::wire::{Blob, SecretBlob};
+use crate::kms::Kms;
+use crate::key::state::require_usable;
+use crate::wire::validate::Validator;
+use crate::wire::blob::{Blob, SecretBlob};
 
 /// Decrypt request.
 #[derive(Debug, Deserialize)]
@@ -50,11 +51,11 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         .enum_value(
             "encryptionAlgorithm",
             req.encryption_algorithm.as_deref(),
-            req.encryption_algorithm.as_deref().and_then(crate::model::EncryptionAlgorithm::parse).is_some(),
-            crate::model::EncryptionAlgorithm::wire_list(),
+            req.encryption_algorithm.as_deref().and_then(crate::key::model::EncryptionAlgorithm::parse).is_some(),
+            crate::key::model::EncryptionAlgorithm::wire_list(),
         )
         .finish()?;
-    crate::validate::encryption_context(req.encryption_context.as_ref())?;
+    crate::wire::validate::encryption_context(req.encryption_context.as_ref())?;
     let access = Access::new("Decrypt")
         .context(req.encryption_context.as_ref())
         .tokens(req.grant_tokens.as_deref())
@@ -69,14 +70,14 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let Some(blob) = req.ciphertext_blob else { return Err(KmsError::internal("validated")) };
     if let Some(key_id) = req.key_id.as_deref() {
         let key = kms.resolve(caller, key_id, &access).await?;
-        if super::rsa_encryption::is_rsa_key(&key) {
+        if crate::key::rsa_encryption::is_rsa_key(&key) {
             kms.admit_key(caller, Operation::Decrypt, &key.record).await?;
             require_usable(&key.record)?;
-            let alg = super::rsa_encryption::check(&key, Operation::Decrypt, req.encryption_algorithm.as_deref())?;
+            let alg = crate::key::rsa_encryption::check(&key, Operation::Decrypt, req.encryption_algorithm.as_deref())?;
             if req.dry_run == Some(true) {
                 return Err(KmsError::dry_run());
             }
-            let plaintext = super::rsa_encryption::decrypt(&key, alg, blob.0).await?;
+            let plaintext = crate::key::rsa_encryption::decrypt(&key, alg, blob.0).await?;
             return Ok(Response {
                 key_id: key.arn(),
                 plaintext: SecretBlob(plaintext),
@@ -85,11 +86,11 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             });
         }
     }
-    let key = super::symmetric::key_of_blob(kms, caller, &blob.0, req.key_id.as_deref(), &access).await?;
+    let key = kms.resolve_ciphertext_key(caller, &blob.0, req.key_id.as_deref(), &access).await?;
     kms.admit_key(caller, Operation::Decrypt, &key.record).await?;
     require_usable(&key.record)?;
-    super::symmetric::require_encrypt_key(&key, Operation::Decrypt, req.encryption_algorithm.as_deref())?;
-    let plaintext = super::symmetric::decrypt(&key, &blob.0, req.encryption_context.as_ref())?;
+    crate::key::symmetric::require_encrypt_key(&key, Operation::Decrypt, req.encryption_algorithm.as_deref())?;
+    let plaintext = crate::key::symmetric::decrypt(&key, &blob.0, req.encryption_context.as_ref())?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
@@ -97,6 +98,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         key_id: key.arn(),
         plaintext: SecretBlob(plaintext),
         encryption_algorithm: "SYMMETRIC_DEFAULT",
-        key_material_id: super::symmetric::material_id_of(&blob.0),
+        key_material_id: crate::key::symmetric::material_id_of(&blob.0),
     })
 }

@@ -2,13 +2,13 @@
 
 use serde::Deserialize;
 
-use crate::authz::Access;
-use crate::caller::Caller;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::operation::Operation;
-use crate::service::{Kms, store_err};
+use crate::kms::{Kms, store_err};
 use crate::store::StoreError;
-use crate::validate::Validator;
+use crate::wire::validate::Validator;
 
 /// DeleteAlias request.
 #[derive(Debug, Deserialize)]
@@ -21,10 +21,10 @@ pub struct Request {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
     let mut v = Validator::new();
     v.required("aliasName", &req.alias_name);
-    super::create_alias::check_alias_name(&mut v, req.alias_name.as_deref());
+    crate::key::alias::check_alias_name(&mut v, req.alias_name.as_deref());
     v.finish()?;
     let Some(name) = req.alias_name else { return Err(KmsError::internal("validated")) };
-    super::create_alias::check_alias_rules(&name)?;
+    crate::key::alias::check_alias_rules(&name)?;
     kms.admit(caller, Operation::DeleteAlias).await?;
     let alias_arn = format!("arn:aws:kms:{}:{}:{}", caller.region, caller.account_id, name);
     // Deleting an alias needs kms:DeleteAlias on the key it points at.

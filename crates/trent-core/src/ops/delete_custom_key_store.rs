@@ -2,13 +2,13 @@
 
 use serde::Deserialize;
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::operation::Operation;
-use crate::service::{Kms, store_err};
+use crate::kms::{Kms, store_err};
 use crate::store::StoreError;
 
-use super::custom_key_store::{self as cks, ConnectionState};
+use crate::custom_key_store::{self as cks, ConnectionState};
 
 /// DeleteCustomKeyStore request.
 #[derive(Debug, Deserialize)]
@@ -19,7 +19,7 @@ pub struct Request {
 
 /// Runs DeleteCustomKeyStore.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
-    let id = super::connect_custom_key_store::require_id(req.custom_key_store_id)?;
+    let id = crate::custom_key_store::validation::require_id(req.custom_key_store_id)?;
     kms.admit(caller, Operation::DeleteCustomKeyStore).await?;
     let store = cks::load(kms, caller, &id).await?;
     if store.connection_state != ConnectionState::Disconnected {

@@ -4,13 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::Access;
-use crate::caller::Caller;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
-use crate::model::{KeyRecord, KeySpec, KeyState};
+use crate::key::model::KeySpec;
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
 
 /// DeleteImportedKeyMaterial request.
 #[derive(Debug, Deserialize)]
@@ -29,16 +29,6 @@ pub struct Response {
     pub key_material_id: Option<String>,
 }
 
-/// Deletes the material of `k` (also used when imported material expires).
-pub fn remove_material(k: &mut KeyRecord) {
-    k.materials.clear();
-    k.valid_to = None;
-    k.expiration_model = None;
-    if k.key_state != KeyState::PendingDeletion {
-        k.key_state = KeyState::PendingImport;
-    }
-}
-
 /// Runs DeleteImportedKeyMaterial.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     Validator::new()
@@ -51,9 +41,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let mut removed = None;
     let updated = kms
         .update_key(&key.record.key_id, |k| {
-            super::import::require_external(k)?;
+            crate::key::import::require_external(k)?;
             removed = k.materials.last().map(|m| m.id.clone());
-            remove_material(k);
+            crate::key::import::remove_material(k);
             Ok(())
         })
         .await?;

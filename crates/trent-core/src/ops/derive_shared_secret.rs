@@ -3,14 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::Access;
-use crate::caller::Caller;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
-use crate::model::{KeyAgreementAlgorithm, KeyUsage};
+use crate::key::model::{KeyAgreementAlgorithm, KeyUsage};
 use crate::operation::Operation;
-use crate::service::{Kms, require_usable};
-use crate::validate::Validator;
-use crate::wire::{Blob, SecretBlob};
+use crate::kms::Kms;
+use crate::key::state::require_usable;
+use crate::wire::validate::Validator;
+use crate::wire::blob::{Blob, SecretBlob};
 
 /// DeriveSharedSecret request.
 #[derive(Debug, Deserialize)]
@@ -63,13 +64,13 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let key = kms.resolve(caller, &key_id, &access).await?;
     kms.admit_key(caller, Operation::DeriveSharedSecret, &key.record).await?;
     require_usable(&key.record)?;
-    super::asymmetric::require_usage(&key.record, KeyUsage::KeyAgreement, Operation::DeriveSharedSecret)?;
+    crate::key::asymmetric::require_usage(&key.record, KeyUsage::KeyAgreement, Operation::DeriveSharedSecret)?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
-    let object = &super::asymmetric::object(&key)?.object;
+    let object = &crate::key::asymmetric::object(&key)?.object;
     // AWS answers a public key it cannot use (bad encoding, another curve) with a bare ValidationException.
-    let secret = crate::key_material::ecdh(object, &peer.0).map_err(|_| KmsError::validation(""))?;
+    let secret = crate::key::material::ecdh(object, &peer.0).map_err(|_| KmsError::validation(""))?;
     Ok(Response {
         key_id: key.arn(),
         shared_secret: SecretBlob(secret),

@@ -3,13 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
 
-use super::custom_key_store::{self as cks, CustomKeyStore};
+use crate::custom_key_store::{self as cks, CustomKeyStore};
 
 /// DescribeCustomKeyStores request.
 #[derive(Debug, Deserialize)]
@@ -71,9 +71,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         1,
         256,
     );
-    super::marker::validate(&mut v, req.limit, req.marker.as_deref());
+    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
-    let after = super::marker::decode(req.marker.as_deref())?;
+    let after = crate::wire::pagination::decode(req.marker.as_deref())?;
     kms.admit(caller, Operation::DescribeCustomKeyStores).await?;
     let mut stores = cks::list(kms, caller).await?;
     if let Some(id) = req.custom_key_store_id.as_deref() {
@@ -97,6 +97,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let limit = usize::try_from(req.limit.unwrap_or(100)).unwrap_or(100);
     let truncated = stores.len() > limit;
     stores.truncate(limit);
-    let next_marker = if truncated { stores.last().map(|s| super::marker::encode(&s.id)) } else { None };
+    let next_marker = if truncated { stores.last().map(|s| crate::wire::pagination::encode(&s.id)) } else { None };
     Ok(Response { custom_key_stores: stores.iter().map(Entry::of).collect(), next_marker, truncated })
 }

@@ -2,11 +2,12 @@
 
 use serde::Deserialize;
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
-use crate::model::KeyState;
+use crate::key::model::KeyState;
 use crate::operation::Operation;
-use crate::service::{Kms, invalid_state};
+use crate::kms::Kms;
+use crate::key::state::invalid_state;
 
 /// DisableKey request.
 #[derive(Debug, Deserialize)]
@@ -17,7 +18,7 @@ pub struct Request {
 
 /// Runs DisableKey.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
-    let key = super::enable_key::key_only(kms, caller, Operation::DisableKey, req.key_id.as_deref()).await?;
+    let key = kms.key_only(caller, Operation::DisableKey, req.key_id.as_deref()).await?;
     kms.update_key(&key.record.key_id, |k| match k.key_state {
         KeyState::Enabled | KeyState::Disabled => {
             k.key_state = KeyState::Disabled;

@@ -2,12 +2,13 @@
 
 use serde::Deserialize;
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::{Kms, require_usable};
+use crate::kms::Kms;
+use crate::key::state::require_usable;
 
-use super::rotation::require_rotatable;
+use crate::key::rotation::require_rotatable;
 
 /// DisableKeyRotation request.
 #[derive(Debug, Deserialize)]
@@ -18,7 +19,7 @@ pub struct Request {
 
 /// Runs DisableKeyRotation.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
-    let key = super::enable_key::key_only(kms, caller, Operation::DisableKeyRotation, req.key_id.as_deref()).await?;
+    let key = kms.key_only(caller, Operation::DisableKeyRotation, req.key_id.as_deref()).await?;
     kms.update_key(&key.record.key_id, |k| {
         require_usable(k)?;
         require_rotatable(k)?;

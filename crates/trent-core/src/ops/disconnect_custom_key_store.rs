@@ -3,12 +3,12 @@
 
 use serde::Deserialize;
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::Kms;
+use crate::kms::Kms;
 
-use super::custom_key_store::{self as cks, ConnectionState};
+use crate::custom_key_store::{self as cks, ConnectionState};
 
 /// A `DISCONNECTING` state older than this is an interrupted disconnection
 /// (the process stopped during the key sweep), which a new request may finish.
@@ -23,7 +23,7 @@ pub struct Request {
 
 /// Runs DisconnectCustomKeyStore.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
-    let id = super::connect_custom_key_store::require_id(req.custom_key_store_id)?;
+    let id = crate::custom_key_store::validation::require_id(req.custom_key_store_id)?;
     kms.admit(caller, Operation::DisconnectCustomKeyStore).await?;
     let mut store = cks::load(kms, caller, &id).await?;
     let refuse = match store.connection_state {

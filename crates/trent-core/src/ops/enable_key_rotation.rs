@@ -2,13 +2,14 @@
 
 use serde::Deserialize;
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::{Kms, require_usable};
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::key::state::require_usable;
+use crate::wire::validate::Validator;
 
-use super::rotation::{DEFAULT_PERIOD_DAYS, next_rotation, require_rotatable};
+use crate::key::rotation::{DEFAULT_PERIOD_DAYS, next_rotation, require_rotatable};
 
 /// EnableKeyRotation request.
 #[derive(Debug, Deserialize)]
@@ -24,7 +25,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
         .key_id("keyId", req.key_id.as_deref(), true)
         .int_range("rotationPeriodInDays", req.rotation_period_in_days, 90, 2560)
         .finish()?;
-    let key = super::enable_key::key_only(kms, caller, Operation::EnableKeyRotation, req.key_id.as_deref()).await?;
+    let key = kms.key_only(caller, Operation::EnableKeyRotation, req.key_id.as_deref()).await?;
     let period = req.rotation_period_in_days.map(|d| d as u32).unwrap_or(DEFAULT_PERIOD_DAYS);
     let now = kms.now();
     kms.update_key(&key.record.key_id, |k| {

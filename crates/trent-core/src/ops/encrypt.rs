@@ -3,14 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::Access;
-use crate::caller::Caller;
-use crate::encryption_context::EncryptionContext;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
+use crate::key::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
 use crate::operation::Operation;
-use crate::service::{Kms, require_usable};
-use crate::validate::Validator;
-use crate::wire::{Blob, SecretBlob};
+use crate::kms::Kms;
+use crate::key::state::require_usable;
+use crate::wire::validate::Validator;
+use crate::wire::blob::{Blob, SecretBlob};
 
 /// Encrypt request.
 #[derive(Debug, Deserialize)]
@@ -43,11 +44,11 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         .enum_value(
             "encryptionAlgorithm",
             req.encryption_algorithm.as_deref(),
-            req.encryption_algorithm.as_deref().and_then(crate::model::EncryptionAlgorithm::parse).is_some(),
-            crate::model::EncryptionAlgorithm::wire_list(),
+            req.encryption_algorithm.as_deref().and_then(crate::key::model::EncryptionAlgorithm::parse).is_some(),
+            crate::key::model::EncryptionAlgorithm::wire_list(),
         )
         .finish()?;
-    crate::validate::encryption_context(req.encryption_context.as_ref())?;
+    crate::wire::validate::encryption_context(req.encryption_context.as_ref())?;
     let (Some(key_id), Some(plaintext)) = (req.key_id, req.plaintext) else {
         return Err(KmsError::internal("validated"));
     };
@@ -58,18 +59,18 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let key = kms.resolve(caller, &key_id, &access).await?;
     kms.admit_key(caller, Operation::Encrypt, &key.record).await?;
     require_usable(&key.record)?;
-    if super::rsa_encryption::is_rsa_key(&key) {
-        let alg = super::rsa_encryption::check(&key, Operation::Encrypt, req.encryption_algorithm.as_deref())?;
+    if crate::key::rsa_encryption::is_rsa_key(&key) {
+        let alg = crate::key::rsa_encryption::check(&key, Operation::Encrypt, req.encryption_algorithm.as_deref())?;
         if req.dry_run == Some(true) {
             return Err(KmsError::dry_run());
         }
-        let blob = super::rsa_encryption::encrypt(&key, alg, &plaintext.0)?;
+        let blob = crate::key::rsa_encryption::encrypt(&key, alg, &plaintext.0)?;
         return Ok(Response { ciphertext_blob: Blob(blob), key_id: key.arn(), encryption_algorithm: alg.as_str() });
     }
-    super::symmetric::require_encrypt_key(&key, Operation::Encrypt, req.encryption_algorithm.as_deref())?;
+    crate::key::symmetric::require_encrypt_key(&key, Operation::Encrypt, req.encryption_algorithm.as_deref())?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
-    let blob = super::symmetric::encrypt(&key, &plaintext.0, req.encryption_context.as_ref())?;
+    let blob = crate::key::symmetric::encrypt(&key, &plaintext.0, req.encryption_context.as_ref())?;
     Ok(Response { ciphertext_blob: Blob(blob), key_id: key.arn(), encryption_algorithm: "SYMMETRIC_DEFAULT" })
 }

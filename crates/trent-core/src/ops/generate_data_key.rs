@@ -3,16 +3,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::Access;
-use crate::caller::Caller;
-use crate::encryption_context::EncryptionContext;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
+use crate::key::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
-use crate::keyring::LoadedKey;
-use crate::model::DataKeySpec;
+use crate::key::cache::LoadedKey;
+use crate::key::model::DataKeySpec;
 use crate::operation::Operation;
-use crate::service::{Kms, require_usable};
-use crate::validate::Validator;
-use crate::wire::{Blob, SecretBlob};
+use crate::kms::Kms;
+use crate::key::state::require_usable;
+use crate::wire::validate::Validator;
+use crate::wire::blob::{Blob, SecretBlob};
 
 /// GenerateDataKey request (also used by GenerateDataKeyWithoutPlaintext).
 #[derive(Debug, Deserialize)]
@@ -55,7 +56,7 @@ pub(crate) async fn make(
         )
         .grant_tokens(req.grant_tokens.as_deref())
         .finish()?;
-    crate::validate::encryption_context(req.encryption_context.as_ref())?;
+    crate::wire::validate::encryption_context(req.encryption_context.as_ref())?;
     let n = match (req.number_of_bytes, req.key_spec.as_deref().and_then(DataKeySpec::parse)) {
         (Some(n), None) => n as usize,
         (None, Some(DataKeySpec::Aes256)) => 32,
@@ -67,12 +68,12 @@ pub(crate) async fn make(
     let key = kms.resolve(caller, &key_id, &access).await?;
     kms.admit_key(caller, op, &key.record).await?;
     require_usable(&key.record)?;
-    super::symmetric::require_encrypt_key(&key, op, None)?;
+    crate::key::symmetric::require_encrypt_key(&key, op, None)?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
-    let data_key = crate::crypto::random_bytes(n)?;
-    let blob = super::symmetric::encrypt(&key, &data_key, req.encryption_context.as_ref())?;
+    let data_key = crate::key::crypto::random_bytes(n)?;
+    let blob = crate::key::symmetric::encrypt(&key, &data_key, req.encryption_context.as_ref())?;
     Ok((key, SecretBlob(data_key), blob))
 }
 
@@ -80,7 +81,7 @@ pub(crate) async fn make(
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let (key, plaintext, blob) = make(kms, caller, Operation::GenerateDataKey, req).await?;
     Ok(Response {
-        key_material_id: super::symmetric::material_id_of(&blob),
+        key_material_id: crate::key::symmetric::material_id_of(&blob),
         ciphertext_blob: Blob(blob),
         plaintext,
         key_id: key.arn(),

@@ -5,17 +5,18 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::admission::Charge;
-use crate::authz::Access;
-use crate::caller::Caller;
-use crate::encryption_context::EncryptionContext;
+use crate::quota::admission::Charge;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
+use crate::key::encryption_context::EncryptionContext;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::keyring::LoadedKey;
-use crate::model::{DataKeyPairSpec, KeySpec};
+use crate::key::cache::LoadedKey;
+use crate::key::model::{DataKeyPairSpec, KeySpec};
 use crate::operation::Operation;
-use crate::service::{Kms, key_class, require_usable};
-use crate::validate::Validator;
-use crate::wire::{Blob, SecretBlob};
+use crate::kms::{Kms, key_class};
+use crate::key::state::require_usable;
+use crate::wire::validate::Validator;
+use crate::wire::blob::{Blob, SecretBlob};
 
 /// GenerateDataKeyPair request (also used by GenerateDataKeyPairWithoutPlaintext).
 #[derive(Debug, Deserialize)]
@@ -79,7 +80,7 @@ pub(crate) async fn make(kms: &Kms, caller: &Caller, op: Operation, req: Request
         )
         .grant_tokens(req.grant_tokens.as_deref())
         .finish()?;
-    crate::validate::encryption_context(req.encryption_context.as_ref())?;
+    crate::wire::validate::encryption_context(req.encryption_context.as_ref())?;
     let (Some(key_id), Some(spec)) = (req.key_id, spec_str.and_then(DataKeyPairSpec::parse)) else {
         return Err(KmsError::internal("validated"));
     };
@@ -94,7 +95,7 @@ pub(crate) async fn make(kms: &Kms, caller: &Caller, op: Operation, req: Request
     })
     .await?;
     require_usable(&key.record)?;
-    super::symmetric::require_encrypt_key(&key, op, None)?;
+    crate::key::symmetric::require_encrypt_key(&key, op, None)?;
     let Some(key_spec) = pair_key_spec(spec) else {
         return Err(KmsError::new(
             ErrorKind::UnsupportedOperation,
@@ -111,10 +112,10 @@ pub(crate) async fn make(kms: &Kms, caller: &Caller, op: Operation, req: Request
         return Err(KmsError::dry_run());
     }
     let (private_plaintext, public_key) =
-        tokio::task::spawn_blocking(move || crate::key_material::generate_pair(key_spec))
+        tokio::task::spawn_blocking(move || crate::key::material::generate_pair(key_spec))
             .await
             .map_err(|e| KmsError::internal(format!("key pair generation task failed: {e}")))??;
-    let private_ciphertext = super::symmetric::encrypt(&key, &private_plaintext, req.encryption_context.as_ref())?;
+    let private_ciphertext = crate::key::symmetric::encrypt(&key, &private_plaintext, req.encryption_context.as_ref())?;
     Ok(Made { key, private_plaintext, private_ciphertext, public_key, spec })
 }
 
@@ -122,7 +123,7 @@ pub(crate) async fn make(kms: &Kms, caller: &Caller, op: Operation, req: Request
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let m = make(kms, caller, Operation::GenerateDataKeyPair, req).await?;
     Ok(Response {
-        key_material_id: super::symmetric::material_id_of(&m.private_ciphertext),
+        key_material_id: crate::key::symmetric::material_id_of(&m.private_ciphertext),
         private_key_ciphertext_blob: Blob(m.private_ciphertext),
         private_key_plaintext: SecretBlob(m.private_plaintext),
         public_key: Blob(m.public_key),

@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::wire::Blob;
+use crate::kms::Kms;
+use crate::wire::blob::Blob;
 
 pub use super::generate_data_key_pair::Request;
 
@@ -28,7 +28,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let m =
         super::generate_data_key_pair::make(kms, caller, Operation::GenerateDataKeyPairWithoutPlaintext, req).await?;
     Ok(Response {
-        key_material_id: super::symmetric::material_id_of(&m.private_ciphertext),
+        key_material_id: crate::key::symmetric::material_id_of(&m.private_ciphertext),
         private_key_ciphertext_blob: Blob(m.private_ciphertext),
         public_key: Blob(m.public_key),
         key_id: m.key.arn(),

@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::wire::Blob;
+use crate::kms::Kms;
+use crate::wire::blob::Blob;
 
 pub use super::generate_data_key::Request;
 
@@ -26,7 +26,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let (key, _plaintext, blob) =
         super::generate_data_key::make(kms, caller, Operation::GenerateDataKeyWithoutPlaintext, req).await?;
     Ok(Response {
-        key_material_id: super::symmetric::material_id_of(&blob),
+        key_material_id: crate::key::symmetric::material_id_of(&blob),
         ciphertext_blob: Blob(blob),
         key_id: key.arn(),
     })

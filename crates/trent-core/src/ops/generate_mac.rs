@@ -2,12 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
-use crate::wire::{Blob, SecretBlob};
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
+use crate::wire::blob::{Blob, SecretBlob};
 
 /// GenerateMac request.
 #[derive(Debug, Deserialize)]
@@ -33,7 +33,7 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let message = req.message.as_ref().map(|m| &m.0[..]);
     let mut v = Validator::new();
-    super::mac::validate(
+    crate::key::mac::validate(
         &mut v,
         req.key_id.as_deref(),
         message,
@@ -41,8 +41,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         req.grant_tokens.as_deref(),
     );
     v.finish()?;
-    let (key, alg) = super::mac::check(
-        kms,
+    let (key, alg) = kms.mac_key(
         caller,
         Operation::GenerateMac,
         req.key_id.as_deref(),
@@ -53,8 +52,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
-    let object = &super::asymmetric::object(&key)?.object;
+    let object = &crate::key::asymmetric::object(&key)?.object;
     let mac =
-        crate::key_material::mac(object, message.unwrap_or_default()).map_err(|_| KmsError::internal("HMAC failed"))?;
+        crate::key::material::mac(object, message.unwrap_or_default()).map_err(|_| KmsError::internal("HMAC failed"))?;
     Ok(Response { mac: Blob(mac), mac_algorithm: alg.as_str(), key_id: key.arn() })
 }

@@ -2,13 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::admission::Charge;
-use crate::caller::Caller;
+use crate::quota::admission::Charge;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
-use crate::wire::SecretBlob;
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
+use crate::wire::blob::SecretBlob;
 
 /// GenerateRandom request.
 #[derive(Debug, Deserialize)]
@@ -34,7 +34,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let Some(n) = req.number_of_bytes else {
         return Err(KmsError::new(ErrorKind::Validation, "NumberOfBytes is required."));
     };
-    let store = super::custom_key_store::random_source(kms, caller, req.custom_key_store_id.as_deref()).await?;
+    let store = crate::custom_key_store::random_source(kms, caller, req.custom_key_store_id.as_deref()).await?;
     kms.admit_charge(&Charge {
         caller,
         operation: Operation::GenerateRandom,
@@ -43,6 +43,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         custom_key_store_id: req.custom_key_store_id.as_deref(),
     })
     .await?;
-    super::custom_key_store::require_random_source_connected(store.as_ref())?;
-    Ok(Response { plaintext: SecretBlob(crate::crypto::random_bytes(n as usize)?) })
+    crate::custom_key_store::require_random_source_connected(store.as_ref())?;
+    Ok(Response { plaintext: SecretBlob(crate::key::crypto::random_bytes(n as usize)?) })
 }

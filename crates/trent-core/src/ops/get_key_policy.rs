@@ -2,11 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
-use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::access::caller::Caller;
+use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
+use crate::access::policy::checks::{check_policy_name, require_default};
 
 /// GetKeyPolicy request.
 #[derive(Debug, Deserialize)]
@@ -24,27 +25,13 @@ pub struct Response {
     pub policy_name: String,
 }
 
-/// Checks a PolicyName member: the model's pattern, and KMS knows only `default`.
-pub(crate) fn check_policy_name(v: &mut Validator, name: Option<&str>) {
-    v.str_len("policyName", name, 1, 128)
-        .pattern("policyName", name, "[\\w]+", |s| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-}
-
-/// NotFound unless the policy name is `default`.
-pub(crate) fn require_default(name: Option<&str>) -> KmsResult<()> {
-    match name {
-        None | Some("default") => Ok(()),
-        Some(other) => Err(KmsError::new(ErrorKind::NotFound, format!("No such policy exists: {other}"))),
-    }
-}
-
 /// Runs GetKeyPolicy.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
     v.key_id("keyId", req.key_id.as_deref(), true);
     check_policy_name(&mut v, req.policy_name.as_deref());
     v.finish()?;
-    let key = super::enable_key::key_only(kms, caller, Operation::GetKeyPolicy, req.key_id.as_deref()).await?;
+    let key = kms.key_only(caller, Operation::GetKeyPolicy, req.key_id.as_deref()).await?;
     require_default(req.policy_name.as_deref())?;
     Ok(Response { policy: key.record.policy.clone(), policy_name: "default".into() })
 }

@@ -2,13 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
-use crate::model::KeyState;
+use crate::key::model::KeyState;
 use crate::operation::Operation;
-use crate::service::Kms;
+use crate::kms::Kms;
 
-use super::rotation::require_rotatable;
+use crate::key::rotation::require_rotatable;
 
 /// GetKeyRotationStatus request.
 #[derive(Debug, Deserialize)]
@@ -33,7 +33,7 @@ pub struct Response {
 
 /// Runs GetKeyRotationStatus.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    let key = super::enable_key::key_only(kms, caller, Operation::GetKeyRotationStatus, req.key_id.as_deref()).await?;
+    let key = kms.key_only(caller, Operation::GetKeyRotationStatus, req.key_id.as_deref()).await?;
     let k = &key.record;
     require_rotatable(k)?;
     // AWS: while a key is pending deletion its rotation status is false; the

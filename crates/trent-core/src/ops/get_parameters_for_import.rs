@@ -3,14 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::Access;
-use crate::caller::Caller;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::model::{WrappingAlgorithm, WrappingKeySpec};
+use crate::key::model::{WrappingAlgorithm, WrappingKeySpec};
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
-use crate::wire::Blob;
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
+use crate::wire::blob::Blob;
 
 /// GetParametersForImport request.
 #[derive(Debug, Deserialize)]
@@ -59,7 +59,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     };
     let key = kms.resolve_key_only(caller, &key_id, &Access::new("GetParametersForImport")).await?;
     kms.admit_key(caller, Operation::GetParametersForImport, &key.record).await?;
-    super::import::require_external(&key.record)?;
+    crate::key::import::require_external(&key.record)?;
     let size = match spec {
         WrappingKeySpec::Rsa2048 => aws_lc_rs::rsa::KeySize::Rsa2048,
         WrappingKeySpec::Rsa3072 => aws_lc_rs::rsa::KeySize::Rsa3072,
@@ -86,14 +86,14 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let (pkcs8, public) = tokio::task::spawn_blocking(move || -> KmsResult<_> {
         let pair = aws_lc_rs::signature::RsaKeyPair::generate(size)
             .map_err(|_| KmsError::internal("RSA key generation failed"))?;
-        let pkcs8 = crate::key_material::rsa_pkcs8(&pair)?;
-        let (_, public) = crate::key_material::rsa_wrapping_key(&pkcs8)?;
+        let pkcs8 = crate::key::material::rsa_pkcs8(&pair)?;
+        let (_, public) = crate::key::material::rsa_wrapping_key(&pkcs8)?;
         Ok((pkcs8, public))
     })
     .await
     .map_err(|e| KmsError::internal(format!("wrapping key task failed: {e}")))??;
-    let valid_to = (kms.now() + super::import::PARAMETERS_VALID_SECONDS).round();
-    let token = super::import::seal_token(kms, &key.record.key_id, alg, valid_to, &pkcs8)?;
+    let valid_to = (kms.now() + crate::key::import::PARAMETERS_VALID_SECONDS).round();
+    let token = crate::key::import::seal_token(&kms.root, &key.record.key_id, alg, valid_to, &pkcs8)?;
     Ok(Response {
         key_id: key.arn(),
         import_token: Blob(token),

@@ -3,13 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::Access;
-use crate::caller::Caller;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::operation::Operation;
-use crate::service::{Kms, require_usable};
-use crate::validate::Validator;
-use crate::wire::Blob;
+use crate::kms::Kms;
+use crate::key::state::require_usable;
+use crate::wire::validate::Validator;
+use crate::wire::blob::Blob;
 
 /// GetPublicKey request.
 #[derive(Debug, Deserialize)]
@@ -55,7 +56,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             ),
         ));
     };
-    let algs = super::asymmetric::algorithms(r.key_spec, r.key_usage);
+    let algs = crate::key::asymmetric::algorithms(r.key_spec, r.key_usage);
     Ok(Response {
         key_id: r.arn(),
         public_key: Blob(public.clone()),

@@ -4,16 +4,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::Access;
-use crate::caller::Caller;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::model::{ExpirationModel, KeySpec, KeyState, StoredMaterial};
+use crate::key::model::{ExpirationModel, KeySpec, KeyState, StoredMaterial};
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
-use crate::wire::Blob;
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
+use crate::wire::blob::Blob;
 
-use super::import::{EXT_IMPORTED_MATERIAL_ID, check_material, material_id, open_token, require_external, unwrap};
+use crate::key::import::{EXT_IMPORTED_MATERIAL_ID, check_material, material_id, open_token, require_external, unwrap};
 
 /// ImportKeyMaterial request.
 #[derive(Debug, Deserialize)]
@@ -88,7 +88,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let key = kms.resolve_key_only(caller, &key_id, &Access::new("ImportKeyMaterial")).await?;
     kms.admit_key(caller, Operation::ImportKeyMaterial, &key.record).await?;
     require_external(&key.record)?;
-    let token = open_token(kms, &key.record, &token.0)?;
+    let token = open_token(&kms.root, kms.now(), &key.record, &token.0)?;
     let material = tokio::task::spawn_blocking(move || unwrap(&token, &wrapped.0))
         .await
         .map_err(|e| KmsError::internal(format!("unwrap task failed: {e}")))??;

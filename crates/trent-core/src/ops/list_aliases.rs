@@ -2,12 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::Access;
-use crate::caller::Caller;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::{Kms, store_err};
-use crate::validate::Validator;
+use crate::kms::{Kms, store_err};
+use crate::wire::validate::Validator;
 
 /// ListAliases request.
 #[derive(Debug, Deserialize)]
@@ -43,9 +43,9 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
     v.key_id("keyId", req.key_id.as_deref(), false);
-    super::marker::validate(&mut v, req.limit, req.marker.as_deref());
+    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
-    let after = super::marker::decode(req.marker.as_deref())?;
+    let after = crate::wire::pagination::decode(req.marker.as_deref())?;
     let target = match req.key_id.as_deref() {
         Some(k) => Some(kms.resolve_key_only(caller, k, &Access::iam_only("ListAliases")).await?.record.key_id.clone()),
         None => None,
@@ -59,7 +59,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         .await
         .map_err(store_err)?;
     let next_marker =
-        if page.truncated { page.items.last().map(|a| super::marker::encode(&a.alias_name)) } else { None };
+        if page.truncated { page.items.last().map(|a| crate::wire::pagination::encode(&a.alias_name)) } else { None };
     Ok(Response {
         aliases: page
             .items

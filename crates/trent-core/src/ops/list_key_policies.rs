@@ -2,11 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
 
 /// ListKeyPolicies request.
 #[derive(Debug, Deserialize)]
@@ -29,9 +29,9 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
     v.key_id("keyId", req.key_id.as_deref(), true);
-    super::marker::validate(&mut v, req.limit, req.marker.as_deref());
+    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
-    super::marker::decode(req.marker.as_deref())?;
-    super::enable_key::key_only(kms, caller, Operation::ListKeyPolicies, req.key_id.as_deref()).await?;
+    crate::wire::pagination::decode(req.marker.as_deref())?;
+    kms.key_only(caller, Operation::ListKeyPolicies, req.key_id.as_deref()).await?;
     Ok(Response { policy_names: vec!["default"], truncated: false })
 }

@@ -2,13 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
 
-use super::rotation::require_rotatable;
+use crate::key::rotation::require_rotatable;
 
 /// ListKeyRotations request.
 #[derive(Debug, Deserialize)]
@@ -53,9 +53,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         matches!(inc, Some("ALL_KEY_MATERIAL" | "ROTATIONS_ONLY")),
         "[ALL_KEY_MATERIAL, ROTATIONS_ONLY]",
     );
-    super::marker::validate(&mut v, req.limit, req.marker.as_deref());
+    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
-    let key = super::enable_key::key_only(kms, caller, Operation::ListKeyRotations, req.key_id.as_deref()).await?;
+    let key = kms.key_only(caller, Operation::ListKeyRotations, req.key_id.as_deref()).await?;
     require_rotatable(&key.record)?;
     let all = inc == Some("ALL_KEY_MATERIAL");
     let arn = key.arn();
@@ -75,6 +75,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         })
         .collect();
     let limit = req.limit.unwrap_or(100) as usize;
-    let (rotations, next_marker, truncated) = super::marker::offset_page(entries, req.marker.as_deref(), limit)?;
+    let (rotations, next_marker, truncated) = crate::wire::pagination::offset_page(entries, req.marker.as_deref(), limit)?;
     Ok(Response { rotations, next_marker, truncated })
 }

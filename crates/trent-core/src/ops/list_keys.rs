@@ -2,11 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::{Kms, store_err};
-use crate::validate::Validator;
+use crate::kms::{Kms, store_err};
+use crate::wire::validate::Validator;
 
 /// ListKeys request.
 #[derive(Debug, Deserialize)]
@@ -37,14 +37,14 @@ pub struct Response {
 /// Runs ListKeys.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
-    super::marker::validate(&mut v, req.limit, req.marker.as_deref());
+    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
-    let after = super::marker::decode(req.marker.as_deref())?;
+    let after = crate::wire::pagination::decode(req.marker.as_deref())?;
     kms.admit(caller, Operation::ListKeys).await?;
     let limit = req.limit.unwrap_or(100) as usize;
     let page =
         kms.store.list_keys(&caller.account_id, &caller.region, after.as_deref(), limit).await.map_err(store_err)?;
-    let next_marker = if page.truncated { page.items.last().map(|k| super::marker::encode(&k.key_id)) } else { None };
+    let next_marker = if page.truncated { page.items.last().map(|k| crate::wire::pagination::encode(&k.key_id)) } else { None };
     Ok(Response {
         keys: page.items.iter().map(|k| KeyListEntry { key_id: k.key_id.clone(), key_arn: k.arn() }).collect(),
         next_marker,

@@ -2,12 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
-use crate::model::Tag;
+use crate::key::model::Tag;
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
 
 /// ListResourceTags request.
 #[derive(Debug, Deserialize)]
@@ -32,10 +32,10 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
     v.key_id("keyId", req.key_id.as_deref(), true);
-    super::marker::validate(&mut v, req.limit, req.marker.as_deref());
+    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
-    let after = super::marker::decode(req.marker.as_deref())?;
-    let key = super::enable_key::key_only(kms, caller, Operation::ListResourceTags, req.key_id.as_deref()).await?;
+    let after = crate::wire::pagination::decode(req.marker.as_deref())?;
+    let key = kms.key_only(caller, Operation::ListResourceTags, req.key_id.as_deref()).await?;
     let mut tags = key.record.tags.clone();
     tags.sort_by(|a, b| a.tag_key.cmp(&b.tag_key));
     if let Some(a) = after {
@@ -45,6 +45,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let limit = req.limit.unwrap_or(50).min(50) as usize;
     let truncated = tags.len() > limit;
     tags.truncate(limit);
-    let next_marker = if truncated { tags.last().map(|t| super::marker::encode(&t.tag_key)) } else { None };
+    let next_marker = if truncated { tags.last().map(|t| crate::wire::pagination::encode(&t.tag_key)) } else { None };
     Ok(Response { tags, next_marker, truncated })
 }

@@ -3,14 +3,14 @@
 
 use serde::Deserialize;
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::grants::{self, Grant};
+use crate::access::grants::{self, Grant};
 use crate::operation::Operation;
-use crate::service::{Kms, store_err};
-use crate::validate::Validator;
+use crate::kms::{Kms, store_err};
+use crate::wire::validate::Validator;
 
-use super::list_grants::Response;
+use crate::access::grant_list::GrantList as Response;
 
 /// ListRetirableGrants request.
 #[derive(Debug, Deserialize)]
@@ -25,8 +25,8 @@ pub struct Request {
 /// Runs ListRetirableGrants.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
-    super::create_grant::check_principal(&mut v, "retiringPrincipal", req.retiring_principal.as_deref());
-    super::marker::validate(&mut v, req.limit, req.marker.as_deref());
+    crate::access::grants::check_principal(&mut v, "retiringPrincipal", req.retiring_principal.as_deref());
+    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
     let Some(principal) = req.retiring_principal.as_deref() else {
         return Err(KmsError::validation("RetiringPrincipal is required."));
@@ -51,7 +51,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             found.push(g);
         }
     }
-    super::list_grants::page(found, req.limit, req.marker.as_deref())
+    crate::access::grant_list::page(found, req.limit, req.marker.as_deref())
 }
 
 /// Whether a principal (account id or IAM/STS ARN) belongs to `account`.

@@ -1,16 +1,15 @@
 //! One module per KMS operation. Each takes its typed request, validates it
 //! with AWS's constraints and wording, resolves the key, charges the request
-//! through [`crate::admission`] before any side effect, and returns its typed
+//! through [`crate::quota::admission`] before any side effect, and returns its typed
 //! response. [`dispatch`] turns JSON bodies into those calls.
 
-pub mod asymmetric;
 pub mod cancel_key_deletion;
 pub mod connect_custom_key_store;
 pub mod create_alias;
 pub mod create_custom_key_store;
 pub mod create_grant;
 pub mod create_key;
-pub mod custom_key_store;
+
 pub mod decrypt;
 pub mod delete_alias;
 pub mod delete_custom_key_store;
@@ -34,7 +33,7 @@ pub mod get_key_policy;
 pub mod get_key_rotation_status;
 pub mod get_parameters_for_import;
 pub mod get_public_key;
-pub mod import;
+
 pub mod import_key_material;
 pub mod list_aliases;
 pub mod list_grants;
@@ -43,21 +42,18 @@ pub mod list_key_rotations;
 pub mod list_keys;
 pub mod list_resource_tags;
 pub mod list_retirable_grants;
-pub mod mac;
-pub mod marker;
+
 pub mod put_key_policy;
 pub mod re_encrypt;
 pub mod retire_grant;
 pub mod revoke_grant;
 pub mod rotate_key_on_demand;
-pub mod rotation;
-pub mod rsa_encryption;
+
 pub mod schedule_key_deletion;
 pub mod sign;
-pub mod signing;
-pub mod symmetric;
+
 pub mod tag_resource;
-pub mod tags;
+
 pub mod untag_resource;
 pub mod update_alias;
 pub mod update_custom_key_store;

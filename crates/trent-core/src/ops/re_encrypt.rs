@@ -4,15 +4,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::Access;
-use crate::caller::Caller;
-use crate::encryption_context::EncryptionContext;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
+use crate::key::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
-use crate::model::EncryptionAlgorithm;
+use crate::key::model::EncryptionAlgorithm;
 use crate::operation::Operation;
-use crate::service::{Kms, require_usable};
-use crate::validate::Validator;
-use crate::wire::Blob;
+use crate::kms::Kms;
+use crate::key::state::require_usable;
+use crate::wire::validate::Validator;
+use crate::wire::blob::Blob;
 
 /// ReEncrypt request.
 #[derive(Debug, Deserialize)]
@@ -47,8 +48,8 @@ pub struct Response {
 
 /// Runs ReEncrypt.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    let alg_ok = |a: Option<&str>| a.and_then(crate::model::EncryptionAlgorithm::parse).is_some();
-    let algs = crate::model::EncryptionAlgorithm::wire_list();
+    let alg_ok = |a: Option<&str>| a.and_then(crate::key::model::EncryptionAlgorithm::parse).is_some();
+    let algs = crate::key::model::EncryptionAlgorithm::wire_list();
     Validator::new()
         .required("ciphertextBlob", &req.ciphertext_blob)
         .blob_len("ciphertextBlob", req.ciphertext_blob.as_ref().map(|b| &b.0[..]), 1, 6144)
@@ -68,8 +69,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         )
         .grant_tokens(req.grant_tokens.as_deref())
         .finish()?;
-    crate::validate::encryption_context(req.source_encryption_context.as_ref())?;
-    crate::validate::encryption_context(req.destination_encryption_context.as_ref())?;
+    crate::wire::validate::encryption_context(req.source_encryption_context.as_ref())?;
+    crate::wire::validate::encryption_context(req.destination_encryption_context.as_ref())?;
     let (Some(blob), Some(dest_id)) = (req.ciphertext_blob, req.destination_key_id) else {
         return Err(KmsError::internal("validated"));
     };
@@ -83,31 +84,31 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         .algorithm("kms:EncryptionAlgorithm", req.destination_encryption_algorithm.as_deref());
     // An RSA source is named by SourceKeyId (its ciphertext carries no key id).
     let rsa_source = match req.source_key_id.as_deref() {
-        Some(id) => Some(kms.resolve(caller, id, &from).await?).filter(|k| super::rsa_encryption::is_rsa_key(k)),
+        Some(id) => Some(kms.resolve(caller, id, &from).await?).filter(|k| crate::key::rsa_encryption::is_rsa_key(k)),
         None => None,
     };
     let source = match &rsa_source {
         Some(k) => k.clone(),
-        None => super::symmetric::key_of_blob(kms, caller, &blob.0, req.source_key_id.as_deref(), &from).await?,
+        None => kms.resolve_ciphertext_key(caller, &blob.0, req.source_key_id.as_deref(), &from).await?,
     };
     let dest = kms.resolve(caller, &dest_id, &to).await?;
     kms.admit_key(caller, Operation::ReEncrypt, &source.record).await?;
     require_usable(&source.record)?;
     require_usable(&dest.record)?;
     let source_alg = if rsa_source.is_some() {
-        super::rsa_encryption::check(&source, Operation::ReEncrypt, req.source_encryption_algorithm.as_deref())?
+        crate::key::rsa_encryption::check(&source, Operation::ReEncrypt, req.source_encryption_algorithm.as_deref())?
     } else {
-        super::symmetric::require_encrypt_key(
+        crate::key::symmetric::require_encrypt_key(
             &source,
             Operation::ReEncrypt,
             req.source_encryption_algorithm.as_deref(),
         )?;
         EncryptionAlgorithm::SymmetricDefault
     };
-    let dest_alg = if super::rsa_encryption::is_rsa_key(&dest) {
-        super::rsa_encryption::check(&dest, Operation::ReEncrypt, req.destination_encryption_algorithm.as_deref())?
+    let dest_alg = if crate::key::rsa_encryption::is_rsa_key(&dest) {
+        crate::key::rsa_encryption::check(&dest, Operation::ReEncrypt, req.destination_encryption_algorithm.as_deref())?
     } else {
-        super::symmetric::require_encrypt_key(
+        crate::key::symmetric::require_encrypt_key(
             &dest,
             Operation::ReEncrypt,
             req.destination_encryption_algorithm.as_deref(),
@@ -115,20 +116,20 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         EncryptionAlgorithm::SymmetricDefault
     };
     let plaintext = if rsa_source.is_some() {
-        super::rsa_encryption::decrypt(&source, source_alg, blob.0.clone()).await?
+        crate::key::rsa_encryption::decrypt(&source, source_alg, blob.0.clone()).await?
     } else {
-        super::symmetric::decrypt(&source, &blob.0, req.source_encryption_context.as_ref())?
+        crate::key::symmetric::decrypt(&source, &blob.0, req.source_encryption_context.as_ref())?
     };
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
     let out = if dest_alg == EncryptionAlgorithm::SymmetricDefault {
-        super::symmetric::encrypt(&dest, &plaintext, req.destination_encryption_context.as_ref())?
+        crate::key::symmetric::encrypt(&dest, &plaintext, req.destination_encryption_context.as_ref())?
     } else {
-        super::rsa_encryption::encrypt(&dest, dest_alg, &plaintext)?
+        crate::key::rsa_encryption::encrypt(&dest, dest_alg, &plaintext)?
     };
     let material_id = |alg: EncryptionAlgorithm, b: &[u8]| {
-        (alg == EncryptionAlgorithm::SymmetricDefault).then(|| super::symmetric::material_id_of(b)).flatten()
+        (alg == EncryptionAlgorithm::SymmetricDefault).then(|| crate::key::symmetric::material_id_of(b)).flatten()
     };
     Ok(Response {
         destination_key_material_id: material_id(dest_alg, &out),

@@ -3,15 +3,14 @@
 
 use serde::Deserialize;
 
-use crate::arn::KeyRef;
-use crate::authz::access_denied;
-use crate::caller::Caller;
+use crate::key::arn::KeyRef;
+use crate::access::authorize::access_denied;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::grants::{self, Grant};
+use crate::access::grants::{self};
 use crate::operation::Operation;
-use crate::service::{Kms, store_err};
-use crate::store::StoreError;
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
 
 /// RetireGrant request.
 #[derive(Debug, Deserialize)]
@@ -34,15 +33,15 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
         (Some(token), _, _) => grants::parse_token(token)
             .ok_or_else(|| KmsError::new(ErrorKind::InvalidGrantToken, "Grant token is invalid"))?,
         (None, Some(key), Some(id)) => {
-            super::list_grants::require_grant_id(id)?;
+            crate::access::grants::require_grant_id(id)?;
             (key_id_of(key, caller)?, id.clone())
         }
         _ => return Err(KmsError::validation("Specify a grant token, or both a key id and a grant id.")),
     };
     kms.admit(caller, Operation::RetireGrant).await?;
-    let grant = find(kms, &key_id, &grant_id).await?;
+    let grant = kms.find_grant(&key_id, &grant_id).await?;
     if !grant.in_region(&caller.region) {
-        return Err(not_found(&grant_id));
+        return Err(grants::not_found(&grant_id));
     }
     if !grant.may_retire(caller) {
         return Err(access_denied(caller, "RetireGrant", &grant.key_arn, false));
@@ -50,7 +49,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
-    delete(kms, &key_id, &grant_id).await
+    kms.delete_grant(&key_id, &grant_id).await?;
+    Ok(super::Empty {})
 }
 
 /// The key id a RetireGrant/RevokeGrant `KeyId` names (key id or key ARN only).
@@ -59,29 +59,5 @@ fn key_id_of(key_ref: &str, caller: &Caller) -> KmsResult<String> {
         Some(KeyRef::KeyId(id)) => Ok(id),
         Some(KeyRef::KeyArn { key_id, region, .. }) if region == caller.region => Ok(key_id),
         _ => Err(KmsError::new(ErrorKind::InvalidArn, format!("Invalid keyId {key_ref}"))),
-    }
-}
-
-/// AWS's NotFoundException for a grant that is not there.
-pub(crate) fn not_found(grant_id: &str) -> KmsError {
-    KmsError::new(ErrorKind::NotFound, format!("Grant ID {grant_id} not found"))
-}
-
-/// Reads one grant of a key.
-pub(crate) async fn find(kms: &Kms, key_id: &str, grant_id: &str) -> KmsResult<Grant> {
-    match kms.store.get_doc(grants::DOC_KIND, key_id, grant_id).await.map_err(store_err)? {
-        Some(doc) => Grant::from_json(&doc.body),
-        None => Err(not_found(grant_id)),
-    }
-}
-
-/// Deletes one grant of a key.
-pub(crate) async fn delete(kms: &Kms, key_id: &str, grant_id: &str) -> KmsResult<super::Empty> {
-    let deleted = kms.store.delete_doc(grants::DOC_KIND, key_id, grant_id).await;
-    kms.grants_changed(key_id);
-    match deleted {
-        Ok(()) => Ok(super::Empty {}),
-        Err(StoreError::NotFound) => Err(not_found(grant_id)),
-        Err(e) => Err(store_err(e)),
     }
 }

@@ -2,12 +2,12 @@
 
 use serde::Deserialize;
 
-use crate::authz::Access;
-use crate::caller::Caller;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
 
 /// RevokeGrant request.
 #[derive(Debug, Deserialize)]
@@ -26,13 +26,14 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
         .str_len("grantId", req.grant_id.as_deref(), 1, 128)
         .finish()?;
     let grant_id = req.grant_id.unwrap_or_default();
-    super::list_grants::require_grant_id(&grant_id)?;
+    crate::access::grants::require_grant_id(&grant_id)?;
     let key =
         kms.resolve_key_only(caller, req.key_id.as_deref().unwrap_or_default(), &Access::new("RevokeGrant")).await?;
     kms.admit_key(caller, Operation::RevokeGrant, &key.record).await?;
-    super::retire_grant::find(kms, &key.record.key_id, &grant_id).await?;
+    kms.find_grant(&key.record.key_id, &grant_id).await?;
     if req.dry_run == Some(true) {
         return Err(crate::error::KmsError::dry_run());
     }
-    super::retire_grant::delete(kms, &key.record.key_id, &grant_id).await
+    kms.delete_grant(&key.record.key_id, &grant_id).await?;
+    Ok(super::Empty {})
 }

@@ -2,14 +2,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
-use crate::model::RotationType;
+use crate::key::model::RotationType;
 use crate::operation::Operation;
-use crate::resource_quota::ResourceQuota;
-use crate::service::{Kms, require_usable};
+use crate::quota::resource::ResourceQuota;
+use crate::kms::Kms;
+use crate::key::state::require_usable;
 
-use super::rotation::{add_material, require_rotatable};
+use crate::key::rotation::{add_material, require_rotatable};
 
 /// RotateKeyOnDemand request.
 #[derive(Debug, Deserialize)]
@@ -27,7 +28,7 @@ pub struct Response {
 
 /// Runs RotateKeyOnDemand.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    let key = super::enable_key::key_only(kms, caller, Operation::RotateKeyOnDemand, req.key_id.as_deref()).await?;
+    let key = kms.key_only(caller, Operation::RotateKeyOnDemand, req.key_id.as_deref()).await?;
     // A lifetime count kept in the key record itself: the compare-and-swap of
     // `update_key` makes check and rotation atomic.
     let quota = ResourceQuota::OnDemandRotationsPerKey;
@@ -41,7 +42,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             if done >= limit {
                 return Err(quota.exceeded(limit, done));
             }
-            add_material(kms, k, RotationType::OnDemand)
+            add_material(&kms.root, kms.now(), k, RotationType::OnDemand)
         })
         .await?;
     Ok(Response { key_id: updated.arn() })

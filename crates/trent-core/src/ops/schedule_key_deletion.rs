@@ -1,14 +1,15 @@
 //! ScheduleKeyDeletion: puts a key in PendingDeletion for 7–30 days; when the
-//! waiting period ends, [`crate::service::Kms::run_due_work`] deletes it.
+//! waiting period ends, [`crate::kms::Kms::run_due_work`] deletes it.
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
-use crate::model::KeyState;
+use crate::key::model::KeyState;
 use crate::operation::Operation;
-use crate::service::{Kms, invalid_state};
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::key::state::invalid_state;
+use crate::wire::validate::Validator;
 
 /// ScheduleKeyDeletion request.
 #[derive(Debug, Deserialize)]
@@ -32,7 +33,7 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     // The model allows 1–365; the service enforces 7–30.
     Validator::new().int_range("pendingWindowInDays", req.pending_window_in_days, 7, 30).finish()?;
-    let key = super::enable_key::key_only(kms, caller, Operation::ScheduleKeyDeletion, req.key_id.as_deref()).await?;
+    let key = kms.key_only(caller, Operation::ScheduleKeyDeletion, req.key_id.as_deref()).await?;
     let days = req.pending_window_in_days.unwrap_or(30) as u32;
     let deletion_date = (kms.now() + f64::from(days) * 86_400.0).round();
     let updated = kms

@@ -2,15 +2,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
-use crate::key_material::CryptoRefusal;
+use crate::key::material::CryptoRefusal;
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
-use crate::wire::{Blob, SecretBlob};
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
+use crate::wire::blob::{Blob, SecretBlob};
 
-use super::signing::{Common, check, validate};
+use crate::key::signing::{Common, validate};
 
 /// Sign request.
 #[derive(Debug, Deserialize)]
@@ -45,14 +45,14 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let mut v = Validator::new();
     validate(&mut v, &common);
     v.finish()?;
-    let checked = check(kms, caller, Operation::Sign, &common).await?;
+    let checked = kms.signing_key(caller, Operation::Sign, &common).await?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
     let Some(message) = req.message else { return Err(KmsError::internal("validated")) };
     let (alg, is_digest) = (checked.algorithm, checked.is_digest);
-    let signature = super::asymmetric::run_private(&checked.key, move |k| {
-        crate::key_material::sign(k, alg, &message.0, is_digest).map_err(|e| match e {
+    let signature = crate::key::asymmetric::run_private(&checked.key, move |k| {
+        crate::key::material::sign(k, alg, &message.0, is_digest).map_err(|e| match e {
             CryptoRefusal::DigestLength => {
                 KmsError::validation(format!("Digest is invalid length for algorithm {alg}."))
             }

@@ -2,13 +2,14 @@
 
 use serde::Deserialize;
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::{Kms, require_not_pending};
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::key::state::require_not_pending;
+use crate::wire::validate::Validator;
 
-use super::tags::TagInput;
+use crate::key::tags::TagInput;
 
 /// TagResource request.
 #[derive(Debug, Deserialize)]
@@ -22,13 +23,13 @@ pub struct Request {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
     let mut v = Validator::new();
     v.key_id("keyId", req.key_id.as_deref(), true).required("tags", &req.tags);
-    super::tags::validate(&mut v, req.tags.as_deref());
+    crate::key::tags::validate(&mut v, req.tags.as_deref());
     v.finish()?;
-    let key = super::enable_key::key_only(kms, caller, Operation::TagResource, req.key_id.as_deref()).await?;
+    let key = kms.key_only(caller, Operation::TagResource, req.key_id.as_deref()).await?;
     let tags = req.tags.unwrap_or_default();
     kms.update_key(&key.record.key_id, |k| {
         require_not_pending(k)?;
-        super::tags::merge(&mut k.tags, &tags)
+        crate::key::tags::merge(&mut k.tags, &tags)
     })
     .await?;
     Ok(super::Empty {})

@@ -2,11 +2,12 @@
 
 use serde::Deserialize;
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::{Kms, require_not_pending};
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::key::state::require_not_pending;
+use crate::wire::validate::Validator;
 
 /// UntagResource request.
 #[derive(Debug, Deserialize)]
@@ -24,7 +25,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
         v.str_len(&format!("tagKeys.{}.member", i + 1), Some(t), 1, 128);
     }
     v.finish()?;
-    let key = super::enable_key::key_only(kms, caller, Operation::UntagResource, req.key_id.as_deref()).await?;
+    let key = kms.key_only(caller, Operation::UntagResource, req.key_id.as_deref()).await?;
     let remove = req.tag_keys.unwrap_or_default();
     kms.update_key(&key.record.key_id, |k| {
         require_not_pending(k)?;

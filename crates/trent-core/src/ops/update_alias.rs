@@ -2,14 +2,15 @@
 
 use serde::Deserialize;
 
-use crate::authz::Access;
-use crate::caller::Caller;
+use crate::access::authorize::Access;
+use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::operation::Operation;
-use crate::resource_quota::ResourceQuota;
-use crate::service::{Kms, require_not_pending, store_err};
+use crate::quota::resource::ResourceQuota;
+use crate::kms::{Kms, store_err};
+use crate::key::state::require_not_pending;
 use crate::store::StoreError;
-use crate::validate::Validator;
+use crate::wire::validate::Validator;
 
 /// UpdateAlias request.
 #[derive(Debug, Deserialize)]
@@ -23,12 +24,12 @@ pub struct Request {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
     let mut v = Validator::new();
     v.required("aliasName", &req.alias_name);
-    super::create_alias::check_alias_name(&mut v, req.alias_name.as_deref());
+    crate::key::alias::check_alias_name(&mut v, req.alias_name.as_deref());
     v.key_id("targetKeyId", req.target_key_id.as_deref(), true).finish()?;
     let (Some(name), Some(target)) = (req.alias_name, req.target_key_id) else {
         return Err(KmsError::internal("validated"));
     };
-    super::create_alias::check_alias_rules(&name)?;
+    crate::key::alias::check_alias_rules(&name)?;
     let key = kms.resolve_key_only(caller, &target, &Access::new("UpdateAlias")).await?;
     kms.admit_key(caller, Operation::UpdateAlias, &key.record).await?;
     require_not_pending(&key.record)?;

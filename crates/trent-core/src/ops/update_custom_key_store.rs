@@ -9,13 +9,13 @@
 
 use serde::Deserialize;
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
 
-use super::custom_key_store::{self as cks, ConnectionState};
+use crate::custom_key_store::{self as cks, ConnectionState};
 
 /// UpdateCustomKeyStore request. The external key store members are accepted
 /// only to refuse them with a clear error.
@@ -36,7 +36,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     v.required("customKeyStoreId", &req.custom_key_store_id)
         .str_len("customKeyStoreId", req.custom_key_store_id.as_deref(), 1, 64)
         .str_len("newCustomKeyStoreName", req.new_custom_key_store_name.as_deref(), 1, 256);
-    super::create_custom_key_store::validate_cloudhsm_members(
+    crate::custom_key_store::validation::validate_cloudhsm_members(
         &mut v,
         req.cloud_hsm_cluster_id.as_deref(),
         req.key_store_password.as_ref().map(cks::KeyStorePassword::as_str),
@@ -69,7 +69,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     }
     let new_cluster = req.cloud_hsm_cluster_id.filter(|c| *c != store.cloud_hsm_cluster_id);
     if let Some(cluster) = &new_cluster {
-        super::create_custom_key_store::require_cluster(cluster)?;
+        crate::custom_key_store::validation::require_cluster(cluster)?;
     }
     let new_name = req.new_custom_key_store_name.filter(|n| *n != store.name);
     if let Some(name) = &new_name
@@ -101,7 +101,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
         cks::release(kms, caller, cks::CLUSTER_KIND, &old_cluster, &id).await?;
         // KeyMetadata.CloudHsmClusterId of the store's keys follows the store.
         for key_id in cks::key_ids(kms, &store).await? {
-            let set = |k: &mut crate::model::KeyRecord| {
+            let set = |k: &mut crate::key::model::KeyRecord| {
                 k.ext.insert(cks::EXT_CLUSTER_ID.into(), cluster.clone().into());
                 Ok(())
             };

@@ -2,11 +2,12 @@
 
 use serde::Deserialize;
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::operation::Operation;
-use crate::service::{Kms, require_not_pending};
-use crate::validate::Validator;
+use crate::kms::Kms;
+use crate::key::state::require_not_pending;
+use crate::wire::validate::Validator;
 
 /// UpdateKeyDescription request.
 #[derive(Debug, Deserialize)]
@@ -23,7 +24,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
         .required("description", &req.description)
         .str_len("description", req.description.as_deref(), 0, 8192)
         .finish()?;
-    let key = super::enable_key::key_only(kms, caller, Operation::UpdateKeyDescription, req.key_id.as_deref()).await?;
+    let key = kms.key_only(caller, Operation::UpdateKeyDescription, req.key_id.as_deref()).await?;
     let description = req.description.unwrap_or_default();
     kms.update_key(&key.record.key_id, |k| {
         require_not_pending(k)?;

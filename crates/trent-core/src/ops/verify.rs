@@ -3,15 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::key_material::CryptoRefusal;
+use crate::key::material::CryptoRefusal;
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
-use crate::wire::{Blob, SecretBlob};
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
+use crate::wire::blob::{Blob, SecretBlob};
 
-use super::signing::{Common, check, validate};
+use crate::key::signing::{Common, validate};
 
 /// Verify request.
 #[derive(Debug, Deserialize)]
@@ -48,15 +48,15 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     validate(&mut v, &common);
     v.required("signature", &req.signature).blob_len("signature", req.signature.as_ref().map(|s| &s.0[..]), 1, 6144);
     v.finish()?;
-    let checked = check(kms, caller, Operation::Verify, &common).await?;
+    let checked = kms.signing_key(caller, Operation::Verify, &common).await?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
     let (Some(message), Some(signature)) = (req.message, req.signature) else {
         return Err(KmsError::internal("validated"));
     };
-    let object = &super::asymmetric::object(&checked.key)?.object;
-    crate::key_material::verify(object, checked.algorithm, &message.0, checked.is_digest, &signature.0).map_err(
+    let object = &crate::key::asymmetric::object(&checked.key)?.object;
+    crate::key::material::verify(object, checked.algorithm, &message.0, checked.is_digest, &signature.0).map_err(
         |e| match e {
             CryptoRefusal::DigestLength => {
                 KmsError::validation(format!("Digest is invalid length for algorithm {}.", checked.algorithm))

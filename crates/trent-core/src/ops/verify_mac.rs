@@ -3,12 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::caller::Caller;
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::operation::Operation;
-use crate::service::Kms;
-use crate::validate::Validator;
-use crate::wire::{Blob, SecretBlob};
+use crate::kms::Kms;
+use crate::wire::validate::Validator;
+use crate::wire::blob::{Blob, SecretBlob};
 
 /// VerifyMac request.
 #[derive(Debug, Deserialize)]
@@ -35,7 +35,7 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let message = req.message.as_ref().map(|m| &m.0[..]);
     let mut v = Validator::new();
-    super::mac::validate(
+    crate::key::mac::validate(
         &mut v,
         req.key_id.as_deref(),
         message,
@@ -44,8 +44,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     );
     v.required("mac", &req.mac).blob_len("mac", req.mac.as_ref().map(|m| &m.0[..]), 1, 6144);
     v.finish()?;
-    let (key, alg) = super::mac::check(
-        kms,
+    let (key, alg) = kms.mac_key(
         caller,
         Operation::VerifyMac,
         req.key_id.as_deref(),
@@ -56,9 +55,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
-    let object = &super::asymmetric::object(&key)?.object;
+    let object = &crate::key::asymmetric::object(&key)?.object;
     let tag = req.mac.as_ref().map(|m| &m.0[..]).unwrap_or_default();
-    crate::key_material::verify_mac(object, message.unwrap_or_default(), tag)
+    crate::key::material::verify_mac(object, message.unwrap_or_default(), tag)
         .map_err(|_| KmsError::bare(ErrorKind::KmsInvalidMac))?;
     Ok(Response { key_id: key.arn(), mac_valid: true, mac_algorithm: alg.as_str() })
 }

@@ -1,7 +1,7 @@
 //! Every AWS KMS quota Trent enforces, with its Service Quotas code,
 //! name, adjustability and default value in each [`Profile`]: the request
 //! quotas (requests per second) and, at the end, the resource quotas
-//! (counts, see [`crate::resource_quota`]).
+//! (counts, see [`crate::quota::resource`]).
 //!
 //! Facts come from `shared/reference/kms-quotas.md` (current table §2, 2020
 //! table §3, region tiers §1, resource quotas §8). Quotas whose Service Quotas code was never
@@ -13,9 +13,9 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DataKeyPairSpec, KeyFamily};
+use crate::key::model::{DataKeyPairSpec, KeyFamily};
 use crate::operation::Operation;
-use crate::resource_quota::ResourceQuota;
+use crate::quota::resource::ResourceQuota;
 
 /// Which era of AWS defaults Trent enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

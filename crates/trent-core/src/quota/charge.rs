@@ -16,8 +16,8 @@
 
 use std::fmt;
 
-use crate::admission::Charge;
-use crate::model::KeyManager;
+use crate::quota::admission::Charge;
+use crate::key::model::KeyManager;
 use crate::operation::Operation;
 
 use super::catalog::{Profile, QuotaId};
@@ -194,9 +194,9 @@ pub fn plan<'a>(rules: ChargeRules, charge: &Charge<'a>) -> ChargePlan<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admission::KeyClass;
-    use crate::caller::Caller;
-    use crate::model::{DataKeyPairSpec, KeySpec};
+    use crate::quota::admission::KeyClass;
+    use crate::access::caller::Caller;
+    use crate::key::model::{DataKeyPairSpec, KeySpec};
 
     fn key(spec: KeySpec) -> KeyClass<'static> {
         KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: None }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::admission::{Admission, Charge};
+use crate::quota::admission::{Admission, Charge};
 use crate::error::{KmsError, KmsResult};
 
 use super::catalog::{Profile, QuotaId};
@@ -26,7 +26,7 @@ enum Backend {
 
 /// Enforces AWS KMS request quotas and holds the values the Service Quotas
 /// API reports and raises (request and resource quotas; the resource limits
-/// reach [`crate::Kms`] through [`crate::resource_quota::ResourceLimits`]).
+/// reach [`crate::Kms`] through [`crate::quota::resource::ResourceLimits`]).
 ///
 /// Build it once from the `[quotas]` config and share it (`Arc`) between the
 /// KMS operations (as `Arc<dyn Admission>`) and

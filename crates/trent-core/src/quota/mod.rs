@@ -6,8 +6,9 @@
 //! * [`limiter`] — where bucket state lives ([`Limiter`] trait, [`InMemoryLimiter`]);
 //! * [`clock`] — monotonic time, real or hand-driven;
 //! * [`config`] — the `[quotas]` config section;
-//! * [`QuotaEngine`] — the [`crate::admission::Admission`] tying them together.
+//! * [`QuotaEngine`] — the [`crate::quota::admission::Admission`] tying them together.
 
+pub mod admission;
 pub mod catalog;
 pub mod charge;
 pub mod clock;
@@ -16,6 +17,7 @@ mod engine;
 mod fxhash;
 pub mod gcra;
 pub mod limiter;
+pub mod resource;
 mod values;
 
 pub use catalog::{Profile, QuotaDef, QuotaId, QuotaKind};

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::admission::{Admission, Charge, KeyClass};
-use crate::caller::Caller;
+use crate::quota::admission::{Admission, Charge, KeyClass};
+use crate::access::caller::Caller;
 use crate::error::{ErrorKind, THROTTLING_MESSAGE};
-use crate::model::{DataKeyPairSpec, KeyManager, KeySpec};
+use crate::key::model::{DataKeyPairSpec, KeyManager, KeySpec};
 use crate::operation::Operation;
 
 use super::*;

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::KeyFamily;
+use crate::key::model::KeyFamily;
 use crate::quota::{Profile, QuotaId, QuotaKind};
-use crate::resource_quota::ResourceQuota;
+use crate::quota::resource::ResourceQuota;
 
-use super::wire::{MetricInfo, QuotaPeriod, ServiceQuota};
+use super::messages::{MetricInfo, QuotaPeriod, ServiceQuota};
 use super::{SERVICE_CODE, SERVICE_NAME};
 
 /// `arn:aws:servicequotas:REGION:ACCOUNT:kms/CODE`; the account is empty for AWS defaults.

@@ -13,7 +13,7 @@ use crate::quota::QuotaId;
 use crate::store::{Doc, KeyStore, StoreError};
 
 use super::SERVICE_CODE;
-use super::wire::RequestedServiceQuotaChange;
+use super::messages::RequestedServiceQuotaChange;
 
 /// The document kind of a quota increase request.
 pub const DOC_KIND: &str = "quota-request";

@@ -12,7 +12,7 @@
 mod describe;
 pub mod history;
 mod paging;
-pub mod wire;
+pub mod messages;
 
 use std::sync::Arc;
 
@@ -20,14 +20,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
-use crate::caller::Caller;
-use crate::clock::WallClock;
+use crate::access::caller::Caller;
+use crate::kms::wall_clock::WallClock;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::quota::{Profile, QuotaEngine, QuotaId};
 use crate::store::KeyStore;
-use crate::validate::Validator;
+use crate::wire::validate::Validator;
 
-use wire::*;
+use messages::*;
 
 /// The `X-Amz-Target` prefix of the Service Quotas API.
 pub const TARGET_PREFIX: &str = "ServiceQuotasV20190624.";

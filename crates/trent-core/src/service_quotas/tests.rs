@@ -7,9 +7,9 @@ use parking_lot::Mutex;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::admission::{Admission, Charge, KeyClass};
-use crate::clock::ManualWallClock;
-use crate::model::{AliasRecord, KeyManager, KeyRecord, KeySpec};
+use crate::quota::admission::{Admission, Charge, KeyClass};
+use crate::kms::wall_clock::ManualWallClock;
+use crate::key::model::{AliasRecord, KeyManager, KeyRecord, KeySpec};
 use crate::operation::Operation;
 use crate::quota::{ManualMonotonicClock, Profile, QuotaConfig, QuotaOverride};
 use crate::store::{AliasCaps, Doc, Page, StoreError, StoreResult};
@@ -261,7 +261,7 @@ async fn unknown_services_and_quotas_are_no_such_resource() {
 
 #[tokio::test]
 async fn quotas_dropped_in_2021_exist_only_in_the_2020_profile() {
-    use crate::resource_quota::{ResourceLimits, ResourceQuota};
+    use crate::quota::resource::{ResourceLimits, ResourceQuota};
     const DROPPED: [&str; 2] = ["T-AliasesPerRegion", "T-GrantsPerPrincipalPerKey"];
     let c = east();
     let listed = |out: Value| -> Vec<String> {
@@ -640,7 +640,7 @@ async fn store_failures_are_internal_errors() {
 
 #[tokio::test]
 async fn resource_quotas_are_counts_listed_beside_request_quotas() {
-    use crate::resource_quota::{ResourceLimits, ResourceQuota};
+    use crate::quota::resource::{ResourceLimits, ResourceQuota};
     let f = fixture(Profile::Current).await;
     let c = east();
     let q = call(&f, &c, "GetServiceQuota", json!({"ServiceCode": "kms", "QuotaCode": "L-C2F1777E"})).await;
@@ -669,7 +669,7 @@ async fn resource_quotas_are_counts_listed_beside_request_quotas() {
 
 #[tokio::test]
 async fn resource_quota_increases_apply_to_the_limit_and_fixed_ones_are_refused() {
-    use crate::resource_quota::{ResourceLimits, ResourceQuota};
+    use crate::quota::resource::{ResourceLimits, ResourceQuota};
     let store: Arc<dyn KeyStore> = Arc::new(DocStore::default());
     let config = QuotaConfig {
         overrides: vec![QuotaOverride {

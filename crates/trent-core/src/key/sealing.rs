@@ -1,0 +1,40 @@
+//! New material versions: fresh random or generated key material, sealed
+//! under the root key with a fresh material id, ready to store on a key.
+
+use crate::error::{KmsError, KmsResult};
+use crate::key::crypto::random_bytes;
+use crate::key::model::{KeySpec, RotationType, StoredMaterial};
+use crate::key::root_key::RootKey;
+
+/// Makes new random 256-bit symmetric material for `key_id`, created at `now`.
+pub fn new_material(
+    root: &RootKey,
+    now: f64,
+    key_id: &str,
+    rotation_type: Option<RotationType>,
+) -> KmsResult<StoredMaterial> {
+    let material = random_bytes(32)?;
+    seal_material(root, now, key_id, &material, rotation_type)
+}
+
+/// Makes fresh RSA, ECC or HMAC material (on the blocking pool: RSA key
+/// generation takes up to a second), sealed under the root key.
+pub async fn new_key_pair_material(root: &RootKey, now: f64, key_id: &str, spec: KeySpec) -> KmsResult<StoredMaterial> {
+    let material = tokio::task::spawn_blocking(move || crate::key::material::generate(spec))
+        .await
+        .map_err(|e| KmsError::internal(format!("key generation task failed: {e}")))??;
+    seal_material(root, now, key_id, &material, None)
+}
+
+/// Seals `material` under the root key as a new material version with a fresh id.
+pub fn seal_material(
+    root: &RootKey,
+    now: f64,
+    key_id: &str,
+    material: &[u8],
+    rotation_type: Option<RotationType>,
+) -> KmsResult<StoredMaterial> {
+    let id = hex::encode(&random_bytes(32)?[..]);
+    let wrapped = root.seal_material(key_id, &id, material)?;
+    Ok(StoredMaterial { id, created: now, rotation_type, wrapped })
+}

@@ -1,0 +1,81 @@
+//! Work that comes due with time: deletions whose waiting period ended and
+//! automatic rotations.
+
+use crate::error::{ErrorKind, KmsResult};
+use crate::key::model::RotationType;
+use crate::key::rotation::{DAY, DEFAULT_PERIOD_DAYS, add_material};
+use crate::key::state::require_usable;
+use crate::store::StoreError;
+
+use super::{Kms, store_err};
+
+impl Kms {
+    /// Runs the work that comes due with time: deletes keys whose waiting
+    /// period is over and performs automatic rotations. The server calls this
+    /// periodically; tests call it after moving the clock.
+    pub async fn run_due_work(&self) -> KmsResult<DueWork> {
+        let now = self.now();
+        let mut done = DueWork::default();
+        for key_id in self.store.keys_due_for_deletion(now).await.map_err(store_err)? {
+            match self.store.delete_key(&key_id).await {
+                Ok(()) | Err(StoreError::NotFound) => {
+                    self.cache.remove(&key_id);
+                    done.deleted += 1;
+                }
+                Err(e) => return Err(store_err(e)),
+            }
+            // A deleted key's grants go with it.
+            for grant in self.store.list_docs(crate::access::grants::DOC_KIND, Some(&key_id)).await.map_err(store_err)? {
+                match self.store.delete_doc(&grant.kind, &grant.scope, &grant.id).await {
+                    Ok(()) | Err(StoreError::NotFound) => {}
+                    Err(e) => return Err(store_err(e)),
+                }
+            }
+        }
+        done.rotated = self.rotate_due_keys(now).await?;
+        Ok(done)
+    }
+
+    /// Rotates every key whose automatic rotation is due; returns how many rotated.
+    async fn rotate_due_keys(&self, now: f64) -> KmsResult<usize> {
+        let due = self.store.keys_due_for_rotation(now).await.map_err(store_err)?;
+        let mut n = 0;
+        for key_id in due {
+            let mut rotated = false;
+            let r = self
+                .update_key(&key_id, |k| {
+                    rotated = false;
+                    let Some(next) = k.rotation.next_rotation.filter(|_| k.rotation.enabled) else { return Ok(()) };
+                    if next > now || require_usable(k).is_err() {
+                        return Ok(());
+                    }
+                    add_material(&self.root, now, k, RotationType::Automatic)?;
+                    rotated = true;
+                    let period = k.rotation.period_days.unwrap_or(DEFAULT_PERIOD_DAYS);
+                    let mut next = next;
+                    while next <= now {
+                        next += f64::from(period) * DAY;
+                    }
+                    k.rotation.next_rotation = Some(next);
+                    Ok(())
+                })
+                .await;
+            match r {
+                Ok(_) if rotated => n += 1,
+                Ok(_) => {}
+                Err(e) if e.kind == ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// What one [`Kms::run_due_work`] pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DueWork {
+    /// Keys deleted because their waiting period ended.
+    pub deleted: usize,
+    /// Keys rotated automatically.
+    pub rotated: usize,
+}

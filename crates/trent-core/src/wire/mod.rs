@@ -1,0 +1,7 @@
+//! Request and response shapes shared by the operations: validation with
+//! AWS's wording, blobs, and base64 byte fields.
+
+pub mod b64;
+pub mod blob;
+pub mod validate;
+pub mod pagination;
