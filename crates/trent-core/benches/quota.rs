@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use trent_core::Caller;
-use trent_core::quota::admission::{Admission, Charge, KeyClass};
 use trent_core::key::model::{KeyManager, KeySpec};
 use trent_core::operation::Operation;
+use trent_core::quota::admission::{Admission, Charge, KeyClass};
 use trent_core::quota::{
     BucketKey, BucketScope, InMemoryLimiter, LimitRequest, QuotaConfig, QuotaEngine, QuotaId, QuotaOverride,
     SystemMonotonicClock, gcra,

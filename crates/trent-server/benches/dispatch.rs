@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use trent_core::quota::{QuotaConfig, QuotaEngine, QuotaOverride, SystemMonotonicClock};
 use trent_core::key::root_key::RootKey;
+use trent_core::quota::{QuotaConfig, QuotaEngine, QuotaOverride, SystemMonotonicClock};
 use trent_core::{Caller, Kms, Operation};
 use trent_store::SqliteStore;
 

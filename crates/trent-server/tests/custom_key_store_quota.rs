@@ -11,8 +11,8 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use trent_core::quota::{ManualMonotonicClock, Profile, QuotaConfig, QuotaEngine, QuotaOverride};
 use trent_core::key::root_key::RootKey;
+use trent_core::quota::{ManualMonotonicClock, Profile, QuotaConfig, QuotaEngine, QuotaOverride};
 use trent_core::{Caller, ErrorKind, Kms, KmsError, Operation};
 use trent_store::SqliteStore;
 

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use trent_core::kms::wall_clock::ManualWallClock;
 use trent_core::key::root_key::RootKey;
 use trent_core::kms::DueWork;
+use trent_core::kms::wall_clock::ManualWallClock;
 use trent_core::{Caller, ErrorKind, Kms, KmsError, Operation};
 use trent_store::SqliteStore;
 

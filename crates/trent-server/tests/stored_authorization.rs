@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use trent_core::access::authorize::GRANT_CACHE_SECONDS;
-use trent_core::kms::wall_clock::ManualWallClock;
 use trent_core::key::root_key::RootKey;
+use trent_core::kms::wall_clock::ManualWallClock;
 use trent_core::{Caller, ErrorKind, Kms, KmsError, Operation};
 use trent_store::SqliteStore;
 

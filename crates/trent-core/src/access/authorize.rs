@@ -16,12 +16,12 @@
 //! authenticated principal of the key's own account.
 
 use crate::access::caller::Caller;
-use crate::key::encryption_context::EncryptionContext;
-use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::access::grants::{self, Constraints, Grant};
-use crate::key::cache::LoadedKey;
-use crate::key::model::KeyRecord;
 use crate::access::policy::{AuthzRequest, ConditionContext, Decision, KeyPolicy};
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::key::cache::LoadedKey;
+use crate::key::encryption_context::EncryptionContext;
+use crate::key::model::KeyRecord;
 
 /// How long a process trusts its cached copy of a key's grants, seconds.
 pub const GRANT_CACHE_SECONDS: f64 = 5.0;

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::access::grants::{Constraints, Grant};
 use crate::error::KmsResult;
+use crate::wire::pagination::{Tokens, offset_page, page_size};
 
 /// One grant as the List operations show it.
 #[derive(Debug, Serialize)]
@@ -60,7 +61,11 @@ pub struct GrantList {
 /// Orders grants oldest first and cuts one page (AWS: default 50, at most 100 per page).
 pub fn page(mut grants: Vec<Grant>, limit: Option<i64>, marker: Option<&str>) -> KmsResult<GrantList> {
     grants.sort_by(|a, b| a.creation_date.total_cmp(&b.creation_date).then_with(|| a.grant_id.cmp(&b.grant_id)));
-    let limit = limit.unwrap_or(50).clamp(1, 100) as usize;
-    let (items, next_marker, truncated) = crate::wire::pagination::offset_page(grants, marker, limit)?;
-    Ok(GrantList { grants: items.into_iter().map(GrantListEntry::from).collect(), next_marker, truncated })
+    let limit = page_size(limit, 50, 100);
+    let page = offset_page(grants, marker, limit, Tokens::KmsMarker)?;
+    Ok(GrantList {
+        grants: page.items.into_iter().map(GrantListEntry::from).collect(),
+        next_marker: page.next_marker,
+        truncated: page.truncated,
+    })
 }

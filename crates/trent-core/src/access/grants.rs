@@ -20,8 +20,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use crate::access::caller::Caller;
-use crate::key::encryption_context::EncryptionContext;
 use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::key::encryption_context::EncryptionContext;
 use crate::key::model::{KeySpec, KeyUsage};
 
 /// Document kind of a grant (scope: key id, id: grant id).
@@ -252,7 +252,8 @@ impl Grant {
 /// policies use (an account stands for all its principals; a role matches
 /// its assumed-role sessions).
 pub fn principal_matches(principal: &str, caller: &Caller) -> bool {
-    crate::access::policy::parse_aws_principal(principal).is_some_and(|p| p.matches(&caller.principal_arn, &caller.account_id))
+    crate::access::policy::parse_aws_principal(principal)
+        .is_some_and(|p| p.matches(&caller.principal_arn, &caller.account_id))
 }
 
 const TOKEN_MAGIC: &[u8; 4] = b"TGT1";

@@ -3,6 +3,6 @@
 
 pub mod authorize;
 pub mod caller;
+pub mod grant_list;
 pub mod grants;
 pub mod policy;
-pub mod grant_list;

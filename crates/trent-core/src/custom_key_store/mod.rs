@@ -38,8 +38,8 @@ use serde::{Deserialize, Serialize};
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::model::{KeyRecord, KeySpec, KeyState, KeyUsage, Origin};
-use crate::quota::resource::ResourceQuota;
 use crate::kms::{Kms, store_err};
+use crate::quota::resource::ResourceQuota;
 use crate::store::{Doc, StoreError};
 
 /// Document kind of a custom key store.

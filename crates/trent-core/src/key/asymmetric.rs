@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::key::material::{KeyObject, LoadedMaterial};
 use crate::key::cache::LoadedKey;
+use crate::key::material::{KeyObject, LoadedMaterial};
 use crate::key::model::{KeyRecord, KeySpec, KeyUsage};
 use crate::operation::Operation;
 

@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use crate::key::crypto::AesKey;
-use crate::error::{KmsError, KmsResult};
 use crate::access::grants::Grant;
+use crate::access::policy::KeyPolicy;
+use crate::error::{KmsError, KmsResult};
+use crate::key::crypto::AesKey;
 use crate::key::material::LoadedMaterial;
 use crate::key::model::{KeyRecord, KeySpec};
-use crate::access::policy::KeyPolicy;
 use crate::key::root_key::RootKey;
 
 /// A key with its material opened and ready for use.
@@ -64,7 +64,9 @@ impl LoadedKey {
                 // it. Locking the key away would help nobody: it behaves as
                 // with AWS's default policy until PutKeyPolicy replaces it.
                 tracing::warn!(key_id = %record.key_id, error = %e, "stored key policy does not parse; using the default policy");
-                KeyPolicy::parse(&crate::access::policy::default_policy::default_policy(&record.account_id)).ok().map(Arc::new)
+                KeyPolicy::parse(&crate::access::policy::default_policy::default_policy(&record.account_id))
+                    .ok()
+                    .map(Arc::new)
             }
         };
         let key_arn = record.arn();

@@ -38,7 +38,13 @@ fn algorithm_code(a: WrappingAlgorithm) -> u8 {
 }
 
 /// Seals an import token for `key_id`.
-pub fn seal_token(root: &RootKey, key_id: &str, alg: WrappingAlgorithm, valid_to: f64, pkcs8: &[u8]) -> KmsResult<Vec<u8>> {
+pub fn seal_token(
+    root: &RootKey,
+    key_id: &str,
+    alg: WrappingAlgorithm,
+    valid_to: f64,
+    pkcs8: &[u8],
+) -> KmsResult<Vec<u8>> {
     let mut plain = Zeroizing::new(Vec::with_capacity(10 + pkcs8.len()));
     plain.push(TOKEN_VERSION);
     plain.push(algorithm_code(alg));

@@ -1,10 +1,8 @@
 //! What GenerateMac and VerifyMac share: validation and the HMAC key checks
 //! (usage GENERATE_VERIFY_MAC, the one algorithm of the key's spec).
 
-
 use crate::key::model::MacAlgorithm;
 use crate::wire::validate::Validator;
-
 
 /// Validates the members both operations have.
 pub fn validate(

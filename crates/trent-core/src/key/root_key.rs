@@ -6,8 +6,8 @@
 
 use zeroize::Zeroizing;
 
-use crate::key::crypto::AesKey;
 use crate::error::{KmsError, KmsResult};
+use crate::key::crypto::AesKey;
 
 /// Length of the root key in bytes (AES-256).
 pub const ROOT_KEY_LEN: usize = 32;

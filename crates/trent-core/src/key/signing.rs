@@ -8,7 +8,6 @@ use crate::key::cache::LoadedKey;
 use crate::key::model::{MessageType, SigningAlgorithm};
 use crate::wire::validate::Validator;
 
-
 /// The members Sign and Verify have in common.
 #[derive(Debug)]
 pub struct Common<'a> {

@@ -3,10 +3,10 @@
 
 use zeroize::Zeroizing;
 
-use crate::key::ciphertext::{self, SymmetricBlob};
-use crate::key::encryption_context::{EncryptionContext, canonical_bytes};
 use crate::error::{KmsError, KmsResult};
 use crate::key::cache::LoadedKey;
+use crate::key::ciphertext::{self, SymmetricBlob};
+use crate::key::encryption_context::{EncryptionContext, canonical_bytes};
 use crate::key::model::{EncryptionAlgorithm, KeySpec, KeyUsage};
 use crate::operation::Operation;
 

@@ -7,7 +7,7 @@ use crate::key::rotation::{DAY, DEFAULT_PERIOD_DAYS, add_material};
 use crate::key::state::require_usable;
 use crate::store::StoreError;
 
-use super::{Kms, store_err};
+use super::{DueWork, Kms, store_err};
 
 impl Kms {
     /// Runs the work that comes due with time: deletes keys whose waiting
@@ -25,7 +25,9 @@ impl Kms {
                 Err(e) => return Err(store_err(e)),
             }
             // A deleted key's grants go with it.
-            for grant in self.store.list_docs(crate::access::grants::DOC_KIND, Some(&key_id)).await.map_err(store_err)? {
+            for grant in
+                self.store.list_docs(crate::access::grants::DOC_KIND, Some(&key_id)).await.map_err(store_err)?
+            {
                 match self.store.delete_doc(&grant.kind, &grant.scope, &grant.id).await {
                     Ok(()) | Err(StoreError::NotFound) => {}
                     Err(e) => return Err(store_err(e)),
@@ -69,13 +71,4 @@ impl Kms {
         }
         Ok(n)
     }
-}
-
-/// What one [`Kms::run_due_work`] pass did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct DueWork {
-    /// Keys deleted because their waiting period ended.
-    pub deleted: usize,
-    /// Keys rotated automatically.
-    pub rotated: usize,
 }

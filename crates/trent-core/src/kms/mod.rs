@@ -12,18 +12,16 @@ pub mod wall_clock;
 
 use std::sync::Arc;
 
-use crate::quota::admission::{Admission, AdmitAll, Charge, KeyClass};
 use crate::access::caller::Caller;
-use crate::kms::wall_clock::{SystemWallClock, WallClock};
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::cache::{KeyCache, LoadedKey};
 use crate::key::model::KeyRecord;
-use crate::operation::Operation;
 use crate::key::root_key::RootKey;
+use crate::kms::wall_clock::{SystemWallClock, WallClock};
+use crate::operation::Operation;
+use crate::quota::admission::{Admission, AdmitAll, Charge, KeyClass};
 use crate::quota::resource::ResourceQuota;
 use crate::store::{KeyStore, StoreError};
-
-pub use due_work::DueWork;
 
 /// The KMS service.
 pub struct Kms {
@@ -133,6 +131,15 @@ impl Kms {
         self.cache.put(loaded.clone());
         Ok(Some(loaded))
     }
+}
+
+/// What one [`Kms::run_due_work`] pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DueWork {
+    /// Keys deleted because their waiting period ended.
+    pub deleted: usize,
+    /// Keys rotated automatically.
+    pub rotated: usize,
 }
 
 /// The class of `key` for quota charging.

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::model::KeyState;
-use crate::operation::Operation;
 use crate::kms::Kms;
+use crate::operation::Operation;
 
 /// CancelKeyDeletion request.
 #[derive(Debug, Deserialize)]

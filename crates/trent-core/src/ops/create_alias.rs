@@ -5,14 +5,14 @@ use serde::Deserialize;
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::key::alias::{check_alias_name, check_alias_rules};
 use crate::key::model::AliasRecord;
+use crate::key::state::require_not_pending;
+use crate::kms::{Kms, store_err};
 use crate::operation::Operation;
 use crate::quota::resource::{ResourceQuota, check_two_caps};
-use crate::kms::{Kms, store_err};
-use crate::key::state::require_not_pending;
 use crate::store::{AliasCaps, StoreError};
 use crate::wire::validate::Validator;
-use crate::key::alias::{check_alias_name, check_alias_rules};
 
 /// CreateAlias request.
 #[derive(Debug, Deserialize)]

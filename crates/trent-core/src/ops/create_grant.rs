@@ -5,17 +5,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::authorize::{Access, NewGrant};
 use crate::access::caller::Caller;
-use crate::key::encryption_context::EncryptionContext;
-use crate::error::{KmsError, KmsResult};
+use crate::access::grants::check_principal;
 use crate::access::grants::{self, Constraints, GRANT_OPERATIONS, Grant};
+use crate::error::{KmsError, KmsResult};
+use crate::key::encryption_context::EncryptionContext;
 use crate::key::model::{KeyManager, KeyRecord, KeySpec};
+use crate::key::state::require_not_pending;
+use crate::kms::{Kms, store_err};
 use crate::operation::Operation;
 use crate::quota::resource::{ResourceQuota, check_two_caps};
-use crate::kms::{Kms, store_err};
-use crate::key::state::require_not_pending;
 use crate::store::Doc;
 use crate::wire::validate::Validator;
-use crate::access::grants::check_principal;
 
 /// CreateGrant request.
 #[derive(Debug, Deserialize)]

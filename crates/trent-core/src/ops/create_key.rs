@@ -6,14 +6,14 @@ use serde::{Deserialize, Serialize};
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::model::{KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationConfig};
+use crate::kms::{Kms, store_err};
 use crate::operation::Operation;
 use crate::quota::resource::ResourceQuota;
-use crate::kms::{Kms, store_err};
 use crate::wire::validate::Validator;
 
+use crate::access::policy::default_policy::default_policy;
 use crate::key::metadata::KeyMetadata;
 use crate::key::sealing::{new_key_pair_material, new_material};
-use crate::access::policy::default_policy::default_policy;
 use crate::key::tags::TagInput;
 
 /// CreateKey request.

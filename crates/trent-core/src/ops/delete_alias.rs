@@ -5,8 +5,8 @@ use serde::Deserialize;
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
-use crate::operation::Operation;
 use crate::kms::{Kms, store_err};
+use crate::operation::Operation;
 use crate::store::StoreError;
 use crate::wire::validate::Validator;
 

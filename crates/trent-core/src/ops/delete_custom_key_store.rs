@@ -4,8 +4,8 @@ use serde::Deserialize;
 
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::operation::Operation;
 use crate::kms::{Kms, store_err};
+use crate::operation::Operation;
 use crate::store::StoreError;
 
 use crate::custom_key_store::{self as cks, ConnectionState};

@@ -8,8 +8,8 @@ use crate::access::authorize::Access;
 use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::key::model::KeySpec;
-use crate::operation::Operation;
 use crate::kms::Kms;
+use crate::operation::Operation;
 use crate::wire::validate::Validator;
 
 /// DeleteImportedKeyMaterial request.

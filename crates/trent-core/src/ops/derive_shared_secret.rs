@@ -7,11 +7,11 @@ use crate::access::authorize::Access;
 use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::key::model::{KeyAgreementAlgorithm, KeyUsage};
-use crate::operation::Operation;
-use crate::kms::Kms;
 use crate::key::state::require_usable;
-use crate::wire::validate::Validator;
+use crate::kms::Kms;
+use crate::operation::Operation;
 use crate::wire::blob::{Blob, SecretBlob};
+use crate::wire::validate::Validator;
 
 /// DeriveSharedSecret request.
 #[derive(Debug, Deserialize)]

@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::operation::Operation;
 use crate::kms::Kms;
+use crate::operation::Operation;
+use crate::wire::pagination;
 use crate::wire::validate::Validator;
 
 use crate::custom_key_store::{self as cks, CustomKeyStore};
@@ -71,9 +72,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         1,
         256,
     );
-    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
+    pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
-    let after = crate::wire::pagination::decode(req.marker.as_deref())?;
+    pagination::decode(req.marker.as_deref())?;
     kms.admit(caller, Operation::DescribeCustomKeyStores).await?;
     let mut stores = cks::list(kms, caller).await?;
     if let Some(id) = req.custom_key_store_id.as_deref() {
@@ -91,12 +92,11 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             ));
         }
     }
-    if let Some(after) = after.as_deref() {
-        stores.retain(|s| s.id.as_str() > after);
-    }
-    let limit = usize::try_from(req.limit.unwrap_or(100)).unwrap_or(100);
-    let truncated = stores.len() > limit;
-    stores.truncate(limit);
-    let next_marker = if truncated { stores.last().map(|s| crate::wire::pagination::encode(&s.id)) } else { None };
-    Ok(Response { custom_key_stores: stores.iter().map(Entry::of).collect(), next_marker, truncated })
+    let limit = pagination::page_size(req.limit, 100, 1000);
+    let page = pagination::keyed_page(stores, req.marker.as_deref(), limit, |s| &s.id)?;
+    Ok(Response {
+        custom_key_stores: page.items.iter().map(Entry::of).collect(),
+        next_marker: page.next_marker,
+        truncated: page.truncated,
+    })
 }

@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
-use crate::operation::Operation;
-use crate::kms::Kms;
-use crate::wire::validate::Validator;
 use crate::key::metadata::KeyMetadata;
+use crate::kms::Kms;
+use crate::operation::Operation;
+use crate::wire::validate::Validator;
 
 /// DescribeKey request.
 #[derive(Debug, Deserialize)]

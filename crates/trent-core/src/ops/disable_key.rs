@@ -5,9 +5,9 @@ use serde::Deserialize;
 use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::key::model::KeyState;
-use crate::operation::Operation;
-use crate::kms::Kms;
 use crate::key::state::invalid_state;
+use crate::kms::Kms;
+use crate::operation::Operation;
 
 /// DisableKey request.
 #[derive(Debug, Deserialize)]

@@ -5,8 +5,8 @@ use serde::de::DeserializeOwned;
 
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::operation::Operation;
 use crate::kms::Kms;
+use crate::operation::Operation;
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> KmsResult<T> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };

@@ -5,13 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
-use crate::key::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
-use crate::operation::Operation;
-use crate::kms::Kms;
+use crate::key::encryption_context::EncryptionContext;
 use crate::key::state::require_usable;
-use crate::wire::validate::Validator;
+use crate::kms::Kms;
+use crate::operation::Operation;
 use crate::wire::blob::{Blob, SecretBlob};
+use crate::wire::validate::Validator;
 
 /// Encrypt request.
 #[derive(Debug, Deserialize)]

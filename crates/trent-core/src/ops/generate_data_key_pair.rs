@@ -5,18 +5,18 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::quota::admission::Charge;
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
-use crate::key::encryption_context::EncryptionContext;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::cache::LoadedKey;
+use crate::key::encryption_context::EncryptionContext;
 use crate::key::model::{DataKeyPairSpec, KeySpec};
-use crate::operation::Operation;
-use crate::kms::{Kms, key_class};
 use crate::key::state::require_usable;
-use crate::wire::validate::Validator;
+use crate::kms::{Kms, key_class};
+use crate::operation::Operation;
+use crate::quota::admission::Charge;
 use crate::wire::blob::{Blob, SecretBlob};
+use crate::wire::validate::Validator;
 
 /// GenerateDataKeyPair request (also used by GenerateDataKeyPairWithoutPlaintext).
 #[derive(Debug, Deserialize)]

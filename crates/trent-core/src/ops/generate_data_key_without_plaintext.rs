@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::access::caller::Caller;
 use crate::error::KmsResult;
-use crate::operation::Operation;
 use crate::kms::Kms;
+use crate::operation::Operation;
 use crate::wire::blob::Blob;
 
 pub use super::generate_data_key::Request;

@@ -4,10 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
-use crate::operation::Operation;
 use crate::kms::Kms;
-use crate::wire::validate::Validator;
+use crate::operation::Operation;
 use crate::wire::blob::{Blob, SecretBlob};
+use crate::wire::validate::Validator;
 
 /// GenerateMac request.
 #[derive(Debug, Deserialize)]
@@ -41,19 +41,20 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         req.grant_tokens.as_deref(),
     );
     v.finish()?;
-    let (key, alg) = kms.mac_key(
-        caller,
-        Operation::GenerateMac,
-        req.key_id.as_deref(),
-        req.mac_algorithm.as_deref(),
-        req.grant_tokens.as_deref(),
-    )
-    .await?;
+    let (key, alg) = kms
+        .mac_key(
+            caller,
+            Operation::GenerateMac,
+            req.key_id.as_deref(),
+            req.mac_algorithm.as_deref(),
+            req.grant_tokens.as_deref(),
+        )
+        .await?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
     let object = &crate::key::asymmetric::object(&key)?.object;
-    let mac =
-        crate::key::material::mac(object, message.unwrap_or_default()).map_err(|_| KmsError::internal("HMAC failed"))?;
+    let mac = crate::key::material::mac(object, message.unwrap_or_default())
+        .map_err(|_| KmsError::internal("HMAC failed"))?;
     Ok(Response { mac: Blob(mac), mac_algorithm: alg.as_str(), key_id: key.arn() })
 }

@@ -2,13 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::quota::admission::Charge;
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::operation::Operation;
 use crate::kms::Kms;
-use crate::wire::validate::Validator;
+use crate::operation::Operation;
+use crate::quota::admission::Charge;
 use crate::wire::blob::SecretBlob;
+use crate::wire::validate::Validator;
 
 /// GenerateRandom request.
 #[derive(Debug, Deserialize)]

@@ -3,11 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::access::caller::Caller;
-use crate::error::KmsResult;
-use crate::operation::Operation;
-use crate::kms::Kms;
-use crate::wire::validate::Validator;
 use crate::access::policy::checks::{check_policy_name, require_default};
+use crate::error::KmsResult;
+use crate::kms::Kms;
+use crate::operation::Operation;
+use crate::wire::validate::Validator;
 
 /// GetKeyPolicy request.
 #[derive(Debug, Deserialize)]

@@ -7,10 +7,10 @@ use crate::access::authorize::Access;
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::model::{WrappingAlgorithm, WrappingKeySpec};
-use crate::operation::Operation;
 use crate::kms::Kms;
-use crate::wire::validate::Validator;
+use crate::operation::Operation;
 use crate::wire::blob::Blob;
+use crate::wire::validate::Validator;
 
 /// GetParametersForImport request.
 #[derive(Debug, Deserialize)]

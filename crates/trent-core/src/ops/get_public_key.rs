@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::operation::Operation;
-use crate::kms::Kms;
 use crate::key::state::require_usable;
-use crate::wire::validate::Validator;
+use crate::kms::Kms;
+use crate::operation::Operation;
 use crate::wire::blob::Blob;
+use crate::wire::validate::Validator;
 
 /// GetPublicKey request.
 #[derive(Debug, Deserialize)]

@@ -8,10 +8,10 @@ use crate::access::authorize::Access;
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::model::{ExpirationModel, KeySpec, KeyState, StoredMaterial};
-use crate::operation::Operation;
 use crate::kms::Kms;
-use crate::wire::validate::Validator;
+use crate::operation::Operation;
 use crate::wire::blob::Blob;
+use crate::wire::validate::Validator;
 
 use crate::key::import::{EXT_IMPORTED_MATERIAL_ID, check_material, material_id, open_token, require_external, unwrap};
 

@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
 use crate::error::KmsResult;
-use crate::operation::Operation;
 use crate::kms::{Kms, store_err};
+use crate::operation::Operation;
+use crate::wire::pagination;
 use crate::wire::validate::Validator;
 
 /// ListAliases request.
@@ -43,23 +44,22 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
     v.key_id("keyId", req.key_id.as_deref(), false);
-    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
+    pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
-    let after = crate::wire::pagination::decode(req.marker.as_deref())?;
+    let after = pagination::decode(req.marker.as_deref())?;
     let target = match req.key_id.as_deref() {
         Some(k) => Some(kms.resolve_key_only(caller, k, &Access::iam_only("ListAliases")).await?.record.key_id.clone()),
         None => None,
     };
     kms.admit(caller, Operation::ListAliases).await?;
     // The model allows 1–1000; the service returns at most 100 aliases a page.
-    let limit = req.limit.unwrap_or(50).min(100) as usize;
+    let limit = pagination::page_size(req.limit, 50, 100);
     let page = kms
         .store
         .list_aliases(&caller.account_id, &caller.region, target.as_deref(), after.as_deref(), limit)
         .await
         .map_err(store_err)?;
-    let next_marker =
-        if page.truncated { page.items.last().map(|a| crate::wire::pagination::encode(&a.alias_name)) } else { None };
+    let next_marker = pagination::next_marker(&page.items, page.truncated, |a| &a.alias_name);
     Ok(Response {
         aliases: page
             .items

@@ -4,13 +4,14 @@ use serde::Deserialize;
 
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
-use crate::error::KmsResult;
-use crate::access::grants::Grant;
-use crate::operation::Operation;
-use crate::kms::Kms;
-use crate::wire::validate::Validator;
 use crate::access::grant_list::{GrantList, page};
+use crate::access::grants::Grant;
 use crate::access::grants::require_grant_id;
+use crate::error::KmsResult;
+use crate::kms::Kms;
+use crate::operation::Operation;
+use crate::wire::pagination;
+use crate::wire::validate::Validator;
 
 /// ListGrants response: one page of the key's grants.
 pub type Response = GrantList;
@@ -32,7 +33,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let mut v = Validator::new();
     v.key_id("keyId", req.key_id.as_deref(), true).str_len("grantId", req.grant_id.as_deref(), 1, 128);
     crate::access::grants::check_principal(&mut v, "granteePrincipal", req.grantee_principal.as_deref());
-    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
+    pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
     if let Some(id) = req.grant_id.as_deref() {
         require_grant_id(id)?;

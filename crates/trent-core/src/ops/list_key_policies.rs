@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::caller::Caller;
 use crate::error::KmsResult;
-use crate::operation::Operation;
 use crate::kms::Kms;
+use crate::operation::Operation;
+use crate::wire::pagination;
 use crate::wire::validate::Validator;
 
 /// ListKeyPolicies request.
@@ -29,9 +30,9 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
     v.key_id("keyId", req.key_id.as_deref(), true);
-    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
+    pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
-    crate::wire::pagination::decode(req.marker.as_deref())?;
+    pagination::decode(req.marker.as_deref())?;
     kms.key_only(caller, Operation::ListKeyPolicies, req.key_id.as_deref()).await?;
     Ok(Response { policy_names: vec!["default"], truncated: false })
 }

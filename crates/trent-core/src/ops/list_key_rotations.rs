@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::caller::Caller;
 use crate::error::KmsResult;
-use crate::operation::Operation;
 use crate::kms::Kms;
+use crate::operation::Operation;
+use crate::wire::pagination::{self, Tokens};
 use crate::wire::validate::Validator;
 
 use crate::key::rotation::require_rotatable;
@@ -53,7 +54,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         matches!(inc, Some("ALL_KEY_MATERIAL" | "ROTATIONS_ONLY")),
         "[ALL_KEY_MATERIAL, ROTATIONS_ONLY]",
     );
-    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
+    pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
     let key = kms.key_only(caller, Operation::ListKeyRotations, req.key_id.as_deref()).await?;
     require_rotatable(&key.record)?;
@@ -74,7 +75,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             key_material_state: if i == current { "CURRENT" } else { "NON_CURRENT" },
         })
         .collect();
-    let limit = req.limit.unwrap_or(100) as usize;
-    let (rotations, next_marker, truncated) = crate::wire::pagination::offset_page(entries, req.marker.as_deref(), limit)?;
-    Ok(Response { rotations, next_marker, truncated })
+    let limit = pagination::page_size(req.limit, 100, 1000);
+    let page = pagination::offset_page(entries, req.marker.as_deref(), limit, Tokens::KmsMarker)?;
+    Ok(Response { rotations: page.items, next_marker: page.next_marker, truncated: page.truncated })
 }

@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::caller::Caller;
 use crate::error::KmsResult;
-use crate::operation::Operation;
 use crate::kms::{Kms, store_err};
+use crate::operation::Operation;
+use crate::wire::pagination;
 use crate::wire::validate::Validator;
 
 /// ListKeys request.
@@ -37,14 +38,14 @@ pub struct Response {
 /// Runs ListKeys.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
-    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
+    pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
-    let after = crate::wire::pagination::decode(req.marker.as_deref())?;
+    let after = pagination::decode(req.marker.as_deref())?;
     kms.admit(caller, Operation::ListKeys).await?;
-    let limit = req.limit.unwrap_or(100) as usize;
+    let limit = pagination::page_size(req.limit, 100, 1000);
     let page =
         kms.store.list_keys(&caller.account_id, &caller.region, after.as_deref(), limit).await.map_err(store_err)?;
-    let next_marker = if page.truncated { page.items.last().map(|k| crate::wire::pagination::encode(&k.key_id)) } else { None };
+    let next_marker = pagination::next_marker(&page.items, page.truncated, |k| &k.key_id);
     Ok(Response {
         keys: page.items.iter().map(|k| KeyListEntry { key_id: k.key_id.clone(), key_arn: k.arn() }).collect(),
         next_marker,

@@ -4,10 +4,11 @@
 use serde::Deserialize;
 
 use crate::access::caller::Caller;
-use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::access::grants::{self, Grant};
-use crate::operation::Operation;
+use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::kms::{Kms, store_err};
+use crate::operation::Operation;
+use crate::wire::pagination;
 use crate::wire::validate::Validator;
 
 use crate::access::grant_list::GrantList as Response;
@@ -26,7 +27,7 @@ pub struct Request {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
     crate::access::grants::check_principal(&mut v, "retiringPrincipal", req.retiring_principal.as_deref());
-    crate::wire::pagination::validate(&mut v, req.limit, req.marker.as_deref());
+    pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
     let Some(principal) = req.retiring_principal.as_deref() else {
         return Err(KmsError::validation("RetiringPrincipal is required."));

@@ -4,14 +4,14 @@
 
 use serde::Deserialize;
 
-use crate::access::caller::Caller;
-use crate::error::KmsResult;
-use crate::operation::Operation;
-use crate::kms::Kms;
-use crate::key::state::require_not_pending;
-use crate::wire::validate::Validator;
-use crate::access::policy::checks::{check_policy, check_policy_name, require_default, validate_policy_member};
 use crate::access::authorize::check_lockout;
+use crate::access::caller::Caller;
+use crate::access::policy::checks::{check_policy, check_policy_name, require_default, validate_policy_member};
+use crate::error::KmsResult;
+use crate::key::state::require_not_pending;
+use crate::kms::Kms;
+use crate::operation::Operation;
+use crate::wire::validate::Validator;
 
 /// PutKeyPolicy request.
 #[derive(Debug, Deserialize)]

@@ -6,14 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
-use crate::key::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
+use crate::key::encryption_context::EncryptionContext;
 use crate::key::model::EncryptionAlgorithm;
-use crate::operation::Operation;
-use crate::kms::Kms;
 use crate::key::state::require_usable;
-use crate::wire::validate::Validator;
+use crate::kms::Kms;
+use crate::operation::Operation;
 use crate::wire::blob::Blob;
+use crate::wire::validate::Validator;
 
 /// ReEncrypt request.
 #[derive(Debug, Deserialize)]

@@ -3,13 +3,13 @@
 
 use serde::Deserialize;
 
-use crate::key::arn::KeyRef;
 use crate::access::authorize::access_denied;
 use crate::access::caller::Caller;
-use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::access::grants::{self};
-use crate::operation::Operation;
+use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::key::arn::KeyRef;
 use crate::kms::Kms;
+use crate::operation::Operation;
 use crate::wire::validate::Validator;
 
 /// RetireGrant request.

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
 use crate::error::KmsResult;
-use crate::operation::Operation;
 use crate::kms::Kms;
+use crate::operation::Operation;
 use crate::wire::validate::Validator;
 
 /// RevokeGrant request.

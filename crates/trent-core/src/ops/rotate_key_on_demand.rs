@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::key::model::RotationType;
+use crate::key::state::require_usable;
+use crate::kms::Kms;
 use crate::operation::Operation;
 use crate::quota::resource::ResourceQuota;
-use crate::kms::Kms;
-use crate::key::state::require_usable;
 
 use crate::key::rotation::{add_material, require_rotatable};
 

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::key::model::KeyState;
-use crate::operation::Operation;
-use crate::kms::Kms;
 use crate::key::state::invalid_state;
+use crate::kms::Kms;
+use crate::operation::Operation;
 use crate::wire::validate::Validator;
 
 /// ScheduleKeyDeletion request.

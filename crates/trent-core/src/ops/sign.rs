@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::key::material::CryptoRefusal;
-use crate::operation::Operation;
 use crate::kms::Kms;
-use crate::wire::validate::Validator;
+use crate::operation::Operation;
 use crate::wire::blob::{Blob, SecretBlob};
+use crate::wire::validate::Validator;
 
 use crate::key::signing::{Common, validate};
 

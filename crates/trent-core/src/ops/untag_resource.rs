@@ -4,9 +4,9 @@ use serde::Deserialize;
 
 use crate::access::caller::Caller;
 use crate::error::KmsResult;
-use crate::operation::Operation;
-use crate::kms::Kms;
 use crate::key::state::require_not_pending;
+use crate::kms::Kms;
+use crate::operation::Operation;
 use crate::wire::validate::Validator;
 
 /// UntagResource request.

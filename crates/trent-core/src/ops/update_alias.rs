@@ -5,10 +5,10 @@ use serde::Deserialize;
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
+use crate::key::state::require_not_pending;
+use crate::kms::{Kms, store_err};
 use crate::operation::Operation;
 use crate::quota::resource::ResourceQuota;
-use crate::kms::{Kms, store_err};
-use crate::key::state::require_not_pending;
 use crate::store::StoreError;
 use crate::wire::validate::Validator;
 

@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::operation::Operation;
 use crate::kms::Kms;
+use crate::operation::Operation;
 use crate::wire::validate::Validator;
 
 use crate::custom_key_store::{self as cks, ConnectionState};

@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
-use crate::operation::Operation;
 use crate::kms::Kms;
-use crate::wire::validate::Validator;
+use crate::operation::Operation;
 use crate::wire::blob::{Blob, SecretBlob};
+use crate::wire::validate::Validator;
 
 /// VerifyMac request.
 #[derive(Debug, Deserialize)]
@@ -44,14 +44,15 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     );
     v.required("mac", &req.mac).blob_len("mac", req.mac.as_ref().map(|m| &m.0[..]), 1, 6144);
     v.finish()?;
-    let (key, alg) = kms.mac_key(
-        caller,
-        Operation::VerifyMac,
-        req.key_id.as_deref(),
-        req.mac_algorithm.as_deref(),
-        req.grant_tokens.as_deref(),
-    )
-    .await?;
+    let (key, alg) = kms
+        .mac_key(
+            caller,
+            Operation::VerifyMac,
+            req.key_id.as_deref(),
+            req.mac_algorithm.as_deref(),
+            req.grant_tokens.as_deref(),
+        )
+        .await?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }

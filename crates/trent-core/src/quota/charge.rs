@@ -16,9 +16,9 @@
 
 use std::fmt;
 
-use crate::quota::admission::Charge;
 use crate::key::model::KeyManager;
 use crate::operation::Operation;
+use crate::quota::admission::Charge;
 
 use super::catalog::{Profile, QuotaId};
 
@@ -194,9 +194,9 @@ pub fn plan<'a>(rules: ChargeRules, charge: &Charge<'a>) -> ChargePlan<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quota::admission::KeyClass;
     use crate::access::caller::Caller;
     use crate::key::model::{DataKeyPairSpec, KeySpec};
+    use crate::quota::admission::KeyClass;
 
     fn key(spec: KeySpec) -> KeyClass<'static> {
         KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: None }

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use crate::quota::admission::{Admission, Charge};
 use crate::error::{KmsError, KmsResult};
+use crate::quota::admission::{Admission, Charge};
 
 use super::catalog::{Profile, QuotaId};
 use super::charge::{self, BucketKey, BucketScope, ChargeRules, MAX_CHARGES};

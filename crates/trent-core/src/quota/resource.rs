@@ -16,8 +16,9 @@
 //! The key policy document size (32 KB) is a fixed limit checked by
 //! PutKeyPolicy and CreateKey; it is not a Service Quotas quota and not here.
 
+use super::catalog::{Profile, QuotaId, QuotaKind};
+use super::engine::QuotaEngine;
 use crate::error::{ErrorKind, KmsError};
-use crate::quota::{Profile, QuotaEngine, QuotaId, QuotaKind};
 use crate::store::StoreError;
 
 /// One KMS resource quota.

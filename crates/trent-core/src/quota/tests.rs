@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::quota::admission::{Admission, Charge, KeyClass};
 use crate::access::caller::Caller;
 use crate::error::{ErrorKind, THROTTLING_MESSAGE};
 use crate::key::model::{DataKeyPairSpec, KeyManager, KeySpec};
 use crate::operation::Operation;
+use crate::quota::admission::{Admission, Charge, KeyClass};
 
 use super::*;
 

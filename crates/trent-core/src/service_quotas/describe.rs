@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use crate::key::model::KeyFamily;
-use crate::quota::{Profile, QuotaId, QuotaKind};
 use crate::quota::resource::ResourceQuota;
+use crate::quota::{Profile, QuotaId, QuotaKind};
 
 use super::messages::{MetricInfo, QuotaPeriod, ServiceQuota};
-use super::{SERVICE_CODE, SERVICE_NAME};
+use super::messages::{SERVICE_CODE, SERVICE_NAME};
 
 /// `arn:aws:servicequotas:REGION:ACCOUNT:kms/CODE`; the account is empty for AWS defaults.
 pub(crate) fn quota_arn(region: &str, account_id: &str, code: &str) -> String {

@@ -12,8 +12,8 @@ use crate::error::{KmsError, KmsResult};
 use crate::quota::QuotaId;
 use crate::store::{Doc, KeyStore, StoreError};
 
-use super::SERVICE_CODE;
 use super::messages::RequestedServiceQuotaChange;
+use super::messages::SERVICE_CODE;
 
 /// The document kind of a quota increase request.
 pub const DOC_KIND: &str = "quota-request";

@@ -284,3 +284,9 @@ pub struct ServiceListResponse {
     /// This page.
     pub services: Vec<ServiceInfo>,
 }
+
+/// The only service code Trent knows.
+pub const SERVICE_CODE: &str = "kms";
+
+/// The service name Service Quotas gives KMS.
+pub const SERVICE_NAME: &str = "AWS Key Management Service (AWS KMS)";

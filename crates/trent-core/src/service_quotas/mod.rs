@@ -11,7 +11,6 @@
 
 mod describe;
 pub mod history;
-mod paging;
 pub mod messages;
 
 use std::sync::Arc;
@@ -21,27 +20,24 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
 use crate::access::caller::Caller;
-use crate::kms::wall_clock::WallClock;
 use crate::error::{ErrorKind, KmsError, KmsResult};
+use crate::kms::wall_clock::WallClock;
 use crate::quota::{Profile, QuotaEngine, QuotaId};
 use crate::store::KeyStore;
+use crate::wire::pagination::{Page, Tokens, offset_page, page_size, validate_next_token};
 use crate::wire::validate::Validator;
+
+/// Page size when `MaxResults` is absent, and its most (the model's maximum).
+const MAX_RESULTS: usize = 100;
 
 use messages::*;
 
 /// The `X-Amz-Target` prefix of the Service Quotas API.
 pub const TARGET_PREFIX: &str = "ServiceQuotasV20190624.";
 
-/// The only service code Trent knows.
-pub const SERVICE_CODE: &str = "kms";
-
-/// The service name Service Quotas gives KMS.
-pub const SERVICE_NAME: &str = "AWS Key Management Service (AWS KMS)";
-
 const SERVICE_CODE_PATTERN: &str = "[a-zA-Z][a-zA-Z0-9-]{1,63}";
 const QUOTA_CODE_PATTERN: &str = "[a-zA-Z][a-zA-Z0-9-]{1,128}";
 const REQUEST_ID_PATTERN: &str = "[0-9a-zA-Z][a-zA-Z0-9-]{1,128}";
-const NEXT_TOKEN_PATTERN: &str = "^[a-zA-Z0-9/+]*={0,2}$";
 const STATUSES: &[&str] =
     &["PENDING", "CASE_OPENED", "APPROVED", "DENIED", "CASE_CLOSED", "NOT_APPROVED", "INVALID_REQUEST"];
 const LEVELS: &[&str] = &["ACCOUNT", "RESOURCE", "ALL"];
@@ -72,11 +68,6 @@ fn ident_ok(s: &str, first_digit_ok: bool, max_tail: usize) -> bool {
     first_ok && (1..=max_tail).contains(&tail) && chars.all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-fn token_ok(s: &str) -> bool {
-    let body = s.trim_end_matches('=');
-    s.len() - body.len() <= 2 && body.chars().all(|c| c.is_ascii_alphanumeric() || c == '/' || c == '+')
-}
-
 fn service_code(v: &mut Validator, value: Option<&str>, required: bool) {
     if required {
         v.required("serviceCode", &value);
@@ -90,12 +81,6 @@ fn quota_code(v: &mut Validator, value: Option<&str>, required: bool) {
         v.required("quotaCode", &value);
     }
     v.str_len("quotaCode", value, 1, 128).pattern("quotaCode", value, QUOTA_CODE_PATTERN, |s| ident_ok(s, false, 128));
-}
-
-fn paging(v: &mut Validator, next_token: Option<&str>, max_results: Option<i64>) {
-    v.str_len("nextToken", next_token, 0, 2048)
-        .pattern("nextToken", next_token, NEXT_TOKEN_PATTERN, token_ok)
-        .int_range("maxResults", max_results, 1, 100);
 }
 
 fn one_of(v: &mut Validator, path: &str, value: Option<&str>, allowed: &[&str]) {
@@ -239,7 +224,7 @@ impl ServiceQuotas {
         let mut v = Validator::new();
         service_code(&mut v, r.service_code.as_deref(), true);
         quota_code(&mut v, r.quota_code.as_deref(), false);
-        paging(&mut v, r.next_token.as_deref(), r.max_results);
+        validate_next_token(&mut v, r.next_token.as_deref(), r.max_results);
         one_of(&mut v, "quotaAppliedAtLevel", r.quota_applied_at_level.as_deref(), LEVELS);
         v.finish()?;
         check_service(r.service_code.as_deref())?;
@@ -248,7 +233,12 @@ impl ServiceQuotas {
             .filter(|q| r.quota_code.as_deref().is_none_or(|c| c == q.def().code))
             .filter(|_| at_level(r.quota_applied_at_level.as_deref()))
             .collect();
-        let (ids, next_token) = paging::page(ids, r.next_token.as_deref(), r.max_results)?;
+        let Page { items: ids, next_marker: next_token, .. } = offset_page(
+            ids,
+            r.next_token.as_deref(),
+            page_size(r.max_results, MAX_RESULTS, MAX_RESULTS),
+            Tokens::ServiceQuotasToken,
+        )?;
         Ok(QuotaListResponse { next_token, quotas: ids.into_iter().map(|id| self.applied(caller, id)).collect() })
     }
 
@@ -260,12 +250,17 @@ impl ServiceQuotas {
     ) -> KmsResult<QuotaListResponse> {
         let mut v = Validator::new();
         service_code(&mut v, r.service_code.as_deref(), true);
-        paging(&mut v, r.next_token.as_deref(), r.max_results);
+        validate_next_token(&mut v, r.next_token.as_deref(), r.max_results);
         v.finish()?;
         check_service(r.service_code.as_deref())?;
         let ids: Vec<QuotaId> =
             QuotaId::all().filter(|q| q.def().listed_in(self.engine.profile(), &caller.region)).collect();
-        let (ids, next_token) = paging::page(ids, r.next_token.as_deref(), r.max_results)?;
+        let Page { items: ids, next_marker: next_token, .. } = offset_page(
+            ids,
+            r.next_token.as_deref(),
+            page_size(r.max_results, MAX_RESULTS, MAX_RESULTS),
+            Tokens::ServiceQuotasToken,
+        )?;
         Ok(QuotaListResponse { next_token, quotas: ids.into_iter().map(|id| self.default_quota(caller, id)).collect() })
     }
 
@@ -383,7 +378,12 @@ impl ServiceQuotas {
             .filter(|c| status.is_none_or(|s| c.status == s))
             .filter(|_| at_level(level))
             .collect();
-        let (requested_quotas, next_token) = paging::page(matching, next_token, max_results)?;
+        let Page { items: requested_quotas, next_marker: next_token, .. } = offset_page(
+            matching,
+            next_token,
+            page_size(max_results, MAX_RESULTS, MAX_RESULTS),
+            Tokens::ServiceQuotasToken,
+        )?;
         Ok(RequestedQuotaListResponse { next_token, requested_quotas })
     }
 
@@ -395,7 +395,7 @@ impl ServiceQuotas {
     ) -> KmsResult<RequestedQuotaListResponse> {
         let mut v = Validator::new();
         service_code(&mut v, r.service_code.as_deref(), false);
-        paging(&mut v, r.next_token.as_deref(), r.max_results);
+        validate_next_token(&mut v, r.next_token.as_deref(), r.max_results);
         one_of(&mut v, "status", r.status.as_deref(), STATUSES);
         one_of(&mut v, "quotaRequestedAtLevel", r.quota_requested_at_level.as_deref(), LEVELS);
         v.finish()?;
@@ -420,7 +420,7 @@ impl ServiceQuotas {
         let mut v = Validator::new();
         service_code(&mut v, r.service_code.as_deref(), true);
         quota_code(&mut v, r.quota_code.as_deref(), true);
-        paging(&mut v, r.next_token.as_deref(), r.max_results);
+        validate_next_token(&mut v, r.next_token.as_deref(), r.max_results);
         one_of(&mut v, "status", r.status.as_deref(), STATUSES);
         one_of(&mut v, "quotaRequestedAtLevel", r.quota_requested_at_level.as_deref(), LEVELS);
         v.finish()?;
@@ -440,10 +440,15 @@ impl ServiceQuotas {
     /// ListServices: only `kms`.
     pub fn list_services(&self, r: ListServicesRequest) -> KmsResult<ServiceListResponse> {
         let mut v = Validator::new();
-        paging(&mut v, r.next_token.as_deref(), r.max_results);
+        validate_next_token(&mut v, r.next_token.as_deref(), r.max_results);
         v.finish()?;
         let all = vec![ServiceInfo { service_code: SERVICE_CODE.to_owned(), service_name: SERVICE_NAME.to_owned() }];
-        let (services, next_token) = paging::page(all, r.next_token.as_deref(), r.max_results)?;
+        let Page { items: services, next_marker: next_token, .. } = offset_page(
+            all,
+            r.next_token.as_deref(),
+            page_size(r.max_results, MAX_RESULTS, MAX_RESULTS),
+            Tokens::ServiceQuotasToken,
+        )?;
         Ok(ServiceListResponse { next_token, services })
     }
 }

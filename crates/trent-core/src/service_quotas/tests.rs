@@ -7,10 +7,10 @@ use parking_lot::Mutex;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::quota::admission::{Admission, Charge, KeyClass};
-use crate::kms::wall_clock::ManualWallClock;
 use crate::key::model::{AliasRecord, KeyManager, KeyRecord, KeySpec};
+use crate::kms::wall_clock::ManualWallClock;
 use crate::operation::Operation;
+use crate::quota::admission::{Admission, Charge, KeyClass};
 use crate::quota::{ManualMonotonicClock, Profile, QuotaConfig, QuotaOverride};
 use crate::store::{AliasCaps, Doc, Page, StoreError, StoreResult};
 

@@ -3,5 +3,5 @@
 
 pub mod b64;
 pub mod blob;
-pub mod validate;
 pub mod pagination;
+pub mod validate;

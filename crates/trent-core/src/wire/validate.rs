@@ -6,8 +6,8 @@
 //! [`Validator`] collects violations in that form; member paths are the
 //! lowerCamelCase member names AWS uses.
 
-use crate::key::encryption_context::EncryptionContext;
 use crate::error::{KmsError, KmsResult};
+use crate::key::encryption_context::EncryptionContext;
 
 /// Collects constraint violations of one request.
 #[derive(Debug, Default)]
