@@ -1,6 +1,15 @@
 //! Test harness: the real `trent serve` process on 127.0.0.1:0 with its own
 //! data directory, and AWS clients pointed at it.
+//!
+//! [`api`] holds the aws-sdk-kms helpers (ARNs, AWS's error checks, common
+//! calls) and [`asymmetric`] the openssl-backed helpers of the asymmetric-key
+//! tests, so test files split by topic share one copy of each.
+// Each test binary compiles this module and uses only part of it.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)]
+
+pub mod api;
+pub mod asymmetric;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
