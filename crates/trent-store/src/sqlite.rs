@@ -26,6 +26,7 @@ use sqlx::sqlite::{
 };
 use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord, KeyState};
 use trent_core::store::{AWS_ALIAS_PREFIX, AliasCaps, Doc, KeyStore, Page, StoreError, StoreResult};
+use trent_core::wire::aws_enum::AwsEnum;
 
 /// Schema version written to `PRAGMA user_version` once every migration is
 /// applied (the statement setting it is [`SET_SCHEMA_VERSION`]).

@@ -22,6 +22,7 @@ use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::cache::LoadedKey;
 use crate::key::encryption_context::EncryptionContext;
 use crate::key::model::KeyRecord;
+use crate::wire::aws_enum::AwsEnum;
 
 /// How long a process trusts its cached copy of a key's grants, seconds.
 pub const GRANT_CACHE_SECONDS: f64 = 5.0;

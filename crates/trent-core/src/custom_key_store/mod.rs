@@ -41,6 +41,7 @@ use crate::key::model::{KeyRecord, KeySpec, KeyState, KeyUsage, Origin};
 use crate::kms::{Kms, store_err};
 use crate::quota::resource::ResourceQuota;
 use crate::store::{Doc, StoreError};
+use crate::wire::aws_enum::{AwsEnum, wire_enum};
 
 /// Document kind of a custom key store.
 pub const DOC_KIND: &str = "custom-key-store";
@@ -48,10 +49,6 @@ pub const DOC_KIND: &str = "custom-key-store";
 pub const NAME_KIND: &str = "custom-key-store-name";
 /// Document kind claiming a CloudHSM cluster within an account and Region.
 pub const CLUSTER_KIND: &str = "custom-key-store-cluster";
-/// The only store type Trent emulates.
-pub const CLOUDHSM_TYPE: &str = "AWS_CLOUDHSM";
-/// The external key store type, refused.
-pub const EXTERNAL_TYPE: &str = "EXTERNAL_KEY_STORE";
 /// Cluster ids starting with this stand for clusters without active HSMs.
 pub const NO_HSM_CLUSTER_PREFIX: &str = "cluster-nohsm";
 /// `KeyRecord.ext` member holding the cluster id of a key in a CloudHSM key store.
@@ -114,34 +111,31 @@ impl Drop for KeyStorePassword {
     }
 }
 
-/// A custom key store's `ConnectionState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ConnectionState {
-    /// Connected: keys can be created and used.
-    Connected,
-    /// A connection attempt is under way.
-    Connecting,
-    /// The last connection attempt failed (see `ConnectionErrorCode`).
-    Failed,
-    /// Never connected, or disconnected on request.
-    Disconnected,
-    /// A disconnection is under way.
-    Disconnecting,
-}
-
-impl ConnectionState {
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConnectionState::Connected => "CONNECTED",
-            ConnectionState::Connecting => "CONNECTING",
-            ConnectionState::Failed => "FAILED",
-            ConnectionState::Disconnected => "DISCONNECTED",
-            ConnectionState::Disconnecting => "DISCONNECTING",
-        }
+wire_enum!(
+    /// A custom key store's type (`CustomKeyStoreType`).
+    CustomKeyStoreType {
+        /// An AWS CloudHSM key store: the only type Trent emulates.
+        AwsCloudHsm = "AWS_CLOUDHSM",
+        /// An external key store: refused.
+        ExternalKeyStore = "EXTERNAL_KEY_STORE",
     }
-}
+);
+
+wire_enum!(
+    /// A custom key store's `ConnectionState`.
+    ConnectionState {
+        /// Connected: keys can be created and used.
+        Connected = "CONNECTED",
+        /// A connection attempt is under way.
+        Connecting = "CONNECTING",
+        /// The last connection attempt failed (see `ConnectionErrorCode`).
+        Failed = "FAILED",
+        /// Never connected, or disconnected on request.
+        Disconnected = "DISCONNECTED",
+        /// A disconnection is under way.
+        Disconnecting = "DISCONNECTING",
+    }
+);
 
 /// One custom key store, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -516,5 +510,8 @@ mod tests {
         assert_eq!(key.key_state, KeyState::PendingDeletion);
         assert_eq!(ConnectionState::Disconnecting.as_str(), "DISCONNECTING");
         assert_eq!(serde_json::to_string(&ConnectionState::Failed).expect("json"), "\"FAILED\"");
+        crate::wire::aws_enum::assert_consistent::<ConnectionState>();
+        crate::wire::aws_enum::assert_consistent::<CustomKeyStoreType>();
+        assert_eq!(CustomKeyStoreType::wire_list(), "[AWS_CLOUDHSM, EXTERNAL_KEY_STORE]");
     }
 }

@@ -26,6 +26,5 @@ pub fn require_cluster(cluster: &str) -> KmsResult<()> {
 
 /// Validates a request whose only member is a required CustomKeyStoreId.
 pub fn require_id(id: Option<String>) -> KmsResult<String> {
-    Validator::new().required("customKeyStoreId", &id).str_len("customKeyStoreId", id.as_deref(), 1, 64).finish()?;
-    id.ok_or_else(|| KmsError::internal("validated"))
+    Validator::new().required("customKeyStoreId", &id).str_len("customKeyStoreId", id.as_deref(), 1, 64).finish_with(id)
 }

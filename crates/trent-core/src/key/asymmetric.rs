@@ -9,6 +9,7 @@ use crate::key::cache::LoadedKey;
 use crate::key::material::{KeyObject, LoadedMaterial};
 use crate::key::model::{KeyRecord, KeySpec, KeyUsage};
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 
 /// Key specs Trent can create, and the usages AWS allows for each.
 pub fn allowed_usages(spec: KeySpec) -> Option<&'static [KeyUsage]> {

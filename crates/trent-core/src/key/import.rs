@@ -13,6 +13,7 @@ use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::model::{KeyRecord, KeySpec, KeyState, Origin, WrappingAlgorithm};
 use crate::key::root_key::RootKey;
 use crate::key::state::invalid_state;
+use crate::wire::aws_enum::AwsEnum;
 
 /// How long import parameters stay valid (AWS: 24 hours).
 pub const PARAMETERS_VALID_SECONDS: f64 = 86_400.0;

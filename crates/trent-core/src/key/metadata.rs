@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::key::model::{KeyRecord, KeySpec, KeyState};
+use crate::wire::aws_enum::AwsEnum;
 
 /// KeyMetadata as AWS fills it.
 #[derive(Debug, Serialize)]

@@ -2,38 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-macro_rules! wire_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $wire)] $variant),+
-        }
-        impl $name {
-            /// Every value, in the order AWS lists them.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            /// The wire spelling.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $wire),+ }
-            }
-            /// Parses the wire spelling.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($wire => Some($name::$variant),)+ _ => None }
-            }
-            /// The wire spellings joined as AWS lists them in enum validation messages.
-            pub fn wire_list() -> &'static str {
-                static LIST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-                LIST.get_or_init(|| {
-                    let v: Vec<&str> = Self::ALL.iter().map(|e| e.as_str()).collect();
-                    format!("[{}]", v.join(", "))
-                })
-            }
-        }
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
-        }
-    };
-}
+use crate::wire::aws_enum::wire_enum;
 
 wire_enum!(
     /// The type of key material (`KeySpec`).
@@ -306,5 +275,41 @@ impl AliasRecord {
     /// `arn:aws:kms:REGION:ACCOUNT:alias/NAME`.
     pub fn arn(&self) -> String {
         format!("arn:aws:kms:{}:{}:{}", self.region, self.account_id, self.alias_name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::aws_enum::{AwsEnum, assert_consistent};
+
+    #[test]
+    fn every_model_enum_is_consistent() {
+        assert_consistent::<KeySpec>();
+        assert_consistent::<KeyUsage>();
+        assert_consistent::<KeyState>();
+        assert_consistent::<Origin>();
+        assert_consistent::<KeyManager>();
+        assert_consistent::<EncryptionAlgorithm>();
+        assert_consistent::<SigningAlgorithm>();
+        assert_consistent::<MacAlgorithm>();
+        assert_consistent::<KeyAgreementAlgorithm>();
+        assert_consistent::<MessageType>();
+        assert_consistent::<WrappingAlgorithm>();
+        assert_consistent::<WrappingKeySpec>();
+        assert_consistent::<DataKeySpec>();
+        assert_consistent::<RotationType>();
+        assert_consistent::<ExpirationModel>();
+        assert_consistent::<DataKeyPairSpec>();
+    }
+
+    #[test]
+    fn lists_keep_aws_order() {
+        // AWS's messages list the set in the model's order; tests of the API assert them verbatim.
+        assert_eq!(DataKeySpec::wire_list(), "[AES_256, AES_128]");
+        assert_eq!(MessageType::wire_list(), "[RAW, DIGEST, EXTERNAL_MU]");
+        assert_eq!(KeySpec::ALL.len(), 20);
+        assert_eq!(KeySpec::parse("ECC_NIST_EDWARDS25519"), Some(KeySpec::EccNistEdwards25519));
+        assert_eq!(KeyState::PendingImport.to_string(), "PendingImport");
     }
 }

@@ -10,6 +10,7 @@ use crate::error::{KmsError, KmsResult};
 use crate::key::cache::LoadedKey;
 use crate::key::model::{EncryptionAlgorithm, KeyUsage};
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 
 use crate::key::asymmetric::{is_rsa, wrong_algorithm, wrong_usage};
 
@@ -19,14 +20,13 @@ pub fn is_rsa_key(key: &LoadedKey) -> bool {
 }
 
 /// Checks usage and algorithm; the algorithm defaults to SYMMETRIC_DEFAULT, which RSA keys refuse.
-pub fn check(key: &LoadedKey, op: Operation, algorithm: Option<&str>) -> KmsResult<EncryptionAlgorithm> {
+pub fn check(key: &LoadedKey, op: Operation, algorithm: Option<EncryptionAlgorithm>) -> KmsResult<EncryptionAlgorithm> {
     if key.record.key_usage != KeyUsage::EncryptDecrypt {
         return Err(wrong_usage(&key.record, op));
     }
-    let name = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault.as_str());
-    match EncryptionAlgorithm::parse(name) {
-        Some(a @ (EncryptionAlgorithm::RsaesOaepSha1 | EncryptionAlgorithm::RsaesOaepSha256)) => Ok(a),
-        _ => Err(wrong_algorithm(name, key.record.key_spec)),
+    match algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault) {
+        a @ (EncryptionAlgorithm::RsaesOaepSha1 | EncryptionAlgorithm::RsaesOaepSha256) => Ok(a),
+        a => Err(wrong_algorithm(a.as_str(), key.record.key_spec)),
     }
 }
 

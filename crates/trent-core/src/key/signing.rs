@@ -23,6 +23,22 @@ pub struct Common<'a> {
     pub grant_tokens: Option<&'a [String]>,
 }
 
+/// The members Sign and Verify have in common, once validated: required
+/// members present, enum members parsed.
+#[derive(Debug)]
+pub struct Valid<'a> {
+    /// `KeyId`.
+    pub key_id: &'a str,
+    /// `Message`.
+    pub message: &'a [u8],
+    /// `MessageType` (RAW when absent).
+    pub message_type: Option<MessageType>,
+    /// `SigningAlgorithm`.
+    pub algorithm: SigningAlgorithm,
+    /// `GrantTokens`.
+    pub grant_tokens: Option<&'a [String]>,
+}
+
 /// A checked Sign or Verify request.
 #[derive(Debug)]
 pub struct Checked {
@@ -34,23 +50,13 @@ pub struct Checked {
     pub is_digest: bool,
 }
 
-/// Validates the common members into `v` (the caller adds its own, then finishes).
-pub fn validate(v: &mut Validator, c: &Common<'_>) {
-    v.key_id("keyId", c.key_id, true)
-        .required("message", &c.message)
-        .blob_len("message", c.message, 1, 4096)
-        .enum_value(
-            "messageType",
-            c.message_type,
-            c.message_type.and_then(MessageType::parse).is_some(),
-            MessageType::wire_list(),
-        )
-        .grant_tokens(c.grant_tokens)
-        .required("signingAlgorithm", &c.signing_algorithm)
-        .enum_value(
-            "signingAlgorithm",
-            c.signing_algorithm,
-            c.signing_algorithm.and_then(SigningAlgorithm::parse).is_some(),
-            SigningAlgorithm::wire_list(),
-        );
+/// Validates the common members into `v` (the caller adds its own, then
+/// finishes) and returns the enum members parsed: `MessageType` and
+/// `SigningAlgorithm`, `None` when absent or invalid.
+pub fn validate(v: &mut Validator, c: &Common<'_>) -> (Option<MessageType>, Option<SigningAlgorithm>) {
+    v.key_id("keyId", c.key_id, true).required("message", &c.message).blob_len("message", c.message, 1, 4096);
+    let message_type = v.enum_member("messageType", c.message_type);
+    v.grant_tokens(c.grant_tokens).required("signingAlgorithm", &c.signing_algorithm);
+    let algorithm = v.enum_member("signingAlgorithm", c.signing_algorithm);
+    (message_type, algorithm)
 }

@@ -9,16 +9,17 @@ use crate::key::ciphertext::{self, SymmetricBlob};
 use crate::key::encryption_context::{EncryptionContext, canonical_bytes};
 use crate::key::model::{EncryptionAlgorithm, KeySpec, KeyUsage};
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 
 /// Checks that `key` can do symmetric encryption for `op` with `algorithm`
 /// (AWS's InvalidKeyUsageException wording for the wrong usage or algorithm).
-pub fn require_encrypt_key(key: &LoadedKey, op: Operation, algorithm: Option<&str>) -> KmsResult<()> {
+pub fn require_encrypt_key(key: &LoadedKey, op: Operation, algorithm: Option<EncryptionAlgorithm>) -> KmsResult<()> {
     if key.record.key_usage != KeyUsage::EncryptDecrypt {
         return Err(crate::key::asymmetric::wrong_usage(&key.record, op));
     }
-    let alg = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault.as_str());
-    if key.record.key_spec != KeySpec::SymmetricDefault || alg != EncryptionAlgorithm::SymmetricDefault.as_str() {
-        return Err(crate::key::asymmetric::wrong_algorithm(alg, key.record.key_spec));
+    let alg = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+    if key.record.key_spec != KeySpec::SymmetricDefault || alg != EncryptionAlgorithm::SymmetricDefault {
+        return Err(crate::key::asymmetric::wrong_algorithm(alg.as_str(), key.record.key_spec));
     }
     Ok(())
 }

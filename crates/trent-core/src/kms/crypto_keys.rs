@@ -8,24 +8,21 @@ use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::key::asymmetric::{algorithms, require_usage, wrong_algorithm};
 use crate::key::cache::LoadedKey;
-use crate::key::model::{KeyUsage, MacAlgorithm, MessageType, SigningAlgorithm};
-use crate::key::signing::{Checked, Common};
+use crate::key::model::{KeyUsage, MacAlgorithm, MessageType};
+use crate::key::signing::{Checked, Valid};
 use crate::key::state::require_usable;
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 
 use super::Kms;
 
 impl Kms {
     /// Resolves and charges the key, then checks state, usage, algorithm and message type.
-    pub async fn signing_key(&self, caller: &Caller, op: Operation, c: &Common<'_>) -> KmsResult<Checked> {
-        let (Some(key_id), Some(message), Some(algorithm)) =
-            (c.key_id, c.message, c.signing_algorithm.and_then(SigningAlgorithm::parse))
-        else {
-            return Err(KmsError::internal("validated"));
-        };
+    pub async fn signing_key(&self, caller: &Caller, op: Operation, s: &Valid<'_>) -> KmsResult<Checked> {
+        let algorithm = s.algorithm;
         let access =
-            Access::new(op.name()).tokens(c.grant_tokens).algorithm("kms:SigningAlgorithm", Some(algorithm.as_str()));
-        let key = self.resolve(caller, key_id, &access).await?;
+            Access::new(op.name()).tokens(s.grant_tokens).algorithm("kms:SigningAlgorithm", Some(algorithm.as_str()));
+        let key = self.resolve(caller, s.key_id, &access).await?;
         self.admit_key(caller, op, &key.record).await?;
         require_usable(&key.record)?;
         require_usage(&key.record, KeyUsage::SignVerify, op)?;
@@ -33,7 +30,7 @@ impl Kms {
         if !offered.contains(&algorithm.as_str()) {
             return Err(wrong_algorithm(algorithm.as_str(), key.record.key_spec));
         }
-        let message_type = c.message_type.and_then(MessageType::parse).unwrap_or(MessageType::Raw);
+        let message_type = s.message_type.unwrap_or(MessageType::Raw);
         let is_digest = match message_type {
             MessageType::Raw => false,
             MessageType::Digest => true,
@@ -44,7 +41,7 @@ impl Kms {
                 )));
             }
         };
-        if is_digest && crate::key::material::digest_len(algorithm) != Some(message.len()) {
+        if is_digest && crate::key::material::digest_len(algorithm) != Some(s.message.len()) {
             return Err(KmsError::validation(format!("Digest is invalid length for algorithm {algorithm}.")));
         }
         Ok(Checked { key, algorithm, is_digest })
@@ -55,13 +52,10 @@ impl Kms {
         &self,
         caller: &Caller,
         op: Operation,
-        key_id: Option<&str>,
-        alg: Option<&str>,
+        key_id: &str,
+        alg: MacAlgorithm,
         grant_tokens: Option<&[String]>,
-    ) -> KmsResult<(Arc<LoadedKey>, MacAlgorithm)> {
-        let (Some(key_id), Some(alg)) = (key_id, alg.and_then(MacAlgorithm::parse)) else {
-            return Err(KmsError::internal("validated"));
-        };
+    ) -> KmsResult<Arc<LoadedKey>> {
         let access = Access::new(op.name()).tokens(grant_tokens).algorithm("kms:MacAlgorithm", Some(alg.as_str()));
         let key = self.resolve(caller, key_id, &access).await?;
         self.admit_key(caller, op, &key.record).await?;
@@ -70,6 +64,6 @@ impl Kms {
         if crate::key::material::mac_algorithm(key.record.key_spec) != Some(alg) {
             return Err(wrong_algorithm(alg.as_str(), key.record.key_spec));
         }
-        Ok((key, alg))
+        Ok(key)
     }
 }

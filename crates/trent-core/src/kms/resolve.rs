@@ -119,8 +119,8 @@ impl Kms {
     /// key (key id or key ARN only) and charges `op`. Shared by the management
     /// operations that take just a key.
     pub async fn key_only(&self, caller: &Caller, op: Operation, key_id: Option<&str>) -> KmsResult<Arc<LoadedKey>> {
-        Validator::new().key_id("keyId", key_id, true).finish()?;
-        let key = self.resolve_key_only(caller, key_id.unwrap_or_default(), &Access::new(op.name())).await?;
+        let key_id = Validator::new().key_id("keyId", key_id, true).finish_with(key_id)?;
+        let key = self.resolve_key_only(caller, key_id, &Access::new(op.name())).await?;
         self.admit_key(caller, op, &key.record).await?;
         Ok(key)
     }

@@ -27,10 +27,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     let mut v = Validator::new();
     v.required("aliasName", &req.alias_name);
     check_alias_name(&mut v, req.alias_name.as_deref());
-    v.key_id("targetKeyId", req.target_key_id.as_deref(), true).finish()?;
-    let (Some(name), Some(target)) = (req.alias_name, req.target_key_id) else {
-        return Err(KmsError::internal("validated"));
-    };
+    let (name, target) =
+        v.key_id("targetKeyId", req.target_key_id.as_deref(), true).finish_with((req.alias_name, req.target_key_id))?;
     check_alias_rules(&name)?;
     let key = kms.resolve_key_only(caller, &target, &Access::new("CreateAlias")).await?;
     kms.admit_key(caller, Operation::CreateAlias, &key.record).await?;

@@ -8,7 +8,7 @@ use crate::kms::Kms;
 use crate::operation::Operation;
 use crate::wire::validate::Validator;
 
-use crate::custom_key_store::{self as cks, ConnectionState, CustomKeyStore};
+use crate::custom_key_store::{self as cks, ConnectionState, CustomKeyStore, CustomKeyStoreType};
 
 /// CreateCustomKeyStore request. The external key store members are accepted
 /// only to refuse them with a clear error.
@@ -42,16 +42,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         req.cloud_hsm_cluster_id.as_deref(),
         req.key_store_password.as_ref().map(cks::KeyStorePassword::as_str),
     );
-    let store_type = req.custom_key_store_type.as_deref();
-    v.enum_value(
-        "customKeyStoreType",
-        store_type,
-        matches!(store_type, Some(cks::CLOUDHSM_TYPE | cks::EXTERNAL_TYPE)),
-        "[AWS_CLOUDHSM, EXTERNAL_KEY_STORE]",
-    );
+    let store_type = v.enum_member::<CustomKeyStoreType>("customKeyStoreType", req.custom_key_store_type.as_deref());
     v.finish()?;
     kms.admit(caller, Operation::CreateCustomKeyStore).await?;
-    if store_type == Some(cks::EXTERNAL_TYPE) || req.xks.any() {
+    if store_type == Some(CustomKeyStoreType::ExternalKeyStore) || req.xks.any() {
         return Err(KmsError::new(
             ErrorKind::UnsupportedOperation,
             "Trent supports only AWS_CLOUDHSM custom key stores; external key stores (EXTERNAL_KEY_STORE) are not supported.",

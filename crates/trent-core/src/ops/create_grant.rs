@@ -15,6 +15,7 @@ use crate::kms::{Kms, store_err};
 use crate::operation::Operation;
 use crate::quota::resource::{ResourceQuota, check_two_caps};
 use crate::store::Doc;
+use crate::wire::aws_enum::AwsEnum;
 use crate::wire::validate::Validator;
 
 /// CreateGrant request.
@@ -92,19 +93,13 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     );
     if let Some(ops) = &req.operations {
         for (i, op) in ops.iter().enumerate() {
-            v.enum_value(
-                &format!("operations.{}.member", i + 1),
-                Some(op),
-                GRANT_OPERATIONS.contains(&op.as_str()),
-                &format!("[{}]", GRANT_OPERATIONS.join(", ")),
-            );
+            v.one_of(&format!("operations.{}.member", i + 1), Some(op), GRANT_OPERATIONS);
         }
     }
-    v.finish()?;
+    let (key_id, operations) = v.finish_with((req.key_id, req.operations))?;
     let constraints = req.constraints.clone().unwrap_or_default();
     check_context(constraints.encryption_context_subset.as_ref())?;
     check_context(constraints.encryption_context_equals.as_ref())?;
-    let operations = req.operations.clone().unwrap_or_default();
     if operations.is_empty() {
         return Err(KmsError::validation("The grant must allow at least one operation."));
     }
@@ -130,7 +125,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         constraints: &constraints,
     };
     let access = Access { new_grant: Some(&new), ..Access::new("CreateGrant").tokens(req.grant_tokens.as_deref()) };
-    let key = kms.resolve_key_only(caller, req.key_id.as_deref().unwrap_or_default(), &access).await?;
+    let key = kms.resolve_key_only(caller, &key_id, &access).await?;
     kms.admit_key(caller, Operation::CreateGrant, &key.record).await?;
     require_not_pending(&key.record)?;
     let record = &key.record;

@@ -45,46 +45,21 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let mut v = Validator::new();
     v.str_len("description", req.description.as_deref(), 0, 8192);
     crate::access::policy::checks::validate_policy_member(&mut v, req.policy.as_deref());
-    v.enum_value(
-        "keyUsage",
-        req.key_usage.as_deref(),
-        req.key_usage.as_deref().and_then(KeyUsage::parse).is_some(),
-        KeyUsage::wire_list(),
-    )
-    .enum_value(
-        "keySpec",
-        req.key_spec.as_deref(),
-        req.key_spec.as_deref().and_then(KeySpec::parse).is_some(),
-        KeySpec::wire_list(),
-    )
-    .enum_value(
-        "customerMasterKeySpec",
-        req.customer_master_key_spec.as_deref(),
-        req.customer_master_key_spec.as_deref().and_then(KeySpec::parse).is_some(),
-        KeySpec::wire_list(),
-    )
-    .enum_value(
-        "origin",
-        req.origin.as_deref(),
-        req.origin.as_deref().and_then(Origin::parse).is_some(),
-        Origin::wire_list(),
-    )
-    .str_len("customKeyStoreId", req.custom_key_store_id.as_deref(), 1, 64);
+    let usage = v.enum_member::<KeyUsage>("keyUsage", req.key_usage.as_deref());
+    let key_spec = v.enum_member::<KeySpec>("keySpec", req.key_spec.as_deref());
+    let cmk_spec = v.enum_member::<KeySpec>("customerMasterKeySpec", req.customer_master_key_spec.as_deref());
+    let origin = v.enum_member::<Origin>("origin", req.origin.as_deref());
+    v.str_len("customKeyStoreId", req.custom_key_store_id.as_deref(), 1, 64);
     crate::key::tags::validate(&mut v, req.tags.as_deref());
     v.finish()?;
-    if req.key_spec.is_some() && req.customer_master_key_spec.is_some() {
+    if key_spec.is_some() && cmk_spec.is_some() {
         return Err(KmsError::validation(
             "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.",
         ));
     }
     kms.admit(caller, Operation::CreateKey).await?;
-    let spec = req
-        .key_spec
-        .as_deref()
-        .or(req.customer_master_key_spec.as_deref())
-        .and_then(KeySpec::parse)
-        .unwrap_or(KeySpec::SymmetricDefault);
-    let origin = req.origin.as_deref().and_then(Origin::parse).unwrap_or(Origin::AwsKms);
+    let spec = key_spec.or(cmk_spec).unwrap_or(KeySpec::SymmetricDefault);
+    let origin = origin.unwrap_or(Origin::AwsKms);
     if req.multi_region == Some(true) {
         return Err(KmsError::new(ErrorKind::UnsupportedOperation, "Trent does not support multi-Region keys yet."));
     }
@@ -94,7 +69,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             format!("Trent does not support KeySpec {spec} yet."),
         ));
     };
-    let usage = match req.key_usage.as_deref().and_then(KeyUsage::parse) {
+    let usage = match usage {
         Some(u) => u,
         None if spec == KeySpec::SymmetricDefault => KeyUsage::EncryptDecrypt,
         None => {

@@ -7,9 +7,11 @@ use crate::access::authorize::Access;
 use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::key::encryption_context::EncryptionContext;
+use crate::key::model::EncryptionAlgorithm;
 use crate::key::state::require_usable;
 use crate::kms::Kms;
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 use crate::wire::blob::{Blob, SecretBlob};
 use crate::wire::validate::Validator;
 
@@ -47,33 +49,29 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     }
     v.blob_len("ciphertextBlob", req.ciphertext_blob.as_ref().map(|b| &b.0[..]), 1, 6144)
         .key_id("keyId", req.key_id.as_deref(), false)
-        .grant_tokens(req.grant_tokens.as_deref())
-        .enum_value(
-            "encryptionAlgorithm",
-            req.encryption_algorithm.as_deref(),
-            req.encryption_algorithm.as_deref().and_then(crate::key::model::EncryptionAlgorithm::parse).is_some(),
-            crate::key::model::EncryptionAlgorithm::wire_list(),
-        )
-        .finish()?;
+        .grant_tokens(req.grant_tokens.as_deref());
+    let requested = v.enum_member::<EncryptionAlgorithm>("encryptionAlgorithm", req.encryption_algorithm.as_deref());
+    v.finish()?;
     crate::wire::validate::encryption_context(req.encryption_context.as_ref())?;
-    let access = Access::new("Decrypt")
-        .context(req.encryption_context.as_ref())
-        .tokens(req.grant_tokens.as_deref())
-        .algorithm("kms:EncryptionAlgorithm", Some(req.encryption_algorithm.as_deref().unwrap_or("SYMMETRIC_DEFAULT")));
-    if ignore_ciphertext && req.ciphertext_blob.is_none() {
+    let access =
+        Access::new("Decrypt").context(req.encryption_context.as_ref()).tokens(req.grant_tokens.as_deref()).algorithm(
+            "kms:EncryptionAlgorithm",
+            Some(requested.unwrap_or(EncryptionAlgorithm::SymmetricDefault).as_str()),
+        );
+    // The blob is required unless the dry run ignores it, so an absent one means that dry run.
+    let Some(blob) = req.ciphertext_blob else {
         let key_id = req.key_id.as_deref().ok_or_else(KmsError::invalid_ciphertext)?;
         let key = kms.resolve(caller, key_id, &access).await?;
         kms.admit_key(caller, Operation::Decrypt, &key.record).await?;
         require_usable(&key.record)?;
         return Err(KmsError::dry_run());
-    }
-    let Some(blob) = req.ciphertext_blob else { return Err(KmsError::internal("validated")) };
+    };
     if let Some(key_id) = req.key_id.as_deref() {
         let key = kms.resolve(caller, key_id, &access).await?;
         if crate::key::rsa_encryption::is_rsa_key(&key) {
             kms.admit_key(caller, Operation::Decrypt, &key.record).await?;
             require_usable(&key.record)?;
-            let alg = crate::key::rsa_encryption::check(&key, Operation::Decrypt, req.encryption_algorithm.as_deref())?;
+            let alg = crate::key::rsa_encryption::check(&key, Operation::Decrypt, requested)?;
             if req.dry_run == Some(true) {
                 return Err(KmsError::dry_run());
             }
@@ -89,7 +87,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let key = kms.resolve_ciphertext_key(caller, &blob.0, req.key_id.as_deref(), &access).await?;
     kms.admit_key(caller, Operation::Decrypt, &key.record).await?;
     require_usable(&key.record)?;
-    crate::key::symmetric::require_encrypt_key(&key, Operation::Decrypt, req.encryption_algorithm.as_deref())?;
+    crate::key::symmetric::require_encrypt_key(&key, Operation::Decrypt, requested)?;
     let plaintext = crate::key::symmetric::decrypt(&key, &blob.0, req.encryption_context.as_ref())?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());

@@ -22,8 +22,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     let mut v = Validator::new();
     v.required("aliasName", &req.alias_name);
     crate::key::alias::check_alias_name(&mut v, req.alias_name.as_deref());
-    v.finish()?;
-    let Some(name) = req.alias_name else { return Err(KmsError::internal("validated")) };
+    let name = v.finish_with(req.alias_name)?;
     crate::key::alias::check_alias_rules(&name)?;
     kms.admit(caller, Operation::DeleteAlias).await?;
     let alias_arn = format!("arn:aws:kms:{}:{}:{}", caller.region, caller.account_id, name);

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
-use crate::error::{KmsError, KmsResult};
+use crate::error::KmsResult;
 use crate::key::model::KeySpec;
 use crate::kms::Kms;
 use crate::operation::Operation;
@@ -31,11 +31,10 @@ pub struct Response {
 
 /// Runs DeleteImportedKeyMaterial.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    Validator::new()
+    let key_id = Validator::new()
         .key_id("keyId", req.key_id.as_deref(), true)
         .str_len("keyMaterialId", req.key_material_id.as_deref(), 64, 64)
-        .finish()?;
-    let Some(key_id) = req.key_id else { return Err(KmsError::internal("validated")) };
+        .finish_with(req.key_id)?;
     let key = kms.resolve_key_only(caller, &key_id, &Access::new("DeleteImportedKeyMaterial")).await?;
     kms.admit_key(caller, Operation::DeleteImportedKeyMaterial, &key.record).await?;
     let mut removed = None;

@@ -10,6 +10,7 @@ use crate::key::model::{KeyAgreementAlgorithm, KeyUsage};
 use crate::key::state::require_usable;
 use crate::kms::Kms;
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 use crate::wire::blob::{Blob, SecretBlob};
 use crate::wire::validate::Validator;
 
@@ -37,21 +38,13 @@ pub struct Response {
 
 /// Runs DeriveSharedSecret.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    let alg = req.key_agreement_algorithm.as_deref();
-    Validator::new()
-        .key_id("keyId", req.key_id.as_deref(), true)
-        .required("keyAgreementAlgorithm", &alg)
-        .enum_value(
-            "keyAgreementAlgorithm",
-            alg,
-            alg.and_then(KeyAgreementAlgorithm::parse).is_some(),
-            KeyAgreementAlgorithm::wire_list(),
-        )
-        .required("publicKey", &req.public_key)
+    let mut v = Validator::new();
+    v.key_id("keyId", req.key_id.as_deref(), true).required("keyAgreementAlgorithm", &req.key_agreement_algorithm);
+    let alg = v.enum_member::<KeyAgreementAlgorithm>("keyAgreementAlgorithm", req.key_agreement_algorithm.as_deref());
+    v.required("publicKey", &req.public_key)
         .blob_len("publicKey", req.public_key.as_ref().map(|p| &p.0[..]), 1, 8192)
-        .grant_tokens(req.grant_tokens.as_deref())
-        .finish()?;
-    let (Some(key_id), Some(peer)) = (req.key_id, req.public_key) else { return Err(KmsError::internal("validated")) };
+        .grant_tokens(req.grant_tokens.as_deref());
+    let (key_id, alg, peer) = v.finish_with((req.key_id, alg, req.public_key))?;
     if req.recipient.is_some() {
         return Err(KmsError::new(
             crate::error::ErrorKind::UnsupportedOperation,
@@ -60,7 +53,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     }
     let access = Access::new("DeriveSharedSecret")
         .tokens(req.grant_tokens.as_deref())
-        .algorithm("kms:KeyAgreementAlgorithm", req.key_agreement_algorithm.as_deref());
+        .algorithm("kms:KeyAgreementAlgorithm", Some(alg.as_str()));
     let key = kms.resolve(caller, &key_id, &access).await?;
     kms.admit_key(caller, Operation::DeriveSharedSecret, &key.record).await?;
     require_usable(&key.record)?;
@@ -74,7 +67,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     Ok(Response {
         key_id: key.arn(),
         shared_secret: SecretBlob(secret),
-        key_agreement_algorithm: KeyAgreementAlgorithm::Ecdh.as_str(),
+        key_agreement_algorithm: alg.as_str(),
         key_origin: key.record.origin.as_str(),
     })
 }

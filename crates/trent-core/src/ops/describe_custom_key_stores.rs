@@ -7,10 +7,11 @@ use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::kms::Kms;
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 use crate::wire::pagination;
 use crate::wire::validate::Validator;
 
-use crate::custom_key_store::{self as cks, CustomKeyStore};
+use crate::custom_key_store::{self as cks, CustomKeyStore, CustomKeyStoreType};
 
 /// DescribeCustomKeyStores request.
 #[derive(Debug, Deserialize)]
@@ -48,7 +49,7 @@ impl Entry {
             connection_state: store.connection_state.as_str(),
             connection_error_code: store.connection_error_code.clone(),
             creation_date: store.creation_date,
-            custom_key_store_type: cks::CLOUDHSM_TYPE,
+            custom_key_store_type: CustomKeyStoreType::AwsCloudHsm.as_str(),
         }
     }
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
-use crate::error::{KmsError, KmsResult};
+use crate::error::KmsResult;
 use crate::key::metadata::KeyMetadata;
 use crate::kms::Kms;
 use crate::operation::Operation;
@@ -27,8 +27,10 @@ pub struct Response {
 
 /// Runs DescribeKey.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    Validator::new().key_id("keyId", req.key_id.as_deref(), true).grant_tokens(req.grant_tokens.as_deref()).finish()?;
-    let Some(key_id) = req.key_id else { return Err(KmsError::internal("validated")) };
+    let key_id = Validator::new()
+        .key_id("keyId", req.key_id.as_deref(), true)
+        .grant_tokens(req.grant_tokens.as_deref())
+        .finish_with(req.key_id)?;
     let key = kms.resolve(caller, &key_id, &Access::new("DescribeKey").tokens(req.grant_tokens.as_deref())).await?;
     kms.admit_key(caller, Operation::DescribeKey, &key.record).await?;
     Ok(Response { key_metadata: KeyMetadata::of(&key.record) })

@@ -7,9 +7,11 @@ use crate::access::authorize::Access;
 use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::key::encryption_context::EncryptionContext;
+use crate::key::model::EncryptionAlgorithm;
 use crate::key::state::require_usable;
 use crate::kms::Kms;
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 use crate::wire::blob::{Blob, SecretBlob};
 use crate::wire::validate::Validator;
 
@@ -36,38 +38,31 @@ pub struct Response {
 
 /// Runs Encrypt.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    Validator::new()
-        .key_id("keyId", req.key_id.as_deref(), true)
+    let mut v = Validator::new();
+    v.key_id("keyId", req.key_id.as_deref(), true)
         .required("plaintext", &req.plaintext)
         .blob_len("plaintext", req.plaintext.as_ref().map(|p| &p.0[..]), 1, 4096)
-        .grant_tokens(req.grant_tokens.as_deref())
-        .enum_value(
-            "encryptionAlgorithm",
-            req.encryption_algorithm.as_deref(),
-            req.encryption_algorithm.as_deref().and_then(crate::key::model::EncryptionAlgorithm::parse).is_some(),
-            crate::key::model::EncryptionAlgorithm::wire_list(),
-        )
-        .finish()?;
+        .grant_tokens(req.grant_tokens.as_deref());
+    let requested = v.enum_member::<EncryptionAlgorithm>("encryptionAlgorithm", req.encryption_algorithm.as_deref());
+    let (key_id, plaintext) = v.finish_with((req.key_id, req.plaintext))?;
     crate::wire::validate::encryption_context(req.encryption_context.as_ref())?;
-    let (Some(key_id), Some(plaintext)) = (req.key_id, req.plaintext) else {
-        return Err(KmsError::internal("validated"));
-    };
-    let access = Access::new("Encrypt")
-        .context(req.encryption_context.as_ref())
-        .tokens(req.grant_tokens.as_deref())
-        .algorithm("kms:EncryptionAlgorithm", Some(req.encryption_algorithm.as_deref().unwrap_or("SYMMETRIC_DEFAULT")));
+    let access =
+        Access::new("Encrypt").context(req.encryption_context.as_ref()).tokens(req.grant_tokens.as_deref()).algorithm(
+            "kms:EncryptionAlgorithm",
+            Some(requested.unwrap_or(EncryptionAlgorithm::SymmetricDefault).as_str()),
+        );
     let key = kms.resolve(caller, &key_id, &access).await?;
     kms.admit_key(caller, Operation::Encrypt, &key.record).await?;
     require_usable(&key.record)?;
     if crate::key::rsa_encryption::is_rsa_key(&key) {
-        let alg = crate::key::rsa_encryption::check(&key, Operation::Encrypt, req.encryption_algorithm.as_deref())?;
+        let alg = crate::key::rsa_encryption::check(&key, Operation::Encrypt, requested)?;
         if req.dry_run == Some(true) {
             return Err(KmsError::dry_run());
         }
         let blob = crate::key::rsa_encryption::encrypt(&key, alg, &plaintext.0)?;
         return Ok(Response { ciphertext_blob: Blob(blob), key_id: key.arn(), encryption_algorithm: alg.as_str() });
     }
-    crate::key::symmetric::require_encrypt_key(&key, Operation::Encrypt, req.encryption_algorithm.as_deref())?;
+    crate::key::symmetric::require_encrypt_key(&key, Operation::Encrypt, requested)?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }

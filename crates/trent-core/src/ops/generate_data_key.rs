@@ -46,24 +46,17 @@ pub(crate) async fn make(
     req: Request,
 ) -> KmsResult<(std::sync::Arc<LoadedKey>, SecretBlob, Vec<u8>)> {
     let mut v = Validator::new();
-    v.key_id("keyId", req.key_id.as_deref(), true)
-        .int_range("numberOfBytes", req.number_of_bytes, 1, 1024)
-        .enum_value(
-            "keySpec",
-            req.key_spec.as_deref(),
-            req.key_spec.as_deref().and_then(DataKeySpec::parse).is_some(),
-            DataKeySpec::wire_list(),
-        )
-        .grant_tokens(req.grant_tokens.as_deref())
-        .finish()?;
+    v.key_id("keyId", req.key_id.as_deref(), true).int_range("numberOfBytes", req.number_of_bytes, 1, 1024);
+    let spec = v.enum_member::<DataKeySpec>("keySpec", req.key_spec.as_deref());
+    v.grant_tokens(req.grant_tokens.as_deref());
+    let key_id = v.finish_with(req.key_id)?;
     crate::wire::validate::encryption_context(req.encryption_context.as_ref())?;
-    let n = match (req.number_of_bytes, req.key_spec.as_deref().and_then(DataKeySpec::parse)) {
+    let n = match (req.number_of_bytes, spec) {
         (Some(n), None) => n as usize,
         (None, Some(DataKeySpec::Aes256)) => 32,
         (None, Some(DataKeySpec::Aes128)) => 16,
         _ => return Err(KmsError::validation("Please specify either number of bytes or key spec.")),
     };
-    let Some(key_id) = req.key_id else { return Err(KmsError::internal("validated")) };
     let access = Access::new(op.name()).context(req.encryption_context.as_ref()).tokens(req.grant_tokens.as_deref());
     let key = kms.resolve(caller, &key_id, &access).await?;
     kms.admit_key(caller, op, &key.record).await?;

@@ -15,6 +15,7 @@ use crate::key::state::require_usable;
 use crate::kms::{Kms, key_class};
 use crate::operation::Operation;
 use crate::quota::admission::Charge;
+use crate::wire::aws_enum::AwsEnum;
 use crate::wire::blob::{Blob, SecretBlob};
 use crate::wire::validate::Validator;
 
@@ -68,22 +69,12 @@ pub(crate) struct Made {
 
 /// Validates, resolves, charges the pair spec's quota and makes the pair; shared by both operations.
 pub(crate) async fn make(kms: &Kms, caller: &Caller, op: Operation, req: Request) -> KmsResult<Made> {
-    let spec_str = req.key_pair_spec.as_deref();
-    Validator::new()
-        .key_id("keyId", req.key_id.as_deref(), true)
-        .required("keyPairSpec", &spec_str)
-        .enum_value(
-            "keyPairSpec",
-            spec_str,
-            spec_str.and_then(DataKeyPairSpec::parse).is_some(),
-            DataKeyPairSpec::wire_list(),
-        )
-        .grant_tokens(req.grant_tokens.as_deref())
-        .finish()?;
+    let mut v = Validator::new();
+    v.key_id("keyId", req.key_id.as_deref(), true).required("keyPairSpec", &req.key_pair_spec);
+    let spec = v.enum_member::<DataKeyPairSpec>("keyPairSpec", req.key_pair_spec.as_deref());
+    v.grant_tokens(req.grant_tokens.as_deref());
+    let (key_id, spec) = v.finish_with((req.key_id, spec))?;
     crate::wire::validate::encryption_context(req.encryption_context.as_ref())?;
-    let (Some(key_id), Some(spec)) = (req.key_id, spec_str.and_then(DataKeyPairSpec::parse)) else {
-        return Err(KmsError::internal("validated"));
-    };
     let access = Access::new(op.name()).context(req.encryption_context.as_ref()).tokens(req.grant_tokens.as_deref());
     let key = kms.resolve(caller, &key_id, &access).await?;
     kms.admit_charge(&Charge {

@@ -7,6 +7,7 @@ use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::kms::Kms;
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 use crate::wire::blob::Blob;
 
 pub use super::generate_data_key_pair::Request;

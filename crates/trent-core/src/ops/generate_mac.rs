@@ -6,6 +6,7 @@ use crate::access::caller::Caller;
 use crate::error::{KmsError, KmsResult};
 use crate::kms::Kms;
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 use crate::wire::blob::{Blob, SecretBlob};
 use crate::wire::validate::Validator;
 
@@ -33,28 +34,19 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let message = req.message.as_ref().map(|m| &m.0[..]);
     let mut v = Validator::new();
-    crate::key::mac::validate(
+    let alg = crate::key::mac::validate(
         &mut v,
         req.key_id.as_deref(),
         message,
         req.mac_algorithm.as_deref(),
         req.grant_tokens.as_deref(),
     );
-    v.finish()?;
-    let (key, alg) = kms
-        .mac_key(
-            caller,
-            Operation::GenerateMac,
-            req.key_id.as_deref(),
-            req.mac_algorithm.as_deref(),
-            req.grant_tokens.as_deref(),
-        )
-        .await?;
+    let (key_id, message, alg) = v.finish_with((req.key_id.as_deref(), message, alg))?;
+    let key = kms.mac_key(caller, Operation::GenerateMac, key_id, alg, req.grant_tokens.as_deref()).await?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
     let object = &crate::key::asymmetric::object(&key)?.object;
-    let mac = crate::key::material::mac(object, message.unwrap_or_default())
-        .map_err(|_| KmsError::internal("HMAC failed"))?;
+    let mac = crate::key::material::mac(object, message).map_err(|_| KmsError::internal("HMAC failed"))?;
     Ok(Response { mac: Blob(mac), mac_algorithm: alg.as_str(), key_id: key.arn() })
 }

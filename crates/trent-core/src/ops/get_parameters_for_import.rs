@@ -33,30 +33,12 @@ pub struct Response {
 
 /// Runs GetParametersForImport.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    let alg = req.wrapping_algorithm.as_deref();
-    let spec = req.wrapping_key_spec.as_deref();
-    Validator::new()
-        .key_id("keyId", req.key_id.as_deref(), true)
-        .required("wrappingAlgorithm", &alg)
-        .enum_value(
-            "wrappingAlgorithm",
-            alg,
-            alg.and_then(WrappingAlgorithm::parse).is_some(),
-            WrappingAlgorithm::wire_list(),
-        )
-        .required("wrappingKeySpec", &spec)
-        .enum_value(
-            "wrappingKeySpec",
-            spec,
-            spec.and_then(WrappingKeySpec::parse).is_some(),
-            WrappingKeySpec::wire_list(),
-        )
-        .finish()?;
-    let (Some(key_id), Some(alg), Some(spec)) =
-        (req.key_id, alg.and_then(WrappingAlgorithm::parse), spec.and_then(WrappingKeySpec::parse))
-    else {
-        return Err(KmsError::internal("validated"));
-    };
+    let mut v = Validator::new();
+    v.key_id("keyId", req.key_id.as_deref(), true).required("wrappingAlgorithm", &req.wrapping_algorithm);
+    let alg = v.enum_member::<WrappingAlgorithm>("wrappingAlgorithm", req.wrapping_algorithm.as_deref());
+    v.required("wrappingKeySpec", &req.wrapping_key_spec);
+    let spec = v.enum_member::<WrappingKeySpec>("wrappingKeySpec", req.wrapping_key_spec.as_deref());
+    let (key_id, alg, spec) = v.finish_with((req.key_id, alg, spec))?;
     let key = kms.resolve_key_only(caller, &key_id, &Access::new("GetParametersForImport")).await?;
     kms.admit_key(caller, Operation::GetParametersForImport, &key.record).await?;
     crate::key::import::require_external(&key.record)?;

@@ -9,6 +9,7 @@ use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::state::require_usable;
 use crate::kms::Kms;
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 use crate::wire::blob::Blob;
 use crate::wire::validate::Validator;
 
@@ -39,8 +40,10 @@ pub struct Response {
 
 /// Runs GetPublicKey.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    Validator::new().key_id("keyId", req.key_id.as_deref(), true).grant_tokens(req.grant_tokens.as_deref()).finish()?;
-    let Some(key_id) = req.key_id else { return Err(KmsError::internal("validated")) };
+    let key_id = Validator::new()
+        .key_id("keyId", req.key_id.as_deref(), true)
+        .grant_tokens(req.grant_tokens.as_deref())
+        .finish_with(req.key_id)?;
     let key = kms.resolve(caller, &key_id, &Access::new("GetPublicKey").tokens(req.grant_tokens.as_deref())).await?;
     kms.admit_key(caller, Operation::GetPublicKey, &key.record).await?;
     require_usable(&key.record)?;

@@ -42,25 +42,16 @@ const MAX_VALID_DAYS: f64 = 365.0;
 
 /// Runs ImportKeyMaterial.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    let model = req.expiration_model.as_deref();
-    Validator::new()
-        .key_id("keyId", req.key_id.as_deref(), true)
+    let mut v = Validator::new();
+    v.key_id("keyId", req.key_id.as_deref(), true)
         .required("importToken", &req.import_token)
         .blob_len("importToken", req.import_token.as_ref().map(|b| &b.0[..]), 1, 6144)
         .required("encryptedKeyMaterial", &req.encrypted_key_material)
-        .blob_len("encryptedKeyMaterial", req.encrypted_key_material.as_ref().map(|b| &b.0[..]), 1, 6144)
-        .enum_value(
-            "expirationModel",
-            model,
-            model.and_then(ExpirationModel::parse).is_some(),
-            ExpirationModel::wire_list(),
-        )
-        .str_len("keyMaterialDescription", req.key_material_description.as_deref(), 0, 256)
-        .finish()?;
-    let (Some(key_id), Some(token), Some(wrapped)) = (req.key_id, req.import_token, req.encrypted_key_material) else {
-        return Err(KmsError::internal("validated"));
-    };
-    let model = match (model.and_then(ExpirationModel::parse), req.valid_to) {
+        .blob_len("encryptedKeyMaterial", req.encrypted_key_material.as_ref().map(|b| &b.0[..]), 1, 6144);
+    let model = v.enum_member::<ExpirationModel>("expirationModel", req.expiration_model.as_deref());
+    v.str_len("keyMaterialDescription", req.key_material_description.as_deref(), 0, 256);
+    let (key_id, token, wrapped) = v.finish_with((req.key_id, req.import_token, req.encrypted_key_material))?;
+    let model = match (model, req.valid_to) {
         (Some(m), _) => m,
         (None, Some(_)) => ExpirationModel::KeyMaterialExpires,
         (None, None) => ExpirationModel::KeyMaterialDoesNotExpire,

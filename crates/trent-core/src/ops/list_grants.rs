@@ -34,12 +34,11 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     v.key_id("keyId", req.key_id.as_deref(), true).str_len("grantId", req.grant_id.as_deref(), 1, 128);
     crate::access::grants::check_principal(&mut v, "granteePrincipal", req.grantee_principal.as_deref());
     pagination::validate(&mut v, req.limit, req.marker.as_deref());
-    v.finish()?;
+    let key_id = v.finish_with(req.key_id.as_deref())?;
     if let Some(id) = req.grant_id.as_deref() {
         require_grant_id(id)?;
     }
-    let key =
-        kms.resolve_key_only(caller, req.key_id.as_deref().unwrap_or_default(), &Access::new("ListGrants")).await?;
+    let key = kms.resolve_key_only(caller, key_id, &Access::new("ListGrants")).await?;
     kms.admit_key(caller, Operation::ListGrants, &key.record).await?;
     let grants: Vec<Grant> = kms
         .grants_of(&key.record.key_id)

@@ -6,6 +6,7 @@ use crate::access::caller::Caller;
 use crate::error::KmsResult;
 use crate::kms::Kms;
 use crate::operation::Operation;
+use crate::wire::aws_enum::{AwsEnum, wire_enum};
 use crate::wire::pagination::{self, Tokens};
 use crate::wire::validate::Validator;
 
@@ -20,6 +21,16 @@ pub struct Request {
     pub limit: Option<i64>,
     pub marker: Option<String>,
 }
+
+wire_enum!(
+    /// Which material ListKeyRotations lists (`IncludeKeyMaterial`).
+    IncludeKeyMaterial {
+        /// The original material too.
+        AllKeyMaterial = "ALL_KEY_MATERIAL",
+        /// Only material that came from a rotation (the default).
+        RotationsOnly = "ROTATIONS_ONLY",
+    }
+);
 
 /// One rotation.
 #[derive(Debug, Serialize)]
@@ -47,18 +58,12 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let mut v = Validator::new();
     v.key_id("keyId", req.key_id.as_deref(), true);
-    let inc = req.include_key_material.as_deref();
-    v.enum_value(
-        "includeKeyMaterial",
-        inc,
-        matches!(inc, Some("ALL_KEY_MATERIAL" | "ROTATIONS_ONLY")),
-        "[ALL_KEY_MATERIAL, ROTATIONS_ONLY]",
-    );
+    let include = v.enum_member::<IncludeKeyMaterial>("includeKeyMaterial", req.include_key_material.as_deref());
     pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
     let key = kms.key_only(caller, Operation::ListKeyRotations, req.key_id.as_deref()).await?;
     require_rotatable(&key.record)?;
-    let all = inc == Some("ALL_KEY_MATERIAL");
+    let all = include == Some(IncludeKeyMaterial::AllKeyMaterial);
     let arn = key.arn();
     let current = key.record.materials.len().saturating_sub(1);
     let entries: Vec<RotationsListEntry> = key
@@ -78,4 +83,15 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let limit = pagination::page_size(req.limit, 100, 1000);
     let page = pagination::offset_page(entries, req.marker.as_deref(), limit, Tokens::KmsMarker)?;
     Ok(Response { rotations: page.items, next_marker: page.next_marker, truncated: page.truncated })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_key_material_lists_aws_set() {
+        assert_eq!(IncludeKeyMaterial::wire_list(), "[ALL_KEY_MATERIAL, ROTATIONS_ONLY]");
+        crate::wire::aws_enum::assert_consistent::<IncludeKeyMaterial>();
+    }
 }

@@ -29,10 +29,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     v.key_id("keyId", req.key_id.as_deref(), true).required("policy", &req.policy);
     validate_policy_member(&mut v, req.policy.as_deref());
     check_policy_name(&mut v, req.policy_name.as_deref());
-    v.finish()?;
+    let policy = v.finish_with(req.policy)?;
     let key = kms.key_only(caller, Operation::PutKeyPolicy, req.key_id.as_deref()).await?;
     require_default(req.policy_name.as_deref())?;
-    let policy = req.policy.unwrap_or_default();
     let parsed = check_policy(&policy)?;
     if req.bypass_policy_lockout_safety_check != Some(true) {
         check_lockout(&parsed, caller, &key.record)?;

@@ -12,6 +12,7 @@ use crate::key::model::EncryptionAlgorithm;
 use crate::key::state::require_usable;
 use crate::kms::Kms;
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 use crate::wire::blob::Blob;
 use crate::wire::validate::Validator;
 
@@ -48,40 +49,29 @@ pub struct Response {
 
 /// Runs ReEncrypt.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
-    let alg_ok = |a: Option<&str>| a.and_then(crate::key::model::EncryptionAlgorithm::parse).is_some();
-    let algs = crate::key::model::EncryptionAlgorithm::wire_list();
-    Validator::new()
-        .required("ciphertextBlob", &req.ciphertext_blob)
+    let mut v = Validator::new();
+    v.required("ciphertextBlob", &req.ciphertext_blob)
         .blob_len("ciphertextBlob", req.ciphertext_blob.as_ref().map(|b| &b.0[..]), 1, 6144)
         .key_id("sourceKeyId", req.source_key_id.as_deref(), false)
-        .key_id("destinationKeyId", req.destination_key_id.as_deref(), true)
-        .enum_value(
-            "sourceEncryptionAlgorithm",
-            req.source_encryption_algorithm.as_deref(),
-            alg_ok(req.source_encryption_algorithm.as_deref()),
-            algs,
-        )
-        .enum_value(
-            "destinationEncryptionAlgorithm",
-            req.destination_encryption_algorithm.as_deref(),
-            alg_ok(req.destination_encryption_algorithm.as_deref()),
-            algs,
-        )
-        .grant_tokens(req.grant_tokens.as_deref())
-        .finish()?;
+        .key_id("destinationKeyId", req.destination_key_id.as_deref(), true);
+    let requested_source =
+        v.enum_member::<EncryptionAlgorithm>("sourceEncryptionAlgorithm", req.source_encryption_algorithm.as_deref());
+    let requested_dest = v.enum_member::<EncryptionAlgorithm>(
+        "destinationEncryptionAlgorithm",
+        req.destination_encryption_algorithm.as_deref(),
+    );
+    v.grant_tokens(req.grant_tokens.as_deref());
+    let (blob, dest_id) = v.finish_with((req.ciphertext_blob, req.destination_key_id))?;
     crate::wire::validate::encryption_context(req.source_encryption_context.as_ref())?;
     crate::wire::validate::encryption_context(req.destination_encryption_context.as_ref())?;
-    let (Some(blob), Some(dest_id)) = (req.ciphertext_blob, req.destination_key_id) else {
-        return Err(KmsError::internal("validated"));
-    };
     let from = Access::new("ReEncryptFrom")
         .context(req.source_encryption_context.as_ref())
         .tokens(req.grant_tokens.as_deref())
-        .algorithm("kms:EncryptionAlgorithm", req.source_encryption_algorithm.as_deref());
+        .algorithm("kms:EncryptionAlgorithm", requested_source.map(EncryptionAlgorithm::as_str));
     let to = Access::new("ReEncryptTo")
         .context(req.destination_encryption_context.as_ref())
         .tokens(req.grant_tokens.as_deref())
-        .algorithm("kms:EncryptionAlgorithm", req.destination_encryption_algorithm.as_deref());
+        .algorithm("kms:EncryptionAlgorithm", requested_dest.map(EncryptionAlgorithm::as_str));
     // An RSA source is named by SourceKeyId (its ciphertext carries no key id).
     let rsa_source = match req.source_key_id.as_deref() {
         Some(id) => Some(kms.resolve(caller, id, &from).await?).filter(|k| crate::key::rsa_encryption::is_rsa_key(k)),
@@ -96,23 +86,15 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     require_usable(&source.record)?;
     require_usable(&dest.record)?;
     let source_alg = if rsa_source.is_some() {
-        crate::key::rsa_encryption::check(&source, Operation::ReEncrypt, req.source_encryption_algorithm.as_deref())?
+        crate::key::rsa_encryption::check(&source, Operation::ReEncrypt, requested_source)?
     } else {
-        crate::key::symmetric::require_encrypt_key(
-            &source,
-            Operation::ReEncrypt,
-            req.source_encryption_algorithm.as_deref(),
-        )?;
+        crate::key::symmetric::require_encrypt_key(&source, Operation::ReEncrypt, requested_source)?;
         EncryptionAlgorithm::SymmetricDefault
     };
     let dest_alg = if crate::key::rsa_encryption::is_rsa_key(&dest) {
-        crate::key::rsa_encryption::check(&dest, Operation::ReEncrypt, req.destination_encryption_algorithm.as_deref())?
+        crate::key::rsa_encryption::check(&dest, Operation::ReEncrypt, requested_dest)?
     } else {
-        crate::key::symmetric::require_encrypt_key(
-            &dest,
-            Operation::ReEncrypt,
-            req.destination_encryption_algorithm.as_deref(),
-        )?;
+        crate::key::symmetric::require_encrypt_key(&dest, Operation::ReEncrypt, requested_dest)?;
         EncryptionAlgorithm::SymmetricDefault
     };
     let plaintext = if rsa_source.is_some() {

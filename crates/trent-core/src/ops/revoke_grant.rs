@@ -20,15 +20,13 @@ pub struct Request {
 
 /// Runs RevokeGrant.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
-    Validator::new()
+    let (key_id, grant_id) = Validator::new()
         .key_id("keyId", req.key_id.as_deref(), true)
         .required("grantId", &req.grant_id)
         .str_len("grantId", req.grant_id.as_deref(), 1, 128)
-        .finish()?;
-    let grant_id = req.grant_id.unwrap_or_default();
+        .finish_with((req.key_id, req.grant_id))?;
     crate::access::grants::require_grant_id(&grant_id)?;
-    let key =
-        kms.resolve_key_only(caller, req.key_id.as_deref().unwrap_or_default(), &Access::new("RevokeGrant")).await?;
+    let key = kms.resolve_key_only(caller, &key_id, &Access::new("RevokeGrant")).await?;
     kms.admit_key(caller, Operation::RevokeGrant, &key.record).await?;
     kms.find_grant(&key.record.key_id, &grant_id).await?;
     if req.dry_run == Some(true) {

@@ -7,10 +7,11 @@ use crate::error::{KmsError, KmsResult};
 use crate::key::material::CryptoRefusal;
 use crate::kms::Kms;
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 use crate::wire::blob::{Blob, SecretBlob};
 use crate::wire::validate::Validator;
 
-use crate::key::signing::{Common, validate};
+use crate::key::signing::{Common, Valid, validate};
 
 /// Sign request.
 #[derive(Debug, Deserialize)]
@@ -43,13 +44,19 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         grant_tokens: req.grant_tokens.as_deref(),
     };
     let mut v = Validator::new();
-    validate(&mut v, &common);
-    v.finish()?;
-    let checked = kms.signing_key(caller, Operation::Sign, &common).await?;
+    let (message_type, algorithm) = validate(&mut v, &common);
+    let (key_id, message, algorithm) = v.finish_with((req.key_id, req.message, algorithm))?;
+    let valid = Valid {
+        key_id: &key_id,
+        message: &message.0,
+        message_type,
+        algorithm,
+        grant_tokens: req.grant_tokens.as_deref(),
+    };
+    let checked = kms.signing_key(caller, Operation::Sign, &valid).await?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
-    let Some(message) = req.message else { return Err(KmsError::internal("validated")) };
     let (alg, is_digest) = (checked.algorithm, checked.is_digest);
     let signature = crate::key::asymmetric::run_private(&checked.key, move |k| {
         crate::key::material::sign(k, alg, &message.0, is_digest).map_err(|e| match e {

@@ -24,9 +24,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     let mut v = Validator::new();
     v.key_id("keyId", req.key_id.as_deref(), true).required("tags", &req.tags);
     crate::key::tags::validate(&mut v, req.tags.as_deref());
-    v.finish()?;
+    let tags = v.finish_with(req.tags)?;
     let key = kms.key_only(caller, Operation::TagResource, req.key_id.as_deref()).await?;
-    let tags = req.tags.unwrap_or_default();
     kms.update_key(&key.record.key_id, |k| {
         require_not_pending(k)?;
         crate::key::tags::merge(&mut k.tags, &tags)

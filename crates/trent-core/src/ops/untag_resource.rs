@@ -24,9 +24,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     for (i, t) in req.tag_keys.as_deref().unwrap_or_default().iter().enumerate() {
         v.str_len(&format!("tagKeys.{}.member", i + 1), Some(t), 1, 128);
     }
-    v.finish()?;
+    let remove = v.finish_with(req.tag_keys)?;
     let key = kms.key_only(caller, Operation::UntagResource, req.key_id.as_deref()).await?;
-    let remove = req.tag_keys.unwrap_or_default();
     kms.update_key(&key.record.key_id, |k| {
         require_not_pending(k)?;
         k.tags.retain(|t| !remove.contains(&t.tag_key));

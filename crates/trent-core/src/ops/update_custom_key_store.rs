@@ -41,8 +41,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
         req.cloud_hsm_cluster_id.as_deref(),
         req.key_store_password.as_ref().map(cks::KeyStorePassword::as_str),
     );
-    v.finish()?;
-    let Some(id) = req.custom_key_store_id.clone() else { return Err(KmsError::internal("validated")) };
+    let id = v.finish_with(req.custom_key_store_id.clone())?;
     kms.admit(caller, Operation::UpdateCustomKeyStore).await?;
     let mut store = cks::load(kms, caller, &id).await?;
     if req.xks.any() {

@@ -19,13 +19,12 @@ pub struct Request {
 
 /// Runs UpdateKeyDescription.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
-    Validator::new()
+    let description = Validator::new()
         .key_id("keyId", req.key_id.as_deref(), true)
         .required("description", &req.description)
         .str_len("description", req.description.as_deref(), 0, 8192)
-        .finish()?;
+        .finish_with(req.description)?;
     let key = kms.key_only(caller, Operation::UpdateKeyDescription, req.key_id.as_deref()).await?;
-    let description = req.description.unwrap_or_default();
     kms.update_key(&key.record.key_id, |k| {
         require_not_pending(k)?;
         k.description = description.clone();

@@ -8,10 +8,11 @@ use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::material::CryptoRefusal;
 use crate::kms::Kms;
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 use crate::wire::blob::{Blob, SecretBlob};
 use crate::wire::validate::Validator;
 
-use crate::key::signing::{Common, validate};
+use crate::key::signing::{Common, Valid, validate};
 
 /// Verify request.
 #[derive(Debug, Deserialize)]
@@ -45,16 +46,20 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         grant_tokens: req.grant_tokens.as_deref(),
     };
     let mut v = Validator::new();
-    validate(&mut v, &common);
+    let (message_type, algorithm) = validate(&mut v, &common);
     v.required("signature", &req.signature).blob_len("signature", req.signature.as_ref().map(|s| &s.0[..]), 1, 6144);
-    v.finish()?;
-    let checked = kms.signing_key(caller, Operation::Verify, &common).await?;
+    let (key_id, message, algorithm, signature) = v.finish_with((req.key_id, req.message, algorithm, req.signature))?;
+    let valid = Valid {
+        key_id: &key_id,
+        message: &message.0,
+        message_type,
+        algorithm,
+        grant_tokens: req.grant_tokens.as_deref(),
+    };
+    let checked = kms.signing_key(caller, Operation::Verify, &valid).await?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
-    let (Some(message), Some(signature)) = (req.message, req.signature) else {
-        return Err(KmsError::internal("validated"));
-    };
     let object = &crate::key::asymmetric::object(&checked.key)?.object;
     crate::key::material::verify(object, checked.algorithm, &message.0, checked.is_digest, &signature.0).map_err(
         |e| match e {

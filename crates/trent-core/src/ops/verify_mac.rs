@@ -7,6 +7,7 @@ use crate::access::caller::Caller;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::kms::Kms;
 use crate::operation::Operation;
+use crate::wire::aws_enum::AwsEnum;
 use crate::wire::blob::{Blob, SecretBlob};
 use crate::wire::validate::Validator;
 
@@ -35,30 +36,21 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let message = req.message.as_ref().map(|m| &m.0[..]);
     let mut v = Validator::new();
-    crate::key::mac::validate(
+    let alg = crate::key::mac::validate(
         &mut v,
         req.key_id.as_deref(),
         message,
         req.mac_algorithm.as_deref(),
         req.grant_tokens.as_deref(),
     );
-    v.required("mac", &req.mac).blob_len("mac", req.mac.as_ref().map(|m| &m.0[..]), 1, 6144);
-    v.finish()?;
-    let (key, alg) = kms
-        .mac_key(
-            caller,
-            Operation::VerifyMac,
-            req.key_id.as_deref(),
-            req.mac_algorithm.as_deref(),
-            req.grant_tokens.as_deref(),
-        )
-        .await?;
+    let tag = req.mac.as_ref().map(|m| &m.0[..]);
+    v.required("mac", &tag).blob_len("mac", tag, 1, 6144);
+    let (key_id, message, alg, tag) = v.finish_with((req.key_id.as_deref(), message, alg, tag))?;
+    let key = kms.mac_key(caller, Operation::VerifyMac, key_id, alg, req.grant_tokens.as_deref()).await?;
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
     let object = &crate::key::asymmetric::object(&key)?.object;
-    let tag = req.mac.as_ref().map(|m| &m.0[..]).unwrap_or_default();
-    crate::key::material::verify_mac(object, message.unwrap_or_default(), tag)
-        .map_err(|_| KmsError::bare(ErrorKind::KmsInvalidMac))?;
+    crate::key::material::verify_mac(object, message, tag).map_err(|_| KmsError::bare(ErrorKind::KmsInvalidMac))?;
     Ok(Response { key_id: key.arn(), mac_valid: true, mac_algorithm: alg.as_str() })
 }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::key::model::{DataKeyPairSpec, KeyFamily};
 use crate::operation::Operation;
 use crate::quota::resource::ResourceQuota;
+use crate::wire::aws_enum::AwsEnum;
 
 /// Which era of AWS defaults Trent enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crate::key::model::KeyFamily;
 use crate::quota::resource::ResourceQuota;
 use crate::quota::{Profile, QuotaId, QuotaKind};
+use crate::wire::aws_enum::AwsEnum;
 
 use super::messages::{MetricInfo, QuotaPeriod, ServiceQuota};
 use super::messages::{SERVICE_CODE, SERVICE_NAME};

@@ -24,6 +24,7 @@ use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::kms::wall_clock::WallClock;
 use crate::quota::{Profile, QuotaEngine, QuotaId};
 use crate::store::KeyStore;
+use crate::wire::aws_enum::{AwsEnum, wire_enum};
 use crate::wire::pagination::{Page, Tokens, offset_page, page_size, validate_next_token};
 use crate::wire::validate::Validator;
 
@@ -38,10 +39,39 @@ pub const TARGET_PREFIX: &str = "ServiceQuotasV20190624.";
 const SERVICE_CODE_PATTERN: &str = "[a-zA-Z][a-zA-Z0-9-]{1,63}";
 const QUOTA_CODE_PATTERN: &str = "[a-zA-Z][a-zA-Z0-9-]{1,128}";
 const REQUEST_ID_PATTERN: &str = "[0-9a-zA-Z][a-zA-Z0-9-]{1,128}";
-const STATUSES: &[&str] =
-    &["PENDING", "CASE_OPENED", "APPROVED", "DENIED", "CASE_CLOSED", "NOT_APPROVED", "INVALID_REQUEST"];
-const LEVELS: &[&str] = &["ACCOUNT", "RESOURCE", "ALL"];
 const MAX_DESIRED_VALUE: f64 = 10_000_000_000.0;
+
+wire_enum!(
+    /// The status of a quota increase request (`RequestStatus`), a filter of the history lists.
+    RequestStatus {
+        /// Submitted, not yet looked at.
+        Pending = "PENDING",
+        /// Handed to a support case.
+        CaseOpened = "CASE_OPENED",
+        /// Granted: the status of every request Trent records.
+        Approved = "APPROVED",
+        /// Refused.
+        Denied = "DENIED",
+        /// Its support case was closed.
+        CaseClosed = "CASE_CLOSED",
+        /// Not approved.
+        NotApproved = "NOT_APPROVED",
+        /// Could not be processed.
+        InvalidRequest = "INVALID_REQUEST",
+    }
+);
+
+wire_enum!(
+    /// The level a quota applies at (`AppliedLevelEnum`), a filter of the lists.
+    AppliedLevel {
+        /// The account (every KMS quota).
+        Account = "ACCOUNT",
+        /// A resource (no KMS quota).
+        Resource = "RESOURCE",
+        /// Either.
+        All = "ALL",
+    }
+);
 
 /// Serves the Service Quotas API over a [`QuotaEngine`], recording increase
 /// requests in the [`KeyStore`] so they survive restarts.
@@ -83,11 +113,6 @@ fn quota_code(v: &mut Validator, value: Option<&str>, required: bool) {
     v.str_len("quotaCode", value, 1, 128).pattern("quotaCode", value, QUOTA_CODE_PATTERN, |s| ident_ok(s, false, 128));
 }
 
-fn one_of(v: &mut Validator, path: &str, value: Option<&str>, allowed: &[&str]) {
-    let valid = value.is_none_or(|s| allowed.contains(&s));
-    v.enum_value(path, value, valid, &format!("[{}]", allowed.join(", ")));
-}
-
 fn check_service(code: Option<&str>) -> KmsResult<()> {
     match code {
         Some(SERVICE_CODE) | None => Ok(()),
@@ -110,8 +135,8 @@ fn find_quota(code: &str, profile: Profile, region: &str) -> KmsResult<QuotaId> 
 }
 
 /// Whether a request matches an `AppliedLevelEnum` filter (every KMS quota is account-level).
-fn at_level(level: Option<&str>) -> bool {
-    !matches!(level, Some("RESOURCE"))
+fn at_level(level: Option<AppliedLevel>) -> bool {
+    level != Some(AppliedLevel::Resource)
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> KmsResult<T> {
@@ -198,9 +223,9 @@ impl ServiceQuotas {
         let mut v = Validator::new();
         service_code(&mut v, r.service_code.as_deref(), true);
         quota_code(&mut v, r.quota_code.as_deref(), true);
-        v.finish()?;
+        let code = v.finish_with(r.quota_code)?;
         check_service(r.service_code.as_deref())?;
-        let id = self.find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
+        let id = self.find_quota(&code, &caller.region)?;
         Ok(QuotaResponse { quota: self.applied(caller, id) })
     }
 
@@ -213,9 +238,9 @@ impl ServiceQuotas {
         let mut v = Validator::new();
         service_code(&mut v, r.service_code.as_deref(), true);
         quota_code(&mut v, r.quota_code.as_deref(), true);
-        v.finish()?;
+        let code = v.finish_with(r.quota_code)?;
         check_service(r.service_code.as_deref())?;
-        let id = self.find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
+        let id = self.find_quota(&code, &caller.region)?;
         Ok(QuotaResponse { quota: self.default_quota(caller, id) })
     }
 
@@ -225,13 +250,13 @@ impl ServiceQuotas {
         service_code(&mut v, r.service_code.as_deref(), true);
         quota_code(&mut v, r.quota_code.as_deref(), false);
         validate_next_token(&mut v, r.next_token.as_deref(), r.max_results);
-        one_of(&mut v, "quotaAppliedAtLevel", r.quota_applied_at_level.as_deref(), LEVELS);
+        let level = v.enum_member::<AppliedLevel>("quotaAppliedAtLevel", r.quota_applied_at_level.as_deref());
         v.finish()?;
         check_service(r.service_code.as_deref())?;
         let ids: Vec<QuotaId> = QuotaId::all()
             .filter(|q| q.def().listed_in(self.engine.profile(), &caller.region))
             .filter(|q| r.quota_code.as_deref().is_none_or(|c| c == q.def().code))
-            .filter(|_| at_level(r.quota_applied_at_level.as_deref()))
+            .filter(|_| at_level(level))
             .collect();
         let Page { items: ids, next_marker: next_token, .. } = offset_page(
             ids,
@@ -286,9 +311,9 @@ impl ServiceQuotas {
                 ));
             }
         }
-        v.finish()?;
+        let (code, desired) = v.finish_with((r.quota_code, r.desired_value))?;
         check_service(r.service_code.as_deref())?;
-        let id = self.find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
+        let id = self.find_quota(&code, &caller.region)?;
         let def = id.def();
         if !def.adjustable {
             return Err(KmsError::new(
@@ -296,7 +321,6 @@ impl ServiceQuotas {
                 "The request failed because the specified quota is not adjustable.",
             ));
         }
-        let desired = r.desired_value.unwrap_or_default();
 
         let _guard = self.increases.lock().await;
         let current = self.engine.applied_value(&caller.account_id, &caller.region, id);
@@ -351,8 +375,8 @@ impl ServiceQuotas {
             REQUEST_ID_PATTERN,
             |s| ident_ok(s, true, 128),
         );
-        v.finish()?;
-        let found = history::get(&self.store, &caller.account_id, &caller.region, id.unwrap_or_default()).await?;
+        let id = v.finish_with(id)?;
+        let found = history::get(&self.store, &caller.account_id, &caller.region, id).await?;
         match found {
             Some(requested_quota) => Ok(RequestedQuotaResponse { requested_quota }),
             None => Err(KmsError::new(
@@ -366,8 +390,8 @@ impl ServiceQuotas {
         &self,
         caller: &Caller,
         quota: Option<QuotaId>,
-        status: Option<&str>,
-        level: Option<&str>,
+        status: Option<RequestStatus>,
+        level: Option<AppliedLevel>,
         next_token: Option<&str>,
         max_results: Option<i64>,
     ) -> KmsResult<RequestedQuotaListResponse> {
@@ -375,7 +399,7 @@ impl ServiceQuotas {
         let matching: Vec<_> = all
             .into_iter()
             .filter(|c| quota.is_none_or(|q| c.quota_code == q.def().code))
-            .filter(|c| status.is_none_or(|s| c.status == s))
+            .filter(|c| status.is_none_or(|s| c.status == s.as_str()))
             .filter(|_| at_level(level))
             .collect();
         let Page { items: requested_quotas, next_marker: next_token, .. } = offset_page(
@@ -396,19 +420,11 @@ impl ServiceQuotas {
         let mut v = Validator::new();
         service_code(&mut v, r.service_code.as_deref(), false);
         validate_next_token(&mut v, r.next_token.as_deref(), r.max_results);
-        one_of(&mut v, "status", r.status.as_deref(), STATUSES);
-        one_of(&mut v, "quotaRequestedAtLevel", r.quota_requested_at_level.as_deref(), LEVELS);
+        let status = v.enum_member::<RequestStatus>("status", r.status.as_deref());
+        let level = v.enum_member::<AppliedLevel>("quotaRequestedAtLevel", r.quota_requested_at_level.as_deref());
         v.finish()?;
         check_service(r.service_code.as_deref())?;
-        self.history_page(
-            caller,
-            None,
-            r.status.as_deref(),
-            r.quota_requested_at_level.as_deref(),
-            r.next_token.as_deref(),
-            r.max_results,
-        )
-        .await
+        self.history_page(caller, None, status, level, r.next_token.as_deref(), r.max_results).await
     }
 
     /// ListRequestedServiceQuotaChangeHistoryByQuota: the caller's requests for one quota.
@@ -421,20 +437,12 @@ impl ServiceQuotas {
         service_code(&mut v, r.service_code.as_deref(), true);
         quota_code(&mut v, r.quota_code.as_deref(), true);
         validate_next_token(&mut v, r.next_token.as_deref(), r.max_results);
-        one_of(&mut v, "status", r.status.as_deref(), STATUSES);
-        one_of(&mut v, "quotaRequestedAtLevel", r.quota_requested_at_level.as_deref(), LEVELS);
-        v.finish()?;
+        let status = v.enum_member::<RequestStatus>("status", r.status.as_deref());
+        let level = v.enum_member::<AppliedLevel>("quotaRequestedAtLevel", r.quota_requested_at_level.as_deref());
+        let code = v.finish_with(r.quota_code)?;
         check_service(r.service_code.as_deref())?;
-        let id = self.find_quota(r.quota_code.as_deref().unwrap_or_default(), &caller.region)?;
-        self.history_page(
-            caller,
-            Some(id),
-            r.status.as_deref(),
-            r.quota_requested_at_level.as_deref(),
-            r.next_token.as_deref(),
-            r.max_results,
-        )
-        .await
+        let id = self.find_quota(&code, &caller.region)?;
+        self.history_page(caller, Some(id), status, level, r.next_token.as_deref(), r.max_results).await
     }
 
     /// ListServices: only `kms`.

@@ -408,6 +408,27 @@ async fn malformed_requests_get_aws_errors() {
     assert_eq!(err.kind, ErrorKind::Validation);
 }
 
+#[tokio::test]
+async fn enum_filters_are_refused_with_aws_value_sets_in_order() {
+    let f = fixture(Profile::Current).await;
+    let body = json!({"Status": "DONE", "QuotaRequestedAtLevel": "account"});
+    let err = call(&f, &east(), "ListRequestedServiceQuotaChangeHistory", body).await.expect_err("enums");
+    assert_eq!(
+        err.message.as_deref(),
+        Some(
+            "2 validation errors detected: Value 'DONE' at 'status' failed to satisfy constraint: \
+             Member must satisfy enum value set: [PENDING, CASE_OPENED, APPROVED, DENIED, CASE_CLOSED, NOT_APPROVED, INVALID_REQUEST]; \
+             Value 'account' at 'quotaRequestedAtLevel' failed to satisfy constraint: \
+             Member must satisfy enum value set: [ACCOUNT, RESOURCE, ALL]"
+        )
+    );
+    let body = json!({"ServiceCode": "kms", "QuotaAppliedAtLevel": "NONE"});
+    let err = call(&f, &east(), "ListServiceQuotas", body).await.expect_err("level");
+    assert!(err.message.as_deref().is_some_and(|m| m.ends_with(
+        "Value 'NONE' at 'quotaAppliedAtLevel' failed to satisfy constraint: Member must satisfy enum value set: [ACCOUNT, RESOURCE, ALL]"
+    )));
+}
+
 fn rsa_decrypt(caller: &Caller) -> Charge<'_> {
     Charge {
         caller,

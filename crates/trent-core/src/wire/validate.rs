@@ -8,6 +8,7 @@
 
 use crate::error::{KmsError, KmsResult};
 use crate::key::encryption_context::EncryptionContext;
+use crate::wire::aws_enum::AwsEnum;
 
 /// Collects constraint violations of one request.
 #[derive(Debug, Default)]
@@ -108,14 +109,32 @@ impl Validator {
         self
     }
 
-    /// An enum constraint; `known` lists the allowed values as AWS prints them (`[A, B]`).
-    pub fn enum_value(&mut self, path: &str, v: Option<&str>, valid: bool, known: &str) -> &mut Self {
+    /// A member typed by an AWS enum: records AWS's "enum value set" violation
+    /// for a value outside `E` and returns the parsed value (`None` if the
+    /// member is absent or invalid), so the operation never parses it again.
+    pub fn enum_member<E: AwsEnum>(&mut self, path: &str, v: Option<&str>) -> Option<E> {
+        let s = v?;
+        let parsed = E::parse(s);
+        if parsed.is_none() {
+            self.not_in_set(path, s, E::wire_list());
+        }
+        parsed
+    }
+
+    /// A string member that must be one of `allowed`, for AWS enums Trent keeps
+    /// as strings rather than as an [`AwsEnum`] (grant operations, which grants
+    /// store and policies match as the API spells them).
+    pub fn one_of(&mut self, path: &str, v: Option<&str>, allowed: &[&str]) -> &mut Self {
         if let Some(s) = v
-            && !valid
+            && !allowed.contains(&s)
         {
-            self.push(Some(quote(s)), path, &format!("Member must satisfy enum value set: {known}"));
+            self.not_in_set(path, s, &format!("[{}]", allowed.join(", ")));
         }
         self
+    }
+
+    fn not_in_set(&mut self, path: &str, value: &str, list: &str) {
+        self.push(Some(quote(value)), path, &format!("Member must satisfy enum value set: {list}"));
     }
 
     /// Grant tokens: 0–10 items of 1–8192 characters.
@@ -164,6 +183,53 @@ impl Validator {
             n => Err(KmsError::validation(format!("{n} validation errors detected: {}", self.errors.join("; ")))),
         }
     }
+
+    /// [`Validator::finish`], then the required members as values: pass the
+    /// members this validator checked as required (one `Option`, or a tuple of
+    /// two to four), get back what they hold. Operations use it instead of
+    /// unwrapping each required member after validating; a member that is still
+    /// absent means it was not checked as required, an internal error.
+    pub fn finish_with<T: Present>(&mut self, values: T) -> KmsResult<T::Value> {
+        self.finish()?;
+        values.present().ok_or_else(|| KmsError::internal("a required member was not validated"))
+    }
+}
+
+/// Required members, as their `Option`s, that [`Validator::finish_with`]
+/// hands back as values once validation has passed.
+pub trait Present {
+    /// The members' values.
+    type Value;
+    /// The values, if every member is present.
+    fn present(self) -> Option<Self::Value>;
+}
+
+impl<A> Present for Option<A> {
+    type Value = A;
+    fn present(self) -> Option<A> {
+        self
+    }
+}
+
+impl<A, B> Present for (Option<A>, Option<B>) {
+    type Value = (A, B);
+    fn present(self) -> Option<(A, B)> {
+        Some((self.0?, self.1?))
+    }
+}
+
+impl<A, B, C> Present for (Option<A>, Option<B>, Option<C>) {
+    type Value = (A, B, C);
+    fn present(self) -> Option<(A, B, C)> {
+        Some((self.0?, self.1?, self.2?))
+    }
+}
+
+impl<A, B, C, D> Present for (Option<A>, Option<B>, Option<C>, Option<D>) {
+    type Value = (A, B, C, D);
+    fn present(self) -> Option<(A, B, C, D)> {
+        Some((self.0?, self.1?, self.2?, self.3?))
+    }
 }
 
 /// Checks an encryption context. The model puts no constraint on it, but the
@@ -182,6 +248,7 @@ pub fn encryption_context(ctx: Option<&EncryptionContext>) -> KmsResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::model::DataKeySpec;
 
     #[test]
     fn aws_wording() {
@@ -204,6 +271,69 @@ mod tests {
             )
         );
         assert!(Validator::new().str_len("description", Some("ok"), 0, 8192).finish().is_ok());
+    }
+
+    #[test]
+    fn enum_member_returns_the_value_and_reports_aws_set() {
+        let mut v = Validator::new();
+        assert_eq!(v.enum_member::<DataKeySpec>("keySpec", Some("AES_128")), Some(DataKeySpec::Aes128));
+        assert_eq!(v.enum_member::<DataKeySpec>("keySpec", None), None);
+        assert!(v.finish().is_ok(), "a valid or absent member is no violation");
+        assert_eq!(v.enum_member::<DataKeySpec>("keySpec", Some("aes_128")), None);
+        assert_eq!(
+            v.finish().unwrap_err().message.as_deref(),
+            Some(
+                "1 validation error detected: Value 'aes_128' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]"
+            )
+        );
+    }
+
+    #[test]
+    fn one_of_reports_the_allowed_strings() {
+        let mut v = Validator::new();
+        v.one_of("operations.1.member", Some("Encrypt"), &["Decrypt", "Encrypt"]).one_of("x", None, &["A"]);
+        assert!(v.finish().is_ok());
+        v.one_of("operations.2.member", Some("Sing"), &["Decrypt", "Encrypt"]);
+        assert_eq!(
+            v.finish().unwrap_err().message.as_deref(),
+            Some(
+                "1 validation error detected: Value 'Sing' at 'operations.2.member' failed to satisfy constraint: Member must satisfy enum value set: [Decrypt, Encrypt]"
+            )
+        );
+    }
+
+    #[test]
+    fn finish_with_keeps_aws_order_then_returns_the_values() {
+        // Violations come out in the order the checks ran, enum members included.
+        let mut v = Validator::new();
+        let key_id: Option<String> = None;
+        v.key_id("keyId", key_id.as_deref(), true);
+        let spec = v.enum_member::<DataKeySpec>("keySpec", Some("AES_512"));
+        v.int_range("numberOfBytes", Some(0), 1, 1024);
+        let e = v.finish_with((key_id, spec)).unwrap_err();
+        assert_eq!(e.kind, crate::error::ErrorKind::Validation);
+        assert_eq!(
+            e.message.as_deref(),
+            Some(
+                "3 validation errors detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null; Value 'AES_512' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]; Value '0' at 'numberOfBytes' failed to satisfy constraint: Member must have value greater than or equal to 1"
+            )
+        );
+
+        let mut v = Validator::new();
+        let key_id = Some("k".to_owned());
+        v.key_id("keyId", key_id.as_deref(), true);
+        let spec = v.enum_member::<DataKeySpec>("keySpec", Some("AES_256"));
+        assert_eq!(v.finish_with((key_id, spec)).expect("valid"), ("k".to_owned(), DataKeySpec::Aes256));
+        assert_eq!(Validator::new().finish_with(Some(1)).expect("one value"), 1);
+        assert_eq!(Validator::new().finish_with((Some(1), Some(2), Some(3))).expect("three"), (1, 2, 3));
+        assert_eq!(Validator::new().finish_with((Some(1), Some(2), Some(3), Some(4))).expect("four"), (1, 2, 3, 4));
+    }
+
+    #[test]
+    fn finish_with_refuses_a_member_not_checked_as_required() {
+        // Nothing recorded the absence, so it is Trent's bug, not the caller's.
+        let e = Validator::new().finish_with((Some(1), None::<u8>)).unwrap_err();
+        assert_eq!(e.kind, crate::error::ErrorKind::KmsInternal);
     }
 
     #[test]
