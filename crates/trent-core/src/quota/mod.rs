@@ -17,6 +17,7 @@ mod fxhash;
 pub mod gcra;
 pub mod limiter;
 mod values;
+pub mod window;
 
 pub use catalog::{Profile, QuotaDef, QuotaId, QuotaKind};
 pub use charge::{BucketKey, BucketScope};
