@@ -22,8 +22,8 @@ use trent_core::admission::{Admission, Charge, KeyClass};
 use trent_core::model::{KeyManager, KeySpec};
 use trent_core::operation::Operation;
 use trent_core::quota::{
-    BucketKey, BucketScope, InMemoryLimiter, LimitRequest, QuotaConfig, QuotaEngine, QuotaId, QuotaOverride,
-    SystemMonotonicClock, gcra,
+    BucketKey, BucketScope, InMemoryLimiter, LimitRequest, QuotaConfig, QuotaEngine, QuotaId, QuotaOverride, Rate,
+    RateParams, SystemMonotonicClock, gcra,
 };
 
 /// Polls a future that is expected to be ready at once.
@@ -50,8 +50,12 @@ fn engine() -> Arc<QuotaEngine> {
     Arc::new(QuotaEngine::new(&config, Arc::new(SystemMonotonicClock::new())).expect("valid config"))
 }
 
-const SYMMETRIC: KeyClass<'static> =
-    KeyClass { spec: KeySpec::SymmetricDefault, manager: KeyManager::Customer, custom_key_store_id: None };
+const SYMMETRIC: KeyClass<'static> = KeyClass {
+    spec: KeySpec::SymmetricDefault,
+    manager: KeyManager::Customer,
+    custom_key_store_id: None,
+    key_id: "1234abcd-12ab-34cd-56ef-1234567890ab",
+};
 
 fn encrypt(caller: &Caller) -> Charge<'_> {
     Charge {
@@ -90,16 +94,15 @@ fn single_thread(c: &mut Criterion) {
     });
 
     let limiter = InMemoryLimiter::default();
-    let key = BucketKey {
-        scope: BucketScope::Account { account_id: "111122223333", region: "us-east-1" },
-        quota: QuotaId::SYMMETRIC,
-    };
-    let one = [LimitRequest { key, emission_interval: 1, burst_tolerance: 1_000_000_000, cost: 1 }];
+    let key =
+        BucketKey::quota(BucketScope::Account { account_id: "111122223333", region: "us-east-1" }, QuotaId::SYMMETRIC);
+    let rate = Rate::TokenBucket(RateParams { emission_interval: 1, burst_tolerance: 1_000_000_000 });
+    let one = [LimitRequest { key, rate, cost: 1 }];
     let start = Instant::now();
     c.bench_function("limiter/check_now/1_bucket", |b| {
         b.iter(|| black_box(limiter.check_now(black_box(&one), start.elapsed().as_nanos() as u64)));
     });
-    let store = BucketKey { scope: BucketScope::CustomKeyStore { id: "cks-1" }, quota: QuotaId::CUSTOM_KEY_STORE };
+    let store = BucketKey::quota(BucketScope::CustomKeyStore { id: "cks-1" }, QuotaId::CUSTOM_KEY_STORE);
     let two = [one[0], LimitRequest { key: store, ..one[0] }];
     c.bench_function("limiter/check_now/2_buckets", |b| {
         b.iter(|| black_box(limiter.check_now(black_box(&two), start.elapsed().as_nanos() as u64)));

@@ -28,8 +28,10 @@ fn ov(account: &str, region: &str, code: &str, value: f64) -> QuotaOverride {
     QuotaOverride { account_id: account.into(), region: region.into(), quota_code: code.into(), value }
 }
 
+const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+
 fn customer(spec: KeySpec) -> KeyClass<'static> {
-    KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: None }
+    KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: None, key_id: KEY_ID }
 }
 
 fn charge<'a>(caller: &'a Caller, op: Operation, key: Option<KeyClass<'a>>) -> Charge<'a> {
@@ -180,9 +182,14 @@ async fn fractional_quota_admits_exactly_one_per_four_seconds() {
     assert_eq!(admitted_at, (1..=10).map(|k| k * 4_000).collect::<Vec<_>>());
 }
 
+/// The token bucket, as `algorithm = "token-bucket"` configures it.
+fn token_bucket() -> QuotaConfig {
+    QuotaConfig { algorithm: Algorithm::TokenBucket, ..QuotaConfig::default() }
+}
+
 #[tokio::test]
 async fn default_burst_is_one_seconds_worth_then_the_steady_rate() {
-    let (e, clock) = engine(Profile::Current);
+    let (e, clock) = engine_with(token_bucket());
     let c = Caller::new("111122223333", "us-east-1");
     let create = charge(&c, Operation::CreateKey, None);
     assert_eq!(admitted(&e, &create, 10).await, 5);
@@ -198,7 +205,7 @@ async fn default_burst_is_one_seconds_worth_then_the_steady_rate() {
 
 #[tokio::test]
 async fn burst_seconds_is_configurable() {
-    let (e, _) = engine_with(QuotaConfig { burst_seconds: 3.0, ..QuotaConfig::default() });
+    let (e, _) = engine_with(QuotaConfig { burst_seconds: 3.0, ..token_bucket() });
     let c = Caller::new("111122223333", "us-east-1");
     assert_eq!(admitted(&e, &charge(&c, Operation::CreateKey, None), 20).await, 15);
 }
@@ -237,7 +244,12 @@ async fn cross_account_use_is_charged_to_the_caller() {
 
 #[tokio::test]
 async fn aws_managed_keys_count_by_default_and_can_be_exempted() {
-    let aws = Some(KeyClass { spec: KeySpec::SymmetricDefault, manager: KeyManager::Aws, custom_key_store_id: None });
+    let aws = Some(KeyClass {
+        spec: KeySpec::SymmetricDefault,
+        manager: KeyManager::Aws,
+        custom_key_store_id: None,
+        key_id: KEY_ID,
+    });
     let o = vec![ov("*", "*", "L-6E3AF000", 1.0)];
     let (e, _) = engine_with(QuotaConfig { overrides: o.clone(), ..QuotaConfig::default() });
     let c = Caller::new("111122223333", "us-east-1");
@@ -249,7 +261,7 @@ async fn aws_managed_keys_count_by_default_and_can_be_exempted() {
 }
 
 fn in_store(spec: KeySpec, store: &str) -> Option<KeyClass<'_>> {
-    Some(KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: Some(store) })
+    Some(KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: Some(store), key_id: KEY_ID })
 }
 
 #[tokio::test]

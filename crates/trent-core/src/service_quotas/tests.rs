@@ -412,7 +412,12 @@ fn rsa_decrypt(caller: &Caller) -> Charge<'_> {
     Charge {
         caller,
         operation: Operation::Decrypt,
-        key: Some(KeyClass { spec: KeySpec::Rsa2048, manager: KeyManager::Customer, custom_key_store_id: None }),
+        key: Some(KeyClass {
+            spec: KeySpec::Rsa2048,
+            manager: KeyManager::Customer,
+            custom_key_store_id: None,
+            key_id: "1234abcd-12ab-34cd-56ef-1234567890ab",
+        }),
         key_pair_spec: None,
         custom_key_store_id: None,
     }
