@@ -25,8 +25,8 @@ pub enum Profile {
     #[serde(rename = "current")]
     Current,
     /// The CMK-era defaults of the AWS KMS Developer Guide as of 2020-09-04, with
-    /// the three 2020-10-29 values the seed documents show (ListAliases, ListKeys, ListRetirableGrants)
-    /// (symmetric 5,500 / 10,000 / 30,000 by region).
+    /// the four 2020-10-29 values the seed documents show (ListAliases, ListKeys,
+    /// ListRetirableGrants, grants per key) (symmetric 5,500 / 10,000 / 30,000 by region).
     #[serde(rename = "2020")]
     Y2020,
 }
@@ -559,7 +559,7 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
     // --- resource quotas (counts; names as Service Quotas still shows them) ---
     resource(R::Keys, "L-C2F1777E", "Customer Master Keys (CMKs)", 100_000.0, Some(10_000.0)),
     resource(R::AliasesPerKey, "L-340F62FB", "Aliases per CMK", 50.0, Some(50.0)),
-    resource(R::GrantsPerKey, "L-D594A657", "Grants per CMK", 50_000.0, Some(10_000.0)),
+    resource(R::GrantsPerKey, "L-D594A657", "Grants per CMK", 50_000.0, Some(50_000.0)),
     // Not in the 2020 resource table: today's value in the 2020 profile.
     resource(R::CustomKeyStores, "L-F33DCFEB", "Custom Key Stores", 10.0, None),
     QuotaDef {
@@ -676,6 +676,8 @@ mod tests {
         assert_eq!(v("T-ListKeys", Y2020, "us-east-1"), 500.0);
         assert_eq!(v("T-ListAliases", Y2020, "us-east-1"), 500.0);
         assert_eq!(v("T-ListRetirableGrants", Y2020, "us-east-1"), 100.0);
+        // ...and grants per key, raised from 10,000 in the same revision.
+        assert_eq!(v("L-D594A657", Y2020, "us-east-1"), 50_000.0);
         // Did not exist in 2020: today's value.
         assert_eq!(v("T-RotateKeyOnDemand", Y2020, "us-east-1"), 5.0);
         assert_eq!(v("T-CustomKeyStore", Y2020, "us-east-1"), 1_800.0);
