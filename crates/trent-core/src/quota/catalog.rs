@@ -704,6 +704,38 @@ mod tests {
     }
 
     #[test]
+    fn hot_key_operations_are_the_state_changing_management_operations_on_one_key() {
+        let hot: Vec<&str> = QUOTAS
+            .iter()
+            .filter(|q| q.hot_key)
+            .map(|q| match q.kind {
+                QuotaKind::Operation(op) => op.name(),
+                _ => q.code,
+            })
+            .collect();
+        assert_eq!(
+            hot,
+            [
+                "CancelKeyDeletion",
+                "DeleteImportedKeyMaterial",
+                "DisableKey",
+                "DisableKeyRotation",
+                "EnableKey",
+                "EnableKeyRotation",
+                "ImportKeyMaterial",
+                "PutKeyPolicy",
+                "RotateKeyOnDemand",
+                "ScheduleKeyDeletion",
+                "TagResource",
+                "UntagResource",
+                "UpdateKeyDescription",
+                "UpdatePrimaryRegion",
+            ]
+        );
+        assert!(QuotaId::from_code(HOT_KEY_CODE).is_none(), "the hot-key limit is not a quota");
+    }
+
+    #[test]
     fn only_the_custom_key_store_pool_is_hidden_and_fixed() {
         for id in QuotaId::all() {
             let q = id.def();
