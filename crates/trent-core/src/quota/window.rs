@@ -402,6 +402,18 @@ mod tests {
     }
 
     #[test]
+    fn state_is_a_fixed_2_4_kib_whatever_the_quota_and_load() {
+        // Counters and times per slot plus five words: no per-request entries.
+        assert_eq!(std::mem::size_of::<WindowState>(), RING * (4 + 8) + 5 * 8);
+        assert!(std::mem::size_of::<WindowState>() <= 2_500);
+        let p = params(100_000.0);
+        let mut w = WindowState::new();
+        let admitted = (0..1_000_000u64).filter(|i| w.admit(T0 + i * 2_000, p, 1).allowed).count();
+        assert_eq!(admitted, 200_000, "2 s at 500,000/s offered: 100,000 per second");
+        assert_eq!(w.total(), 100_000);
+    }
+
+    #[test]
     fn a_burst_from_idle_gets_exactly_the_quota_until_a_second_after() {
         let p = params(1_000.0);
         let mut w = WindowState::new();
