@@ -38,7 +38,7 @@ pub enum Algorithm {
     Window,
     /// GCRA, a token bucket whose burst is `burst_seconds` worth of the quota:
     /// from idle up to about 2N pass in the first second (the burst, then the
-    /// refill), N per second after ([`super::gcra`]).
+    /// refill), N per second after ([`mod@super::gcra`]).
     TokenBucket,
 }
 

@@ -2,7 +2,7 @@
 //!
 //! The engine decides *which* buckets a request draws on and at what rate;
 //! a limiter only keeps each bucket's state and applies the pure maths —
-//! [`super::window`] or [`super::gcra`], as [`Rate`] says — atomically across
+//! [`super::window`] or [`mod@super::gcra`], as [`Rate`] says — atomically across
 //! all the buckets of one request. The trait is async and object safe so a
 //! Redis-backed limiter, shared by several Trent processes, can sit behind
 //! the same engine: a Lua script running the same steps over the same state

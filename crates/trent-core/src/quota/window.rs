@@ -231,6 +231,9 @@ impl WindowState {
             return;
         }
         let now = now.max(self.latest);
+        // Normally done by the check just before; repeated so the slot
+        // invariants hold even for a caller that skipped it.
+        self.expire(now, p.window);
         let slot = now / p.slot_width();
         let at = pos(slot);
         if self.total == 0 {
