@@ -13,8 +13,9 @@ use serde_json::Value;
 const QUOTA: f64 = 100.0;
 
 fn server() -> TestServer {
+    // `trent load` predicts admissions as a token bucket does (quota × time + burst).
     let config = format!(
-        "[quotas]\n[[quotas.overrides]]\naccount_id = \"111122223333\"\nregion = \"us-east-1\"\nquota_code = \"L-6E3AF000\"\nvalue = {QUOTA:.1}\n"
+        "[quotas]\nalgorithm = \"token-bucket\"\n[[quotas.overrides]]\naccount_id = \"111122223333\"\nregion = \"us-east-1\"\nquota_code = \"L-6E3AF000\"\nvalue = {QUOTA:.1}\n"
     );
     TestServer::start_with_config(Some(&config))
 }

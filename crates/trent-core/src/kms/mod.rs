@@ -144,7 +144,12 @@ pub struct DueWork {
 
 /// The class of `key` for quota charging.
 pub fn key_class(key: &KeyRecord) -> KeyClass<'_> {
-    KeyClass { spec: key.key_spec, manager: key.key_manager, custom_key_store_id: key.custom_key_store_id.as_deref() }
+    KeyClass {
+        spec: key.key_spec,
+        manager: key.key_manager,
+        custom_key_store_id: key.custom_key_store_id.as_deref(),
+        key_id: &key.key_id,
+    }
 }
 
 fn invalid_arn(key_ref: &str) -> KmsError {

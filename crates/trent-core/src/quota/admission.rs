@@ -20,6 +20,8 @@ pub struct KeyClass<'a> {
     pub manager: KeyManager,
     /// Keys in a custom key store also draw on the store's own pool.
     pub custom_key_store_id: Option<&'a str>,
+    /// The key's id: state changes on one key can be limited per key (hot keys).
+    pub key_id: &'a str,
 }
 
 /// One request to charge.

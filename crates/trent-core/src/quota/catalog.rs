@@ -26,8 +26,8 @@ pub enum Profile {
     #[serde(rename = "current")]
     Current,
     /// The CMK-era defaults of the AWS KMS Developer Guide as of 2020-09-04, with
-    /// the three 2020-10-29 values the seed documents show (ListAliases, ListKeys, ListRetirableGrants)
-    /// (symmetric 5,500 / 10,000 / 30,000 by region).
+    /// the four 2020-10-29 values the seed documents show (ListAliases, ListKeys,
+    /// ListRetirableGrants, grants per key) (symmetric 5,500 / 10,000 / 30,000 by region).
     #[serde(rename = "2020")]
     Y2020,
 }
@@ -167,7 +167,17 @@ pub struct QuotaDef {
     /// profile it has no limit (`current` is infinite), Service Quotas does not
     /// list it and the config may not override it.
     pub only_2020: bool,
+    /// A state-changing management operation on one key: with
+    /// `[quotas] hot_key_per_second` set, its requests also count against the
+    /// key's own hot-key bucket ([`HOT_KEY_CODE`]). AWS throttles bursts of
+    /// such requests on one key without publishing a number.
+    pub hot_key: bool,
 }
+
+/// The code naming the per-key hot-key limit in logs and shared-limiter keys.
+/// Not a quota: Service Quotas does not know it and the config sets it with
+/// `hot_key_per_second`, not an override.
+pub const HOT_KEY_CODE: &str = "T-HotKey";
 
 impl QuotaDef {
     /// Whether this is a resource quota (a count) rather than a request rate.
@@ -353,11 +363,18 @@ const fn base(code: &'static str, name: &'static str, kind: QuotaKind, current: 
             None => None,
         },
         only_2020: false,
+        hot_key: false,
     }
 }
 
 const fn op(op: Operation, code: &'static str, name: &'static str, current: f64, y2020: Option<f64>) -> QuotaDef {
     base(code, name, QuotaKind::Operation(op), current, y2020)
+}
+
+/// A per-operation quota whose operation changes the state of one key (see
+/// [`QuotaDef::hot_key`]).
+const fn state_op(op: Operation, code: &'static str, name: &'static str, current: f64, y2020: Option<f64>) -> QuotaDef {
+    QuotaDef { hot_key: true, ..base(code, name, QuotaKind::Operation(op), current, y2020) }
 }
 
 const fn gdkp(
@@ -462,7 +479,7 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
         ..base("T-CustomKeyStore", "Custom key store request rate", QuotaKind::CustomKeyStore, 1_800.0, Some(1_800.0))
     },
     // --- per-operation quotas -------------------------------------------------
-    op(O::CancelKeyDeletion, "L-635264CC", "CancelKeyDeletion request rate", 5.0, Some(5.0)),
+    state_op(O::CancelKeyDeletion, "L-635264CC", "CancelKeyDeletion request rate", 5.0, Some(5.0)),
     op(O::ConnectCustomKeyStore, "L-705B9E79", "ConnectCustomKeyStore request rate", 5.0, Some(5.0)),
     op(O::CreateAlias, "L-F7504F73", "CreateAlias request rate", 5.0, Some(5.0)),
     op(O::CreateCustomKeyStore, "L-08932E37", "CreateCustomKeyStore request rate", 5.0, Some(5.0)),
@@ -470,20 +487,20 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
     op(O::CreateKey, "L-32B67F4A", "CreateKey request rate", 5.0, Some(5.0)),
     op(O::DeleteAlias, "L-1F75ADD1", "DeleteAlias request rate", 15.0, Some(5.0)),
     op(O::DeleteCustomKeyStore, "L-E99520CB", "DeleteCustomKeyStore request rate", 5.0, Some(5.0)),
-    op(O::DeleteImportedKeyMaterial, "L-1233BF9B", "DeleteImportedKeyMaterial request rate", 15.0, Some(5.0)),
+    state_op(O::DeleteImportedKeyMaterial, "L-1233BF9B", "DeleteImportedKeyMaterial request rate", 15.0, Some(5.0)),
     op(O::DescribeCustomKeyStores, "L-E20AA94C", "DescribeCustomKeyStores request rate", 5.0, Some(5.0)),
     op(O::DescribeKey, "L-FAE8F084", "DescribeKey request rate", 2_000.0, Some(1_000.0)),
-    op(O::DisableKey, "L-6B8C93BD", "DisableKey request rate", 5.0, Some(5.0)),
-    op(O::DisableKeyRotation, "L-CE1DB614", "DisableKeyRotation request rate", 5.0, Some(5.0)),
+    state_op(O::DisableKey, "L-6B8C93BD", "DisableKey request rate", 5.0, Some(5.0)),
+    state_op(O::DisableKeyRotation, "L-CE1DB614", "DisableKeyRotation request rate", 5.0, Some(5.0)),
     op(O::DisconnectCustomKeyStore, "L-9F1FCF6D", "DisconnectCustomKeyStore request rate", 5.0, Some(5.0)),
-    op(O::EnableKey, "L-BD96F100", "EnableKey request rate", 5.0, Some(5.0)),
-    op(O::EnableKeyRotation, "L-BE799B67", "EnableKeyRotation request rate", 15.0, Some(5.0)),
+    state_op(O::EnableKey, "L-BD96F100", "EnableKey request rate", 5.0, Some(5.0)),
+    state_op(O::EnableKeyRotation, "L-BE799B67", "EnableKeyRotation request rate", 15.0, Some(5.0)),
     op(O::GetKeyLastUsage, "T-GetKeyLastUsage", "GetKeyLastUsage request rate", 5.0, None),
     op(O::GetKeyPolicy, "T-GetKeyPolicy", "GetKeyPolicy request rate", 1_000.0, Some(1_000.0)),
     op(O::GetKeyRotationStatus, "T-GetKeyRotationStatus", "GetKeyRotationStatus request rate", 1_000.0, Some(1_000.0)),
     op(O::GetParametersForImport, "T-GetParametersForImport", "GetParametersForImport request rate", 1.0, Some(0.25)),
     op(O::GetPublicKey, "T-GetPublicKey", "GetPublicKey request rate", 2_000.0, Some(5.0)),
-    op(O::ImportKeyMaterial, "T-ImportKeyMaterial", "ImportKeyMaterial request rate", 15.0, Some(5.0)),
+    state_op(O::ImportKeyMaterial, "T-ImportKeyMaterial", "ImportKeyMaterial request rate", 15.0, Some(5.0)),
     op(O::ListAliases, "T-ListAliases", "ListAliases request rate", 500.0, Some(500.0)),
     op(O::ListGrants, "T-ListGrants", "ListGrants request rate", 100.0, Some(100.0)),
     op(O::ListKeyPolicies, "T-ListKeyPolicies", "ListKeyPolicies request rate", 100.0, Some(100.0)),
@@ -491,18 +508,18 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
     op(O::ListKeys, "T-ListKeys", "ListKeys request rate", 500.0, Some(500.0)),
     op(O::ListResourceTags, "T-ListResourceTags", "ListResourceTags request rate", 2_000.0, Some(100.0)),
     op(O::ListRetirableGrants, "T-ListRetirableGrants", "ListRetirableGrants request rate", 100.0, Some(100.0)),
-    op(O::PutKeyPolicy, "T-PutKeyPolicy", "PutKeyPolicy request rate", 15.0, Some(5.0)),
+    state_op(O::PutKeyPolicy, "T-PutKeyPolicy", "PutKeyPolicy request rate", 15.0, Some(5.0)),
     op(O::ReplicateKey, "T-ReplicateKey", "ReplicateKey request rate", 5.0, None),
     op(O::RetireGrant, "T-RetireGrant", "RetireGrant request rate", 50.0, Some(15.0)),
     op(O::RevokeGrant, "T-RevokeGrant", "RevokeGrant request rate", 50.0, Some(15.0)),
-    op(O::RotateKeyOnDemand, "T-RotateKeyOnDemand", "RotateKeyOnDemand request rate", 5.0, None),
-    op(O::ScheduleKeyDeletion, "T-ScheduleKeyDeletion", "ScheduleKeyDeletion request rate", 15.0, Some(5.0)),
-    op(O::TagResource, "T-TagResource", "TagResource request rate", 10.0, Some(5.0)),
-    op(O::UntagResource, "T-UntagResource", "UntagResource request rate", 5.0, Some(5.0)),
+    state_op(O::RotateKeyOnDemand, "T-RotateKeyOnDemand", "RotateKeyOnDemand request rate", 5.0, None),
+    state_op(O::ScheduleKeyDeletion, "T-ScheduleKeyDeletion", "ScheduleKeyDeletion request rate", 15.0, Some(5.0)),
+    state_op(O::TagResource, "T-TagResource", "TagResource request rate", 10.0, Some(5.0)),
+    state_op(O::UntagResource, "T-UntagResource", "UntagResource request rate", 5.0, Some(5.0)),
     op(O::UpdateAlias, "T-UpdateAlias", "UpdateAlias request rate", 5.0, Some(5.0)),
     op(O::UpdateCustomKeyStore, "T-UpdateCustomKeyStore", "UpdateCustomKeyStore request rate", 5.0, Some(5.0)),
-    op(O::UpdateKeyDescription, "T-UpdateKeyDescription", "UpdateKeyDescription request rate", 5.0, Some(5.0)),
-    op(O::UpdatePrimaryRegion, "T-UpdatePrimaryRegion", "UpdatePrimaryRegion request rate", 5.0, None),
+    state_op(O::UpdateKeyDescription, "T-UpdateKeyDescription", "UpdateKeyDescription request rate", 5.0, Some(5.0)),
+    state_op(O::UpdatePrimaryRegion, "T-UpdatePrimaryRegion", "UpdatePrimaryRegion request rate", 5.0, None),
     // --- GenerateDataKeyPair, one quota per KeyPairSpec -------------------------
     gdkp(K::EccNistP256, "L-D2EEB5E0", "GenerateDataKeyPair (ECC_NIST_P256) request rate", 100.0, Some(25.0)),
     gdkp(K::EccNistP384, "L-16B46EF0", "GenerateDataKeyPair (ECC_NIST_P384) request rate", 100.0, Some(10.0)),
@@ -543,7 +560,7 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
     // --- resource quotas (counts; names as Service Quotas still shows them) ---
     resource(R::Keys, "L-C2F1777E", "Customer Master Keys (CMKs)", 100_000.0, Some(10_000.0)),
     resource(R::AliasesPerKey, "L-340F62FB", "Aliases per CMK", 50.0, Some(50.0)),
-    resource(R::GrantsPerKey, "L-D594A657", "Grants per CMK", 50_000.0, Some(10_000.0)),
+    resource(R::GrantsPerKey, "L-D594A657", "Grants per CMK", 50_000.0, Some(50_000.0)),
     // Not in the 2020 resource table: today's value in the 2020 profile.
     resource(R::CustomKeyStores, "L-F33DCFEB", "Custom Key Stores", 10.0, None),
     QuotaDef {
@@ -660,6 +677,8 @@ mod tests {
         assert_eq!(v("T-ListKeys", Y2020, "us-east-1"), 500.0);
         assert_eq!(v("T-ListAliases", Y2020, "us-east-1"), 500.0);
         assert_eq!(v("T-ListRetirableGrants", Y2020, "us-east-1"), 100.0);
+        // ...and grants per key, raised from 10,000 in the same revision.
+        assert_eq!(v("L-D594A657", Y2020, "us-east-1"), 50_000.0);
         // Did not exist in 2020: today's value.
         assert_eq!(v("T-RotateKeyOnDemand", Y2020, "us-east-1"), 5.0);
         assert_eq!(v("T-CustomKeyStore", Y2020, "us-east-1"), 1_800.0);
@@ -683,6 +702,38 @@ mod tests {
         assert_eq!((v("T-AliasesPerRegion"), v("T-GrantsPerPrincipalPerKey")), (10_000.0, 500.0));
         // Every other quota exists in both profiles.
         assert!(QUOTAS.iter().filter(|q| !q.only_2020).all(|q| q.exists_in(Profile::Current)));
+    }
+
+    #[test]
+    fn hot_key_operations_are_the_state_changing_management_operations_on_one_key() {
+        let hot: Vec<&str> = QUOTAS
+            .iter()
+            .filter(|q| q.hot_key)
+            .map(|q| match q.kind {
+                QuotaKind::Operation(op) => op.name(),
+                _ => q.code,
+            })
+            .collect();
+        assert_eq!(
+            hot,
+            [
+                "CancelKeyDeletion",
+                "DeleteImportedKeyMaterial",
+                "DisableKey",
+                "DisableKeyRotation",
+                "EnableKey",
+                "EnableKeyRotation",
+                "ImportKeyMaterial",
+                "PutKeyPolicy",
+                "RotateKeyOnDemand",
+                "ScheduleKeyDeletion",
+                "TagResource",
+                "UntagResource",
+                "UpdateKeyDescription",
+                "UpdatePrimaryRegion",
+            ]
+        );
+        assert!(QuotaId::from_code(HOT_KEY_CODE).is_none(), "the hot-key limit is not a quota");
     }
 
     #[test]

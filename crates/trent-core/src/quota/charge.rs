@@ -12,7 +12,11 @@
 //!   GenerateDataKey, GenerateDataKeyWithoutPlaintext and GenerateRandom in the
 //!   2020 profile, 1 otherwise) *in addition to* the account's symmetric pool;
 //! * the caller's account and region pay, never the key owner's;
-//! * requests on AWS managed keys count unless configured otherwise.
+//! * requests on AWS managed keys count unless configured otherwise;
+//! * when `hot_key_per_second` is set, the state-changing management
+//!   operations the catalog marks ([`super::catalog::QuotaDef::hot_key`]) also
+//!   draw on a bucket of the key itself, whoever calls (Trent's model of
+//!   AWS's unpublished hot-key throttling).
 
 use std::fmt;
 
@@ -20,7 +24,7 @@ use crate::key::model::KeyManager;
 use crate::operation::Operation;
 use crate::quota::admission::Charge;
 
-use super::catalog::{Profile, QuotaId};
+use super::catalog::{HOT_KEY_CODE, Profile, QuotaId};
 
 /// Whose bucket: an (account, region) pair, or one custom key store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,35 +41,99 @@ pub enum BucketScope<'a> {
         /// The custom key store id.
         id: &'a str,
     },
+    /// One key, whoever calls it: the hot-key limit on state changes.
+    Key {
+        /// The region the key lives in (a request on a key is always made there).
+        region: &'a str,
+        /// The key id.
+        key_id: &'a str,
+    },
 }
 
 /// The prefix that keeps custom key store scopes apart from account ids.
 const CKS_SCOPE: &str = "custom-key-store";
 
+/// Which kind of scope, so scopes whose [`BucketScope::parts`] happen to be
+/// equal are still told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScopeKind {
+    /// [`BucketScope::Account`].
+    Account,
+    /// [`BucketScope::CustomKeyStore`].
+    CustomKeyStore,
+    /// [`BucketScope::Key`].
+    Key,
+}
+
 impl<'a> BucketScope<'a> {
-    /// The scope as two strings, for map keys and storage keys.
+    /// The scope as two strings, for map keys and storage keys (with
+    /// [`BucketScope::kind`] they identify it).
     pub fn parts(&self) -> (&'a str, &'a str) {
         match *self {
             BucketScope::Account { account_id, region } => (account_id, region),
             BucketScope::CustomKeyStore { id } => (CKS_SCOPE, id),
+            BucketScope::Key { region, key_id } => (key_id, region),
+        }
+    }
+
+    /// The kind of scope.
+    pub fn kind(&self) -> ScopeKind {
+        match self {
+            BucketScope::Account { .. } => ScopeKind::Account,
+            BucketScope::CustomKeyStore { .. } => ScopeKind::CustomKeyStore,
+            BucketScope::Key { .. } => ScopeKind::Key,
         }
     }
 }
 
-/// One bucket: a scope and a quota. A shared limiter (Redis) names it by its
-/// `Display` form, `account/region/code` or `custom-key-store/id/code`.
+/// What a bucket limits: a catalog request quota, or the per-key hot-key
+/// limit (which has no catalog entry: AWS publishes no such quota).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BucketLimit {
+    /// A request quota of the catalog.
+    Quota(QuotaId),
+    /// State-changing requests on one key (`[quotas] hot_key_per_second`).
+    HotKey,
+}
+
+impl BucketLimit {
+    /// The code naming the limit: the quota code, or [`HOT_KEY_CODE`].
+    pub fn code(self) -> &'static str {
+        match self {
+            BucketLimit::Quota(q) => q.def().code,
+            BucketLimit::HotKey => HOT_KEY_CODE,
+        }
+    }
+}
+
+/// One bucket: a scope and what it limits. A shared limiter (Redis) names it
+/// by its `Display` form, `account/region/code`, `custom-key-store/id/code`
+/// or `key/region/key-id/code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BucketKey<'a> {
     /// Whose bucket.
     pub scope: BucketScope<'a>,
-    /// Which quota.
-    pub quota: QuotaId,
+    /// What it limits.
+    pub limit: BucketLimit,
+}
+
+impl<'a> BucketKey<'a> {
+    /// The bucket of a catalog quota.
+    pub fn quota(scope: BucketScope<'a>, quota: QuotaId) -> Self {
+        Self { scope, limit: BucketLimit::Quota(quota) }
+    }
 }
 
 impl fmt::Display for BucketKey<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (a, b) = self.scope.parts();
-        write!(f, "{a}/{b}/{}", self.quota.def().code)
+        let code = self.limit.code();
+        match self.scope {
+            BucketScope::Key { region, key_id } => write!(f, "key/{region}/{key_id}/{code}"),
+            _ => {
+                let (a, b) = self.scope.parts();
+                write!(f, "{a}/{b}/{code}")
+            }
+        }
     }
 }
 
@@ -78,11 +146,15 @@ pub struct QuotaCharge<'a> {
     pub cost: u32,
 }
 
-/// The most buckets one request draws on (account pool + custom key store).
-pub const MAX_CHARGES: usize = 2;
+/// The most buckets one request draws on: the account's quota, a custom key
+/// store's pool, the key's hot-key bucket (no operation draws on all three today).
+pub const MAX_CHARGES: usize = 3;
 
 const EMPTY: QuotaCharge<'static> = QuotaCharge {
-    bucket: BucketKey { scope: BucketScope::CustomKeyStore { id: "" }, quota: QuotaId::CUSTOM_KEY_STORE },
+    bucket: BucketKey {
+        scope: BucketScope::CustomKeyStore { id: "" },
+        limit: BucketLimit::Quota(QuotaId::CUSTOM_KEY_STORE),
+    },
     cost: 0,
 };
 
@@ -127,11 +199,14 @@ pub struct ChargeRules {
     /// documents that they do (only AWS *owned* keys are free); Trent has no
     /// AWS owned keys.
     pub charge_aws_managed_keys: bool,
+    /// Whether state-changing requests on a key also draw on that key's
+    /// hot-key bucket (`hot_key_per_second` is set).
+    pub hot_key: bool,
 }
 
 impl Default for ChargeRules {
     fn default() -> Self {
-        Self { profile: Profile::Current, charge_aws_managed_keys: true }
+        Self { profile: Profile::Current, charge_aws_managed_keys: true, hot_key: false }
     }
 }
 
@@ -179,14 +254,22 @@ pub fn plan<'a>(rules: ChargeRules, charge: &Charge<'a>) -> ChargePlan<'a> {
             None => return plan,
         },
     };
-    plan.push(QuotaCharge { bucket: BucketKey { scope: account, quota }, cost: 1 });
+    plan.push(QuotaCharge { bucket: BucketKey::quota(account, quota), cost: 1 });
 
     let store = charge.key.as_ref().and_then(|k| k.custom_key_store_id).or(charge.custom_key_store_id);
     if let (Some(id), Some(cost)) = (store, custom_key_store_cost(rules.profile, op)) {
         plan.push(QuotaCharge {
-            bucket: BucketKey { scope: BucketScope::CustomKeyStore { id }, quota: QuotaId::CUSTOM_KEY_STORE },
+            bucket: BucketKey::quota(BucketScope::CustomKeyStore { id }, QuotaId::CUSTOM_KEY_STORE),
             cost,
         });
+    }
+
+    if rules.hot_key
+        && quota.def().hot_key
+        && let Some(key) = &charge.key
+    {
+        let scope = BucketScope::Key { region: &charge.caller.region, key_id: key.key_id };
+        plan.push(QuotaCharge { bucket: BucketKey { scope, limit: BucketLimit::HotKey }, cost: 1 });
     }
     plan
 }
@@ -199,8 +282,10 @@ mod tests {
     use crate::quota::admission::KeyClass;
 
     fn key(spec: KeySpec) -> KeyClass<'static> {
-        KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: None }
+        KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: None, key_id: KEY_ID }
     }
+
+    const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
 
     fn charge<'a>(caller: &'a Caller, op: Operation, key: Option<KeyClass<'a>>) -> Charge<'a> {
         Charge { caller, operation: op, key, key_pair_spec: None, custom_key_store_id: None }
@@ -210,7 +295,7 @@ mod tests {
         plan(rules, c).as_slice().iter().map(|q| (q.bucket.to_string(), q.cost)).collect()
     }
 
-    const R: ChargeRules = ChargeRules { profile: Profile::Current, charge_aws_managed_keys: true };
+    const R: ChargeRules = ChargeRules { profile: Profile::Current, charge_aws_managed_keys: true, hot_key: false };
 
     #[test]
     fn crypto_ops_draw_on_their_key_family_pool() {
@@ -263,7 +348,12 @@ mod tests {
     #[test]
     fn aws_managed_keys_count_unless_switched_off() {
         let c = Caller::new("111122223333", "eu-west-2");
-        let k = KeyClass { spec: KeySpec::SymmetricDefault, manager: KeyManager::Aws, custom_key_store_id: None };
+        let k = KeyClass {
+            spec: KeySpec::SymmetricDefault,
+            manager: KeyManager::Aws,
+            custom_key_store_id: None,
+            key_id: KEY_ID,
+        };
         assert_eq!(plan(R, &charge(&c, Operation::Encrypt, Some(k))).as_slice().len(), 1);
         let off = ChargeRules { charge_aws_managed_keys: false, ..R };
         assert!(plan(off, &charge(&c, Operation::Encrypt, Some(k))).is_empty());
@@ -279,6 +369,7 @@ mod tests {
             spec: KeySpec::SymmetricDefault,
             manager: KeyManager::Customer,
             custom_key_store_id: Some("cks-1234567890abcdef0"),
+            key_id: KEY_ID,
         };
         let y2020 = ChargeRules { profile: Profile::Y2020, ..R };
         let store = "custom-key-store/cks-1234567890abcdef0/T-CustomKeyStore".to_owned();
@@ -312,5 +403,24 @@ mod tests {
         let a = Caller::new("444455556666", "ap-northeast-1");
         let got = quotas(R, &charge(&a, Operation::Decrypt, Some(key(KeySpec::SymmetricDefault))));
         assert_eq!(got, vec![("444455556666/ap-northeast-1/L-6E3AF000".to_owned(), 1)]);
+    }
+
+    #[test]
+    fn state_changes_also_draw_on_the_key_when_hot_keys_are_limited() {
+        let c = Caller::new("444455556666", "eu-west-2");
+        let hot = ChargeRules { hot_key: true, ..R };
+        let on_key = format!("key/eu-west-2/{KEY_ID}/{HOT_KEY_CODE}");
+        for op in [Operation::EnableKey, Operation::DisableKey, Operation::PutKeyPolicy, Operation::TagResource] {
+            let ch = charge(&c, op, Some(key(KeySpec::SymmetricDefault)));
+            let own = QuotaId::for_operation(op).expect("own quota").def().code;
+            let got = quotas(hot, &ch);
+            assert_eq!(got, vec![(format!("444455556666/eu-west-2/{own}"), 1), (on_key.clone(), 1)], "{op:?}");
+            // Off unless configured.
+            assert_eq!(quotas(R, &ch).len(), 1, "{op:?}");
+        }
+        // Reads, crypto, grants and aliases never draw on the key's bucket.
+        for op in [Operation::DescribeKey, Operation::Encrypt, Operation::CreateGrant, Operation::CreateAlias] {
+            assert_eq!(quotas(hot, &charge(&c, op, Some(key(KeySpec::SymmetricDefault)))).len(), 1, "{op:?}");
+        }
     }
 }

@@ -6,7 +6,10 @@
 //! [quotas]
 //! enabled = true
 //! profile = "current"        # or "2020"
-//! burst_seconds = 1.0
+//! algorithm = "window"       # or "token-bucket"
+//! window_seconds = 1.0       # window: at most quota × this in any such interval
+//! burst_seconds = 1.0        # token-bucket: burst of quota × this
+//! hot_key_per_second = 5.0   # optional: state changes per key (off unless set)
 //! charge_aws_managed_keys = true
 //!
 //! [[quotas.overrides]]
@@ -20,6 +23,53 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{Profile, QuotaId};
 
+/// How a request quota of N per second is enforced.
+///
+/// AWS documents "N requests in each one-second interval" and does not
+/// publish its algorithm; the two choices differ in what an idle bucket lets
+/// through at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Algorithm {
+    /// A sliding window: at no instant have more than N been admitted in the
+    /// preceding second (`window_seconds`), so a burst from idle gets exactly N
+    /// in its first second ([`super::window`]).
+    #[default]
+    Window,
+    /// GCRA, a token bucket whose burst is `burst_seconds` worth of the quota:
+    /// from idle up to about 2N pass in the first second (the burst, then the
+    /// refill), N per second after ([`mod@super::gcra`]).
+    TokenBucket,
+}
+
+impl Algorithm {
+    /// The spelling used in configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Window => "window",
+            Algorithm::TokenBucket => "token-bucket",
+        }
+    }
+}
+
+impl TryFrom<String> for Algorithm {
+    type Error = QuotaConfigError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        match s.as_str() {
+            "window" => Ok(Algorithm::Window),
+            "token-bucket" => Ok(Algorithm::TokenBucket),
+            _ => Err(QuotaConfigError::Algorithm(s)),
+        }
+    }
+}
+
+impl From<Algorithm> for String {
+    fn from(a: Algorithm) -> String {
+        a.as_str().to_owned()
+    }
+}
+
 /// Request- and resource-quota settings. Every field has a default, so `[quotas]` may be omitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -29,9 +79,20 @@ pub struct QuotaConfig {
     pub enabled: bool,
     /// Which era of AWS defaults to enforce.
     pub profile: Profile,
-    /// Burst size as seconds' worth of each quota (at least one request). AWS
-    /// describes quotas per one-second interval, hence the default 1.0.
+    /// How request quotas are enforced (default: the sliding window).
+    pub algorithm: Algorithm,
+    /// `algorithm = "window"`: the interval a quota is counted over; at most
+    /// quota × this (rounded down, at least one request) pass in any such
+    /// interval. AWS describes quotas per one-second interval, hence 1.0.
+    pub window_seconds: f64,
+    /// `algorithm = "token-bucket"`: burst size as seconds' worth of each
+    /// quota (at least one request). Default 1.0.
     pub burst_seconds: f64,
+    /// State-changing requests (EnableKey, DisableKey, PutKeyPolicy, …) per
+    /// second on any one key, whoever makes them, on top of the per-operation
+    /// quotas. AWS throttles such "hot keys" without publishing a number, so
+    /// this is off unless set.
+    pub hot_key_per_second: Option<f64>,
     /// Whether requests on AWS managed keys count, as AWS documents (true).
     pub charge_aws_managed_keys: bool,
     /// Per-account, per-region replacements for profile defaults.
@@ -43,7 +104,10 @@ impl Default for QuotaConfig {
         Self {
             enabled: true,
             profile: Profile::Current,
+            algorithm: Algorithm::Window,
+            window_seconds: 1.0,
             burst_seconds: 1.0,
+            hot_key_per_second: None,
             charge_aws_managed_keys: true,
             overrides: Vec::new(),
         }
@@ -70,6 +134,17 @@ pub struct QuotaOverride {
 /// Why a `[quotas]` section was rejected at startup.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum QuotaConfigError {
+    /// `algorithm` is neither `window` nor `token-bucket`.
+    #[error("quotas.algorithm must be \"window\" or \"token-bucket\", got {0:?}")]
+    Algorithm(String),
+    /// `window_seconds` is not a finite number above zero.
+    #[error("quotas.window_seconds must be a finite number greater than 0, got {0}")]
+    WindowSeconds(f64),
+    /// `hot_key_per_second` is set but not a finite number above zero.
+    #[error(
+        "quotas.hot_key_per_second must be a finite number greater than 0 (leave it out to switch hot-key limits off), got {0}"
+    )]
+    HotKeyPerSecond(f64),
     /// `burst_seconds` is not a finite number above zero.
     #[error("quotas.burst_seconds must be a finite number greater than 0, got {0}")]
     BurstSeconds(f64),
@@ -104,8 +179,17 @@ pub enum QuotaConfigError {
 impl QuotaConfig {
     /// Checks every field; the engine refuses to start on an invalid config.
     pub fn validate(&self) -> Result<(), QuotaConfigError> {
-        if !(self.burst_seconds.is_finite() && self.burst_seconds > 0.0) {
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if !positive(self.window_seconds) {
+            return Err(QuotaConfigError::WindowSeconds(self.window_seconds));
+        }
+        if !positive(self.burst_seconds) {
             return Err(QuotaConfigError::BurstSeconds(self.burst_seconds));
+        }
+        if let Some(v) = self.hot_key_per_second
+            && !positive(v)
+        {
+            return Err(QuotaConfigError::HotKeyPerSecond(v));
         }
         for o in &self.overrides {
             if !o.resolve()?.def().exists_in(self.profile) {
@@ -148,7 +232,48 @@ mod tests {
         assert!(c.enabled);
         assert_eq!(c.profile, Profile::Current);
         assert_eq!(c.burst_seconds, 1.0);
+        assert_eq!(c.algorithm, Algorithm::Window, "the one-second window is the default");
+        assert_eq!(c.window_seconds, 1.0);
+        assert_eq!(c.hot_key_per_second, None, "hot-key limits are off unless set");
         assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn parses_the_algorithm_and_refuses_unknown_ones_naming_the_key() {
+        let c: QuotaConfig =
+            serde_json::from_str(r#"{"algorithm":"token-bucket","burst_seconds":2.0,"hot_key_per_second":5}"#)
+                .expect("parse");
+        assert_eq!(c.algorithm, Algorithm::TokenBucket);
+        assert_eq!(c.hot_key_per_second, Some(5.0));
+        assert!(c.validate().is_ok());
+        let c: QuotaConfig = serde_json::from_str(r#"{"algorithm":"window","window_seconds":0.5}"#).expect("parse");
+        assert_eq!((c.algorithm, c.window_seconds), (Algorithm::Window, 0.5));
+        let err = serde_json::from_str::<QuotaConfig>(r#"{"algorithm":"fixed"}"#).expect_err("unknown");
+        assert!(
+            err.to_string().contains(r#"quotas.algorithm must be "window" or "token-bucket", got "fixed""#),
+            "{err}"
+        );
+        assert_eq!(serde_json::to_value(Algorithm::TokenBucket).expect("ser"), "token-bucket");
+    }
+
+    #[test]
+    fn zero_negative_or_infinite_windows_bursts_and_hot_key_rates_are_refused_naming_the_key() {
+        let with = |f: fn(&mut QuotaConfig)| {
+            let mut c = QuotaConfig::default();
+            f(&mut c);
+            c.validate().expect_err("invalid").to_string()
+        };
+        for (msg, key) in [
+            (with(|c| c.window_seconds = 0.0), "quotas.window_seconds"),
+            (with(|c| c.window_seconds = -1.0), "quotas.window_seconds"),
+            (with(|c| c.window_seconds = f64::INFINITY), "quotas.window_seconds"),
+            (with(|c| c.burst_seconds = -0.5), "quotas.burst_seconds"),
+            (with(|c| c.hot_key_per_second = Some(0.0)), "quotas.hot_key_per_second"),
+            (with(|c| c.hot_key_per_second = Some(-5.0)), "quotas.hot_key_per_second"),
+            (with(|c| c.hot_key_per_second = Some(f64::NAN)), "quotas.hot_key_per_second"),
+        ] {
+            assert!(msg.starts_with(key), "{msg}");
+        }
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! [`QuotaEngine`]: the [`Admission`] every KMS operation calls once.
 //!
 //! It joins the pieces: the charging rules say which buckets a request draws
-//! on, [`QuotaValues`] says at what rate, [`RateParams`] turns the rate into
-//! GCRA parameters, and the limiter decides atomically across the buckets.
+//! on, [`QuotaValues`] says at what rate, the configured algorithm turns the
+//! rate into [`Rate`] parameters (a [`WindowParams`] window by default,
+//! [`RateParams`] for the token bucket), and the limiter decides atomically
+//! across the buckets.
 
 use std::sync::Arc;
 
@@ -10,12 +12,13 @@ use crate::error::{KmsError, KmsResult};
 use crate::quota::admission::{Admission, Charge};
 
 use super::catalog::{Profile, QuotaId};
-use super::charge::{self, BucketKey, BucketScope, ChargeRules, MAX_CHARGES};
+use super::charge::{self, BucketKey, BucketLimit, BucketScope, ChargeRules, MAX_CHARGES};
 use super::clock::MonotonicClock;
-use super::config::{QuotaConfig, QuotaConfigError};
+use super::config::{Algorithm, QuotaConfig, QuotaConfigError};
 use super::gcra::RateParams;
-use super::limiter::{InMemoryLimiter, LimitDecision, LimitRequest, Limiter};
+use super::limiter::{InMemoryLimiter, LimitDecision, LimitRequest, Limiter, Rate};
 use super::values::QuotaValues;
+use super::window::WindowParams;
 
 enum Backend {
     /// In-process state, called synchronously (no boxed future per request).
@@ -34,7 +37,10 @@ enum Backend {
 pub struct QuotaEngine {
     enabled: bool,
     rules: ChargeRules,
+    algorithm: Algorithm,
+    window_seconds: f64,
     burst_seconds: f64,
+    hot_key_per_second: f64,
     values: QuotaValues,
     limiter: Backend,
     clock: Arc<dyn MonotonicClock>,
@@ -45,7 +51,10 @@ impl std::fmt::Debug for QuotaEngine {
         f.debug_struct("QuotaEngine")
             .field("enabled", &self.enabled)
             .field("profile", &self.rules.profile)
+            .field("algorithm", &self.algorithm)
+            .field("window_seconds", &self.window_seconds)
             .field("burst_seconds", &self.burst_seconds)
+            .field("hot_key_per_second", &self.hot_key_per_second)
             .finish_non_exhaustive()
     }
 }
@@ -68,8 +77,16 @@ impl QuotaEngine {
     fn build(config: &QuotaConfig, clock: Arc<dyn MonotonicClock>, limiter: Backend) -> Result<Self, QuotaConfigError> {
         Ok(Self {
             enabled: config.enabled,
-            rules: ChargeRules { profile: config.profile, charge_aws_managed_keys: config.charge_aws_managed_keys },
+            rules: ChargeRules {
+                profile: config.profile,
+                charge_aws_managed_keys: config.charge_aws_managed_keys,
+                hot_key: config.hot_key_per_second.is_some(),
+            },
+            algorithm: config.algorithm,
+            window_seconds: config.window_seconds,
             burst_seconds: config.burst_seconds,
+            hot_key_per_second: config.hot_key_per_second.unwrap_or(0.0),
+            // Validates the whole config.
             values: QuotaValues::new(config)?,
             limiter,
             clock,
@@ -101,16 +118,16 @@ impl QuotaEngine {
         self.values.record_increase(account_id, region, quota, value);
     }
 
-    /// Applies an approved increase at once: records it and refills the
+    /// Applies an approved increase at once: records it and empties the
     /// bucket, so the very next request sees the new value rather than
-    /// waiting out the backlog accrued at the old rate.
+    /// waiting for what the old value admitted to leave the window.
     pub async fn apply_increase(&self, account_id: &str, region: &str, quota: QuotaId, value: f64) {
         self.values.record_increase(account_id, region, quota, value);
         if quota.def().is_resource() {
             // A count, read at the next create: there is no bucket to refill.
             return;
         }
-        let key = BucketKey { scope: BucketScope::Account { account_id, region }, quota };
+        let key = BucketKey::quota(BucketScope::Account { account_id, region }, quota);
         match &self.limiter {
             Backend::Local(l) => l.reset_now(&key),
             Backend::Shared(l) => {
@@ -130,12 +147,31 @@ impl QuotaEngine {
         }
     }
 
-    /// The rate applying to one bucket right now.
-    fn rate_of(&self, scope: &BucketScope<'_>, quota: QuotaId) -> f64 {
-        match *scope {
-            BucketScope::Account { account_id, region } => self.values.applied(account_id, region, quota),
+    /// The algorithm enforcing request quotas.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// Requests per second applying to one bucket right now.
+    fn per_second(&self, key: &BucketKey<'_>) -> f64 {
+        match (key.limit, key.scope) {
+            (BucketLimit::HotKey, _) => self.hot_key_per_second,
+            (BucketLimit::Quota(q), BucketScope::Account { account_id, region }) => {
+                self.values.applied(account_id, region, q)
+            }
             // Per store, not adjustable: the catalog value (no region dependence).
-            BucketScope::CustomKeyStore { .. } => self.values.default_value("", quota),
+            (BucketLimit::Quota(q), BucketScope::CustomKeyStore { .. } | BucketScope::Key { .. }) => {
+                self.values.default_value("", q)
+            }
+        }
+    }
+
+    /// The limiter parameters for `per_second` under the configured
+    /// algorithm; `None` when nothing may pass (a quota of 0).
+    fn rate(&self, per_second: f64, cost: u32) -> Option<Rate> {
+        match self.algorithm {
+            Algorithm::Window => WindowParams::for_rate(per_second, self.window_seconds).map(Rate::Window),
+            Algorithm::TokenBucket => RateParams::for_rate(per_second, self.burst_seconds, cost).map(Rate::TokenBucket),
         }
     }
 
@@ -147,17 +183,11 @@ impl QuotaEngine {
         }
         let mut buf = [empty_request(); MAX_CHARGES];
         for (slot, c) in buf.iter_mut().zip(plan.as_slice()) {
-            let rate = self.rate_of(&c.bucket.scope, c.bucket.quota);
-            let Some(p) = RateParams::for_rate(rate, self.burst_seconds, c.cost) else {
+            let Some(rate) = self.rate(self.per_second(&c.bucket), c.cost) else {
                 // A quota of 0 admits nothing.
                 return Err(KmsError::throttled());
             };
-            *slot = LimitRequest {
-                key: c.bucket,
-                emission_interval: p.emission_interval,
-                burst_tolerance: p.burst_tolerance,
-                cost: c.cost,
-            };
+            *slot = LimitRequest { key: c.bucket, rate, cost: c.cost };
         }
         let requests = &buf[..plan.as_slice().len()];
         let now = self.clock.now_nanos();
@@ -189,9 +219,8 @@ impl QuotaEngine {
 
 fn empty_request() -> LimitRequest<'static> {
     LimitRequest {
-        key: BucketKey { scope: BucketScope::CustomKeyStore { id: "" }, quota: QuotaId::CUSTOM_KEY_STORE },
-        emission_interval: 1,
-        burst_tolerance: 0,
+        key: BucketKey::quota(BucketScope::CustomKeyStore { id: "" }, QuotaId::CUSTOM_KEY_STORE),
+        rate: Rate::Window(WindowParams { window: 1_000_000_000, capacity: 1 }),
         cost: 0,
     }
 }

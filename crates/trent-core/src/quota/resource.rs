@@ -221,7 +221,7 @@ mod tests {
             vec![
                 ("L-C2F1777E", 100_000, 10_000, true),
                 ("L-340F62FB", 50, 50, true),
-                ("L-D594A657", 50_000, 10_000, true),
+                ("L-D594A657", 50_000, 50_000, true),
                 ("L-F33DCFEB", 10, 10, true),
                 ("L-0E66C9C0", 25, 25, false),
                 ("T-AliasesPerRegion", u64::MAX, 10_000, true),

@@ -28,8 +28,10 @@ fn ov(account: &str, region: &str, code: &str, value: f64) -> QuotaOverride {
     QuotaOverride { account_id: account.into(), region: region.into(), quota_code: code.into(), value }
 }
 
+const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+
 fn customer(spec: KeySpec) -> KeyClass<'static> {
-    KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: None }
+    KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: None, key_id: KEY_ID }
 }
 
 fn charge<'a>(caller: &'a Caller, op: Operation, key: Option<KeyClass<'a>>) -> Charge<'a> {
@@ -180,9 +182,14 @@ async fn fractional_quota_admits_exactly_one_per_four_seconds() {
     assert_eq!(admitted_at, (1..=10).map(|k| k * 4_000).collect::<Vec<_>>());
 }
 
+/// The token bucket, as `algorithm = "token-bucket"` configures it.
+fn token_bucket() -> QuotaConfig {
+    QuotaConfig { algorithm: Algorithm::TokenBucket, ..QuotaConfig::default() }
+}
+
 #[tokio::test]
 async fn default_burst_is_one_seconds_worth_then_the_steady_rate() {
-    let (e, clock) = engine(Profile::Current);
+    let (e, clock) = engine_with(token_bucket());
     let c = Caller::new("111122223333", "us-east-1");
     let create = charge(&c, Operation::CreateKey, None);
     assert_eq!(admitted(&e, &create, 10).await, 5);
@@ -198,7 +205,7 @@ async fn default_burst_is_one_seconds_worth_then_the_steady_rate() {
 
 #[tokio::test]
 async fn burst_seconds_is_configurable() {
-    let (e, _) = engine_with(QuotaConfig { burst_seconds: 3.0, ..QuotaConfig::default() });
+    let (e, _) = engine_with(QuotaConfig { burst_seconds: 3.0, ..token_bucket() });
     let c = Caller::new("111122223333", "us-east-1");
     assert_eq!(admitted(&e, &charge(&c, Operation::CreateKey, None), 20).await, 15);
 }
@@ -237,7 +244,12 @@ async fn cross_account_use_is_charged_to_the_caller() {
 
 #[tokio::test]
 async fn aws_managed_keys_count_by_default_and_can_be_exempted() {
-    let aws = Some(KeyClass { spec: KeySpec::SymmetricDefault, manager: KeyManager::Aws, custom_key_store_id: None });
+    let aws = Some(KeyClass {
+        spec: KeySpec::SymmetricDefault,
+        manager: KeyManager::Aws,
+        custom_key_store_id: None,
+        key_id: KEY_ID,
+    });
     let o = vec![ov("*", "*", "L-6E3AF000", 1.0)];
     let (e, _) = engine_with(QuotaConfig { overrides: o.clone(), ..QuotaConfig::default() });
     let c = Caller::new("111122223333", "us-east-1");
@@ -249,7 +261,7 @@ async fn aws_managed_keys_count_by_default_and_can_be_exempted() {
 }
 
 fn in_store(spec: KeySpec, store: &str) -> Option<KeyClass<'_>> {
-    Some(KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: Some(store) })
+    Some(KeyClass { spec, manager: KeyManager::Customer, custom_key_store_id: Some(store), key_id: KEY_ID })
 }
 
 #[tokio::test]
@@ -262,7 +274,8 @@ async fn custom_key_store_pool_is_1800_with_3_unit_data_keys_in_2020() {
     // Another store is independent; Encrypt/Decrypt cost 1 unit.
     let k2 = in_store(KeySpec::SymmetricDefault, "cks-2222222222222222b");
     assert_eq!(admitted(&e, &charge(&c, Operation::Decrypt, k2), 2_000).await, 1_800);
-    // A 50/50 GenerateDataKey + Decrypt mix gets about 1,200/s through, as documented.
+    // A 50/50 GenerateDataKey + Decrypt mix gets 900/s through by the documented
+    // weights (the 2020 text's "about 1,200/s" would need 2,400 units; docs/quotas.md).
     clock.advance(Duration::from_secs(1));
     let k3 = in_store(KeySpec::SymmetricDefault, "cks-3333333333333333c");
     let mut ok = 0;
@@ -397,4 +410,186 @@ async fn idle_buckets_can_be_purged() {
     assert_eq!(e.purge_idle(), 0);
     clock.advance(Duration::from_secs(1));
     assert_eq!(e.purge_idle(), 1);
+}
+
+/// Offers `charge` at `per_second`, evenly spaced, for `seconds` from the
+/// clock's current time; returns how many were admitted in each second.
+async fn offer_steady(
+    e: &QuotaEngine,
+    clock: &ManualMonotonicClock,
+    c: &Charge<'_>,
+    per_second: u64,
+    seconds: u64,
+) -> Vec<u64> {
+    let start = clock.now_nanos();
+    let gap = 1_000_000_000 / per_second;
+    let mut out = vec![0; seconds as usize];
+    for i in 0..per_second * seconds {
+        clock.set_nanos(start + i * gap);
+        if e.admit(c).await.is_ok() {
+            out[(i / per_second) as usize] += 1;
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn from_idle_the_window_admits_exactly_the_quota_in_the_first_second_and_the_token_bucket_twice_that() {
+    // The measurement that motivated the window: quota 1,000/s, 10,000/s offered for 10 s.
+    let thousand = vec![ov("*", "*", "L-6E3AF000", 1_000.0)];
+    let c = Caller::new("111122223333", "us-east-1");
+    let enc = charge(&c, Operation::Encrypt, Some(customer(KeySpec::SymmetricDefault)));
+
+    let (e, clock) = engine_with(QuotaConfig { overrides: thousand.clone(), ..QuotaConfig::default() });
+    assert_eq!(e.algorithm(), Algorithm::Window);
+    let secs = offer_steady(&e, &clock, &enc, 10_000, 10).await;
+    assert_eq!(secs, vec![1_000; 10], "never more than the quota in a second, and the whole quota every second");
+
+    let (e, clock) = engine_with(QuotaConfig { overrides: thousand, ..token_bucket() });
+    let secs = offer_steady(&e, &clock, &enc, 10_000, 10).await;
+    assert!(secs[0] >= 1_990, "the token bucket's burst plus its refill: {secs:?}");
+    assert!(secs[1..].iter().all(|&s| s == 1_000), "{secs:?}");
+    assert!(secs.iter().sum::<u64>() >= 10_990, "{secs:?}");
+}
+
+#[tokio::test]
+async fn every_kind_of_request_quota_is_a_one_second_window() {
+    let (e, clock) = engine_with(QuotaConfig {
+        overrides: vec![ov("111122223333", "*", "L-6E3AF000", 50.0)],
+        ..QuotaConfig::default()
+    });
+    let c = Caller::new("111122223333", "us-east-1");
+    let sym = charge(&c, Operation::Encrypt, Some(customer(KeySpec::SymmetricDefault)));
+    let create = charge(&c, Operation::CreateKey, None);
+    let pair = gdkp(&c, DataKeyPairSpec::EccNistP256);
+    let store = charge(&c, Operation::Decrypt, in_store(KeySpec::SymmetricDefault, "cks-1111111111111111a"));
+    let rich = Caller::new("444455556666", "us-east-1");
+    let mut in_store_rich = store;
+    in_store_rich.caller = &rich;
+    // (charge, quota, requests offered at once)
+    let cases: [(&Charge<'_>, usize); 4] = [(&sym, 50), (&create, 5), (&pair, 100), (&in_store_rich, 1_800)];
+    for (ch, n) in cases {
+        assert_eq!(admitted(&e, ch, n + 10).await, n, "{:?}", ch.operation);
+    }
+    // 1 ns before a second has passed, everything is still refused...
+    clock.advance(Duration::from_nanos(999_999_999));
+    for (ch, _) in cases {
+        assert!(e.admit(ch).await.is_err(), "{:?}", ch.operation);
+    }
+    // ...and a second after the burst, each quota is whole again.
+    clock.advance(Duration::from_nanos(1));
+    for (ch, n) in cases {
+        assert_eq!(admitted(&e, ch, n + 10).await, n, "{:?}", ch.operation);
+    }
+}
+
+#[tokio::test]
+async fn ninety_nine_percent_of_a_quota_evenly_spaced_is_never_throttled() {
+    let (e, clock) = engine(Profile::Current);
+    let c = Caller::new("111122223333", "eu-north-1");
+    let k = Some(customer(KeySpec::SymmetricDefault));
+    // CreateKey 5/s at 4.95/s for 20 s: one request every 202,020,202 ns.
+    let create = charge(&c, Operation::CreateKey, None);
+    let start = clock.now_nanos();
+    for i in 0..99u64 {
+        clock.set_nanos(start + i * 202_020_202);
+        assert!(e.admit(&create).await.is_ok(), "CreateKey #{i} at 99 % of the quota");
+    }
+    // DescribeKey 2,000/s at 1,980/s and the symmetric pool 10,000/s at 9,900/s, for 3 s.
+    for (op, per_second) in [(Operation::DescribeKey, 1_980), (Operation::Encrypt, 9_900)] {
+        let secs = offer_steady(&e, &clock, &charge(&c, op, k), per_second, 3).await;
+        assert_eq!(secs, vec![per_second; 3], "{op:?}");
+    }
+}
+
+#[tokio::test]
+async fn poisson_traffic_never_exceeds_the_quota_in_any_second() {
+    let (e, clock) = engine(Profile::Current);
+    let c = Caller::new("111122223333", "us-east-1");
+    let list = charge(&c, Operation::ListGrants, Some(customer(KeySpec::SymmetricDefault)));
+    // A seeded Poisson process at 3× ListGrants' 100/s for 30 s.
+    let mut seed: u64 = 42;
+    let mut next_unit = || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 11) + 1) as f64 / (1u64 << 53) as f64
+    };
+    let start = clock.now_nanos();
+    let mut t = start;
+    let mut admitted_at = vec![];
+    while t < start + 30_000_000_000 {
+        t += (-next_unit().ln() / 300.0 * 1e9) as u64;
+        clock.set_nanos(t);
+        if e.admit(&list).await.is_ok() {
+            admitted_at.push(t);
+        }
+    }
+    let mut lo = 0;
+    for (hi, &at) in admitted_at.iter().enumerate() {
+        while admitted_at[lo] + 1_000_000_000 <= at {
+            lo += 1;
+        }
+        assert!(hi + 1 - lo <= 100, "{} admitted in the second before {at}", hi + 1 - lo);
+    }
+    // And the quota is used: the first second admits 100, the run close to 100/s.
+    assert_eq!(admitted_at.iter().filter(|&&a| a < start + 1_000_000_000).count(), 100);
+    assert!(admitted_at.len() >= 2_900, "{} admitted in 30 s", admitted_at.len());
+}
+
+#[tokio::test]
+async fn hot_keys_limit_state_changes_on_one_key_whoever_makes_them() {
+    let (e, clock) = engine_with(QuotaConfig { hot_key_per_second: Some(2.0), ..QuotaConfig::default() });
+    let a = Caller::new("111111111111", "us-east-1");
+    let b = Caller::new("222222222222", "us-east-1");
+    let key = Some(customer(KeySpec::SymmetricDefault));
+    let other =
+        Some(KeyClass { key_id: "5678abcd-12ab-34cd-56ef-1234567890ab", ..customer(KeySpec::SymmetricDefault) });
+    assert!(e.admit(&charge(&a, Operation::EnableKey, key)).await.is_ok());
+    assert!(e.admit(&charge(&b, Operation::DisableKey, key)).await.is_ok());
+    // Both callers are far below EnableKey's 5/s, but the key is hot.
+    assert!(e.admit(&charge(&a, Operation::EnableKey, key)).await.is_err());
+    assert!(e.admit(&charge(&b, Operation::PutKeyPolicy, key)).await.is_err());
+    // Another key, and reads or crypto on the hot one, are not affected.
+    assert!(e.admit(&charge(&a, Operation::EnableKey, other)).await.is_ok());
+    assert!(e.admit(&charge(&a, Operation::DescribeKey, key)).await.is_ok());
+    assert!(e.admit(&charge(&a, Operation::Encrypt, key)).await.is_ok());
+    // The refused EnableKey did not use a's EnableKey quota (5/s): 2 used, 3 left.
+    let ids =
+        ["k-3", "k-4", "k-5", "k-6"].map(|key_id| Some(KeyClass { key_id, ..customer(KeySpec::SymmetricDefault) }));
+    for k in &ids[..3] {
+        assert!(e.admit(&charge(&a, Operation::EnableKey, *k)).await.is_ok());
+    }
+    assert!(e.admit(&charge(&a, Operation::EnableKey, ids[3])).await.is_err(), "a's 6th EnableKey in a second");
+    // A second later the key has cooled down.
+    clock.advance(Duration::from_secs(1));
+    assert!(e.admit(&charge(&b, Operation::DisableKey, key)).await.is_ok());
+    assert!(e.admit(&charge(&b, Operation::DisableKey, key)).await.is_ok());
+    assert!(e.admit(&charge(&b, Operation::DisableKey, key)).await.is_err());
+}
+
+#[tokio::test]
+async fn without_a_hot_key_limit_only_the_per_operation_quota_applies() {
+    let (e, _) = engine(Profile::Current);
+    let c = Caller::new("111111111111", "us-east-1");
+    let key = Some(customer(KeySpec::SymmetricDefault));
+    assert_eq!(admitted(&e, &charge(&c, Operation::DisableKey, key), 10).await, 5);
+    // A fractional hot-key limit is one state change per period.
+    let (e, clock) = engine_with(QuotaConfig { hot_key_per_second: Some(0.5), ..QuotaConfig::default() });
+    assert_eq!(admitted(&e, &charge(&c, Operation::TagResource, key), 10).await, 1);
+    clock.advance(Duration::from_millis(1_999));
+    assert!(e.admit(&charge(&c, Operation::UntagResource, key)).await.is_err());
+    clock.advance(Duration::from_millis(1));
+    assert!(e.admit(&charge(&c, Operation::UntagResource, key)).await.is_ok());
+}
+
+#[test]
+fn bad_algorithm_settings_stop_the_engine() {
+    let clock = Arc::new(ManualMonotonicClock::new(0));
+    for (c, key) in [
+        (QuotaConfig { window_seconds: 0.0, ..QuotaConfig::default() }, "quotas.window_seconds"),
+        (QuotaConfig { burst_seconds: -1.0, ..token_bucket() }, "quotas.burst_seconds"),
+        (QuotaConfig { hot_key_per_second: Some(0.0), ..QuotaConfig::default() }, "quotas.hot_key_per_second"),
+    ] {
+        let err = QuotaEngine::new(&c, clock.clone()).expect_err(key);
+        assert!(err.to_string().starts_with(key), "{err}");
+    }
 }

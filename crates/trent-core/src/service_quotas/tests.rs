@@ -433,7 +433,12 @@ fn rsa_decrypt(caller: &Caller) -> Charge<'_> {
     Charge {
         caller,
         operation: Operation::Decrypt,
-        key: Some(KeyClass { spec: KeySpec::Rsa2048, manager: KeyManager::Customer, custom_key_store_id: None }),
+        key: Some(KeyClass {
+            spec: KeySpec::Rsa2048,
+            manager: KeyManager::Customer,
+            custom_key_store_id: None,
+            key_id: "1234abcd-12ab-34cd-56ef-1234567890ab",
+        }),
         key_pair_spec: None,
         custom_key_store_id: None,
     }
@@ -680,7 +685,7 @@ async fn resource_quotas_are_counts_listed_beside_request_quotas() {
     assert_eq!((rot["Value"].clone(), rot["Adjustable"].clone()), (json!(25.0), json!(false)));
 
     let old = fixture(Profile::Y2020).await;
-    for (code, value) in [("L-C2F1777E", 10000.0), ("L-D594A657", 10000.0), ("L-340F62FB", 50.0), ("L-F33DCFEB", 10.0)]
+    for (code, value) in [("L-C2F1777E", 10000.0), ("L-D594A657", 50000.0), ("L-340F62FB", 50.0), ("L-F33DCFEB", 10.0)]
     {
         let q = call(&old, &c, "GetServiceQuota", json!({"ServiceCode": "kms", "QuotaCode": code})).await;
         assert_eq!(q.expect("2020")["Quota"]["Value"], json!(value), "{code}");
