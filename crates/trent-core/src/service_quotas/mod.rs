@@ -1,17 +1,20 @@
 //! The Service Quotas API (ServiceQuotasV20190624) for service code `kms`.
 //!
 //! Lets users and tools see the request quotas Trent enforces and raise them,
-//! with the shapes and errors of AWS Service Quotas. Differences from AWS, by
-//! design: an increase of an adjustable quota is approved at once (status
-//! `APPROVED`, new value effective for the next request), and only the `kms`
-//! service exists.
+//! with the shapes and errors of AWS Service Quotas. How an increase is
+//! decided is the [`ApprovalPolicy`] (`[service_quotas] approval`): by default
+//! it is approved at once (status `APPROVED`, new value effective for the next
+//! request); with `after` or `manual` it is answered `PENDING` and goes
+//! through AWS's life cycle ([`lifecycle`]). Only the `kms` service exists.
 //!
 //! The HTTP layer calls [`ServiceQuotas::dispatch`] with the operation from
 //! `X-Amz-Target: ServiceQuotasV20190624.<Operation>` and the JSON body.
 
 mod describe;
 pub mod history;
+pub mod lifecycle;
 pub mod messages;
+pub mod policy;
 
 use std::sync::Arc;
 
@@ -27,6 +30,10 @@ use crate::store::KeyStore;
 use crate::wire::pagination::{Page, Tokens, offset_page, page_size, validate_next_token};
 use crate::wire::validate::Validator;
 
+pub use history::RequestStatus;
+pub use lifecycle::{Advanced, Decision, DecisionError, OperatorRequest};
+pub use policy::{ApprovalPolicy, PolicyError, ServiceQuotasConfig};
+
 /// Page size when `MaxResults` is absent, and its most (the model's maximum).
 const MAX_RESULTS: usize = 100;
 
@@ -38,6 +45,7 @@ pub const TARGET_PREFIX: &str = "ServiceQuotasV20190624.";
 const SERVICE_CODE_PATTERN: &str = "[a-zA-Z][a-zA-Z0-9-]{1,63}";
 const QUOTA_CODE_PATTERN: &str = "[a-zA-Z][a-zA-Z0-9-]{1,128}";
 const REQUEST_ID_PATTERN: &str = "[0-9a-zA-Z][a-zA-Z0-9-]{1,128}";
+/// The `RequestStatus` strings, for the `Status` filters (same order as [`RequestStatus::ALL`]).
 const STATUSES: &[&str] =
     &["PENDING", "CASE_OPENED", "APPROVED", "DENIED", "CASE_CLOSED", "NOT_APPROVED", "INVALID_REQUEST"];
 const LEVELS: &[&str] = &["ACCOUNT", "RESOURCE", "ALL"];
@@ -49,14 +57,20 @@ pub struct ServiceQuotas {
     engine: Arc<QuotaEngine>,
     store: Arc<dyn KeyStore>,
     clock: Arc<dyn WallClock>,
-    /// Serialises increases so "greater than the current value" is checked
-    /// and applied atomically within this process.
+    /// Who decides increase requests, and when.
+    approval: ApprovalPolicy,
+    /// Serialises increases so "greater than the current value" and "no other
+    /// open request for the quota" are checked and acted on atomically within
+    /// this process.
     increases: Mutex<()>,
 }
 
 impl std::fmt::Debug for ServiceQuotas {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServiceQuotas").field("engine", &self.engine).finish_non_exhaustive()
+        f.debug_struct("ServiceQuotas")
+            .field("engine", &self.engine)
+            .field("approval", &self.approval)
+            .finish_non_exhaustive()
     }
 }
 
@@ -133,7 +147,8 @@ fn to_json<T: Serialize>(v: &T) -> KmsResult<Vec<u8>> {
 
 impl ServiceQuotas {
     /// Re-applies every approved increase found in `store` to `engine` and
-    /// returns the API over them. Call once at startup, after building the engine.
+    /// returns the API over them, approving increases at once (see
+    /// [`ServiceQuotas::with_approval`]). Call once at startup, after building the engine.
     pub async fn load(
         engine: Arc<QuotaEngine>,
         store: Arc<dyn KeyStore>,
@@ -146,7 +161,19 @@ impl ServiceQuotas {
         if !approved.is_empty() {
             tracing::info!(count = approved.len(), "re-applied approved quota increases");
         }
-        Ok(Self { engine, store, clock, increases: Mutex::new(()) })
+        Ok(Self { engine, store, clock, approval: ApprovalPolicy::Instant, increases: Mutex::new(()) })
+    }
+
+    /// The same API deciding new requests under `policy` (requests already
+    /// stored keep their status; the maintenance pass moves open ones on
+    /// under this policy).
+    pub fn with_approval(self, policy: ApprovalPolicy) -> Self {
+        Self { approval: policy, ..self }
+    }
+
+    /// The policy deciding increase requests.
+    pub fn approval(&self) -> ApprovalPolicy {
+        self.approval
     }
 
     /// The engine whose values this API reports and raises.
@@ -264,8 +291,11 @@ impl ServiceQuotas {
         Ok(QuotaListResponse { next_token, quotas: ids.into_iter().map(|id| self.default_quota(caller, id)).collect() })
     }
 
-    /// RequestServiceQuotaIncrease: raises an adjustable quota for the caller's
-    /// account and region at once and records the request as `APPROVED`.
+    /// RequestServiceQuotaIncrease: records a request to raise an adjustable
+    /// quota for the caller's account and region. Under the instant policy it
+    /// is `APPROVED` and applied at once; otherwise it is `PENDING` and the
+    /// value applies only once approved ([`lifecycle`]). AWS allows one open
+    /// request per quota: another one is ResourceAlreadyExistsException.
     pub async fn request_service_quota_increase(
         &self,
         caller: &Caller,
@@ -306,6 +336,18 @@ impl ServiceQuotas {
                 "You must provide a quota value greater than the current quota value",
             ));
         }
+        let open = history::list(&self.store, &caller.account_id, &caller.region)
+            .await?
+            .into_iter()
+            .any(|c| c.quota_code == def.code && RequestStatus::parse(&c.status).is_some_and(RequestStatus::is_open));
+        if open {
+            return Err(KmsError::new(
+                ErrorKind::ResourceAlreadyExists,
+                "Only one open service quota increase request is allowed per quota.",
+            ));
+        }
+        let instant = self.approval == ApprovalPolicy::Instant;
+        let status = if instant { RequestStatus::Approved } else { RequestStatus::Pending };
         let now = self.clock.now();
         let requester = serde_json::json!({ "accountId": caller.account_id, "callerArn": caller.principal_arn });
         let change = RequestedServiceQuotaChange {
@@ -316,7 +358,7 @@ impl ServiceQuotas {
             quota_code: def.code.to_owned(),
             quota_name: def.name_in(self.engine.profile()).to_owned(),
             desired_value: desired,
-            status: history::APPROVED.to_owned(),
+            status: status.as_str().to_owned(),
             created: now,
             last_updated: now,
             requester: requester.to_string(),
@@ -326,13 +368,17 @@ impl ServiceQuotas {
             quota_requested_at_level: Some("ACCOUNT".to_owned()),
         };
         history::insert(&self.store, &caller.account_id, &caller.region, &change).await?;
-        self.engine.apply_increase(&caller.account_id, &caller.region, id, desired).await;
+        if instant {
+            self.engine.apply_increase(&caller.account_id, &caller.region, id, desired).await;
+        }
         tracing::info!(
+            request = %change.id,
             account = %caller.account_id,
             region = %caller.region,
             quota = def.code,
             value = desired,
-            "quota increase approved"
+            status = %status,
+            "quota increase requested"
         );
         Ok(RequestedQuotaResponse { requested_quota: change })
     }
