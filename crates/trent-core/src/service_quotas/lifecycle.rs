@@ -16,12 +16,15 @@
 //! durable before it is reported; the value of an approval is applied to the
 //! engine only after the approval is stored.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
-use crate::error::KmsError;
-use crate::error::KmsResult;
+use crate::error::{KmsError, KmsResult};
+use crate::kms::wall_clock::WallClock;
+use crate::quota::QuotaEngine;
+use crate::store::KeyStore;
 
-use super::ServiceQuotas;
 use super::history::{self, Approved, RequestStatus, StoredRequest};
 use super::messages::RequestedServiceQuotaChange;
 use super::policy::ApprovalPolicy;
@@ -133,7 +136,39 @@ fn new_case_id() -> String {
     (1_000_000_000 + n).to_string()
 }
 
-impl ServiceQuotas {
+/// Moves requests along their life cycle: the maintenance pass and the
+/// operator's decisions. Exists apart from the API handlers because neither
+/// runs on behalf of an AWS caller: one is the server's clock, the other its
+/// operator. [`super::ServiceQuotas`] holds one and exposes its methods.
+pub struct Lifecycle {
+    engine: Arc<QuotaEngine>,
+    store: Arc<dyn KeyStore>,
+    clock: Arc<dyn WallClock>,
+    approval: ApprovalPolicy,
+}
+
+impl std::fmt::Debug for Lifecycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lifecycle").field("approval", &self.approval).finish_non_exhaustive()
+    }
+}
+
+impl Lifecycle {
+    /// Requests in `store`, approvals applied to `engine`, time from `clock`.
+    pub(crate) fn new(
+        engine: Arc<QuotaEngine>,
+        store: Arc<dyn KeyStore>,
+        clock: Arc<dyn WallClock>,
+        approval: ApprovalPolicy,
+    ) -> Self {
+        Self { engine, store, clock, approval }
+    }
+
+    /// The policy deciding requests.
+    pub fn approval(&self) -> ApprovalPolicy {
+        self.approval
+    }
+
     /// Whether the policy approves an open case now.
     fn approves_now(&self, request: &RequestedServiceQuotaChange, now: f64) -> bool {
         match self.approval {

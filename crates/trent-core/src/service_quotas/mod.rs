@@ -31,7 +31,7 @@ use crate::wire::pagination::{Page, Tokens, offset_page, page_size, validate_nex
 use crate::wire::validate::Validator;
 
 pub use history::RequestStatus;
-pub use lifecycle::{Advanced, Decision, DecisionError, OperatorRequest};
+pub use lifecycle::{Advanced, Decision, DecisionError, Lifecycle, OperatorRequest};
 pub use policy::{ApprovalPolicy, PolicyError, ServiceQuotasConfig};
 
 /// Page size when `MaxResults` is absent, and its most (the model's maximum).
@@ -57,8 +57,8 @@ pub struct ServiceQuotas {
     engine: Arc<QuotaEngine>,
     store: Arc<dyn KeyStore>,
     clock: Arc<dyn WallClock>,
-    /// Who decides increase requests, and when.
-    approval: ApprovalPolicy,
+    /// Moves requests on after they are made (policy, maintenance pass, operator).
+    lifecycle: Lifecycle,
     /// Serialises increases so "greater than the current value" and "no other
     /// open request for the quota" are checked and acted on atomically within
     /// this process.
@@ -69,7 +69,7 @@ impl std::fmt::Debug for ServiceQuotas {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServiceQuotas")
             .field("engine", &self.engine)
-            .field("approval", &self.approval)
+            .field("approval", &self.lifecycle.approval())
             .finish_non_exhaustive()
     }
 }
@@ -161,19 +161,36 @@ impl ServiceQuotas {
         if !approved.is_empty() {
             tracing::info!(count = approved.len(), "re-applied approved quota increases");
         }
-        Ok(Self { engine, store, clock, approval: ApprovalPolicy::Instant, increases: Mutex::new(()) })
+        let lifecycle = Lifecycle::new(engine.clone(), store.clone(), clock.clone(), ApprovalPolicy::Instant);
+        Ok(Self { engine, store, clock, lifecycle, increases: Mutex::new(()) })
     }
 
     /// The same API deciding new requests under `policy` (requests already
     /// stored keep their status; the maintenance pass moves open ones on
     /// under this policy).
     pub fn with_approval(self, policy: ApprovalPolicy) -> Self {
-        Self { approval: policy, ..self }
+        let lifecycle = Lifecycle::new(self.engine.clone(), self.store.clone(), self.clock.clone(), policy);
+        Self { lifecycle, ..self }
     }
 
     /// The policy deciding increase requests.
     pub fn approval(&self) -> ApprovalPolicy {
-        self.approval
+        self.lifecycle.approval()
+    }
+
+    /// One maintenance pass over the stored requests; see [`Lifecycle::advance`].
+    pub async fn advance(&self) -> KmsResult<Advanced> {
+        self.lifecycle.advance().await
+    }
+
+    /// The operator's listing; see [`Lifecycle::operator_requests`].
+    pub async fn operator_requests(&self, status: Option<&str>) -> Result<Vec<OperatorRequest>, DecisionError> {
+        self.lifecycle.operator_requests(status).await
+    }
+
+    /// The operator's decision; see [`Lifecycle::decide`].
+    pub async fn decide(&self, request_id: &str, decision: Decision) -> Result<OperatorRequest, DecisionError> {
+        self.lifecycle.decide(request_id, decision).await
     }
 
     /// The engine whose values this API reports and raises.
@@ -346,7 +363,7 @@ impl ServiceQuotas {
                 "Only one open service quota increase request is allowed per quota.",
             ));
         }
-        let instant = self.approval == ApprovalPolicy::Instant;
+        let instant = self.approval() == ApprovalPolicy::Instant;
         let status = if instant { RequestStatus::Approved } else { RequestStatus::Pending };
         let now = self.clock.now();
         let requester = serde_json::json!({ "accountId": caller.account_id, "callerArn": caller.principal_arn });
