@@ -126,26 +126,42 @@ fn decision_error(e: &DecisionError) -> Response {
     admin_error(status, code, e)
 }
 
-/// Refuses admin calls from other hosts, and when Service Quotas is not served.
-fn operator_api<'a>(state: &'a AppState, extensions: &Extensions) -> Result<&'a dyn ServiceQuotasApi, Response> {
-    if !from_loopback(extensions) {
-        return Err(admin_error(
-            StatusCode::FORBIDDEN,
-            "AccessDenied",
-            "the /_trent/ admin routes answer only connections from loopback (127.0.0.1 or ::1): run `trent quotas` on the server's host",
-        ));
+/// Why an admin call is not served.
+enum AdminRefusal {
+    /// The peer is not on loopback.
+    NotLoopback,
+    /// This server has no Service Quotas API.
+    NotServed,
+}
+
+impl AdminRefusal {
+    fn response(self) -> Response {
+        match self {
+            AdminRefusal::NotLoopback => admin_error(
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                "the /_trent/ admin routes answer only connections from loopback (127.0.0.1 or ::1): run `trent quotas` on the server's host",
+            ),
+            AdminRefusal::NotServed => {
+                admin_error(StatusCode::NOT_FOUND, "NotServed", "this server does not serve Service Quotas")
+            }
+        }
     }
-    state
-        .service_quotas
-        .as_deref()
-        .ok_or_else(|| admin_error(StatusCode::NOT_FOUND, "NotServed", "this server does not serve Service Quotas"))
+}
+
+/// Refuses admin calls from other hosts, and when Service Quotas is not served.
+fn operator_api<'a>(state: &'a AppState, extensions: &Extensions) -> Result<&'a dyn ServiceQuotasApi, AdminRefusal> {
+    if !from_loopback(extensions) {
+        return Err(AdminRefusal::NotLoopback);
+    }
+    state.service_quotas.as_deref().ok_or(AdminRefusal::NotServed)
 }
 
 /// `GET /_trent/quota-requests[?status=STATUS]`.
 async fn list_quota_requests(State(state): State<Arc<AppState>>, extensions: Extensions, uri: Uri) -> Response {
     let api = match operator_api(&state, &extensions) {
         Ok(api) => api,
-        Err(r) => return r,
+        Err(refusal) => return refusal.response(),
     };
     let status = uri
         .query()
@@ -165,7 +181,7 @@ async fn decide_quota_request(
 ) -> Response {
     let api = match operator_api(&state, &extensions) {
         Ok(api) => api,
-        Err(r) => return r,
+        Err(refusal) => return refusal.response(),
     };
     let Some(decision) = Decision::from_verb(&action) else {
         return admin_error(

@@ -223,9 +223,9 @@ impl Lifecycle {
             }
             match request.status() {
                 Some(RequestStatus::CaseOpened) if self.approves_now(&request.change, now) => {
-                    if self.move_to(&request, RequestStatus::Approved, now).await?.is_some() {
-                        done.approved += 1;
-                    }
+                    // Not counted when another writer decided it first.
+                    let moved = self.move_to(&request, RequestStatus::Approved, now).await?;
+                    done.approved += usize::from(moved.is_some());
                 }
                 Some(RequestStatus::Approved) => {
                     if let Some(a) = Approved::of(&request)
