@@ -62,6 +62,10 @@ pub struct Config {
     /// Request quota settings (`[quotas]`, see `trent_core::quota::config`).
     #[serde(default)]
     pub quotas: trent_core::quota::QuotaConfig,
+    /// How quota increase requests are approved (`[service_quotas]`: `approval`,
+    /// `approval_delay`; see `trent_core::service_quotas::policy`). Checked at start.
+    #[serde(default)]
+    pub service_quotas: trent_core::service_quotas::ServiceQuotasConfig,
 }
 
 impl Config {

@@ -1,5 +1,13 @@
 //! The HTTP surface: `POST /` carrying AWS JSON 1.1 requests, routed by
-//! `X-Amz-Target` to the KMS or Service Quotas API, plus `GET /metrics`.
+//! `X-Amz-Target` to the KMS or Service Quotas API, plus `GET /metrics` and
+//! the operator's admin routes under `/_trent/` (loopback peers only):
+//!
+//! - `GET /_trent/quota-requests[?status=STATUS]`: every quota increase
+//!   request, all accounts and regions, newest first → `{"Requests": [...]}`;
+//! - `POST /_trent/quota-requests/{id}/approve|deny|close`: decide one →
+//!   `{"Request": {...}}`; 404 unknown id, 409 already decided.
+//!
+//! Errors of the admin routes are `{"Code": ..., "Message": ...}`.
 //!
 //! Order of work for every API request: parse the target (unknown →
 //! UnknownOperationException), verify SigV4, then hand the body to the
@@ -10,11 +18,12 @@ use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 
+use trent_core::service_quotas::{Decision, DecisionError, OperatorRequest};
 use trent_core::{ErrorKind, Kms, KmsError, Operation};
 
 use crate::metrics::{Metrics, Outcome};
@@ -32,12 +41,26 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub trait ServiceQuotasApi: Send + Sync + 'static {
     /// Runs one Service Quotas operation on a JSON body.
     async fn dispatch(&self, caller: &trent_core::Caller, operation: &str, body: &[u8]) -> Result<Vec<u8>, KmsError>;
+
+    /// Every quota increase request, optionally in one status (admin route).
+    async fn operator_requests(&self, status: Option<&str>) -> Result<Vec<OperatorRequest>, DecisionError>;
+
+    /// The operator's decision on one request (admin route).
+    async fn decide(&self, request_id: &str, decision: Decision) -> Result<OperatorRequest, DecisionError>;
 }
 
 #[async_trait::async_trait]
 impl ServiceQuotasApi for trent_core::service_quotas::ServiceQuotas {
     async fn dispatch(&self, caller: &trent_core::Caller, operation: &str, body: &[u8]) -> Result<Vec<u8>, KmsError> {
         trent_core::service_quotas::ServiceQuotas::dispatch(self, caller, operation, body).await
+    }
+
+    async fn operator_requests(&self, status: Option<&str>) -> Result<Vec<OperatorRequest>, DecisionError> {
+        trent_core::service_quotas::ServiceQuotas::operator_requests(self, status).await
+    }
+
+    async fn decide(&self, request_id: &str, decision: Decision) -> Result<OperatorRequest, DecisionError> {
+        trent_core::service_quotas::ServiceQuotas::decide(self, request_id, decision).await
     }
 }
 
@@ -57,6 +80,8 @@ pub struct AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
+        .route("/_trent/quota-requests", get(list_quota_requests))
+        .route("/_trent/quota-requests/{id}/{action}", post(decide_quota_request))
         .route("/", any(api))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -66,6 +91,112 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let mut r = Response::new(Body::from(state.metrics.render()));
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     r
+}
+
+/// Whether the connection comes from this host. The admin routes have no
+/// SigV4 (the operator is not an AWS principal): being on the server's host is
+/// the credential. Without a known peer (a router used without connect info),
+/// no.
+fn from_loopback(extensions: &Extensions) -> bool {
+    extensions.get::<ConnectInfo<std::net::SocketAddr>>().is_some_and(|ConnectInfo(peer)| {
+        // An IPv4 peer on a dual-stack socket shows as ::ffff:127.0.0.1.
+        peer.ip().to_canonical().is_loopback()
+    })
+}
+
+fn admin_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut r = Response::new(Body::from(body.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+fn admin_error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Response {
+    admin_response(status, &serde_json::json!({ "Code": code, "Message": message.to_string() }))
+}
+
+fn decision_error(e: &DecisionError) -> Response {
+    let (status, code) = match e {
+        DecisionError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
+        DecisionError::AlreadyDecided { .. } => (StatusCode::CONFLICT, "AlreadyDecided"),
+        DecisionError::BadStatus(_) => (StatusCode::BAD_REQUEST, "BadStatus"),
+        DecisionError::Busy(_) => (StatusCode::CONFLICT, "Busy"),
+        DecisionError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal"),
+    };
+    admin_error(status, code, e)
+}
+
+/// Why an admin call is not served.
+enum AdminRefusal {
+    /// The peer is not on loopback.
+    NotLoopback,
+    /// This server has no Service Quotas API.
+    NotServed,
+}
+
+impl AdminRefusal {
+    fn response(self) -> Response {
+        match self {
+            AdminRefusal::NotLoopback => admin_error(
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                "the /_trent/ admin routes answer only connections from loopback (127.0.0.1 or ::1): run `trent quotas` on the server's host",
+            ),
+            AdminRefusal::NotServed => {
+                admin_error(StatusCode::NOT_FOUND, "NotServed", "this server does not serve Service Quotas")
+            }
+        }
+    }
+}
+
+/// Refuses admin calls from other hosts, and when Service Quotas is not served.
+fn operator_api<'a>(state: &'a AppState, extensions: &Extensions) -> Result<&'a dyn ServiceQuotasApi, AdminRefusal> {
+    if !from_loopback(extensions) {
+        return Err(AdminRefusal::NotLoopback);
+    }
+    state.service_quotas.as_deref().ok_or(AdminRefusal::NotServed)
+}
+
+/// `GET /_trent/quota-requests[?status=STATUS]`.
+async fn list_quota_requests(State(state): State<Arc<AppState>>, extensions: Extensions, uri: Uri) -> Response {
+    let api = match operator_api(&state, &extensions) {
+        Ok(api) => api,
+        Err(refusal) => return refusal.response(),
+    };
+    let status = uri
+        .query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("status=")))
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned());
+    match api.operator_requests(status.as_deref()).await {
+        Ok(requests) => admin_response(StatusCode::OK, &serde_json::json!({ "Requests": requests })),
+        Err(e) => decision_error(&e),
+    }
+}
+
+/// `POST /_trent/quota-requests/{id}/approve|deny|close`.
+async fn decide_quota_request(
+    State(state): State<Arc<AppState>>,
+    extensions: Extensions,
+    Path((id, action)): Path<(String, String)>,
+) -> Response {
+    let api = match operator_api(&state, &extensions) {
+        Ok(api) => api,
+        Err(refusal) => return refusal.response(),
+    };
+    let Some(decision) = Decision::from_verb(&action) else {
+        return admin_error(
+            StatusCode::NOT_FOUND,
+            "UnknownAction",
+            format!("unknown action {action:?}: use approve, deny or close"),
+        );
+    };
+    match api.decide(&id, decision).await {
+        Ok(request) => {
+            tracing::info!(request = %id, action = decision.verb(), status = %request.request.status, "operator decided a quota increase request");
+            admin_response(StatusCode::OK, &serde_json::json!({ "Request": request }))
+        }
+        Err(e) => decision_error(&e),
+    }
 }
 
 const JSON_11: HeaderValue = HeaderValue::from_static("application/x-amz-json-1.1");
@@ -171,5 +302,28 @@ async fn api(
                 Err(e) => error_response(&e),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer(addr: &str) -> Extensions {
+        let mut e = Extensions::new();
+        e.insert(ConnectInfo::<std::net::SocketAddr>(addr.parse().expect("socket address")));
+        e
+    }
+
+    #[test]
+    fn only_loopback_peers_are_operators() {
+        assert!(from_loopback(&peer("127.0.0.1:50000")));
+        assert!(from_loopback(&peer("127.9.9.9:50000")));
+        assert!(from_loopback(&peer("[::1]:50000")));
+        assert!(from_loopback(&peer("[::ffff:127.0.0.1]:50000")), "IPv4 loopback on a dual-stack socket");
+        assert!(!from_loopback(&peer("192.0.2.7:50000")));
+        assert!(!from_loopback(&peer("[::ffff:192.0.2.7]:50000")));
+        assert!(!from_loopback(&peer("[2001:db8::1]:50000")));
+        assert!(!from_loopback(&Extensions::new()), "unknown peer");
     }
 }

@@ -123,6 +123,7 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
     let listen = opts.listen.or(config.listen).unwrap_or(default_listen);
     let data_dir = opts.data_dir.or(config.data_dir.clone()).unwrap_or_else(|| PathBuf::from("trent-data"));
     let (principals, dev_principal) = principals(&config, listen)?;
+    let approval = config.service_quotas.policy().map_err(|e| StartError::Config(e.to_string()))?;
 
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -136,9 +137,13 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
         QuotaEngine::new(&config.quotas, Arc::new(SystemMonotonicClock::new()))
             .map_err(|e| StartError::Config(format!("[quotas]: {e}")))?,
     );
-    let service_quotas = ServiceQuotas::load(engine.clone(), store.clone(), clock.clone())
-        .await
-        .map_err(|e| StartError::Config(format!("loading approved quota increases: {e}")))?;
+    let service_quotas = Arc::new(
+        ServiceQuotas::load(engine.clone(), store.clone(), clock.clone())
+            .await
+            .map_err(|e| StartError::Config(format!("loading approved quota increases: {e}")))?
+            .with_approval(approval),
+    );
+    tracing::info!(approval = ?approval, "quota increase requests are decided by this policy");
     // The engine is both the admission hook (request quotas) and the source of
     // resource limits, so a Service Quotas increase applies to both at once.
     let kms = Arc::new(
@@ -151,7 +156,7 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
         kms: kms.clone(),
         verifier: Verifier::new(principals.clone(), skew),
         metrics: metrics.clone(),
-        service_quotas: Some(Arc::new(service_quotas)),
+        service_quotas: Some(service_quotas.clone()),
     });
 
     let interval = Duration::from_secs_f64(config.maintenance_interval_seconds.unwrap_or(10.0).max(0.05));
@@ -163,6 +168,10 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
             if let Err(e) = maintenance_kms.run_due_work().await {
                 tracing::warn!(error = %e, "scheduled work failed");
             }
+            // Opens cases, approves per policy, applies approvals stored by others.
+            if let Err(e) = service_quotas.advance().await {
+                tracing::warn!(error = %e, "advancing quota increase requests failed");
+            }
         }
     });
 
@@ -172,6 +181,8 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
         let _ = tcp.set_nodelay(true);
     });
     let app = router(state);
+    // The peer address lets the /_trent/ admin routes answer loopback only.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let serve = tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(RunningServer { addr, data_dir, principals, dev_principal, kms, metrics, quotas: engine, serve })
 }

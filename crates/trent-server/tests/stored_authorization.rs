@@ -17,8 +17,8 @@ use std::sync::Arc;
 use common::{T0, call};
 use serde_json::json;
 use trent_core::access::authorize::GRANT_CACHE_SECONDS;
-use trent_core::kms::wall_clock::ManualWallClock;
 use trent_core::key::root_key::RootKey;
+use trent_core::kms::wall_clock::ManualWallClock;
 use trent_core::{Caller, ErrorKind, Kms, Operation};
 use trent_store::SqliteStore;
 

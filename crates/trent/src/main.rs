@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod envelope_cli;
 mod load;
+mod quotas_cli;
 mod serve;
 
 /// mimalloc: the server allocates small, short-lived buffers per request, and
@@ -44,6 +45,8 @@ enum Command {
     Decrypt(envelope_cli::DecryptArgs),
     /// Offer a KMS workload (Trent or AWS) and report what the quotas let through.
     Load(load::LoadArgs),
+    /// List, approve, deny or close quota increase requests on a running server.
+    Quotas(quotas_cli::QuotasArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -70,6 +73,7 @@ fn run() -> anyhow::Result<()> {
             Command::Encrypt(args) => envelope_cli::encrypt(args).await,
             Command::Decrypt(args) => envelope_cli::decrypt(args).await,
             Command::Load(args) => load::run(args).await,
+            Command::Quotas(args) => quotas_cli::run(args).await,
         }
     })
 }

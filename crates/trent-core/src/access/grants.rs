@@ -300,6 +300,27 @@ pub fn is_grant_id(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// InvalidGrantIdException unless `id` has the form of a grant id.
+pub fn require_grant_id(id: &str) -> KmsResult<()> {
+    if is_grant_id(id) {
+        Ok(())
+    } else {
+        Err(KmsError::new(ErrorKind::InvalidGrantId, format!("Invalid grant ID: {id}")))
+    }
+}
+
+/// AWS's NotFoundException for a grant that is not there.
+pub fn not_found(grant_id: &str) -> KmsError {
+    KmsError::new(ErrorKind::NotFound, format!("Grant ID {grant_id} not found"))
+}
+
+/// The model constraints of a `PrincipalIdType` member.
+pub fn check_principal(v: &mut Validator, path: &str, p: Option<&str>) {
+    v.str_len(path, p, 1, 256).pattern(path, p, "^[\\w+=,.@:/-]+$", |s| {
+        s.chars().all(|c| c.is_alphanumeric() || c == '_' || "+=,.@:/-".contains(c))
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,25 +465,4 @@ mod tests {
         assert!(!g.in_region("us-east-2"));
         assert!(!g.in_region("111122223333"));
     }
-}
-
-/// InvalidGrantIdException unless `id` has the form of a grant id.
-pub fn require_grant_id(id: &str) -> KmsResult<()> {
-    if is_grant_id(id) {
-        Ok(())
-    } else {
-        Err(KmsError::new(ErrorKind::InvalidGrantId, format!("Invalid grant ID: {id}")))
-    }
-}
-
-/// AWS's NotFoundException for a grant that is not there.
-pub fn not_found(grant_id: &str) -> KmsError {
-    KmsError::new(ErrorKind::NotFound, format!("Grant ID {grant_id} not found"))
-}
-
-/// The model constraints of a `PrincipalIdType` member.
-pub fn check_principal(v: &mut Validator, path: &str, p: Option<&str>) {
-    v.str_len(path, p, 1, 256).pattern(path, p, "^[\\w+=,.@:/-]+$", |s| {
-        s.chars().all(|c| c.is_alphanumeric() || c == '_' || "+=,.@:/-".contains(c))
-    });
 }

@@ -578,6 +578,68 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
     ),
 ];
 
+/// Renders the catalog as the markdown rows of `docs/quotas.md`, so a test
+/// can keep the documentation and the code in step.
+#[cfg(test)]
+pub(crate) mod doc_rows {
+    use super::*;
+
+    fn num(v: f64) -> String {
+        if v.fract() != 0.0 {
+            return format!("{v}");
+        }
+        let digits = format!("{}", v as u64);
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    fn value(d: DefaultValue) -> String {
+        match d {
+            DefaultValue::Flat(v) => num(v),
+            DefaultValue::Tiered { default, middle, top } => {
+                format!("{} / {} / {}", num(default), num(middle), num(top))
+            }
+            DefaultValue::ChinaDiffers { global, china } => format!("{} (China: {})", num(global), num(china)),
+        }
+    }
+
+    /// `| name | code | source | current | 2020 |` for one quota; a quota
+    /// that does not exist today shows `—` as its current value.
+    pub(crate) fn row(id: QuotaId) -> String {
+        let q = id.def();
+        let source = if q.is_trent_code() { "**Trent**" } else { "AWS" };
+        let current = if q.exists_in(Profile::Current) { value(q.current) } else { "—".to_owned() };
+        let y2020 = match q.y2020 {
+            Some(d) => value(d),
+            None => format!("({})", value(q.current)),
+        };
+        format!("| {} | `{}` | {} | {} | {} |", q.name, q.code, source, current, y2020)
+    }
+
+    #[test]
+    #[ignore = "prints the rows to paste into docs/quotas.md"]
+    fn print_rows() {
+        for id in QuotaId::all() {
+            println!("{}", row(id));
+        }
+    }
+
+    #[test]
+    fn docs_list_every_quota_with_its_values() {
+        let doc = include_str!("../../../../docs/quotas.md");
+        for id in QuotaId::all() {
+            let r = row(id);
+            assert!(doc.contains(&r), "docs/quotas.md lacks the row:\n{r}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -748,67 +810,5 @@ mod tests {
         let sm2 = QuotaId::for_key_pair_spec(DataKeyPairSpec::Sm2).def();
         assert!(sm2.listed_in(Profile::Current, "cn-north-1"));
         assert!(!sm2.listed_in(Profile::Current, "us-east-1"));
-    }
-}
-
-/// Renders the catalog as the markdown rows of `docs/quotas.md`, so a test
-/// can keep the documentation and the code in step.
-#[cfg(test)]
-pub(crate) mod doc_rows {
-    use super::*;
-
-    fn num(v: f64) -> String {
-        if v.fract() != 0.0 {
-            return format!("{v}");
-        }
-        let digits = format!("{}", v as u64);
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
-    }
-
-    fn value(d: DefaultValue) -> String {
-        match d {
-            DefaultValue::Flat(v) => num(v),
-            DefaultValue::Tiered { default, middle, top } => {
-                format!("{} / {} / {}", num(default), num(middle), num(top))
-            }
-            DefaultValue::ChinaDiffers { global, china } => format!("{} (China: {})", num(global), num(china)),
-        }
-    }
-
-    /// `| name | code | source | current | 2020 |` for one quota; a quota
-    /// that does not exist today shows `—` as its current value.
-    pub(crate) fn row(id: QuotaId) -> String {
-        let q = id.def();
-        let source = if q.is_trent_code() { "**Trent**" } else { "AWS" };
-        let current = if q.exists_in(Profile::Current) { value(q.current) } else { "—".to_owned() };
-        let y2020 = match q.y2020 {
-            Some(d) => value(d),
-            None => format!("({})", value(q.current)),
-        };
-        format!("| {} | `{}` | {} | {} | {} |", q.name, q.code, source, current, y2020)
-    }
-
-    #[test]
-    #[ignore = "prints the rows to paste into docs/quotas.md"]
-    fn print_rows() {
-        for id in QuotaId::all() {
-            println!("{}", row(id));
-        }
-    }
-
-    #[test]
-    fn docs_list_every_quota_with_its_values() {
-        let doc = include_str!("../../../../docs/quotas.md");
-        for id in QuotaId::all() {
-            let r = row(id);
-            assert!(doc.contains(&r), "docs/quotas.md lacks the row:\n{r}");
-        }
     }
 }

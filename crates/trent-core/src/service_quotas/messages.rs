@@ -71,7 +71,8 @@ pub struct RequestServiceQuotaIncreaseRequest {
     pub desired_value: Option<f64>,
     /// Resource context; ignored for KMS.
     pub context_id: Option<String>,
-    /// Whether a support case may be opened; irrelevant (requests are approved at once).
+    /// Whether a support case may be opened; ignored (Trent's simulated case
+    /// is opened whenever the approval policy is not instant).
     pub support_case_allowed: Option<bool>,
 }
 
@@ -194,7 +195,8 @@ pub struct ServiceQuota {
 pub struct RequestedServiceQuotaChange {
     /// Request id.
     pub id: String,
-    /// Support case id (never set: Trent approves at once).
+    /// Support case id, set when the request reaches `CASE_OPENED` (never
+    /// under the instant policy, which approves without a case).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_id: Option<String>,
     /// `kms`.
@@ -207,7 +209,8 @@ pub struct RequestedServiceQuotaChange {
     pub quota_name: String,
     /// The value asked for.
     pub desired_value: f64,
-    /// `APPROVED` for every request Trent accepts.
+    /// `PENDING`, `CASE_OPENED`, `APPROVED`, `DENIED` or `CASE_CLOSED` (see
+    /// [`super::lifecycle`]); `APPROVED` at once under the instant policy.
     pub status: String,
     /// When it was made, epoch seconds.
     pub created: f64,

@@ -1,17 +1,20 @@
 //! The Service Quotas API (ServiceQuotasV20190624) for service code `kms`.
 //!
 //! Lets users and tools see the request quotas Trent enforces and raise them,
-//! with the shapes and errors of AWS Service Quotas. Differences from AWS, by
-//! design: an increase of an adjustable quota is approved at once (status
-//! `APPROVED`, new value effective for the next request), and only the `kms`
-//! service exists.
+//! with the shapes and errors of AWS Service Quotas. How an increase is
+//! decided is the [`ApprovalPolicy`] (`[service_quotas] approval`): by default
+//! it is approved at once (status `APPROVED`, new value effective for the next
+//! request); with `after` or `manual` it is answered `PENDING` and goes
+//! through AWS's life cycle ([`lifecycle`]). Only the `kms` service exists.
 //!
 //! The HTTP layer calls [`ServiceQuotas::dispatch`] with the operation from
 //! `X-Amz-Target: ServiceQuotasV20190624.<Operation>` and the JSON body.
 
 mod describe;
 pub mod history;
+pub mod lifecycle;
 pub mod messages;
+pub mod policy;
 
 use std::sync::Arc;
 
@@ -28,6 +31,10 @@ use crate::wire::aws_enum::{AwsEnum, wire_enum};
 use crate::wire::pagination::{Page, Tokens, offset_page, page_size, validate_next_token};
 use crate::wire::validate::Validator;
 
+pub use history::RequestStatus;
+pub use lifecycle::{Advanced, Decision, DecisionError, Lifecycle, OperatorRequest};
+pub use policy::{ApprovalPolicy, PolicyError, ServiceQuotasConfig};
+
 /// Page size when `MaxResults` is absent, and its most (the model's maximum).
 const MAX_RESULTS: usize = 100;
 
@@ -40,26 +47,6 @@ const SERVICE_CODE_PATTERN: &str = "[a-zA-Z][a-zA-Z0-9-]{1,63}";
 const QUOTA_CODE_PATTERN: &str = "[a-zA-Z][a-zA-Z0-9-]{1,128}";
 const REQUEST_ID_PATTERN: &str = "[0-9a-zA-Z][a-zA-Z0-9-]{1,128}";
 const MAX_DESIRED_VALUE: f64 = 10_000_000_000.0;
-
-wire_enum!(
-    /// The status of a quota increase request (`RequestStatus`), a filter of the history lists.
-    RequestStatus {
-        /// Submitted, not yet looked at.
-        Pending = "PENDING",
-        /// Handed to a support case.
-        CaseOpened = "CASE_OPENED",
-        /// Granted: the status of every request Trent records.
-        Approved = "APPROVED",
-        /// Refused.
-        Denied = "DENIED",
-        /// Its support case was closed.
-        CaseClosed = "CASE_CLOSED",
-        /// Not approved.
-        NotApproved = "NOT_APPROVED",
-        /// Could not be processed.
-        InvalidRequest = "INVALID_REQUEST",
-    }
-);
 
 wire_enum!(
     /// The level a quota applies at (`AppliedLevelEnum`), a filter of the lists.
@@ -79,14 +66,20 @@ pub struct ServiceQuotas {
     engine: Arc<QuotaEngine>,
     store: Arc<dyn KeyStore>,
     clock: Arc<dyn WallClock>,
-    /// Serialises increases so "greater than the current value" is checked
-    /// and applied atomically within this process.
+    /// Moves requests on after they are made (policy, maintenance pass, operator).
+    lifecycle: Lifecycle,
+    /// Serialises increases so "greater than the current value" and "no other
+    /// open request for the quota" are checked and acted on atomically within
+    /// this process.
     increases: Mutex<()>,
 }
 
 impl std::fmt::Debug for ServiceQuotas {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServiceQuotas").field("engine", &self.engine).finish_non_exhaustive()
+        f.debug_struct("ServiceQuotas")
+            .field("engine", &self.engine)
+            .field("approval", &self.lifecycle.approval())
+            .finish_non_exhaustive()
     }
 }
 
@@ -158,7 +151,8 @@ fn to_json<T: Serialize>(v: &T) -> KmsResult<Vec<u8>> {
 
 impl ServiceQuotas {
     /// Re-applies every approved increase found in `store` to `engine` and
-    /// returns the API over them. Call once at startup, after building the engine.
+    /// returns the API over them, approving increases at once (see
+    /// [`ServiceQuotas::with_approval`]). Call once at startup, after building the engine.
     pub async fn load(
         engine: Arc<QuotaEngine>,
         store: Arc<dyn KeyStore>,
@@ -171,7 +165,36 @@ impl ServiceQuotas {
         if !approved.is_empty() {
             tracing::info!(count = approved.len(), "re-applied approved quota increases");
         }
-        Ok(Self { engine, store, clock, increases: Mutex::new(()) })
+        let lifecycle = Lifecycle::new(engine.clone(), store.clone(), clock.clone(), ApprovalPolicy::Instant);
+        Ok(Self { engine, store, clock, lifecycle, increases: Mutex::new(()) })
+    }
+
+    /// The same API deciding new requests under `policy` (requests already
+    /// stored keep their status; the maintenance pass moves open ones on
+    /// under this policy).
+    pub fn with_approval(self, policy: ApprovalPolicy) -> Self {
+        let lifecycle = Lifecycle::new(self.engine.clone(), self.store.clone(), self.clock.clone(), policy);
+        Self { lifecycle, ..self }
+    }
+
+    /// The policy deciding increase requests.
+    pub fn approval(&self) -> ApprovalPolicy {
+        self.lifecycle.approval()
+    }
+
+    /// One maintenance pass over the stored requests; see [`Lifecycle::advance`].
+    pub async fn advance(&self) -> KmsResult<Advanced> {
+        self.lifecycle.advance().await
+    }
+
+    /// The operator's listing; see [`Lifecycle::operator_requests`].
+    pub async fn operator_requests(&self, status: Option<&str>) -> Result<Vec<OperatorRequest>, DecisionError> {
+        self.lifecycle.operator_requests(status).await
+    }
+
+    /// The operator's decision; see [`Lifecycle::decide`].
+    pub async fn decide(&self, request_id: &str, decision: Decision) -> Result<OperatorRequest, DecisionError> {
+        self.lifecycle.decide(request_id, decision).await
     }
 
     /// The engine whose values this API reports and raises.
@@ -289,8 +312,11 @@ impl ServiceQuotas {
         Ok(QuotaListResponse { next_token, quotas: ids.into_iter().map(|id| self.default_quota(caller, id)).collect() })
     }
 
-    /// RequestServiceQuotaIncrease: raises an adjustable quota for the caller's
-    /// account and region at once and records the request as `APPROVED`.
+    /// RequestServiceQuotaIncrease: records a request to raise an adjustable
+    /// quota for the caller's account and region. Under the instant policy it
+    /// is `APPROVED` and applied at once; otherwise it is `PENDING` and the
+    /// value applies only once approved ([`lifecycle`]). AWS allows one open
+    /// request per quota: another one is ResourceAlreadyExistsException.
     pub async fn request_service_quota_increase(
         &self,
         caller: &Caller,
@@ -330,6 +356,18 @@ impl ServiceQuotas {
                 "You must provide a quota value greater than the current quota value",
             ));
         }
+        let open = history::list(&self.store, &caller.account_id, &caller.region)
+            .await?
+            .into_iter()
+            .any(|c| c.quota_code == def.code && RequestStatus::parse(&c.status).is_some_and(RequestStatus::is_open));
+        if open {
+            return Err(KmsError::new(
+                ErrorKind::ResourceAlreadyExists,
+                "Only one open service quota increase request is allowed per quota.",
+            ));
+        }
+        let instant = self.approval() == ApprovalPolicy::Instant;
+        let status = if instant { RequestStatus::Approved } else { RequestStatus::Pending };
         let now = self.clock.now();
         let requester = serde_json::json!({ "accountId": caller.account_id, "callerArn": caller.principal_arn });
         let change = RequestedServiceQuotaChange {
@@ -340,7 +378,7 @@ impl ServiceQuotas {
             quota_code: def.code.to_owned(),
             quota_name: def.name_in(self.engine.profile()).to_owned(),
             desired_value: desired,
-            status: history::APPROVED.to_owned(),
+            status: status.as_str().to_owned(),
             created: now,
             last_updated: now,
             requester: requester.to_string(),
@@ -350,13 +388,17 @@ impl ServiceQuotas {
             quota_requested_at_level: Some("ACCOUNT".to_owned()),
         };
         history::insert(&self.store, &caller.account_id, &caller.region, &change).await?;
-        self.engine.apply_increase(&caller.account_id, &caller.region, id, desired).await;
+        if instant {
+            self.engine.apply_increase(&caller.account_id, &caller.region, id, desired).await;
+        }
         tracing::info!(
+            request = %change.id,
             account = %caller.account_id,
             region = %caller.region,
             quota = def.code,
             value = desired,
-            "quota increase approved"
+            status = %status,
+            "quota increase requested"
         );
         Ok(RequestedQuotaResponse { requested_quota: change })
     }

@@ -729,3 +729,5 @@ async fn resource_quota_increases_apply_to_the_limit_and_fixed_ones_are_refused(
     let f = fixture_with(config, store).await;
     assert_eq!(f.sq.engine().limit(&c.account_id, &c.region, ResourceQuota::Keys), 5, "after a restart");
 }
+
+mod lifecycle;

@@ -16,9 +16,9 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use trent_core::kms::wall_clock::ManualWallClock;
 use trent_core::key::root_key::RootKey;
 use trent_core::kms::DueWork;
+use trent_core::kms::wall_clock::ManualWallClock;
 use trent_core::{Caller, ErrorKind, Kms, KmsError, Operation};
 use trent_store::SqliteStore;
 
