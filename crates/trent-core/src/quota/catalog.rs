@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::key::model::{DataKeyPairSpec, KeyFamily};
 use crate::operation::Operation;
-use crate::quota::resource::ResourceQuota;
 use crate::wire::aws_enum::AwsEnum;
 
 /// Which era of AWS defaults Trent enforces.
@@ -580,6 +579,44 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
 
 /// Renders the catalog as the markdown rows of `docs/quotas.md`, so a test
 /// can keep the documentation and the code in step.
+
+/// One KMS resource quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceQuota {
+    /// Customer managed keys per account and region, in any key state
+    /// (AWS managed keys do not count). `L-C2F1777E`.
+    Keys,
+    /// Customer-created aliases per key (`alias/aws/…` do not count). `L-340F62FB`.
+    AliasesPerKey,
+    /// Grants per customer managed key. `L-D594A657`.
+    GrantsPerKey,
+    /// Custom key stores per account and region. `L-F33DCFEB`.
+    CustomKeyStores,
+    /// On-demand rotations per key, over its lifetime; not adjustable. `L-0E66C9C0`.
+    OnDemandRotationsPerKey,
+    /// Customer-created aliases per account and region (`alias/aws/…` do not
+    /// count). Only in the 2020 profile (AWS dropped it in 2021); Trent's code
+    /// `T-AliasesPerRegion`.
+    AliasesPerRegion,
+    /// Grants on one key naming the same grantee principal, on customer and
+    /// AWS managed keys alike. Only in the 2020 profile (AWS dropped it in
+    /// 2021); Trent's code `T-GrantsPerPrincipalPerKey`.
+    GrantsPerPrincipalPerKey,
+}
+
+impl ResourceQuota {
+    /// Every resource quota, in catalog order.
+    pub const ALL: &'static [ResourceQuota] = &[
+        ResourceQuota::Keys,
+        ResourceQuota::AliasesPerKey,
+        ResourceQuota::GrantsPerKey,
+        ResourceQuota::CustomKeyStores,
+        ResourceQuota::OnDemandRotationsPerKey,
+        ResourceQuota::AliasesPerRegion,
+        ResourceQuota::GrantsPerPrincipalPerKey,
+    ];
+}
+
 #[cfg(test)]
 pub(crate) mod doc_rows {
     use super::*;

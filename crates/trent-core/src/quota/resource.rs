@@ -16,47 +16,13 @@
 //! The key policy document size (32 KB) is a fixed limit checked by
 //! PutKeyPolicy and CreateKey; it is not a Service Quotas quota and not here.
 
+pub use super::catalog::ResourceQuota;
 use super::catalog::{Profile, QuotaId, QuotaKind};
 use super::engine::QuotaEngine;
 use crate::error::{ErrorKind, KmsError};
 use crate::store::StoreError;
 
-/// One KMS resource quota.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ResourceQuota {
-    /// Customer managed keys per account and region, in any key state
-    /// (AWS managed keys do not count). `L-C2F1777E`.
-    Keys,
-    /// Customer-created aliases per key (`alias/aws/…` do not count). `L-340F62FB`.
-    AliasesPerKey,
-    /// Grants per customer managed key. `L-D594A657`.
-    GrantsPerKey,
-    /// Custom key stores per account and region. `L-F33DCFEB`.
-    CustomKeyStores,
-    /// On-demand rotations per key, over its lifetime; not adjustable. `L-0E66C9C0`.
-    OnDemandRotationsPerKey,
-    /// Customer-created aliases per account and region (`alias/aws/…` do not
-    /// count). Only in the 2020 profile (AWS dropped it in 2021); Trent's code
-    /// `T-AliasesPerRegion`.
-    AliasesPerRegion,
-    /// Grants on one key naming the same grantee principal, on customer and
-    /// AWS managed keys alike. Only in the 2020 profile (AWS dropped it in
-    /// 2021); Trent's code `T-GrantsPerPrincipalPerKey`.
-    GrantsPerPrincipalPerKey,
-}
-
 impl ResourceQuota {
-    /// Every resource quota, in catalog order.
-    pub const ALL: &'static [ResourceQuota] = &[
-        ResourceQuota::Keys,
-        ResourceQuota::AliasesPerKey,
-        ResourceQuota::GrantsPerKey,
-        ResourceQuota::CustomKeyStores,
-        ResourceQuota::OnDemandRotationsPerKey,
-        ResourceQuota::AliasesPerRegion,
-        ResourceQuota::GrantsPerPrincipalPerKey,
-    ];
-
     /// The catalog entry holding this quota's code, name and defaults.
     pub fn quota_id(self) -> QuotaId {
         QuotaId::for_resource(self)
