@@ -5,74 +5,17 @@
 //! request; the store documents are what docs/custom-key-stores.md says.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+mod common;
 
+use common::{ACCOUNT, DAY, Service};
 use serde_json::{Value, json};
 use trent_core::custom_key_store::{self as cks, ConnectionState};
-use trent_core::key::root_key::RootKey;
-use trent_core::kms::wall_clock::ManualWallClock;
-use trent_core::{Caller, ErrorKind, Kms, KmsError, Operation};
-use trent_store::SqliteStore;
+use trent_core::{ErrorKind, Operation};
 
-const ACCOUNT: &str = "111122223333";
 const REGION: &str = "eu-west-1";
-const T0: f64 = 1_750_000_000.0;
-const DAY: f64 = 86_400.0;
-const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
-struct Service {
-    kms: Kms,
-    clock: Arc<ManualWallClock>,
-    caller: Caller,
-}
-
-async fn service() -> Service {
-    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
-    let clock = Arc::new(ManualWallClock::new(T0));
-    let kms = Kms::new(store, RootKey::generate().unwrap().0).with_clock(clock.clone());
-    Service { kms, clock, caller: Caller::new(ACCOUNT, REGION) }
-}
-
+/// Helpers only this file needs.
 impl Service {
-    async fn call(&self, op: Operation, body: Value) -> Result<Value, KmsError> {
-        let out = trent_core::ops::dispatch(&self.kms, &self.caller, op, body.to_string().as_bytes()).await?;
-        Ok(serde_json::from_slice(&out).unwrap())
-    }
-
-    async fn ok(&self, op: Operation, body: Value) -> Value {
-        match self.call(op, body).await {
-            Ok(v) => v,
-            Err(e) => panic!("{op:?} failed: {e}"),
-        }
-    }
-
-    async fn err(&self, op: Operation, body: Value) -> ErrorKind {
-        match self.call(op, body).await {
-            Ok(v) => panic!("{op:?} succeeded: {v}"),
-            Err(e) => e.kind,
-        }
-    }
-
-    async fn new_store(&self, name: &str, cluster: &str) -> String {
-        let out = self
-            .ok(
-                Operation::CreateCustomKeyStore,
-                json!({
-                    "CustomKeyStoreName": name,
-                    "CloudHsmClusterId": cluster,
-                    "TrustAnchorCertificate": CERT,
-                    "KeyStorePassword": "kmsuser-password",
-                }),
-            )
-            .await;
-        out["CustomKeyStoreId"].as_str().unwrap().to_owned()
-    }
-
-    async fn key_state(&self, key: &str) -> String {
-        let md = self.ok(Operation::DescribeKey, json!({"KeyId": key})).await;
-        md["KeyMetadata"]["KeyState"].as_str().unwrap().to_owned()
-    }
-
     async fn connection_state(&self, id: &str) -> String {
         let out = self.ok(Operation::DescribeCustomKeyStores, json!({"CustomKeyStoreId": id})).await;
         out["CustomKeyStores"][0]["ConnectionState"].as_str().unwrap().to_owned()
@@ -81,8 +24,8 @@ impl Service {
 
 #[tokio::test]
 async fn store_can_be_deleted_once_its_keys_are_deleted() {
-    let s = service().await;
-    let id = s.new_store("to-delete", "cluster-abcdefghijk").await;
+    let s = Service::in_region(REGION).await;
+    let id = s.create_custom_key_store("to-delete", "cluster-abcdefghijk").await;
     s.ok(Operation::ConnectCustomKeyStore, json!({"CustomKeyStoreId": id})).await;
     let md = s.ok(Operation::CreateKey, json!({"Origin": "AWS_CLOUDHSM", "CustomKeyStoreId": id})).await;
     let key = md["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
@@ -93,7 +36,7 @@ async fn store_can_be_deleted_once_its_keys_are_deleted() {
     let out = s.ok(Operation::ScheduleKeyDeletion, json!({"KeyId": key, "PendingWindowInDays": 7})).await;
     assert_eq!(out["KeyState"], "PendingDeletion");
     assert_eq!(
-        s.err(Operation::DeleteCustomKeyStore, json!({"CustomKeyStoreId": id})).await,
+        s.err_kind(Operation::DeleteCustomKeyStore, json!({"CustomKeyStoreId": id})).await,
         ErrorKind::CustomKeyStoreHasCmks
     );
 
@@ -103,10 +46,10 @@ async fn store_can_be_deleted_once_its_keys_are_deleted() {
     s.ok(Operation::DisconnectCustomKeyStore, json!({"CustomKeyStoreId": id})).await;
 
     s.clock.advance(7.0 * DAY + 1.0);
-    assert_eq!(s.kms.run_due_work().await.unwrap().deleted, 1);
+    assert_eq!(s.due_work().await.deleted, 1);
     s.ok(Operation::DeleteCustomKeyStore, json!({"CustomKeyStoreId": id})).await;
     assert_eq!(
-        s.err(Operation::ConnectCustomKeyStore, json!({"CustomKeyStoreId": id})).await,
+        s.err_kind(Operation::ConnectCustomKeyStore, json!({"CustomKeyStoreId": id})).await,
         ErrorKind::CustomKeyStoreNotFound
     );
     // No document of the store is left behind.
@@ -118,8 +61,8 @@ async fn store_can_be_deleted_once_its_keys_are_deleted() {
 
 #[tokio::test]
 async fn interrupted_transitions_are_finished_by_a_repeated_request() {
-    let s = service().await;
-    let id = s.new_store("crashy", "cluster-abcdefghijk").await;
+    let s = Service::in_region(REGION).await;
+    let id = s.create_custom_key_store("crashy", "cluster-abcdefghijk").await;
     s.ok(Operation::ConnectCustomKeyStore, json!({"CustomKeyStoreId": id})).await;
     let md = s.ok(Operation::CreateKey, json!({"Origin": "AWS_CLOUDHSM", "CustomKeyStoreId": id})).await;
     let key = md["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
@@ -130,8 +73,11 @@ async fn interrupted_transitions_are_finished_by_a_repeated_request() {
     assert_eq!(s.connection_state(&id).await, "DISCONNECTING");
     // A disconnection in progress is not disturbed ...
     let op = json!({"CustomKeyStoreId": id});
-    assert_eq!(s.err(Operation::DisconnectCustomKeyStore, op.clone()).await, ErrorKind::CustomKeyStoreInvalidState);
-    assert_eq!(s.err(Operation::ConnectCustomKeyStore, op.clone()).await, ErrorKind::CustomKeyStoreInvalidState);
+    assert_eq!(
+        s.err_kind(Operation::DisconnectCustomKeyStore, op.clone()).await,
+        ErrorKind::CustomKeyStoreInvalidState
+    );
+    assert_eq!(s.err_kind(Operation::ConnectCustomKeyStore, op.clone()).await, ErrorKind::CustomKeyStoreInvalidState);
     // ... but one stuck for a minute is finished by a new DisconnectCustomKeyStore.
     s.clock.advance(61.0);
     s.ok(Operation::DisconnectCustomKeyStore, op.clone()).await;
@@ -142,7 +88,7 @@ async fn interrupted_transitions_are_finished_by_a_repeated_request() {
     let mut store = cks::load(&s.kms, &s.caller, &id).await.unwrap();
     cks::set_state(&s.kms, &mut store, ConnectionState::Connecting, None).await.unwrap();
     assert_eq!(
-        s.err(Operation::CreateKey, json!({"Origin": "AWS_CLOUDHSM", "CustomKeyStoreId": id})).await,
+        s.err_kind(Operation::CreateKey, json!({"Origin": "AWS_CLOUDHSM", "CustomKeyStoreId": id})).await,
         ErrorKind::CustomKeyStoreInvalidState
     );
     s.ok(Operation::ConnectCustomKeyStore, op.clone()).await;

@@ -5,35 +5,27 @@
 //! account's symmetric pool (docs/quotas.md, "Custom key store pool").
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use common::{ACCOUNT, REGION, Service};
 use serde_json::{Value, json};
-use trent_core::key::root_key::RootKey;
 use trent_core::quota::{ManualMonotonicClock, Profile, QuotaConfig, QuotaEngine, QuotaOverride};
-use trent_core::{Caller, ErrorKind, Kms, KmsError, Operation};
-use trent_store::SqliteStore;
+use trent_core::{ErrorKind, Operation};
 
-const ACCOUNT: &str = "111122223333";
-const REGION: &str = "us-east-1";
 const STORE_POOL: usize = 1_800;
 /// One second, plus the 800 ns the engine's whole-nanosecond emission interval
 /// adds to a full refill: 1 s / 1,800 rounds to 555,556 ns, and 1,800 of them
 /// are 1.0000008 s.
 const ONE_SECOND: Duration = Duration::from_micros(1_000_001);
-const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
-struct Service {
-    kms: Kms,
-    clock: Arc<ManualMonotonicClock>,
-    caller: Caller,
-}
-
-/// A service whose account symmetric pool (`L-6E3AF000`) is `symmetric` per second.
-async fn service(profile: Profile, symmetric: f64) -> Service {
-    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
+/// A service whose account symmetric pool (`L-6E3AF000`) is `symmetric` per
+/// second, and the monotonic clock its request quotas run on.
+async fn service(profile: Profile, symmetric: f64) -> (Service, Arc<ManualMonotonicClock>) {
     let clock = Arc::new(ManualMonotonicClock::new(1_000_000_000));
     let config = QuotaConfig {
         profile,
@@ -46,37 +38,15 @@ async fn service(profile: Profile, symmetric: f64) -> Service {
         ..QuotaConfig::default()
     };
     let engine = QuotaEngine::new(&config, clock.clone()).unwrap();
-    let kms = Kms::new(store, RootKey::generate().unwrap().0).with_admission(Arc::new(engine));
-    Service { kms, clock, caller: Caller::new(ACCOUNT, REGION) }
+    let s = Service::build(REGION, |kms| kms.with_admission(Arc::new(engine))).await;
+    (s, clock)
 }
 
+/// Helpers only this file needs.
 impl Service {
-    async fn call(&self, op: Operation, body: Value) -> Result<Value, KmsError> {
-        let out = trent_core::ops::dispatch(&self.kms, &self.caller, op, body.to_string().as_bytes()).await?;
-        Ok(serde_json::from_slice(&out).unwrap())
-    }
-
-    async fn ok(&self, op: Operation, body: Value) -> Value {
-        match self.call(op, body).await {
-            Ok(v) => v,
-            Err(e) => panic!("{op:?} failed: {e}"),
-        }
-    }
-
     /// A connected CloudHSM key store and a key in it; returns (store id, key id).
     async fn store_with_key(&self) -> (String, String) {
-        let created = self
-            .ok(
-                Operation::CreateCustomKeyStore,
-                json!({
-                    "CustomKeyStoreName": "quota-store",
-                    "CloudHsmClusterId": "cluster-abcdefghijk",
-                    "TrustAnchorCertificate": CERT,
-                    "KeyStorePassword": "kmsuser-password",
-                }),
-            )
-            .await;
-        let store = created["CustomKeyStoreId"].as_str().unwrap().to_owned();
+        let store = self.create_custom_key_store("quota-store", "cluster-abcdefghijk").await;
         self.ok(Operation::ConnectCustomKeyStore, json!({"CustomKeyStoreId": store})).await;
         let md = self
             .ok(Operation::CreateKey, json!({"Origin": "AWS_CLOUDHSM", "CustomKeyStoreId": store}))
@@ -84,10 +54,6 @@ impl Service {
             .clone();
         assert_eq!(md["CustomKeyStoreId"], store.as_str());
         (store, md["KeyId"].as_str().unwrap().to_owned())
-    }
-
-    async fn plain_key(&self) -> String {
-        self.ok(Operation::CreateKey, json!({})).await["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned()
     }
 
     /// Runs `op` with `body` `n` times; every call must succeed.
@@ -118,9 +84,9 @@ fn generate_data_key(key: &str) -> Value {
 #[tokio::test]
 async fn current_profile_store_pool_is_1800_encrypts_and_also_draws_on_the_account_pool() {
     // Room for 2,000 symmetric requests: more than the store's 1,800.
-    let s = service(Profile::Current, 2_000.0).await;
+    let (s, clock) = service(Profile::Current, 2_000.0).await;
     let (_store, key) = s.store_with_key().await;
-    let plain = s.plain_key().await;
+    let plain = s.create_key().await.0;
 
     // The store's burst: 1,800 at once; the 1,801st is throttled by the store
     // although the account pool still has 200 requests of room.
@@ -133,16 +99,16 @@ async fn current_profile_store_pool_is_1800_encrypts_and_also_draws_on_the_accou
     s.throttled(Operation::Encrypt, &encrypt(&plain)).await;
 
     // One second later both buckets are full again.
-    s.clock.advance(ONE_SECOND);
+    clock.advance(ONE_SECOND);
     s.admit_n(STORE_POOL, Operation::Encrypt, &encrypt(&key)).await;
     s.throttled(Operation::Encrypt, &encrypt(&key)).await;
 }
 
 #[tokio::test]
 async fn profile_2020_generate_data_key_costs_three_store_units_and_one_account_unit() {
-    let s = service(Profile::Y2020, 1_000.0).await;
+    let (s, clock) = service(Profile::Y2020, 1_000.0).await;
     let (store, key) = s.store_with_key().await;
-    let plain = s.plain_key().await;
+    let plain = s.create_key().await.0;
 
     // "about 600/s for only GenerateDataKey": 600 × 3 = 1,800 units.
     s.admit_n(600, Operation::GenerateDataKey, &generate_data_key(&key)).await;
@@ -155,7 +121,7 @@ async fn profile_2020_generate_data_key_costs_three_store_units_and_one_account_
     s.throttled(Operation::Encrypt, &encrypt(&plain)).await;
 
     // Refilled after a second: GenerateRandom on the store costs 3 units too.
-    s.clock.advance(ONE_SECOND);
+    clock.advance(ONE_SECOND);
     let random = json!({"NumberOfBytes": 16, "CustomKeyStoreId": store});
     s.admit_n(600, Operation::GenerateRandom, &random).await;
     s.throttled(Operation::GenerateRandom, &random).await;
@@ -164,7 +130,7 @@ async fn profile_2020_generate_data_key_costs_three_store_units_and_one_account_
     s.throttled(Operation::GenerateRandom, &json!({"NumberOfBytes": 16})).await;
 
     // "about 1,200/s for a 50/50 mix with Decrypt": 450 × 3 + 450 × 1 = 1,800.
-    s.clock.advance(ONE_SECOND);
+    clock.advance(ONE_SECOND);
     let blob = s.ok(Operation::Encrypt, encrypt(&key)).await["CiphertextBlob"].clone();
     let decrypt = json!({"CiphertextBlob": blob});
     for _ in 0..449 {
@@ -178,20 +144,9 @@ async fn profile_2020_generate_data_key_costs_three_store_units_and_one_account_
 
 #[tokio::test]
 async fn stores_have_separate_pools() {
-    let s = service(Profile::Current, 100_000.0).await;
+    let (s, _clock) = service(Profile::Current, 100_000.0).await;
     let (_a, key_a) = s.store_with_key().await;
-    let created = s
-        .ok(
-            Operation::CreateCustomKeyStore,
-            json!({
-                "CustomKeyStoreName": "second-store",
-                "CloudHsmClusterId": "cluster-bcdefghijkl",
-                "TrustAnchorCertificate": CERT,
-                "KeyStorePassword": "kmsuser-password",
-            }),
-        )
-        .await;
-    let b = created["CustomKeyStoreId"].as_str().unwrap().to_owned();
+    let b = s.create_custom_key_store("second-store", "cluster-bcdefghijkl").await;
     s.ok(Operation::ConnectCustomKeyStore, json!({"CustomKeyStoreId": b})).await;
     let key_b = s.ok(Operation::CreateKey, json!({"Origin": "AWS_CLOUDHSM", "CustomKeyStoreId": b})).await
         ["KeyMetadata"]["KeyId"]

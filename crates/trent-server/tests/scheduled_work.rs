@@ -5,66 +5,17 @@
 //! a bare 500 KMSInternalException without detail.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use common::{ACCOUNT, DAY, REGION, Service, T0};
 use serde_json::{Value, json};
-use trent_core::key::root_key::RootKey;
 use trent_core::kms::DueWork;
-use trent_core::kms::wall_clock::ManualWallClock;
-use trent_core::{Caller, ErrorKind, Kms, KmsError, Operation};
-use trent_store::SqliteStore;
+use trent_core::{ErrorKind, KmsError, Operation};
 
-const ACCOUNT: &str = "111122223333";
-const REGION: &str = "us-east-1";
-/// 2025-06-15T15:06:40Z: an arbitrary, whole-second start.
-const T0: f64 = 1_750_000_000.0;
-const DAY: f64 = 86_400.0;
-
-struct Service {
-    kms: Kms,
-    clock: Arc<ManualWallClock>,
-    store: Arc<SqliteStore>,
-    caller: Caller,
-}
-
-async fn service() -> Service {
-    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
-    let clock = Arc::new(ManualWallClock::new(T0));
-    let kms = Kms::new(store.clone(), RootKey::generate().unwrap().0).with_clock(clock.clone());
-    Service { kms, clock, store, caller: Caller::new(ACCOUNT, REGION) }
-}
-
+/// Helpers only this file needs.
 impl Service {
-    async fn call(&self, op: Operation, body: Value) -> Result<Value, KmsError> {
-        let out = trent_core::ops::dispatch(&self.kms, &self.caller, op, body.to_string().as_bytes()).await?;
-        Ok(serde_json::from_slice(&out).unwrap())
-    }
-
-    async fn ok(&self, op: Operation, body: Value) -> Value {
-        match self.call(op, body).await {
-            Ok(v) => v,
-            Err(e) => panic!("{op:?} failed: {e}"),
-        }
-    }
-
-    async fn err(&self, op: Operation, body: Value) -> KmsError {
-        match self.call(op, body).await {
-            Ok(v) => panic!("{op:?} succeeded: {v}"),
-            Err(e) => e,
-        }
-    }
-
-    async fn create_key(&self) -> (String, String) {
-        let md = self.ok(Operation::CreateKey, json!({})).await["KeyMetadata"].clone();
-        (md["KeyId"].as_str().unwrap().to_owned(), md["Arn"].as_str().unwrap().to_owned())
-    }
-
-    async fn describe(&self, key: &str) -> Value {
-        self.ok(Operation::DescribeKey, json!({ "KeyId": key })).await["KeyMetadata"].clone()
-    }
-
     async fn encrypt(&self, key: &str, plaintext: &[u8]) -> String {
         let out = self.ok(Operation::Encrypt, json!({ "KeyId": key, "Plaintext": STANDARD.encode(plaintext) })).await;
         out["CiphertextBlob"].as_str().unwrap().to_owned()
@@ -77,15 +28,11 @@ impl Service {
             out["KeyMaterialId"].as_str().unwrap().to_owned(),
         )
     }
-
-    async fn due_work(&self) -> DueWork {
-        self.kms.run_due_work().await.unwrap_or_else(|e| panic!("run_due_work failed: {e}"))
-    }
 }
 
 #[tokio::test]
 async fn a_key_scheduled_for_deletion_goes_with_its_aliases_when_due() {
-    let s = service().await;
+    let s = Service::new().await;
     let (id, arn) = s.create_key().await;
     let (kept, kept_arn) = s.create_key().await;
     s.ok(Operation::CreateAlias, json!({ "AliasName": "alias/doomed", "TargetKeyId": id })).await;
@@ -158,7 +105,7 @@ async fn a_key_scheduled_for_deletion_goes_with_its_aliases_when_due() {
 
 #[tokio::test]
 async fn the_30_day_default_window_is_honoured_to_the_second() {
-    let s = service().await;
+    let s = Service::new().await;
     let (id, _) = s.create_key().await;
     let out = s.ok(Operation::ScheduleKeyDeletion, json!({ "KeyId": id })).await;
     assert_eq!(out["DeletionDate"].as_f64(), Some(T0 + 30.0 * DAY));
@@ -172,7 +119,7 @@ async fn the_30_day_default_window_is_honoured_to_the_second() {
 
 #[tokio::test]
 async fn automatic_rotation_makes_new_material_when_due_and_old_ciphertexts_still_decrypt() {
-    let s = service().await;
+    let s = Service::new().await;
     let (id, arn) = s.create_key().await;
     let (idle, _) = s.create_key().await; // rotation never enabled
     let (paused, _) = s.create_key().await; // rotation enabled, key disabled
@@ -280,7 +227,7 @@ async fn automatic_rotation_makes_new_material_when_due_and_old_ciphertexts_stil
 
 #[tokio::test]
 async fn internal_faults_are_500_kms_internal_exception_without_detail() {
-    let s = service().await;
+    let s = Service::new().await;
     let (id, _) = s.create_key().await;
 
     // A real store failure: the database is gone under the service.

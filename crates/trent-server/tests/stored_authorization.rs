@@ -10,21 +10,17 @@
 //! refuses acts as AWS's default policy instead of locking the key away.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use common::{T0, call};
+use serde_json::json;
 use trent_core::access::authorize::GRANT_CACHE_SECONDS;
-use trent_core::key::root_key::RootKey;
 use trent_core::kms::wall_clock::ManualWallClock;
-use trent_core::{Caller, ErrorKind, Kms, KmsError, Operation};
+use trent_core::key::root_key::RootKey;
+use trent_core::{Caller, ErrorKind, Kms, Operation};
 use trent_store::SqliteStore;
-
-const T0: f64 = 1_750_000_000.0;
-
-async fn call(kms: &Kms, caller: &Caller, op: Operation, body: Value) -> Result<Value, KmsError> {
-    let out = trent_core::ops::dispatch(kms, caller, op, body.to_string().as_bytes()).await?;
-    Ok(serde_json::from_slice(&out).unwrap())
-}
 
 fn user(name: &str) -> Caller {
     Caller {

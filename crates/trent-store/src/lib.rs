@@ -3,7 +3,8 @@
 //! [`SqliteStore`] is the zero-setup default (one file, WAL, fsync on every
 //! commit). [`conformance`] is the backend-independent test suite that every
 //! backend (SQLite now, PostgreSQL next) must pass; it lives outside
-//! `cfg(test)` so other backends' tests can call it.
+//! `cfg(test)` so other backends' tests can run it, with one
+//! [`conformance_tests!`] line.
 
 #![warn(missing_docs)]
 

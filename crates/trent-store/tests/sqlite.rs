@@ -1,5 +1,6 @@
 //! SQLite backend tests: the shared conformance suite on both flavours,
-//! durability across reopen and across `kill -9`, and a CAS race.
+//! durability across reopen and across `kill -9`, and CAS and capped-insert
+//! races across two stores on one file.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -7,7 +8,12 @@ use std::sync::Arc;
 
 use trent_core::store::{Doc, KeyStore};
 use trent_store::SqliteStore;
-use trent_store::conformance::{self, sample_key};
+use trent_store::conformance::{self, races, sample_key};
+
+// The whole conformance suite, one test per case, each on a fresh in-memory
+// store: `in_memory::key_crud`, ..., `in_memory::concurrent_updates` (16 tasks
+// x 10 updates) and `in_memory::concurrent_capped_inserts` (24 tasks, cap 7).
+trent_store::conformance_tests!(in_memory, SqliteStore::open_in_memory().await.expect("open in memory"));
 
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
@@ -167,17 +173,9 @@ async fn cas_race_file() {
     let dir = tempdir();
     let store = SqliteStore::open(&dir.path().join("race.db")).await.expect("open");
     let store: Arc<dyn KeyStore> = Arc::new(store);
-    let outcome = conformance::concurrent_updates(store, 16, 5).await;
+    let outcome = races::concurrent_updates(store, 16, 5).await;
     assert_eq!(outcome.updates, 80);
     eprintln!("file race: {outcome:?}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn cas_race_in_memory() {
-    let store: Arc<dyn KeyStore> = Arc::new(SqliteStore::open_in_memory().await.expect("open"));
-    let outcome = conformance::concurrent_updates(store, 16, 10).await;
-    assert_eq!(outcome.updates, 160);
-    eprintln!("in-memory race: {outcome:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -201,13 +199,6 @@ async fn two_stores_on_one_file_share_cas() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn capped_race_in_memory() {
-    let store: Arc<dyn KeyStore> = Arc::new(SqliteStore::open_in_memory().await.expect("open"));
-    let race = conformance::concurrent_capped_inserts(&[store], 24, 7).await;
-    assert_eq!(race.keys, 7);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn capped_race_two_stores_on_one_file() {
     // Two pools on one file stand in for two Trent processes: the cap must
     // hold across them too (BEGIN IMMEDIATE, not just the in-process writer).
@@ -215,6 +206,6 @@ async fn capped_race_two_stores_on_one_file() {
     let path = dir.path().join("capped.db");
     let a: Arc<dyn KeyStore> = Arc::new(SqliteStore::open(&path).await.expect("open a"));
     let b: Arc<dyn KeyStore> = Arc::new(SqliteStore::open(&path).await.expect("open b"));
-    let race = conformance::concurrent_capped_inserts(&[a, b], 20, 5).await;
+    let race = races::concurrent_capped_inserts(&[a, b], 20, 5).await;
     assert_eq!((race.aliases, race.docs, race.region_aliases, race.grouped_docs), (5, 5, 5, 5));
 }
