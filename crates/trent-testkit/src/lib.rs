@@ -21,7 +21,7 @@ mod redis;
 
 use std::time::Duration;
 
-pub use pg::PgServer;
+pub use pg::{BINDIR_ENV, PgServer, pg_bindir};
 pub use redis::RedisServer;
 
 /// How long a server may take to start (or stop) before the testkit gives up.

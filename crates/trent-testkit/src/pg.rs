@@ -53,7 +53,7 @@ impl PgServer {
     /// Creates a cluster, starts the server and creates the database
     /// [`PgServer::url`] names. Takes about 1-2 s (mostly `initdb`).
     pub fn start() -> Result<PgServer> {
-        let bindir = find_bindir()?;
+        let bindir = pg_bindir()?;
         let run_as = process::unprivileged_user(SUPERUSER)?;
         let dir = tempfile::Builder::new()
             .prefix("trent-testkit-pg-")
@@ -232,10 +232,12 @@ impl Drop for PgServer {
     }
 }
 
-/// The directory of `initdb`, `postgres`, `pg_isready` and `createdb`:
-/// [`BINDIR_ENV`], else `pg_config --bindir`, else the newest
-/// `/usr/lib/postgresql/*/bin` (Debian keeps them off PATH).
-fn find_bindir() -> Result<PathBuf> {
+/// The directory of PostgreSQL's programs (`initdb`, `postgres`,
+/// `pg_isready`, `createdb`, `psql`): [`BINDIR_ENV`], else
+/// `pg_config --bindir`, else the newest `/usr/lib/postgresql/*/bin`.
+/// Public because Debian keeps them off PATH, and tests that run `psql`
+/// need to find it the same way.
+pub fn pg_bindir() -> Result<PathBuf> {
     let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
     if let Some(dir) = std::env::var_os(BINDIR_ENV) {
         let dir = PathBuf::from(dir);

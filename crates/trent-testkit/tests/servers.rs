@@ -17,9 +17,8 @@ fn redis_ping(addr: SocketAddr) -> bool {
 
 /// Runs `psql -tAc SQL` against `url` and returns its output.
 fn psql(url: &str, sql: &str) -> String {
-    let bindir =
-        String::from_utf8(Command::new("pg_config").arg("--bindir").output().expect("pg_config").stdout).expect("utf8");
-    let out = Command::new(format!("{}/psql", bindir.trim())).args([url, "-X", "-tAc", sql]).output().expect("psql");
+    let psql = trent_testkit::pg_bindir().expect("PostgreSQL bindir").join("psql");
+    let out = Command::new(psql).args([url, "-X", "-tAc", sql]).output().expect("psql");
     assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf8").trim().to_owned()
 }
