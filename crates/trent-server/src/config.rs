@@ -9,6 +9,9 @@
 //! secret_access_key = "..."
 //! account_id = "111122223333"
 //! arn = "arn:aws:iam::111122223333:user/alice"   # optional
+//!
+//! [store]   # optional; default: SQLite in data_dir
+//! url = "postgres://trent@db.internal:5432/trent"
 //! ```
 //!
 //! With no principals configured, one development principal
@@ -42,6 +45,19 @@ pub struct PrincipalConfig {
     pub arn: Option<String>,
 }
 
+/// `[store]`: where keys, aliases and documents are kept.
+///
+/// Exists so several Trent nodes can share one PostgreSQL database; without
+/// it each node keeps its own SQLite file in its data directory.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `postgres://USER[:PASSWORD]@HOST:PORT/DB` (`trent serve --store` wins);
+    /// unset: SQLite in the data directory. All nodes on one database must
+    /// share the root key (`root_key_file` or `TRENT_ROOT_KEY`).
+    pub url: Option<String>,
+}
+
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,6 +82,9 @@ pub struct Config {
     /// `approval_delay`; see `trent_core::service_quotas::policy`). Checked at start.
     #[serde(default)]
     pub service_quotas: trent_core::service_quotas::ServiceQuotasConfig,
+    /// Where keys are kept (`[store]`).
+    #[serde(default)]
+    pub store: StoreConfig,
 }
 
 impl Config {

@@ -10,11 +10,13 @@ use std::time::Duration;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use trent_core::Kms;
+use trent_core::key::root_key::RootKey;
 use trent_core::kms::wall_clock::{SystemWallClock, WallClock};
 use trent_core::quota::{QuotaEngine, SystemMonotonicClock};
 use trent_core::service_quotas::ServiceQuotas;
 use trent_core::store::KeyStore;
-use trent_store::SqliteStore;
+use trent_core::store::{Doc, StoreError};
+use trent_store::{PostgresStore, SqliteStore};
 use zeroize::Zeroizing;
 
 use crate::config::{Config, DEFAULT_LISTEN, DEV_ACCESS_KEY_ID, DEV_ACCOUNT_ID, DEV_SECRET_ACCESS_KEY};
@@ -37,6 +39,93 @@ pub enum StartError {
     /// The root key could not be loaded.
     #[error(transparent)]
     RootKey(#[from] crate::root_key_file::RootKeyError),
+    /// The store holds material sealed under another root key: this node
+    /// would fail every cryptographic operation on the keys it shares.
+    #[error(
+        "the key store {store} holds key material sealed under a different root key than this node's; \
+         every node sharing a store needs the same root key (root_key_file or TRENT_ROOT_KEY)"
+    )]
+    RootKeyMismatch {
+        /// The store, without credentials.
+        store: String,
+    },
+}
+
+/// The document that proves which root key a store's material is sealed
+/// under: the first node to start on a store seals [`CANARY_PLAINTEXT`] with
+/// its root key and stores it; every later start must be able to open it.
+/// Exists because nodes sharing a PostgreSQL store each load their own root
+/// key, and one with the wrong key would otherwise start and then fail on
+/// every key it touches.
+const CANARY_KIND: &str = "trent-root-key-canary";
+/// Scope and id of the canary document (there is one per store).
+const CANARY_ID: &str = "v1";
+/// What the canary seals.
+const CANARY_PLAINTEXT: &[u8] = b"trent root key canary v1";
+
+/// Checks (writing it on a fresh store) the root key canary, see [`CANARY_KIND`].
+async fn check_root_key(store: &dyn KeyStore, root: &RootKey, store_name: &str) -> Result<(), StartError> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mismatch = || StartError::RootKeyMismatch { store: store_name.to_owned() };
+    for _ in 0..2 {
+        if let Some(doc) = store.get_doc(CANARY_KIND, CANARY_ID, CANARY_ID).await.map_err(StartError::Store)? {
+            let text: String = serde_json::from_str(&doc.body).map_err(|_| mismatch())?;
+            let sealed = b64.decode(text).map_err(|_| mismatch())?;
+            let opened = root.open_material(CANARY_KIND, CANARY_ID, &sealed).map_err(|_| mismatch())?;
+            return if opened.as_slice() == CANARY_PLAINTEXT { Ok(()) } else { Err(mismatch()) };
+        }
+        let sealed = root
+            .seal_material(CANARY_KIND, CANARY_ID, CANARY_PLAINTEXT)
+            .map_err(|e| StartError::Config(format!("sealing the root key canary: {e}")))?;
+        let body = serde_json::Value::from(b64.encode(sealed)).to_string();
+        let doc = Doc { kind: CANARY_KIND.into(), scope: CANARY_ID.into(), id: CANARY_ID.into(), body };
+        match store.insert_doc(&doc).await {
+            Ok(()) => return Ok(()),
+            // Another node wrote it first: check theirs on the next pass.
+            Err(StoreError::AlreadyExists) => continue,
+            Err(e) => return Err(StartError::Store(e)),
+        }
+    }
+    Err(StartError::Config("the root key canary vanished while starting".into()))
+}
+
+/// `url` without its password, for messages and logs.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return "(unparsable store URL)".into() };
+    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => format!("{}@{host}", user.split_once(':').map_or(user, |(u, _)| u)),
+        None => authority.to_owned(),
+    };
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    format!("{scheme}://{authority}/{path}")
+}
+
+/// Opens the store the configuration names: PostgreSQL for a `postgres://`
+/// URL, else SQLite in the data directory. Returns it with a name for
+/// messages (no credentials).
+async fn open_store(url: Option<&str>, data_dir: &std::path::Path) -> Result<(Arc<dyn KeyStore>, String), StartError> {
+    match url {
+        None => {
+            let path = data_dir.join("trent.sqlite3");
+            let store = SqliteStore::open(&path).await.map_err(StartError::Store)?;
+            Ok((Arc::new(store), path.display().to_string()))
+        }
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let name = redact(url);
+            let store = PostgresStore::connect(url).await.map_err(|e| match e {
+                StoreError::Backend(msg) => StartError::Store(StoreError::Backend(format!("{name}: {msg}"))),
+                e => StartError::Store(e),
+            })?;
+            tracing::info!(store = %name, "using the PostgreSQL key store");
+            Ok((Arc::new(store), name))
+        }
+        Some(url) => Err(StartError::Config(format!(
+            "store URL {}: only postgres:// URLs are supported (leave it unset for SQLite in the data directory)",
+            redact(url)
+        ))),
+    }
 }
 
 /// What `trent serve` was asked for.
@@ -131,8 +220,8 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
         .create(&data_dir)
         .map_err(|e| StartError::Io(format!("creating data directory {}", data_dir.display()), e))?;
     let root = crate::root_key_file::load_or_create(config.root_key_file.as_deref(), &data_dir)?;
-    let store: Arc<dyn KeyStore> =
-        Arc::new(SqliteStore::open(&data_dir.join("trent.sqlite3")).await.map_err(StartError::Store)?);
+    let (store, store_name) = open_store(config.store.url.as_deref(), &data_dir).await?;
+    check_root_key(store.as_ref(), &root, &store_name).await?;
     let engine = Arc::new(
         QuotaEngine::new(&config.quotas, Arc::new(SystemMonotonicClock::new()))
             .map_err(|e| StartError::Config(format!("[quotas]: {e}")))?,
@@ -185,4 +274,88 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let serve = tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(RunningServer { addr, data_dir, principals, dev_principal, kms, metrics, quotas: engine, serve })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::path::Path;
+
+    use super::*;
+
+    /// Writes a root key file (hex, owner-only) whose 32 bytes are all `byte`.
+    fn key_file(dir: &Path, byte: u8) -> PathBuf {
+        let path = dir.join(format!("root-{byte}.key"));
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).expect("key file");
+        f.write_all(hex::encode([byte; 32]).as_bytes()).expect("write key");
+        path
+    }
+
+    fn options(data_dir: &Path, root_key_file: PathBuf, store_url: Option<&str>) -> ServeOptions {
+        let mut config = Config { root_key_file: Some(root_key_file), ..Config::default() };
+        config.store.url = store_url.map(str::to_owned);
+        ServeOptions { listen: Some(([127, 0, 0, 1], 0).into()), data_dir: Some(data_dir.to_owned()), config }
+    }
+
+    #[tokio::test]
+    async fn a_node_with_another_root_key_refuses_the_store() {
+        assert!(
+            std::env::var_os(crate::root_key_file::ROOT_KEY_ENV).is_none(),
+            "TRENT_ROOT_KEY overrides root_key_file; unset it to run this test"
+        );
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let data = tmp.path().join("data");
+        let (a, b) = (key_file(tmp.path(), 1), key_file(tmp.path(), 2));
+        // The first node writes the canary with its key ...
+        let first = start(options(&data, a.clone(), None)).await.expect("first node");
+        // ... a node with another key sharing the store refuses to start ...
+        let refused = start(options(&data, b, None)).await;
+        match &refused {
+            Err(StartError::RootKeyMismatch { store }) => assert!(store.ends_with("trent.sqlite3"), "{store}"),
+            Err(e) => panic!("expected RootKeyMismatch, got {e}"),
+            Ok(_) => panic!("a node with another root key started"),
+        }
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("different root key") && message.contains("TRENT_ROOT_KEY"), "{message}");
+        // ... and one with the same key starts.
+        let again = start(options(&data, a, None)).await.expect("same root key starts");
+        assert_ne!(first.addr, again.addr);
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_canary_is_refused_not_overwritten() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open_in_memory().await.expect("store");
+        let root = RootKey::from_bytes(&[7; 32]).expect("root");
+        let doc =
+            Doc { kind: CANARY_KIND.into(), scope: CANARY_ID.into(), id: CANARY_ID.into(), body: "\"AAAA\"".into() };
+        store.insert_doc(&doc).await.expect("plant a bad canary");
+        let r = check_root_key(&store, &root, "mem").await;
+        assert!(matches!(r, Err(StartError::RootKeyMismatch { .. })), "{r:?}");
+        assert_eq!(store.get_doc(CANARY_KIND, CANARY_ID, CANARY_ID).await.expect("get"), Some(doc));
+        drop(tmp);
+    }
+
+    #[tokio::test]
+    async fn only_postgres_urls_select_another_store() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let key = key_file(tmp.path(), 3);
+        let r = start(options(&tmp.path().join("data"), key, Some("mysql://u:hunter2@db/x"))).await;
+        match r {
+            Err(StartError::Config(msg)) => {
+                assert!(msg.contains("only postgres://") && !msg.contains("hunter2"), "{msg}")
+            }
+            Err(e) => panic!("expected a Config error, got {e}"),
+            Ok(_) => panic!("started on a mysql:// store"),
+        }
+    }
+
+    #[test]
+    fn store_urls_are_shown_without_passwords() {
+        assert_eq!(redact("postgres://trent:s3cret@db:5432/trent"), "postgres://trent@db:5432/trent");
+        assert_eq!(redact("postgres://trent@db/trent?password=x"), "postgres://trent@db/trent");
+        assert_eq!(redact("postgresql://db"), "postgresql://db/");
+        assert_eq!(redact("nonsense"), "(unparsable store URL)");
+    }
 }

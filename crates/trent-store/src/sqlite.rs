@@ -15,8 +15,14 @@
 //! the single writer connection serialises this process, the immediate lock
 //! any other process sharing the file. A document's group (the second cap of
 //! `insert_doc_capped_in_group`) is the `grp` column of its row.
+//!
+//! Due work is claimed, not just read: each opened store is a node, and
+//! `keys_due_for_deletion` / `keys_due_for_rotation` mark the keys they hand
+//! out as claimed by it for a lease (one `UPDATE ... RETURNING`), so two
+//! processes sharing the file never both get the same due key.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -24,17 +30,17 @@ use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord, KeyState};
+use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord};
 use trent_core::store::{AWS_ALIAS_PREFIX, AliasCaps, Doc, KeyStore, Page, StoreError, StoreResult};
 use trent_core::wire::aws_enum::AwsEnum;
 
 /// Schema version written to `PRAGMA user_version` once every migration is
 /// applied (the statement setting it is [`SET_SCHEMA_VERSION`]).
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Records [`SCHEMA_VERSION`] (a literal: PRAGMA takes no parameters; a test
 /// checks that the two agree).
-const SET_SCHEMA_VERSION: &str = "PRAGMA user_version = 3";
+const SET_SCHEMA_VERSION: &str = "PRAGMA user_version = 4";
 
 /// Version 1 of the schema. Each statement is idempotent so a half-finished
 /// first start (impossible inside the transaction, but cheap to allow) heals.
@@ -86,6 +92,20 @@ const SCHEMA_V3: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS docs_by_group ON docs (kind, scope, grp) WHERE grp IS NOT NULL",
 ];
 
+/// Version 4: due-work claims, so two processes sharing the file are never
+/// handed the same due key (see [`SqliteStore::with_claim_lease`]). Each kind
+/// of work has the claiming store's node id and the claim's end (Unix seconds).
+const SCHEMA_V4: &[&str] = &[
+    "ALTER TABLE keys ADD COLUMN deletion_claim TEXT",
+    "ALTER TABLE keys ADD COLUMN deletion_claim_until REAL",
+    "ALTER TABLE keys ADD COLUMN rotation_claim TEXT",
+    "ALTER TABLE keys ADD COLUMN rotation_claim_until REAL",
+];
+
+/// How long a key handed out as due work stays reserved for the store it was
+/// handed to, unless [`SqliteStore::with_claim_lease`] says otherwise.
+const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(60);
+
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -99,13 +119,18 @@ static MEMORY_SEQ: AtomicU64 = AtomicU64::new(0);
 /// [`KeyStore`] on one SQLite database file (or a private in-memory database).
 ///
 /// Exists as Trent's default, zero-setup persistence: a single file that
-/// survives restarts and crashes. Cheap to clone; clones share the pools.
+/// survives restarts and crashes. Cheap to clone; clones share the pools and
+/// count as one node for due work.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// The single connection every write goes through.
     writer: SqlitePool,
     /// Connections for reads, concurrent with the writer thanks to WAL.
     reader: SqlitePool,
+    /// This store's id in due-work claims (one per opened store).
+    node: Arc<str>,
+    /// How long a claim on due work lasts.
+    claim_lease: Duration,
 }
 
 impl SqliteStore {
@@ -171,7 +196,39 @@ impl SqliteStore {
             .connect_with(reader_opts)
             .await
             .map_err(backend)?;
-        Ok(SqliteStore { writer, reader })
+        let node = uuid::Uuid::new_v4().to_string().into();
+        Ok(SqliteStore { writer, reader, node, claim_lease: DEFAULT_CLAIM_LEASE })
+    }
+
+    /// Sets how long a key handed out by `keys_due_for_deletion` or
+    /// `keys_due_for_rotation` stays reserved for this store: other stores on
+    /// the same file (other processes) are handed it only after the lease,
+    /// so a process that died mid-work does not hold it forever. Default 60 s.
+    pub fn with_claim_lease(mut self, lease: Duration) -> SqliteStore {
+        self.claim_lease = lease;
+        self
+    }
+
+    /// Claims the due work `claim_sql` selects for this store (node) and
+    /// returns the key ids, sorted. One `UPDATE ... RETURNING` on the writer:
+    /// atomic against every other writer of the file. `?1` now (the caller's
+    /// clock, for due dates), `?2` this node, `?3` the wall clock, `?4` the
+    /// claim's end.
+    async fn claim(&self, claim_sql: &'static str, now: f64) -> StoreResult<Vec<String>> {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| StoreError::Backend(format!("system clock before 1970: {e}")))?
+            .as_secs_f64();
+        let mut ids: Vec<String> = sqlx::query_scalar(claim_sql)
+            .bind(now)
+            .bind(&*self.node)
+            .bind(wall)
+            .bind(wall + self.claim_lease.as_secs_f64())
+            .fetch_all(&self.writer)
+            .await
+            .map_err(map_err)?;
+        ids.sort();
+        Ok(ids)
     }
 
     /// Closes both pools, waiting for in-flight statements. Exists so callers
@@ -192,7 +249,7 @@ async fn migrate(writer: &SqlitePool) -> StoreResult<()> {
             "database schema version {current} is newer than this Trent understands ({SCHEMA_VERSION})"
         )));
     }
-    for (version, statements) in [(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3)] {
+    for (version, statements) in [(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4)] {
         if current < version {
             for stmt in statements {
                 sqlx::query(*stmt).execute(&mut *tx).await.map_err(backend)?;
@@ -446,6 +503,17 @@ const COUNT_DOCS_SQL: &str = "SELECT COUNT(*) FROM docs WHERE kind = ?1 AND scop
 /// Counts documents of one kind and scope in one group (via `docs_by_group`).
 const COUNT_GROUP_DOCS_SQL: &str = "SELECT COUNT(*) FROM docs WHERE kind = ?1 AND scope = ?2 AND grp = ?3";
 
+/// Claims due deletions (see [`SqliteStore::claim`] for the parameters): keys
+/// unclaimed, claimed by this store, or whose claim ended.
+const CLAIM_DELETIONS_SQL: &str = "UPDATE keys SET deletion_claim = ?2, deletion_claim_until = ?4 \
+     WHERE key_state = 'PendingDeletion' AND deletion_date IS NOT NULL AND deletion_date <= ?1 \
+     AND (deletion_claim IS NULL OR deletion_claim = ?2 OR deletion_claim_until <= ?3) RETURNING key_id";
+
+/// Claims due rotations, as [`CLAIM_DELETIONS_SQL`] does deletions.
+const CLAIM_ROTATIONS_SQL: &str = "UPDATE keys SET rotation_claim = ?2, rotation_claim_until = ?4 \
+     WHERE json_extract(doc, '$.rotation.enabled') = 1 AND json_extract(doc, '$.rotation.next_rotation') <= ?1 \
+     AND (rotation_claim IS NULL OR rotation_claim = ?2 OR rotation_claim_until <= ?3) RETURNING key_id";
+
 /// One cap on a capped write: a `COUNT(*)` statement, its arguments, the cap,
 /// and the error for going over it (`LimitReached` or `SecondLimitReached`).
 struct Cap<'a> {
@@ -596,29 +664,16 @@ impl KeyStore for SqliteStore {
         to_u64(n)
     }
 
+    /// Claims the due deletions for this store (see [`SqliteStore::with_claim_lease`]).
     async fn keys_due_for_deletion(&self, now: f64) -> StoreResult<Vec<String>> {
-        sqlx::query_scalar(
-            "SELECT key_id FROM keys WHERE key_state = ?1 AND deletion_date IS NOT NULL AND deletion_date <= ?2 \
-             ORDER BY deletion_date, key_id",
-        )
-        .bind(KeyState::PendingDeletion.as_str())
-        .bind(now)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(map_err)
+        self.claim(CLAIM_DELETIONS_SQL, now).await
     }
 
+    /// Claims the due rotations for this store. Rotation settings live in the
+    /// JSON document; a full scan is fine for a local store (rotation is rare)
+    /// and keeps the schema small.
     async fn keys_due_for_rotation(&self, now: f64) -> StoreResult<Vec<String>> {
-        // Rotation settings live in the JSON document; a full scan is fine for
-        // a local store (rotation is rare) and keeps the schema unchanged.
-        sqlx::query_scalar(
-            "SELECT key_id FROM keys WHERE json_extract(doc, '$.rotation.enabled') = 1 \
-             AND json_extract(doc, '$.rotation.next_rotation') <= ?1 ORDER BY key_id",
-        )
-        .bind(now)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(map_err)
+        self.claim(CLAIM_ROTATIONS_SQL, now).await
     }
 
     async fn insert_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
@@ -887,6 +942,12 @@ mod tests {
     }
 
     #[test]
+    fn claim_statement_names_the_pending_deletion_state() {
+        let state = trent_core::key::model::KeyState::PendingDeletion.as_str();
+        assert!(CLAIM_DELETIONS_SQL.contains(&format!("key_state = '{state}'")));
+    }
+
+    #[test]
     fn schema_version_statement_matches_the_constant() {
         assert_eq!(SET_SCHEMA_VERSION, format!("PRAGMA user_version = {SCHEMA_VERSION}"));
     }
@@ -939,7 +1000,7 @@ mod tests {
             pool.close().await;
         }
         let store = SqliteStore::open(&path).await.expect("migrate");
-        assert_eq!(pragma(&store.writer, "user_version").await, "3");
+        assert_eq!(pragma(&store.writer, "user_version").await, SCHEMA_VERSION.to_string());
         let doc = |id: char| Doc {
             kind: DOC_KIND.into(),
             scope: key_id.into(),

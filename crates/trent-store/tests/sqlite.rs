@@ -1,6 +1,7 @@
 //! SQLite backend tests: the shared conformance suite on both flavours,
 //! durability across reopen and across `kill -9`, and CAS and capped-insert
-//! races across two stores on one file.
+//! races across two stores on one file, and due work handed out once across
+//! them.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -8,7 +9,7 @@ use std::sync::Arc;
 
 use trent_core::store::{Doc, KeyStore};
 use trent_store::SqliteStore;
-use trent_store::conformance::{self, races, sample_key};
+use trent_store::conformance::{self, due_claims, races, sample_key};
 
 // The whole conformance suite, one test per case, each on a fresh in-memory
 // store: `in_memory::key_crud`, ..., `in_memory::concurrent_updates` (16 tasks
@@ -208,4 +209,24 @@ async fn capped_race_two_stores_on_one_file() {
     let b: Arc<dyn KeyStore> = Arc::new(SqliteStore::open(&path).await.expect("open b"));
     let race = races::concurrent_capped_inserts(&[a, b], 20, 5).await;
     assert_eq!((race.aliases, race.docs, race.region_aliases, race.grouped_docs), (5, 5, 5, 5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn due_work_is_handed_out_once_across_two_stores_on_one_file() {
+    // Two pools on one file stand in for two Trent processes sharing it.
+    let dir = tempdir();
+    let path = dir.path().join("due.db");
+    let a = SqliteStore::open(&path).await.expect("open a");
+    let b = SqliteStore::open(&path).await.expect("open b");
+    due_claims::due_work_is_handed_out_once(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn due_work_claims_lapse_after_the_lease() {
+    let dir = tempdir();
+    let path = dir.path().join("lease.db");
+    let lease = std::time::Duration::from_millis(800);
+    let a = SqliteStore::open(&path).await.expect("open a").with_claim_lease(lease);
+    let b = SqliteStore::open(&path).await.expect("open b").with_claim_lease(lease);
+    due_claims::claims_lapse_after_the_lease(&a, &b, lease).await;
 }

@@ -27,7 +27,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the KMS-compatible server (SQLite in DATA_DIR, loopback by default).
+    /// Run the KMS-compatible server (SQLite in DATA_DIR or PostgreSQL via --store; loopback by default).
     Serve {
         /// Address to listen on [default: 127.0.0.1:4599].
         #[arg(long)]
@@ -38,6 +38,11 @@ enum Command {
         /// TOML configuration file (principals, quotas).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Keep keys in this PostgreSQL database (postgres://USER@HOST:PORT/DB),
+        /// shared by several Trent nodes with one root key; overrides [store] url.
+        /// Default: SQLite in DATA_DIR.
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
     },
     /// Encrypt files, directories or stdin into AWS Encryption SDK messages.
     Encrypt(envelope_cli::EncryptArgs),
@@ -69,7 +74,7 @@ fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { listen, data_dir, config } => serve::run(listen, data_dir, config).await,
+            Command::Serve { listen, data_dir, config, store } => serve::run(listen, data_dir, config, store).await,
             Command::Encrypt(args) => envelope_cli::encrypt(args).await,
             Command::Decrypt(args) => envelope_cli::decrypt(args).await,
             Command::Load(args) => load::run(args).await,

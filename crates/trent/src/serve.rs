@@ -8,14 +8,24 @@ use trent_server::config::Config;
 use trent_server::server::{ServeOptions, start};
 
 /// Runs the server until it stops.
-pub async fn run(listen: Option<SocketAddr>, data_dir: Option<PathBuf>, config: Option<PathBuf>) -> anyhow::Result<()> {
-    let config = match config {
+///
+/// `store` (`--store URL`) overrides the config file's `[store] url`.
+pub async fn run(
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    config: Option<PathBuf>,
+    store: Option<String>,
+) -> anyhow::Result<()> {
+    let mut config = match config {
         Some(path) => {
             let text = std::fs::read_to_string(&path).with_context(|| format!("reading config {}", path.display()))?;
             Config::from_toml(&text).with_context(|| format!("parsing config {}", path.display()))?
         }
         None => Config::default(),
     };
+    if store.is_some() {
+        config.store.url = store;
+    }
     let server = start(ServeOptions { listen, data_dir, config }).await?;
     let endpoint = format!("http://{}", server.addr);
     println!("Trent is listening on {endpoint} (data in {})", server.data_dir.display());

@@ -53,6 +53,11 @@
 //! - [`documents`]: the generic document store.
 //! - [`capped`]: the atomic capped inserts behind resource quotas.
 //! - [`races`]: the same contracts under concurrency.
+//! - [`due_claims`]: two stores on one database ("two nodes") are never
+//!   handed the same due key at once. Needs two stores on one database, so
+//!   not stamped out by the macro: each backend's tests call
+//!   [`due_claims::due_work_is_handed_out_once`] (and
+//!   [`due_claims::claims_lapse_after_the_lease`]) with a pair it opened.
 
 use std::sync::Arc;
 
@@ -61,6 +66,7 @@ use trent_core::store::KeyStore;
 pub mod aliases;
 pub mod capped;
 pub mod documents;
+pub mod due_claims;
 mod fixtures;
 pub mod keys;
 pub mod races;
@@ -90,7 +96,7 @@ pub fn shared(store: impl KeyStore) -> Arc<dyn KeyStore> {
 /// Stamps out the conformance suite for one backend: a module `$name` with
 /// one `#[tokio::test]` per case, each on a fresh store made by `$store`.
 ///
-/// Exists so a new backend (PostgreSQL next) runs exactly the checks SQLite
+/// Exists so every backend (SQLite, PostgreSQL) runs exactly the checks SQLite
 /// runs with one line, and a failure names the case that failed. See the
 /// [`conformance`](crate::conformance) module docs for the requirements on
 /// `$store` and an example.

@@ -1,5 +1,11 @@
 //! The store queries the scheduler runs: keys whose deletion date has come
 //! and keys whose automatic rotation is due.
+//!
+//! Both queries also claim what they return for the calling store (node),
+//! so several nodes on one database never get the same key at once (see
+//! [`due_claims`](super::due_claims)). These cases use one store, which is
+//! handed its own claims again on every call, so they check the due-date
+//! logic alone.
 
 use trent_core::key::model::KeyState;
 use trent_core::store::KeyStore;
