@@ -8,7 +8,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod envelope_cli;
-mod load;
 mod serve;
 
 /// mimalloc: the server allocates small, short-lived buffers per request, and
@@ -43,7 +42,7 @@ enum Command {
     /// Decrypt AWS Encryption SDK messages.
     Decrypt(envelope_cli::DecryptArgs),
     /// Offer a KMS workload (Trent or AWS) and report what the quotas let through.
-    Load(load::LoadArgs),
+    Load(trent_load::LoadArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -69,7 +68,7 @@ fn run() -> anyhow::Result<()> {
             Command::Serve { listen, data_dir, config } => serve::run(listen, data_dir, config).await,
             Command::Encrypt(args) => envelope_cli::encrypt(args).await,
             Command::Decrypt(args) => envelope_cli::decrypt(args).await,
-            Command::Load(args) => load::run(args).await,
+            Command::Load(args) => trent_load::run(args).await,
         }
     })
 }

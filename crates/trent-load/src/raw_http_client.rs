@@ -1,4 +1,4 @@
-//! The lean KMS client of the high-rate paths: a pooled HTTP/1.1 connection, our own SigV4
+//! The raw-HTTP KMS client of the high-rate paths: a pooled HTTP/1.1 connection, our own SigV4
 //! signature (`sigv4.rs`) over a prepared body, and a classification of the answer. No
 //! retries here: strategies live in `retry.rs`.
 
@@ -135,14 +135,14 @@ impl Body {
 }
 
 /// One simulated client's connection to KMS (and to Service Quotas, for quota discovery).
-pub struct LeanKms {
+pub struct RawHttpKms {
     pool: Arc<Pool>,
     signer: Signer,
     quotas_pool: Arc<Pool>,
     quotas_signer: Signer,
 }
 
-impl LeanKms {
+impl RawHttpKms {
     /// A client of `endpoint` in `region` with at most `connections` connections.
     pub fn new(endpoint: &Endpoint, region: &str, creds: Credentials, connections: usize) -> anyhow::Result<Self> {
         let pool = Pool::new(endpoint.clone(), connections)?;

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use super::client::{Identity, Prepared};
 use super::conn::Endpoint;
-use super::lean::{Body, Failure, LeanKms};
 use super::ops::{self, KeyRole, Material, Mix, Operation};
+use super::raw_http_client::{Body, Failure, RawHttpKms};
 use super::retry::Backoff;
 
 /// A quota bucket: the server throttles per (account, region, quota code).
@@ -52,7 +52,7 @@ struct Key {
 const SETUP_RETRY: Backoff = Backoff { base: Duration::from_millis(100), cap: Duration::from_secs(2), max_attempts: 8 };
 
 /// One setup call with generous retries; answers JSON.
-pub async fn call(kms: &LeanKms, target: &str, body: Value) -> Result<Value, Failure> {
+pub async fn call(kms: &RawHttpKms, target: &str, body: Value) -> Result<Value, Failure> {
     let body = Body::new(body.to_string().into_bytes());
     let mut attempt = 0;
     loop {
@@ -77,7 +77,7 @@ fn b64(v: &Value, field: &str) -> Option<Vec<u8>> {
     v.get(field).and_then(Value::as_str).and_then(|s| B64.decode(s).ok())
 }
 
-async fn describe(kms: &LeanKms, id: &str, notes: &mut Vec<String>) -> Key {
+async fn describe(kms: &RawHttpKms, id: &str, notes: &mut Vec<String>) -> Key {
     match call(kms, "TrentService.DescribeKey", json!({"KeyId": id})).await {
         Ok(v) => {
             let md = &v["KeyMetadata"];
@@ -93,7 +93,7 @@ async fn describe(kms: &LeanKms, id: &str, notes: &mut Vec<String>) -> Key {
     }
 }
 
-async fn create(kms: &LeanKms, usage: &str, spec: &str) -> Result<Key, Failure> {
+async fn create(kms: &RawHttpKms, usage: &str, spec: &str) -> Result<Key, Failure> {
     let body = json!({"KeyUsage": usage, "KeySpec": spec, "Description": "trent load"});
     let v = call(kms, "TrentService.CreateKey", body).await?;
     let md = &v["KeyMetadata"];
@@ -147,7 +147,7 @@ pub struct Wanted<'a> {
 /// identity `i`.
 pub async fn prepare(
     identities: &[Identity],
-    setup: &[LeanKms],
+    setup: &[RawHttpKms],
     endpoint: &Endpoint,
     want: &Wanted<'_>,
 ) -> anyhow::Result<Setup> {

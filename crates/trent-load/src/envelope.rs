@@ -1,6 +1,6 @@
 //! Envelope mode: each simulated message is encrypted with the AWS Encryption SDK format by
 //! trent-client, through its caching materials manager, so only cache misses reach KMS. The
-//! KMS calls the keyring makes go through the simulated client (lean or SDK, same retries),
+//! KMS calls the keyring makes go through the simulated client (raw HTTP or SDK, same retries),
 //! and every attempt is counted like any other request.
 
 use std::collections::HashMap;
@@ -19,7 +19,7 @@ use trent_client::{
 use zeroize::Zeroizing;
 
 use super::client::{SimClient, Strategy};
-use super::lean::{Body, Failure, FailureKind};
+use super::raw_http_client::{Body, Failure, FailureKind};
 use super::sdk;
 use super::stats::Stats;
 
@@ -68,7 +68,7 @@ fn b64_field(v: &serde_json::Value, name: &str) -> Option<Vec<u8>> {
 }
 
 impl LoadKms {
-    async fn lean_json(
+    async fn raw_json(
         &self,
         operation: &'static str,
         key_id: &str,
@@ -76,7 +76,7 @@ impl LoadKms {
     ) -> trent_client::Result<serde_json::Value> {
         let body = Body::new(body.to_string().into_bytes());
         let target = format!("TrentService.{operation}");
-        let call = self.client.lean_request(&self.stats, self.bucket, &target, &body);
+        let call = self.client.raw_request(&self.stats, self.bucket, &target, &body);
         let bytes = match tokio::time::timeout(self.client.timeout, call).await {
             Ok(r) => r.map_err(|f| to_client_error(operation, key_id, f))?,
             Err(_) => {
@@ -111,7 +111,7 @@ impl KmsApi for LoadKms {
         }
         let body =
             json!({"KeyId": key_id, "NumberOfBytes": number_of_bytes, "EncryptionContext": context_map(context)});
-        let v = self.lean_json(OP, key_id, body).await?;
+        let v = self.raw_json(OP, key_id, body).await?;
         Ok(GeneratedKey {
             key_id: v.get("KeyId").and_then(|k| k.as_str()).ok_or_else(|| bad(OP, key_id, "no KeyId"))?.to_owned(),
             plaintext: Zeroizing::new(b64_field(&v, "Plaintext").ok_or_else(|| bad(OP, key_id, "no Plaintext"))?),
@@ -128,7 +128,7 @@ impl KmsApi for LoadKms {
         const OP: &str = "Encrypt";
         let body =
             json!({"KeyId": key_id, "Plaintext": B64.encode(plaintext), "EncryptionContext": context_map(context)});
-        let v = self.lean_json(OP, key_id, body).await?;
+        let v = self.raw_json(OP, key_id, body).await?;
         let used = v.get("KeyId").and_then(|k| k.as_str()).ok_or_else(|| bad(OP, key_id, "no KeyId"))?.to_owned();
         Ok((used, b64_field(&v, "CiphertextBlob").ok_or_else(|| bad(OP, key_id, "no CiphertextBlob"))?))
     }
@@ -141,7 +141,7 @@ impl KmsApi for LoadKms {
     ) -> trent_client::Result<(String, Zeroizing<Vec<u8>>)> {
         const OP: &str = "Decrypt";
         let body = json!({"KeyId": key_id, "CiphertextBlob": B64.encode(ciphertext), "EncryptionContext": context_map(context)});
-        let v = self.lean_json(OP, key_id, body).await?;
+        let v = self.raw_json(OP, key_id, body).await?;
         let used = v.get("KeyId").and_then(|k| k.as_str()).ok_or_else(|| bad(OP, key_id, "no KeyId"))?.to_owned();
         Ok((used, Zeroizing::new(b64_field(&v, "Plaintext").ok_or_else(|| bad(OP, key_id, "no Plaintext"))?)))
     }

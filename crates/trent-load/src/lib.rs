@@ -14,9 +14,9 @@ mod cpu;
 mod engine;
 mod envelope;
 mod identity;
-mod lean;
 mod ops;
 mod progress;
+mod raw_http_client;
 mod report;
 mod retry;
 mod rng;
@@ -38,8 +38,8 @@ use args::Output;
 use client::{SimClient, Strategy};
 use engine::{Engine, Shape, Work};
 use envelope::{CacheSettings, Envelope};
-use lean::LeanKms;
 use ops::Mix;
+use raw_http_client::RawHttpKms;
 use report::{CacheReport, Report, RunFacts};
 use retry::{Backoff, RetryMode};
 use stats::Stats;
@@ -94,10 +94,10 @@ pub(crate) async fn run_once(args: &LoadArgs, label: &str, run_id: usize) -> any
         identities.iter().map(|i| identity::endpoint(args, &i.region)).collect::<anyhow::Result<_>>()?;
 
     // Setup through separate small clients, so the run's connections start clean.
-    let setup_clients: Vec<LeanKms> = identities
+    let setup_clients: Vec<RawHttpKms> = identities
         .iter()
         .zip(&endpoints)
-        .map(|(i, e)| LeanKms::new(e, &i.region, i.credentials.clone(), 4))
+        .map(|(i, e)| RawHttpKms::new(e, &i.region, i.credentials.clone(), 4))
         .collect::<anyhow::Result<_>>()?;
     let want = setup::Wanted {
         mix: &mix,
@@ -138,7 +138,7 @@ pub(crate) async fn run_once(args: &LoadArgs, label: &str, run_id: usize) -> any
         };
         clients.push(Arc::new(SimClient {
             identity: id,
-            lean: LeanKms::new(&endpoints[id], &ident.region, ident.credentials.clone(), per_client)?,
+            http: RawHttpKms::new(&endpoints[id], &ident.region, ident.credentials.clone(), per_client)?,
             strategy,
             timeout: args.timeout,
         }));

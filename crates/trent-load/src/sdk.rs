@@ -19,8 +19,8 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::config_bag::ConfigBag;
 
-use super::lean::{Failure, FailureKind, THROTTLING_CODES, error_code};
 use super::ops::{Material, Operation};
+use super::raw_http_client::{Failure, FailureKind, THROTTLING_CODES, error_code};
 use super::retry::RetryMode;
 use super::sigv4::Credentials;
 use super::stats::{AttemptResult, Stats};
