@@ -10,10 +10,11 @@ use std::borrow::Cow;
 
 use http::{HeaderMap, Method, Uri};
 
-use super::split;
+use crate::split;
 
-/// Everything of a request the canonical form covers.
-pub(crate) struct Request<'a> {
+/// Everything of a request the canonical form covers: what the verifier
+/// received, or what the signer is about to send.
+pub struct Request<'a> {
     pub method: &'a Method,
     pub uri: &'a Uri,
     pub headers: &'a HeaderMap,
@@ -23,8 +24,9 @@ pub(crate) struct Request<'a> {
     pub payload_hash: &'a str,
 }
 
-/// Appends the canonical request for `req` to `out`.
-pub(crate) fn write(out: &mut Vec<u8>, req: &Request<'_>) {
+/// Appends the canonical request for `req` to `out` (a caller-owned buffer,
+/// so a verifier can reuse one per thread and allocate nothing).
+pub fn write(out: &mut Vec<u8>, req: &Request<'_>) {
     out.extend_from_slice(req.method.as_str().as_bytes());
     out.push(b'\n');
     write_uri_path(out, req.uri.path());
