@@ -21,7 +21,7 @@ pub struct Identity {
     /// Region requests are signed for.
     pub region: String,
     /// Credentials.
-    pub credentials: super::sigv4::Credentials,
+    pub credentials: trent_sigv4::Credentials,
 }
 
 /// How a client retries.

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::args::LoadArgs;
 use super::client::Identity;
 use super::conn::Endpoint;
-use super::sigv4::Credentials;
+use trent_sigv4::Credentials;
 
 /// The regions to use: `--region`, else `$AWS_REGION` / `$AWS_DEFAULT_REGION`, else us-east-1.
 pub fn regions(args: &LoadArgs) -> Vec<String> {

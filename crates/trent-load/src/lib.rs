@@ -23,7 +23,6 @@ mod rng;
 mod scenario;
 mod sdk;
 mod setup;
-mod sigv4;
 mod stats;
 mod units;
 

@@ -22,8 +22,8 @@ use aws_smithy_types::config_bag::ConfigBag;
 use super::ops::{Material, Operation};
 use super::raw_http_client::{Failure, FailureKind, THROTTLING_CODES, error_code};
 use super::retry::RetryMode;
-use super::sigv4::Credentials;
 use super::stats::{AttemptResult, Stats};
+use trent_sigv4::Credentials;
 
 /// Where the interceptor reports the attempts of the request running in this task.
 pub struct Sink {
