@@ -39,6 +39,8 @@ pub enum Strategy {
 pub struct Prepared {
     /// The operation.
     pub op: Operation,
+    /// Its `X-Amz-Target`, built once.
+    pub target: String,
     /// JSON body for the raw HTTP client.
     pub body: Body,
     /// The same values for the SDK.
@@ -84,7 +86,7 @@ impl SimClient {
                         .await
                         .map(|()| Bytes::new())
                 }
-                _ => self.raw_request(stats, req.bucket, req.op.target(), &req.body).await,
+                _ => self.raw_request(stats, req.bucket, &req.target, &req.body).await,
             }
         };
         match tokio::time::timeout(self.timeout, work).await {

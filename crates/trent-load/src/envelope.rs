@@ -75,7 +75,7 @@ impl LoadKms {
         body: serde_json::Value,
     ) -> trent_client::Result<serde_json::Value> {
         let body = Body::new(body.to_string().into_bytes());
-        let target = format!("TrentService.{operation}");
+        let target = format!("{}{operation}", trent_core::Operation::TARGET_PREFIX);
         let call = self.client.raw_request(&self.stats, self.bucket, &target, &body);
         let bytes = match tokio::time::timeout(self.client.timeout, call).await {
             Ok(r) => r.map_err(|f| to_client_error(operation, key_id, f))?,

@@ -1,44 +1,34 @@
 //! The KMS operations the load generator can send, their weights in a mix, the request
-//! bodies, and which request quota each one draws on (docs/quotas.md).
-
-use std::fmt;
+//! bodies, and which request quota each one draws on. Operation names, `X-Amz-Target`s and
+//! quota codes all come from trent-core (`trent_core::Operation` and the quota catalog,
+//! `crates/trent-core/src/quota/catalog.rs`), so the load lab groups requests exactly as the
+//! server charges them (`crates/trent-core/src/quota/charge.rs`) and cannot drift from it.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::json;
+pub use trent_core::Operation;
+use trent_core::model::{KeyFamily, KeySpec};
+use trent_core::quota::QuotaId;
 
-/// An operation `trent load` can send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Operation {
-    /// `Encrypt` of `--payload-size` bytes.
-    Encrypt,
-    /// `Decrypt` of a ciphertext made during setup.
-    Decrypt,
-    /// `GenerateDataKey` (AES_256).
-    GenerateDataKey,
-    /// `GenerateDataKeyWithoutPlaintext` (AES_256).
-    GenerateDataKeyWithoutPlaintext,
-    /// `ReEncrypt` of the setup ciphertext to the same key.
-    ReEncrypt,
-    /// `GenerateRandom` of 32 bytes.
-    GenerateRandom,
-    /// `Sign` of a short message with the signing key.
-    Sign,
-    /// `Verify` of a signature made during setup.
-    Verify,
-    /// `GenerateMac` with the HMAC key.
-    GenerateMac,
-    /// `VerifyMac` of a MAC made during setup.
-    VerifyMac,
-    /// `DescribeKey`.
-    DescribeKey,
-    /// `GetPublicKey` of the signing key.
-    GetPublicKey,
-    /// `ListKeys`.
-    ListKeys,
-    /// `ListAliases`.
-    ListAliases,
-}
+/// The operations `trent load` can send, in help-text order: those whose request bodies it
+/// knows how to build from the keys, ciphertexts, signatures and MACs of setup.
+pub const SUPPORTED: [Operation; 14] = [
+    Operation::Encrypt,
+    Operation::Decrypt,
+    Operation::GenerateDataKey,
+    Operation::GenerateDataKeyWithoutPlaintext,
+    Operation::ReEncrypt,
+    Operation::GenerateRandom,
+    Operation::Sign,
+    Operation::Verify,
+    Operation::GenerateMac,
+    Operation::VerifyMac,
+    Operation::DescribeKey,
+    Operation::GetPublicKey,
+    Operation::ListKeys,
+    Operation::ListAliases,
+];
 
 /// Which key an operation is sent with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,113 +43,48 @@ pub enum KeyRole {
     Mac,
 }
 
-impl Operation {
-    /// Every operation, in help-text order.
-    pub const ALL: [Operation; 14] = [
-        Self::Encrypt,
-        Self::Decrypt,
-        Self::GenerateDataKey,
-        Self::GenerateDataKeyWithoutPlaintext,
-        Self::ReEncrypt,
-        Self::GenerateRandom,
-        Self::Sign,
-        Self::Verify,
-        Self::GenerateMac,
-        Self::VerifyMac,
-        Self::DescribeKey,
-        Self::GetPublicKey,
-        Self::ListKeys,
-        Self::ListAliases,
-    ];
+/// Case-insensitive lookup of a supported operation by its API name.
+pub fn parse(name: &str) -> Option<Operation> {
+    SUPPORTED.into_iter().find(|op| op.name().eq_ignore_ascii_case(name.trim()))
+}
 
-    /// The API name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Encrypt => "Encrypt",
-            Self::Decrypt => "Decrypt",
-            Self::GenerateDataKey => "GenerateDataKey",
-            Self::GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
-            Self::ReEncrypt => "ReEncrypt",
-            Self::GenerateRandom => "GenerateRandom",
-            Self::Sign => "Sign",
-            Self::Verify => "Verify",
-            Self::GenerateMac => "GenerateMac",
-            Self::VerifyMac => "VerifyMac",
-            Self::DescribeKey => "DescribeKey",
-            Self::GetPublicKey => "GetPublicKey",
-            Self::ListKeys => "ListKeys",
-            Self::ListAliases => "ListAliases",
+/// The `X-Amz-Target` value of `op` (`TrentService.Encrypt`, …).
+pub fn target(op: Operation) -> String {
+    format!("{}{}", Operation::TARGET_PREFIX, op.name())
+}
+
+/// The key `op` needs (operations outside [`SUPPORTED`] need none here).
+pub fn key_role(op: Operation) -> KeyRole {
+    use Operation::*;
+    match op {
+        Encrypt | Decrypt | GenerateDataKey | GenerateDataKeyWithoutPlaintext | ReEncrypt | DescribeKey => {
+            KeyRole::Symmetric
         }
-    }
-
-    /// `X-Amz-Target` value.
-    pub fn target(self) -> &'static str {
-        match self {
-            Self::Encrypt => "TrentService.Encrypt",
-            Self::Decrypt => "TrentService.Decrypt",
-            Self::GenerateDataKey => "TrentService.GenerateDataKey",
-            Self::GenerateDataKeyWithoutPlaintext => "TrentService.GenerateDataKeyWithoutPlaintext",
-            Self::ReEncrypt => "TrentService.ReEncrypt",
-            Self::GenerateRandom => "TrentService.GenerateRandom",
-            Self::Sign => "TrentService.Sign",
-            Self::Verify => "TrentService.Verify",
-            Self::GenerateMac => "TrentService.GenerateMac",
-            Self::VerifyMac => "TrentService.VerifyMac",
-            Self::DescribeKey => "TrentService.DescribeKey",
-            Self::GetPublicKey => "TrentService.GetPublicKey",
-            Self::ListKeys => "TrentService.ListKeys",
-            Self::ListAliases => "TrentService.ListAliases",
-        }
-    }
-
-    /// Case-insensitive lookup by API name.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|op| op.name().eq_ignore_ascii_case(name.trim()))
-    }
-
-    /// The key this operation needs.
-    pub fn key_role(self) -> KeyRole {
-        match self {
-            Self::Encrypt
-            | Self::Decrypt
-            | Self::GenerateDataKey
-            | Self::GenerateDataKeyWithoutPlaintext
-            | Self::ReEncrypt
-            | Self::DescribeKey => KeyRole::Symmetric,
-            Self::Sign | Self::Verify | Self::GetPublicKey => KeyRole::Signing,
-            Self::GenerateMac | Self::VerifyMac => KeyRole::Mac,
-            Self::GenerateRandom | Self::ListKeys | Self::ListAliases => KeyRole::None,
-        }
-    }
-
-    /// The quota code this operation draws on with a key of `key_spec` (docs/quotas.md).
-    pub fn quota_code(self, key_spec: &str) -> &'static str {
-        let crypto_pool = || {
-            if key_spec.starts_with("RSA_") {
-                "L-2AC98190"
-            } else if key_spec.starts_with("ECC_") || key_spec == "SM2" {
-                "L-DC14942D"
-            } else if key_spec.starts_with("ML_DSA_") {
-                "T-Crypto-MLDSA"
-            } else {
-                "L-6E3AF000"
-            }
-        };
-        match self {
-            Self::GenerateRandom => "L-6E3AF000",
-            Self::DescribeKey => "L-FAE8F084",
-            Self::GetPublicKey => "T-GetPublicKey",
-            Self::ListKeys => "T-ListKeys",
-            Self::ListAliases => "T-ListAliases",
-            _ => crypto_pool(),
-        }
+        Sign | Verify | GetPublicKey => KeyRole::Signing,
+        GenerateMac | VerifyMac => KeyRole::Mac,
+        _ => KeyRole::None,
     }
 }
 
-impl fmt::Display for Operation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+/// The request quota `op` draws on with a key of `key_spec` (a KMS `KeySpec` name; unknown
+/// specs count as symmetric): GenerateRandom the symmetric pool, the other shared
+/// cryptographic operations the pool of the key's family, every other operation its own
+/// quota. `None` for operations charged otherwise (GenerateDataKeyPair*, by pair spec).
+pub fn quota(op: Operation, key_spec: &str) -> Option<QuotaId> {
+    if op == Operation::GenerateRandom {
+        return Some(QuotaId::SYMMETRIC);
     }
+    if op.is_shared_crypto() {
+        let family = KeySpec::parse(key_spec).map_or(KeyFamily::Symmetric, KeySpec::family);
+        return Some(QuotaId::for_family(family));
+    }
+    QuotaId::for_operation(op)
+}
+
+/// The quota code `op` draws on with a key of `key_spec` (see [`quota`]), as Service Quotas
+/// names it.
+pub fn quota_code(op: Operation, key_spec: &str) -> Option<&'static str> {
+    quota(op, key_spec).map(|q| q.def().code)
 }
 
 /// A weighted operation mix, e.g. `Encrypt=3,Decrypt=1`.
@@ -180,8 +105,8 @@ impl Mix {
                 Some((n, w)) => (n, w.trim().parse::<f64>().map_err(|_| format!("bad weight in {item:?}"))?),
                 None => (item, 1.0),
             };
-            let op = Operation::parse(name).ok_or_else(|| {
-                let known: Vec<&str> = Operation::ALL.iter().map(|o| o.name()).collect();
+            let op = parse(name).ok_or_else(|| {
+                let known: Vec<&str> = SUPPORTED.iter().map(|o| o.name()).collect();
                 format!("unknown operation {name:?}; known: {}", known.join(", "))
             })?;
             if !(weight.is_finite() && weight > 0.0) {
@@ -224,14 +149,14 @@ impl Mix {
 
     /// Whether any entry needs a key of `role`.
     pub fn needs(&self, role: KeyRole) -> bool {
-        self.entries.iter().any(|e| e.0.key_role() == role)
+        self.entries.iter().any(|e| key_role(e.0) == role)
     }
 
     /// `Encrypt=3,Decrypt=1`.
     pub fn describe(&self) -> String {
         self.entries
             .iter()
-            .map(|(op, w)| if *w == 1.0 { op.name().to_owned() } else { format!("{op}={w}") })
+            .map(|(op, w)| if *w == 1.0 { op.name().to_owned() } else { format!("{}={w}", op.name()) })
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -258,7 +183,8 @@ pub struct Material {
     pub mac_algorithm: String,
 }
 
-/// The JSON body of `op` with `m`.
+/// The JSON body of `op` with `m` (`{}` for operations outside [`SUPPORTED`], which a
+/// [`Mix`] never holds).
 pub fn body(op: Operation, m: &Material) -> Vec<u8> {
     let b = |v: &[u8]| B64.encode(v);
     let v = match op {
@@ -285,7 +211,7 @@ pub fn body(op: Operation, m: &Material) -> Vec<u8> {
             "KeyId": m.key_id, "Message": b(&m.message), "MacAlgorithm": m.mac_algorithm, "Mac": b(&m.mac)
         }),
         Operation::DescribeKey | Operation::GetPublicKey => json!({"KeyId": m.key_id}),
-        Operation::ListKeys | Operation::ListAliases => json!({}),
+        _ => json!({}),
     };
     v.to_string().into_bytes()
 }
@@ -308,10 +234,29 @@ mod tests {
 
     #[test]
     fn pools_follow_the_quota_model() {
-        assert_eq!(Operation::Encrypt.quota_code("SYMMETRIC_DEFAULT"), "L-6E3AF000");
-        assert_eq!(Operation::GenerateMac.quota_code("HMAC_256"), "L-6E3AF000");
-        assert_eq!(Operation::Sign.quota_code("ECC_NIST_P256"), "L-DC14942D");
-        assert_eq!(Operation::Sign.quota_code("RSA_2048"), "L-2AC98190");
-        assert_eq!(Operation::DescribeKey.quota_code("SYMMETRIC_DEFAULT"), "L-FAE8F084");
+        assert_eq!(quota_code(Operation::Encrypt, "SYMMETRIC_DEFAULT"), Some("L-6E3AF000"));
+        assert_eq!(quota_code(Operation::GenerateMac, "HMAC_256"), Some("L-6E3AF000"));
+        assert_eq!(quota_code(Operation::Sign, "ECC_NIST_P256"), Some("L-DC14942D"));
+        assert_eq!(quota_code(Operation::Sign, "RSA_2048"), Some("L-2AC98190"));
+        assert_eq!(quota_code(Operation::DescribeKey, "SYMMETRIC_DEFAULT"), Some("L-FAE8F084"));
+    }
+
+    #[test]
+    fn every_supported_operation_has_a_quota_and_a_target() {
+        for op in SUPPORTED {
+            for spec in ["SYMMETRIC_DEFAULT", "HMAC_256", "ECC_NIST_P256", "RSA_2048", "ML_DSA_44", "UNKNOWN"] {
+                assert!(quota(op, spec).is_some(), "{op:?} with {spec}");
+            }
+            assert_eq!(parse(&op.name().to_ascii_lowercase()), Some(op));
+            assert_eq!(target(op), format!("TrentService.{}", op.name()));
+        }
+        // The codes the server's catalog gives, not a table of ours.
+        assert_eq!(quota_code(Operation::GenerateRandom, "RSA_2048"), Some("L-6E3AF000"));
+        assert_eq!(quota_code(Operation::Sign, "ML_DSA_65"), Some(QuotaId::ML_DSA.def().code));
+        assert_eq!(quota_code(Operation::GetPublicKey, "ECC_NIST_P256"), Some("T-GetPublicKey"));
+        assert_eq!(quota_code(Operation::ListKeys, ""), Some("T-ListKeys"));
+        assert_eq!(quota_code(Operation::ListAliases, ""), Some("T-ListAliases"));
+        assert_eq!(quota_code(Operation::GenerateDataKeyPair, "SYMMETRIC_DEFAULT"), None);
+        assert_eq!(parse("GenerateDataKeyPair"), None, "not offered: no body for it");
     }
 }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use trent_core::quota::QuotaId;
 use trent_server::config::Config;
 use trent_server::server::{ServeOptions, start};
 
@@ -30,7 +31,8 @@ pub async fn seed(args: &LoadArgs) -> anyhow::Result<()> {
         None => {
             let tmp = tempfile::tempdir().context("temporary data directory")?;
             let toml = format!(
-                "[quotas]\n[[quotas.overrides]]\naccount_id = \"*\"\nregion = \"*\"\nquota_code = \"L-6E3AF000\"\nvalue = {:?}\n",
+                "[quotas]\n[[quotas.overrides]]\naccount_id = \"*\"\nregion = \"*\"\nquota_code = \"{}\"\nvalue = {:?}\n",
+                QuotaId::SYMMETRIC.def().code,
                 args.seed_quota
             );
             let config = Config::from_toml(&toml).context("seed server config")?;

@@ -232,5 +232,11 @@ pub async fn call(client: &aws_sdk_kms::Client, op: Operation, m: &Material) -> 
         Operation::GetPublicKey => client.get_public_key().key_id(&m.key_id).send().await.map(drop).map_err(failure),
         Operation::ListKeys => client.list_keys().send().await.map(drop).map_err(failure),
         Operation::ListAliases => client.list_aliases().send().await.map(drop).map_err(failure),
+        // A mix only holds supported operations (ops::SUPPORTED).
+        other => Err(Failure::local(
+            FailureKind::Service,
+            "UnsupportedOperation",
+            format!("trent load does not send {}", other.name()),
+        )),
     }
 }
