@@ -3,7 +3,7 @@
 //! at once to model several applications, accounts and regions.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -103,8 +103,9 @@ impl SimClient {
         let mut attempts = 0u32;
         loop {
             let (sent, r) = self.http.call_timed(target, body).await;
+            let answered = Instant::now();
             let (result, code) = result_of(&r);
-            stats.attempt(bucket, sent, attempts > 0, result, code);
+            stats.attempt(bucket, sent, answered, attempts > 0, result, code);
             attempts += 1;
             let delay = match (&r, &self.strategy) {
                 (Err(f), Strategy::Backoff(b)) if f.retryable() => b.delay(attempts),

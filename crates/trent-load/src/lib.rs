@@ -15,6 +15,7 @@ mod engine;
 mod envelope;
 mod identity;
 mod ops;
+mod peak;
 mod progress;
 mod raw_http_client;
 mod report;

@@ -86,7 +86,7 @@ impl Intercept for AttemptCounter {
                 }
                 None => (AttemptResult::Error, "Transport".to_owned()),
             };
-            s.stats.attempt(s.bucket, sent, n > 0, result, &code);
+            s.stats.attempt(s.bucket, sent, Instant::now(), n > 0, result, &code);
         });
         Ok(())
     }
