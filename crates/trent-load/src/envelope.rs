@@ -165,18 +165,23 @@ impl Envelope {
         bucket: usize,
         key_arn: &str,
         cache: CacheSettings,
-    ) -> anyhow::Result<Self> {
+    ) -> crate::Result<Self> {
+        let setup_err = |e: trent_client::Error| {
+            crate::Error::setup(format!("envelope encryption under {key_arn}"), Some(e.into()))
+        };
         let counters = Arc::new(ClientStats::default());
         let kms: Arc<dyn KmsApi> = Arc::new(LoadKms { client, stats, bucket });
-        let keyring =
-            Arc::new(AwsKmsKeyring::new(kms, KeySelection::Strict(vec![key_arn.to_owned()]), counters.clone())?);
+        let keyring = Arc::new(
+            AwsKmsKeyring::new(kms, KeySelection::Strict(vec![key_arn.to_owned()]), counters.clone())
+                .map_err(setup_err)?,
+        );
         let limits = CachingLimits { max_age: cache.max_age, ..CachingLimits::with_max_age(cache.max_age) };
         let limits = CachingLimits { max_messages: cache.max_messages.max(1), ..limits };
         let config = ClientConfig {
             caching: Some(CacheConfig { capacity: cache.capacity.max(1), limits, partition: None }),
             ..ClientConfig::default()
         };
-        let client = EnvelopeClient::from_keyring(keyring, counters.clone(), &config)?;
+        let client = EnvelopeClient::from_keyring(keyring, counters.clone(), &config).map_err(setup_err)?;
         let mut context = EncryptionContext::new();
         context.insert("purpose", "trent-load");
         // 0x0478: committing and unsigned, so a message costs AES-GCM, not an ECDSA signature.

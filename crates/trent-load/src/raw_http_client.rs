@@ -75,6 +75,8 @@ impl Failure {
     }
 }
 
+impl std::error::Error for Failure {}
+
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.message.is_empty() { f.write_str(&self.code) } else { write!(f, "{}: {}", self.code, self.message) }
@@ -148,7 +150,7 @@ pub struct RawHttpKms {
 
 impl RawHttpKms {
     /// A client of `endpoint` in `region` with at most `connections` connections.
-    pub fn new(endpoint: &Endpoint, region: &str, creds: Credentials, connections: usize) -> anyhow::Result<Self> {
+    pub fn new(endpoint: &Endpoint, region: &str, creds: Credentials, connections: usize) -> crate::Result<Self> {
         let pool = Pool::new(endpoint.clone(), connections)?;
         // Trent serves Service Quotas on its KMS endpoint; AWS has a separate one.
         let quotas_pool = if endpoint.is_aws() {

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::client::{Identity, Prepared};
 use super::conn::Endpoint;
+use super::error::{Error, Result, ensure_usage};
 use trent_core::quota::QuotaId;
 use trent_core::service_quotas::TARGET_PREFIX as SERVICE_QUOTAS_PREFIX;
 
@@ -153,7 +154,7 @@ pub async fn prepare(
     setup: &[RawHttpKms],
     endpoint: &Endpoint,
     want: &Wanted<'_>,
-) -> anyhow::Result<Setup> {
+) -> Result<Setup> {
     let mut notes = Vec::new();
     let mut buckets: Vec<Bucket> = Vec::new();
     let mut bucket_index: HashMap<(String, String, String), usize> = HashMap::new();
@@ -165,15 +166,15 @@ pub async fn prepare(
         let mut sym = Vec::new();
         if mix.needs(KeyRole::Symmetric) {
             if want.key_ids.is_empty() {
-                anyhow::ensure!(
+                ensure_usage!(
                     !endpoint.is_aws(),
                     "give --key-id: trent load never creates keys on an AWS endpoint ({})",
                     endpoint.url
                 );
                 for _ in 0..want.create_keys.max(1) {
-                    let k = create(kms, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT")
-                        .await
-                        .map_err(|f| anyhow::anyhow!("CreateKey in {} / {}: {f}", ident.account, ident.region))?;
+                    let k = create(kms, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT").await.map_err(|f| {
+                        Error::setup(format!("CreateKey in {} / {}", ident.account, ident.region), Some(f.into()))
+                    })?;
                     sym.push(k);
                 }
             } else {
@@ -194,10 +195,10 @@ pub async fn prepare(
             let key = match given {
                 Some(id) => describe(kms, id, &mut notes).await,
                 None if endpoint.is_aws() => {
-                    anyhow::bail!(
+                    return Err(Error::usage(format!(
                         "give --{}-key-id: trent load never creates keys on AWS",
                         if name == "mac" { "mac" } else { "sign" }
-                    )
+                    )));
                 }
                 None => match create(kms, usage, spec).await {
                     Ok(k) => k,
@@ -206,7 +207,7 @@ pub async fn prepare(
                             Some(k) => k.clone(),
                             None => create(kms, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT")
                                 .await
-                                .map_err(|f| anyhow::anyhow!("CreateKey: {f}"))?,
+                                .map_err(|f| Error::setup("CreateKey", Some(f.into())))?,
                         };
                         notes.push(format!(
                             "CreateKey {spec} ({usage}) failed: {f}. The {name} operations use the symmetric key {} and the server's answers are reported as they come",
@@ -309,12 +310,14 @@ pub async fn prepare(
                     .cloned()
                     .unwrap_or_else(|| Arc::new(Material { key_id: k.id.clone(), ..Material::default() }));
                 let code = ops::quota_code(*op, &k.spec)
-                    .ok_or_else(|| anyhow::anyhow!("{} draws on no request quota", op.name()))?;
+                    .ok_or_else(|| Error::setup(format!("{} draws on no request quota", op.name()), None))?;
                 let bucket = bucket_of(code);
                 let body = Body::new(ops::body(*op, &material));
                 variants.push(Prepared { op: *op, target: ops::target(*op), body, material, bucket });
             }
-            anyhow::ensure!(!variants.is_empty(), "no key for {}", op.name());
+            if variants.is_empty() {
+                return Err(Error::setup(format!("no key for {}", op.name()), None));
+            }
             per_entry.push(variants);
         }
         // GenerateDataKey always draws on the symmetric pool (ops::quota).

@@ -26,6 +26,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the KMS-compatible server (SQLite in DATA_DIR, loopback by default).
+    #[command(after_help = serve::EXIT_CODES_HELP)]
     Serve {
         /// Address to listen on [default: 127.0.0.1:4599].
         #[arg(long)]
@@ -42,6 +43,7 @@ enum Command {
     /// Decrypt AWS Encryption SDK messages.
     Decrypt(envelope_cli::DecryptArgs),
     /// Offer a KMS workload (Trent or AWS) and report what the quotas let through.
+    #[command(after_help = trent_load::exit_code::HELP)]
     Load(trent_load::LoadArgs),
 }
 
@@ -51,9 +53,22 @@ fn main() -> std::process::ExitCode {
         Err(err) => {
             // One line a user can act on; the exit code tells scripts what kind of failure it was.
             eprintln!("trent: {err:#}");
-            std::process::ExitCode::from(u8::try_from(envelope_cli::exit_code(&err)).unwrap_or(1))
+            std::process::ExitCode::from(exit_code(&err))
         }
     }
+}
+
+/// The exit code of a failed command. `trent serve` (10–12) and `trent load` (20–23) have
+/// codes of their own, listed in their `--help`; the envelope commands keep theirs (1–4,
+/// crates/trent/src/envelope_cli/report.rs); clap exits with 2 before any of them runs.
+fn exit_code(err: &anyhow::Error) -> u8 {
+    if let Some(e) = err.downcast_ref::<serve::ServeError>() {
+        return e.exit_code();
+    }
+    if let Some(e) = err.downcast_ref::<trent_load::Error>() {
+        return e.exit_code();
+    }
+    u8::try_from(envelope_cli::exit_code(err)).unwrap_or(1)
 }
 
 fn run() -> anyhow::Result<()> {
@@ -65,10 +80,10 @@ fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { listen, data_dir, config } => serve::run(listen, data_dir, config).await,
+            Command::Serve { listen, data_dir, config } => Ok(serve::run(listen, data_dir, config).await?),
             Command::Encrypt(args) => envelope_cli::encrypt(args).await,
             Command::Decrypt(args) => envelope_cli::decrypt(args).await,
-            Command::Load(args) => trent_load::run(args).await,
+            Command::Load(args) => Ok(trent_load::run(args).await?),
         }
     })
 }
