@@ -90,18 +90,22 @@ impl Error {
         }
     }
 
+    /// An [`Error::Usage`] with this message.
     pub(crate) fn usage(message: impl Into<String>) -> Self {
         Error::Usage(message.into())
     }
 
+    /// An [`Error::Environment`]: what was being done, and why it failed.
     pub(crate) fn environment(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
         Error::Environment { context: context.into(), source: Some(source.into()) }
     }
 
+    /// An [`Error::Setup`]: what was being done, and why it failed if another error says so.
     pub(crate) fn setup(context: impl Into<String>, source: Option<BoxError>) -> Self {
         Error::Setup { context: context.into(), source }
     }
 
+    /// An [`Error::Output`]: what was being written, and why it failed.
     pub(crate) fn output(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
         Error::Output { context: context.into(), source: Some(source.into()) }
     }

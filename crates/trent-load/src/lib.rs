@@ -5,6 +5,11 @@
 //! bodies, discover the quotas, then offer the load (open or closed loop) from several
 //! simulated clients with a retry strategy, and report totals, latency, admitted rate against
 //! the quota, and a per-second timeline. See docs/load.md.
+//!
+//! The `trent` binary flattens [`LoadArgs`] into its `trent load` subcommand and calls
+//! [`run`]; everything else is this crate's own.
+
+#![warn(missing_docs)]
 
 mod args;
 mod chart;
@@ -32,17 +37,18 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-pub use args::LoadArgs;
-use args::Output;
+pub use args::{Arrivals, LoadArgs, Output, ProgressMode, Scenario};
+
 use client::{SimClient, Strategy};
 use engine::{Engine, Shape, Work};
 use envelope::{CacheSettings, Envelope};
 use error::ensure_usage;
-pub use error::{Error, Result, exit_code};
+pub use error::{BoxError, Error, Result, exit_code};
 use ops::Mix;
 use raw_http_client::RawHttpKms;
 use report::{CacheReport, Report, RunFacts};
-use retry::{Backoff, RetryMode};
+use retry::Backoff;
+pub use retry::RetryMode;
 use stats::Stats;
 
 /// Runs `trent load` as asked, one run or a scenario, and prints its report on stdout (the

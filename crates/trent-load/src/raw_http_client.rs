@@ -18,7 +18,7 @@ use super::conn::{Endpoint, Pool};
 const JSON_1_1: &str = "application/x-amz-json-1.1";
 
 /// Error codes every AWS SDK treats as throttling (aws-runtime `THROTTLING_ERRORS`,
-/// botocore `ThrottledRetryableChecker`; kms-api.md §2).
+/// botocore `ThrottledRetryableChecker`; docs/load.md, `--retry backoff`).
 pub const THROTTLING_CODES: [&str; 14] = [
     "Throttling",
     "ThrottlingException",
@@ -208,7 +208,7 @@ async fn send(pool: &Pool, signer: &Signer, target: &str, body: &Body) -> (Insta
         .send(|out| {
             let _ = write!(
                 out,
-                "POST / HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nx-amz-target: {target}\r\n",
+                "POST / HTTP/1.1\r\nhost: {authority}\r\ncontent-type: {JSON_1_1}\r\ncontent-length: {}\r\nx-amz-target: {target}\r\n",
                 body.bytes.len()
             );
             out.extend_from_slice(signed.as_bytes());

@@ -15,8 +15,12 @@ use crate::split;
 /// Everything of a request the canonical form covers: what the verifier
 /// received, or what the signer is about to send.
 pub struct Request<'a> {
+    /// The HTTP method, the canonical request's first line.
     pub method: &'a Method,
+    /// The URI: its path (normalized, encoded once more) and query are signed, and its
+    /// authority stands in for a `host` header HTTP/2 does not send.
     pub uri: &'a Uri,
+    /// The headers; only those named in `signed_headers` are read.
     pub headers: &'a HeaderMap,
     /// The SignedHeaders list exactly as the client sent it.
     pub signed_headers: &'a str,

@@ -14,6 +14,8 @@
 //! `docs/load.md`), and the workspace keeps it as the test oracle both sides
 //! are checked against.
 
+#![warn(missing_docs)]
+
 pub mod amz_date;
 pub mod canonical;
 mod signer;
