@@ -114,7 +114,9 @@ impl Error {
 /// `Err(Error::Usage(..))` unless `condition` holds, like `anyhow::ensure!` for options.
 macro_rules! ensure_usage {
     ($condition:expr, $($message:tt)+) => {
-        if !$condition {
+        // Through a bool, so a NaN option value (every comparison false) is refused too.
+        let holds: bool = $condition;
+        if !holds {
             return Err($crate::error::Error::usage(format!($($message)+)));
         }
     };
