@@ -8,7 +8,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod envelope_cli;
-mod load;
 mod quotas_cli;
 mod serve;
 
@@ -28,6 +27,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the KMS-compatible server (SQLite in DATA_DIR or PostgreSQL via --store; loopback by default).
+    #[command(after_help = serve::EXIT_CODES_HELP)]
     Serve {
         /// Address to listen on [default: 127.0.0.1:4599].
         #[arg(long)]
@@ -49,7 +49,8 @@ enum Command {
     /// Decrypt AWS Encryption SDK messages.
     Decrypt(envelope_cli::DecryptArgs),
     /// Offer a KMS workload (Trent or AWS) and report what the quotas let through.
-    Load(load::LoadArgs),
+    #[command(after_help = trent_load::exit_code::HELP)]
+    Load(trent_load::LoadArgs),
     /// List, approve, deny or close quota increase requests on a running server.
     Quotas(quotas_cli::QuotasArgs),
 }
@@ -60,9 +61,22 @@ fn main() -> std::process::ExitCode {
         Err(err) => {
             // One line a user can act on; the exit code tells scripts what kind of failure it was.
             eprintln!("trent: {err:#}");
-            std::process::ExitCode::from(u8::try_from(envelope_cli::exit_code(&err)).unwrap_or(1))
+            std::process::ExitCode::from(exit_code(&err))
         }
     }
+}
+
+/// The exit code of a failed command. `trent serve` (10–12) and `trent load` (20–23) have
+/// codes of their own, listed in their `--help`; the envelope commands keep theirs (1–4,
+/// crates/trent/src/envelope_cli/report.rs); clap exits with 2 before any of them runs.
+fn exit_code(err: &anyhow::Error) -> u8 {
+    if let Some(e) = err.downcast_ref::<serve::ServeError>() {
+        return e.exit_code();
+    }
+    if let Some(e) = err.downcast_ref::<trent_load::Error>() {
+        return e.exit_code();
+    }
+    u8::try_from(envelope_cli::exit_code(err)).unwrap_or(1)
 }
 
 fn run() -> anyhow::Result<()> {
@@ -74,10 +88,12 @@ fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { listen, data_dir, config, store } => serve::run(listen, data_dir, config, store).await,
+            Command::Serve { listen, data_dir, config, store } => {
+                Ok(serve::run(listen, data_dir, config, store).await?)
+            }
             Command::Encrypt(args) => envelope_cli::encrypt(args).await,
             Command::Decrypt(args) => envelope_cli::decrypt(args).await,
-            Command::Load(args) => load::run(args).await,
+            Command::Load(args) => Ok(trent_load::run(args).await?),
             Command::Quotas(args) => quotas_cli::run(args).await,
         }
     })

@@ -1,11 +1,62 @@
 //! `trent serve`: starts the server and tells the user how to point AWS clients at it.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use trent_server::config::Config;
-use trent_server::server::{ServeOptions, start};
+use trent_server::server::{ServeOptions, StartError, start};
+
+/// Exit code: the configuration is unusable (`--config` unreadable or not valid, or a value
+/// the server refuses, such as a principal's account id).
+pub const EXIT_CONFIG: u8 = 10;
+/// Exit code: the server could not start (data directory, listen address, key store, root key).
+pub const EXIT_START: u8 = 11;
+/// Exit code: the server stopped with an error after it had started.
+pub const EXIT_SERVING: u8 = 12;
+
+/// The codes as `trent serve --help` lists them; apart from the envelope commands' 1–4 and
+/// `trent load`'s 20–23.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes (the server serves until a signal ends it, which shells report as 128 + the
+signal's number, e.g. 130 for Ctrl-C):
+   2  the command line does not parse
+  10  the configuration is unusable: --config unreadable or invalid, or a value the server refuses
+  11  the server could not start: data directory, listen address, key store, root key
+  12  the server stopped with an error while serving";
+
+/// Why `trent serve` stopped, each kind with its own exit code; shown as the message of the
+/// error inside, so the words are what they were.
+#[derive(Debug)]
+pub enum ServeError {
+    /// See [`EXIT_CONFIG`].
+    Config(anyhow::Error),
+    /// See [`EXIT_START`].
+    Start(anyhow::Error),
+    /// See [`EXIT_SERVING`].
+    Serving(anyhow::Error),
+}
+
+impl ServeError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ServeError::Config(_) => EXIT_CONFIG,
+            ServeError::Start(_) => EXIT_START,
+            ServeError::Serving(_) => EXIT_SERVING,
+        }
+    }
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (ServeError::Config(e) | ServeError::Start(e) | ServeError::Serving(e)) = self;
+        write!(f, "{e:#}")
+    }
+}
+
+impl std::error::Error for ServeError {}
 
 /// Runs the server until it stops.
 ///
@@ -15,18 +66,25 @@ pub async fn run(
     data_dir: Option<PathBuf>,
     config: Option<PathBuf>,
     store: Option<String>,
-) -> anyhow::Result<()> {
+) -> Result<(), ServeError> {
     let mut config = match config {
         Some(path) => {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading config {}", path.display()))?;
-            Config::from_toml(&text).with_context(|| format!("parsing config {}", path.display()))?
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading config {}", path.display()))
+                .map_err(ServeError::Config)?;
+            Config::from_toml(&text)
+                .with_context(|| format!("parsing config {}", path.display()))
+                .map_err(ServeError::Config)?
         }
         None => Config::default(),
     };
     if store.is_some() {
         config.store.url = store;
     }
-    let server = start(ServeOptions { listen, data_dir, config }).await?;
+    let server = start(ServeOptions { listen, data_dir, config }).await.map_err(|e| match e {
+        StartError::Config(_) => ServeError::Config(e.into()),
+        _ => ServeError::Start(e.into()),
+    })?;
     let endpoint = format!("http://{}", server.addr);
     println!("Trent is listening on {endpoint} (data in {})", server.data_dir.display());
     if server.dev_principal {
@@ -45,5 +103,18 @@ pub async fn run(
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    server.wait().await.context("serving")
+    server.wait().await.context("serving").map_err(ServeError::Serving)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_its_code_and_keeps_its_message() {
+        let e = ServeError::Config(anyhow::anyhow!("bad toml").context("parsing config t.toml"));
+        assert_eq!((e.exit_code(), e.to_string()), (EXIT_CONFIG, "parsing config t.toml: bad toml".to_owned()));
+        assert_eq!(ServeError::Start(anyhow::anyhow!("x")).exit_code(), EXIT_START);
+        assert_eq!(ServeError::Serving(anyhow::anyhow!("x")).exit_code(), EXIT_SERVING);
+    }
 }

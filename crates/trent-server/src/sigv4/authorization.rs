@@ -7,11 +7,7 @@ use trent_core::KmsError;
 use super::errors::{self, Missing};
 use super::split;
 
-/// The only algorithm Trent verifies.
-pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-
-/// The terminator every SigV4 credential scope ends with.
-pub(crate) const TERMINATOR: &str = "aws4_request";
+pub(crate) use trent_sigv4::{ALGORITHM, TERMINATOR};
 
 /// The three parameters of a SigV4 `Authorization` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,13 +6,15 @@
 //! cache miss costs the four HMACs of the key derivation on top. Query-string
 //! (presigned) authentication is refused. Secrets never leave [`Principal`]
 //! and are never logged.
+//!
+//! The canonical request, the string to sign, the key derivation and the
+//! date format come from trent-sigv4, which the load lab's signer uses too;
+//! what is the verifier's own (header parsing, scope and clock checks, the key
+//! cache, AWS's error wording) lives here.
 
-mod amz_date;
 mod authorization;
-mod canonical;
 mod errors;
 mod signing_key;
-mod split;
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -26,6 +28,8 @@ use trent_core::{Caller, KmsError};
 use zeroize::Zeroizing;
 
 use authorization::{Credential, Signed, TERMINATOR};
+use trent_sigv4::string_to_sign::write as write_string_to_sign;
+use trent_sigv4::{amz_date, canonical, hex_into, split};
 
 static X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
 static X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
@@ -239,24 +243,6 @@ impl Verifier {
 struct Signature {
     tag: hmac::Tag,
     new_key: Option<hmac::Key>,
-}
-
-fn write_string_to_sign(out: &mut Vec<u8>, amz_date: &str, scope: &str, creq_hash: &[u8]) {
-    out.extend_from_slice(authorization::ALGORITHM.as_bytes());
-    out.push(b'\n');
-    out.extend_from_slice(amz_date.as_bytes());
-    out.push(b'\n');
-    out.extend_from_slice(scope.as_bytes());
-    out.push(b'\n');
-    let mut hex = [0u8; 64];
-    hex_into(creq_hash, &mut hex);
-    out.extend_from_slice(&hex);
-}
-
-/// Lowercase hex of a 32-byte digest into a fixed buffer.
-fn hex_into(bytes: &[u8], out: &mut [u8; 64]) {
-    // Both lengths are fixed (SHA-256 output); a mismatch leaves zeros, which never verify.
-    let _ = hex::encode_to_slice(bytes, out);
 }
 
 /// A region is a short run of lowercase letters, digits and hyphens.

@@ -1,26 +1,12 @@
-//! SigV4 signing keys: the four-step HMAC derivation from a secret, and a
-//! bounded cache of derived keys so a verification costs two HMACs instead of six.
+//! A bounded cache of derived SigV4 signing keys, so a verification costs two
+//! HMACs instead of six; the derivation itself is trent-sigv4's, shared with
+//! the load lab's signer.
 
 use std::collections::HashMap;
 
 use aws_lc_rs::hmac;
 use parking_lot::RwLock;
-use zeroize::Zeroizing;
-
-use super::authorization::TERMINATOR;
-
-/// Derives `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
-pub(crate) fn derive(secret: &str, date: &str, region: &str, service: &str) -> hmac::Key {
-    let mut seed = Zeroizing::new(Vec::with_capacity(4 + secret.len()));
-    seed.extend_from_slice(b"AWS4");
-    seed.extend_from_slice(secret.as_bytes());
-    let mut key = hmac::Key::new(hmac::HMAC_SHA256, &seed);
-    for part in [date, region, service, TERMINATOR] {
-        let tag = hmac::sign(&key, part.as_bytes());
-        key = hmac::Key::new(hmac::HMAC_SHA256, tag.as_ref());
-    }
-    key
-}
+pub(crate) use trent_sigv4::signing_key::derive;
 
 /// Derived signing keys by `AKID/date/region/service`. Entries are only added
 /// for requests whose signature verified, so strangers cannot fill it; it is
@@ -60,17 +46,6 @@ impl SigningKeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn derives_the_documented_example_key() {
-        // From the AWS "Examples of how to derive a signing key" page.
-        let key = derive("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam");
-        // The documented kSigning is f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d;
-        // HMAC under it of the empty string must equal HMAC under the raw bytes.
-        let raw = hex::decode("f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d").expect("hex");
-        let expected = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &raw), b"probe");
-        assert_eq!(hmac::sign(&key, b"probe").as_ref(), expected.as_ref());
-    }
 
     #[test]
     fn cache_is_bounded() {

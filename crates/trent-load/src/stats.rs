@@ -1,6 +1,8 @@
 //! What a run counts, shared by every task: totals, a per-second timeline, per-quota-bucket
-//! counts inside the measured window, and latency histograms. Updates are relaxed atomics
-//! (plus a sharded histogram lock), so counting costs the hot path almost nothing.
+//! counts inside the measured window, latency histograms, and the answer time of every
+//! admitted attempt (for the busiest second, `peak.rs`). Updates are relaxed atomics (plus
+//! sharded locks for the histograms and answer times), so counting costs the hot path almost
+//! nothing.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -114,6 +116,8 @@ pub struct Stats {
     failure_codes: Mutex<BTreeMap<String, u64>>,
     latency_ok: Box<[Mutex<Histogram<u64>>]>,
     latency_all: Box<[Mutex<Histogram<u64>>]>,
+    /// Answer times of admitted attempts, µs after `start`.
+    admitted_answers: Box<[Mutex<Vec<u64>>]>,
     next_shard: AtomicUsize,
 }
 
@@ -154,6 +158,7 @@ impl Stats {
             failure_codes: Mutex::new(BTreeMap::new()),
             latency_ok: (0..SHARDS).map(|_| Mutex::new(histogram())).collect(),
             latency_all: (0..SHARDS).map(|_| Mutex::new(histogram())).collect(),
+            admitted_answers: (0..SHARDS).map(|_| Mutex::new(Vec::new())).collect(),
             next_shard: AtomicUsize::new(0),
         }
     }
@@ -195,9 +200,17 @@ impl Stats {
         }
     }
 
-    /// One attempt sent at `sent_at` to quota bucket `bucket` ended with `result`
-    /// (`code` names the error for `Error`).
-    pub fn attempt(&self, bucket: usize, sent_at: Instant, retry: bool, result: AttemptResult, code: &str) {
+    /// One attempt sent at `sent_at` to quota bucket `bucket` ended with `result` when its
+    /// answer came at `answered_at` (`code` names the error for `Error`).
+    pub fn attempt(
+        &self,
+        bucket: usize,
+        sent_at: Instant,
+        answered_at: Instant,
+        retry: bool,
+        result: AttemptResult,
+        code: &str,
+    ) {
         self.sent.fetch_add(1, Relaxed);
         if retry {
             self.retries.fetch_add(1, Relaxed);
@@ -215,6 +228,8 @@ impl Stats {
             AttemptResult::Ok => {
                 self.admitted.fetch_add(1, Relaxed);
                 s.admitted.fetch_add(1, Relaxed);
+                let us = answered_at.saturating_duration_since(self.start).as_micros() as u64;
+                self.admitted_answers[self.shard()].lock().push(us);
                 if let Some(b) = b {
                     b.admitted.fetch_add(1, Relaxed);
                 }
@@ -246,18 +261,33 @@ impl Stats {
             AttemptResult::Error => self.failed_other.fetch_add(1, Relaxed),
         };
         let us = (latency.as_micros() as u64).clamp(1, MAX_LATENCY_US);
-        let shard = SHARD.with(|s| match s.get() {
+        let shard = self.shard();
+        if result == AttemptResult::Ok {
+            let _ = self.latency_ok[shard].lock().record(us);
+        }
+        let _ = self.latency_all[shard].lock().record(us);
+    }
+
+    /// This thread's shard of the locked collections, so threads rarely contend.
+    fn shard(&self) -> usize {
+        SHARD.with(|s| match s.get() {
             Some(i) => i,
             None => {
                 let i = self.next_shard.fetch_add(1, Relaxed) % SHARDS;
                 s.set(Some(i));
                 i
             }
-        });
-        if result == AttemptResult::Ok {
-            let _ = self.latency_ok[shard].lock().record(us);
+        })
+    }
+
+    /// Answer times of every admitted attempt, µs after the start of the window, ascending.
+    pub fn admitted_answer_times(&self) -> Vec<u64> {
+        let mut all = Vec::new();
+        for shard in &self.admitted_answers {
+            all.extend_from_slice(&shard.lock());
         }
-        let _ = self.latency_all[shard].lock().record(us);
+        all.sort_unstable();
+        all
     }
 
     /// Counters of each second so far.
@@ -302,9 +332,10 @@ mod tests {
         let start = Instant::now();
         let s = Stats::new(start, Duration::from_secs(2), Duration::from_secs(1), 1);
         s.arrival(start);
-        s.attempt(0, start, false, AttemptResult::Throttled, "ThrottlingException");
-        s.attempt(0, start + Duration::from_millis(1500), true, AttemptResult::Ok, "");
-        s.attempt(0, start + Duration::from_millis(2500), true, AttemptResult::Error, "Boom");
+        let ms = |n| start + Duration::from_millis(n);
+        s.attempt(0, start, ms(5), false, AttemptResult::Throttled, "ThrottlingException");
+        s.attempt(0, ms(1500), ms(1510), true, AttemptResult::Ok, "");
+        s.attempt(0, ms(2500), ms(2600), true, AttemptResult::Error, "Boom");
         s.finish(AttemptResult::Ok, Duration::from_millis(3), "");
         s.finish(AttemptResult::Error, Duration::from_millis(3), "Timeout");
         assert_eq!(s.failure_codes().get("Timeout"), Some(&1));
@@ -317,5 +348,6 @@ mod tests {
         assert_eq!(s.error_codes().get("Boom"), Some(&1));
         let (ok, all) = s.latencies();
         assert_eq!((ok.len(), all.len()), (1, 2));
+        assert_eq!(s.admitted_answer_times(), [1_510_000], "only admitted attempts, by answer time");
     }
 }

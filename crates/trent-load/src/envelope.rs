@@ -1,6 +1,6 @@
 //! Envelope mode: each simulated message is encrypted with the AWS Encryption SDK format by
 //! trent-client, through its caching materials manager, so only cache misses reach KMS. The
-//! KMS calls the keyring makes go through the simulated client (lean or SDK, same retries),
+//! KMS calls the keyring makes go through the simulated client (raw HTTP or SDK, same retries),
 //! and every attempt is counted like any other request.
 
 use std::collections::HashMap;
@@ -19,7 +19,7 @@ use trent_client::{
 use zeroize::Zeroizing;
 
 use super::client::{SimClient, Strategy};
-use super::lean::{Body, Failure, FailureKind};
+use super::raw_http_client::{Body, Failure, FailureKind};
 use super::sdk;
 use super::stats::Stats;
 
@@ -68,15 +68,15 @@ fn b64_field(v: &serde_json::Value, name: &str) -> Option<Vec<u8>> {
 }
 
 impl LoadKms {
-    async fn lean_json(
+    async fn raw_json(
         &self,
         operation: &'static str,
         key_id: &str,
         body: serde_json::Value,
     ) -> trent_client::Result<serde_json::Value> {
         let body = Body::new(body.to_string().into_bytes());
-        let target = format!("TrentService.{operation}");
-        let call = self.client.lean_request(&self.stats, self.bucket, &target, &body);
+        let target = format!("{}{operation}", trent_core::Operation::TARGET_PREFIX);
+        let call = self.client.raw_request(&self.stats, self.bucket, &target, &body);
         let bytes = match tokio::time::timeout(self.client.timeout, call).await {
             Ok(r) => r.map_err(|f| to_client_error(operation, key_id, f))?,
             Err(_) => {
@@ -111,7 +111,7 @@ impl KmsApi for LoadKms {
         }
         let body =
             json!({"KeyId": key_id, "NumberOfBytes": number_of_bytes, "EncryptionContext": context_map(context)});
-        let v = self.lean_json(OP, key_id, body).await?;
+        let v = self.raw_json(OP, key_id, body).await?;
         Ok(GeneratedKey {
             key_id: v.get("KeyId").and_then(|k| k.as_str()).ok_or_else(|| bad(OP, key_id, "no KeyId"))?.to_owned(),
             plaintext: Zeroizing::new(b64_field(&v, "Plaintext").ok_or_else(|| bad(OP, key_id, "no Plaintext"))?),
@@ -128,7 +128,7 @@ impl KmsApi for LoadKms {
         const OP: &str = "Encrypt";
         let body =
             json!({"KeyId": key_id, "Plaintext": B64.encode(plaintext), "EncryptionContext": context_map(context)});
-        let v = self.lean_json(OP, key_id, body).await?;
+        let v = self.raw_json(OP, key_id, body).await?;
         let used = v.get("KeyId").and_then(|k| k.as_str()).ok_or_else(|| bad(OP, key_id, "no KeyId"))?.to_owned();
         Ok((used, b64_field(&v, "CiphertextBlob").ok_or_else(|| bad(OP, key_id, "no CiphertextBlob"))?))
     }
@@ -141,7 +141,7 @@ impl KmsApi for LoadKms {
     ) -> trent_client::Result<(String, Zeroizing<Vec<u8>>)> {
         const OP: &str = "Decrypt";
         let body = json!({"KeyId": key_id, "CiphertextBlob": B64.encode(ciphertext), "EncryptionContext": context_map(context)});
-        let v = self.lean_json(OP, key_id, body).await?;
+        let v = self.raw_json(OP, key_id, body).await?;
         let used = v.get("KeyId").and_then(|k| k.as_str()).ok_or_else(|| bad(OP, key_id, "no KeyId"))?.to_owned();
         Ok((used, Zeroizing::new(b64_field(&v, "Plaintext").ok_or_else(|| bad(OP, key_id, "no Plaintext"))?)))
     }
@@ -165,18 +165,23 @@ impl Envelope {
         bucket: usize,
         key_arn: &str,
         cache: CacheSettings,
-    ) -> anyhow::Result<Self> {
+    ) -> crate::Result<Self> {
+        let setup_err = |e: trent_client::Error| {
+            crate::Error::setup(format!("envelope encryption under {key_arn}"), Some(e.into()))
+        };
         let counters = Arc::new(ClientStats::default());
         let kms: Arc<dyn KmsApi> = Arc::new(LoadKms { client, stats, bucket });
-        let keyring =
-            Arc::new(AwsKmsKeyring::new(kms, KeySelection::Strict(vec![key_arn.to_owned()]), counters.clone())?);
+        let keyring = Arc::new(
+            AwsKmsKeyring::new(kms, KeySelection::Strict(vec![key_arn.to_owned()]), counters.clone())
+                .map_err(setup_err)?,
+        );
         let limits = CachingLimits { max_age: cache.max_age, ..CachingLimits::with_max_age(cache.max_age) };
         let limits = CachingLimits { max_messages: cache.max_messages.max(1), ..limits };
         let config = ClientConfig {
             caching: Some(CacheConfig { capacity: cache.capacity.max(1), limits, partition: None }),
             ..ClientConfig::default()
         };
-        let client = EnvelopeClient::from_keyring(keyring, counters.clone(), &config)?;
+        let client = EnvelopeClient::from_keyring(keyring, counters.clone(), &config).map_err(setup_err)?;
         let mut context = EncryptionContext::new();
         context.insert("purpose", "trent-load");
         // 0x0478: committing and unsigned, so a message costs AES-GCM, not an ECDSA signature.

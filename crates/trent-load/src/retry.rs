@@ -1,4 +1,4 @@
-//! Client retry strategies. `none` and `backoff` run in our lean client; `standard` and
+//! Client retry strategies. `none` and `backoff` run in our raw HTTP client; `standard` and
 //! `adaptive` are the AWS SDK's own (aws-sdk-kms `RetryConfig`, see `sdk.rs`), so that what
 //! is measured is the SDK's algorithm, token bucket and CUBIC rate limiter, not a copy.
 

@@ -6,11 +6,12 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Context;
+use trent_core::quota::QuotaId;
 use trent_server::config::Config;
 use trent_server::server::{ServeOptions, start};
 
 use super::args::{LoadArgs, Output};
+use super::error::{Error, Result};
 use super::report::Report;
 use super::retry::RetryMode;
 use super::{chart, run_once};
@@ -24,22 +25,24 @@ const RUNS: [(&str, RetryMode, bool); 4] = [
 ];
 
 /// Runs the seed comparison and prints one table (or a JSON array) and the chart.
-pub async fn seed(args: &LoadArgs) -> anyhow::Result<()> {
+pub async fn seed(args: &LoadArgs) -> Result<()> {
     let (_tmp, endpoint, quota) = match &args.endpoint {
         Some(e) => (None, e.clone(), args.quota),
         None => {
-            let tmp = tempfile::tempdir().context("temporary data directory")?;
+            let tmp = tempfile::tempdir().map_err(|e| Error::environment("temporary data directory", e))?;
             let toml = format!(
-                "[quotas]\n[[quotas.overrides]]\naccount_id = \"*\"\nregion = \"*\"\nquota_code = \"L-6E3AF000\"\nvalue = {:?}\n",
+                "[quotas]\n[[quotas.overrides]]\naccount_id = \"*\"\nregion = \"*\"\nquota_code = \"{}\"\nvalue = {:?}\n",
+                QuotaId::SYMMETRIC.def().code,
                 args.seed_quota
             );
-            let config = Config::from_toml(&toml).context("seed server config")?;
+            let config = Config::from_toml(&toml).map_err(|e| Error::environment("seed server config", e))?;
             let opts = ServeOptions {
                 listen: Some(([127, 0, 0, 1], 0).into()),
                 data_dir: Some(tmp.path().join("data")),
                 config,
             };
-            let server = start(opts).await.context("starting the in-process Trent server")?;
+            let server =
+                start(opts).await.map_err(|e| Error::environment("starting the in-process Trent server", e))?;
             let url = format!("http://{}", server.addr);
             // The server keeps serving on its own task for the rest of the process.
             std::mem::forget(server);
@@ -50,7 +53,9 @@ pub async fn seed(args: &LoadArgs) -> anyhow::Result<()> {
     let rate = match (args.rate, quota) {
         (Some(r), _) => r,
         (None, Some(q)) => 2.0 * q,
-        (None, None) => anyhow::bail!("--scenario seed with --endpoint needs --rate (or --quota, to offer twice it)"),
+        (None, None) => {
+            return Err(Error::usage("--scenario seed with --endpoint needs --rate (or --quota, to offer twice it)"));
+        }
     };
     let mut reports = Vec::new();
     for (i, (label, retry, envelope)) in RUNS.into_iter().enumerate() {
@@ -68,11 +73,15 @@ pub async fn seed(args: &LoadArgs) -> anyhow::Result<()> {
         // Let the previous run's bucket refill before this one's window starts.
         a.settle = a.settle.max(std::time::Duration::from_secs_f64(args.burst_seconds + 0.5));
         eprintln!("seed scenario {}/{}: {label}", i + 1, RUNS.len());
-        reports.push(run_once(&a, label, i).await.with_context(|| format!("run {label:?}"))?);
+        let report = run_once(&a, label, i).await;
+        reports.push(report.map_err(|e| Error::Run { label: label.to_owned(), source: Box::new(e) })?);
     }
     match args.output {
         Output::Text => print!("{}", table(&reports, rate)),
-        Output::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).map_err(|e| Error::output("rendering the JSON report", e))?
+        ),
     }
     let path = args.chart.clone().unwrap_or_else(|| PathBuf::from("trent-load-seed.svg"));
     let panels: Vec<&Report> = reports.iter().collect();

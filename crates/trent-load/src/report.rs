@@ -1,6 +1,7 @@
 //! The end-of-run report: totals, goodput, throttle ratio, retries per success, latency
 //! percentiles, admitted rate against the quota (expected = quota × window + burst per
-//! bucket), whether the generator kept up, and the per-second timeline; as text or JSON.
+//! bucket), the busiest second by answer time, whether the generator kept up, and the
+//! per-second timeline; as text or JSON.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,6 +12,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::args::Arrivals;
+use super::peak;
 use super::retry::RetryMode;
 use super::setup::Bucket;
 use super::stats::Stats;
@@ -194,6 +196,12 @@ pub struct Report {
     pub admitted_in_window: u64,
     /// Per second of window.
     pub admitted_per_second: f64,
+    /// The most admitted attempts whose answers arrived within any one second of the run (a
+    /// sliding 1 s window over the answer times, drain included), exact to the microsecond.
+    pub max_admitted_in_any_second: u64,
+    /// Where that second starts, in seconds after the start of the window (`None` when
+    /// nothing was admitted).
+    pub max_admitted_second_start: Option<f64>,
     /// Sum of the buckets' expected admitted counts, when all quotas are known.
     pub expected_admitted: Option<f64>,
     /// (admitted − expected) / expected × 100.
@@ -258,6 +266,7 @@ pub fn build(stats: &Stats, buckets: &[Bucket], facts: RunFacts) -> Report {
     let throttled = g(&stats.throttled);
     let retries = g(&stats.retries);
     let (ok_h, all_h) = stats.latencies();
+    let busiest = peak::busiest_window(&stats.admitted_answer_times(), 1_000_000);
 
     let mut quota = Vec::new();
     for (b, c) in buckets.iter().zip(stats.buckets()) {
@@ -379,6 +388,8 @@ pub fn build(stats: &Stats, buckets: &[Bucket], facts: RunFacts) -> Report {
         latency_all_ms: Latency::of(&all_h),
         admitted_in_window,
         admitted_per_second: admitted_in_window as f64 / window,
+        max_admitted_in_any_second: busiest.count,
+        max_admitted_second_start: (busiest.count > 0).then(|| busiest.start as f64 / 1e6),
         admitted_vs_expected_pct: expected_admitted
             .filter(|e| *e > 0.0)
             .map(|e| (admitted_in_window as f64 - e) / e * 100.0),
@@ -494,6 +505,15 @@ pub fn text(r: &Report) -> String {
         }
         let _ = writeln!(o);
     }
+    if let Some(start) = r.max_admitted_second_start {
+        let _ = writeln!(
+            o,
+            "  busiest 1 s  {:>9} admitted (answers {start:.3}–{:.3} s after the start){}",
+            r.max_admitted_in_any_second,
+            start + 1.0,
+            r.quota_line.map_or(String::new(), |q| format!(", quota {q}/s"))
+        );
+    }
     let _ = writeln!(o, "  generator    {}", r.generator.verdict);
     let _ = writeln!(o, "  per second (by send time):");
     let _ =
@@ -506,4 +526,55 @@ pub fn text(r: &Report) -> String {
         );
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::AttemptResult;
+    use std::time::Instant;
+
+    #[test]
+    fn reports_the_busiest_second_by_answer_time() {
+        let start = Instant::now();
+        let stats = Stats::new(start, Duration::from_secs(3), Duration::from_secs(1), 1);
+        let ms = |n| start + Duration::from_millis(n);
+        // Sent in seconds 0 and 1 (two per second by send time), all answered within 0.6–1.5 s.
+        for (sent, answered) in [(100, 600), (900, 1_000), (1_100, 1_200), (1_400, 1_500)] {
+            stats.attempt(0, ms(sent), ms(answered), false, AttemptResult::Ok, "");
+        }
+        stats.attempt(0, ms(1_450), ms(1_460), false, AttemptResult::Throttled, "ThrottlingException");
+        stats.attempt(0, ms(2_500), ms(2_600), false, AttemptResult::Ok, "");
+        let bucket = Bucket {
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            quota_code: "L-6E3AF000".into(),
+            quota: Some(2.0),
+        };
+        let facts = RunFacts {
+            label: "run".into(),
+            endpoint: "http://127.0.0.1:4599".into(),
+            workload: "Encrypt".into(),
+            open: None,
+            concurrency: Some(1),
+            retry: RetryMode::None,
+            max_attempts: 1,
+            clients: 1,
+            burst_seconds: 1.0,
+            elapsed: Duration::from_secs(3),
+            cpu_seconds: 0.0,
+            cache: None,
+            notes: Vec::new(),
+        };
+        let r = build(&stats, &[bucket], facts);
+        assert_eq!(r.max_admitted_in_any_second, 4, "the throttled answer does not count");
+        assert_eq!(r.max_admitted_second_start, Some(0.6));
+        assert!(r.timeline.iter().all(|s| s.admitted <= 2), "per-second buckets by send time see at most 2");
+        let json = serde_json::to_value(&r).expect("json");
+        assert_eq!(json["max_admitted_in_any_second"], 4);
+        assert_eq!(json["max_admitted_second_start"], 0.6);
+        assert!(
+            text(&r).contains("busiest 1 s          4 admitted (answers 0.600–1.600 s after the start), quota 2/s")
+        );
+    }
 }

@@ -14,8 +14,12 @@ use serde_json::{Value, json};
 
 use super::client::{Identity, Prepared};
 use super::conn::Endpoint;
-use super::lean::{Body, Failure, LeanKms};
+use super::error::{Error, Result, ensure_usage};
+use trent_core::quota::QuotaId;
+use trent_core::service_quotas::TARGET_PREFIX as SERVICE_QUOTAS_PREFIX;
+
 use super::ops::{self, KeyRole, Material, Mix, Operation};
+use super::raw_http_client::{Body, Failure, RawHttpKms};
 use super::retry::Backoff;
 
 /// A quota bucket: the server throttles per (account, region, quota code).
@@ -52,12 +56,12 @@ struct Key {
 const SETUP_RETRY: Backoff = Backoff { base: Duration::from_millis(100), cap: Duration::from_secs(2), max_attempts: 8 };
 
 /// One setup call with generous retries; answers JSON.
-pub async fn call(kms: &LeanKms, target: &str, body: Value) -> Result<Value, Failure> {
+pub async fn call(kms: &RawHttpKms, target: &str, body: Value) -> Result<Value, Failure> {
     let body = Body::new(body.to_string().into_bytes());
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let r = if target.starts_with("ServiceQuotas") {
+        let r = if target.starts_with(SERVICE_QUOTAS_PREFIX) {
             kms.call_quotas(target, &body).await
         } else {
             kms.call(target, &body).await
@@ -77,8 +81,8 @@ fn b64(v: &Value, field: &str) -> Option<Vec<u8>> {
     v.get(field).and_then(Value::as_str).and_then(|s| B64.decode(s).ok())
 }
 
-async fn describe(kms: &LeanKms, id: &str, notes: &mut Vec<String>) -> Key {
-    match call(kms, "TrentService.DescribeKey", json!({"KeyId": id})).await {
+async fn describe(kms: &RawHttpKms, id: &str, notes: &mut Vec<String>) -> Key {
+    match call(kms, &ops::target(Operation::DescribeKey), json!({"KeyId": id})).await {
         Ok(v) => {
             let md = &v["KeyMetadata"];
             Key {
@@ -93,9 +97,9 @@ async fn describe(kms: &LeanKms, id: &str, notes: &mut Vec<String>) -> Key {
     }
 }
 
-async fn create(kms: &LeanKms, usage: &str, spec: &str) -> Result<Key, Failure> {
+async fn create(kms: &RawHttpKms, usage: &str, spec: &str) -> Result<Key, Failure> {
     let body = json!({"KeyUsage": usage, "KeySpec": spec, "Description": "trent load"});
-    let v = call(kms, "TrentService.CreateKey", body).await?;
+    let v = call(kms, &ops::target(Operation::CreateKey), body).await?;
     let md = &v["KeyMetadata"];
     Ok(Key {
         id: md["Arn"].as_str().or_else(|| md["KeyId"].as_str()).unwrap_or_default().to_owned(),
@@ -147,10 +151,10 @@ pub struct Wanted<'a> {
 /// identity `i`.
 pub async fn prepare(
     identities: &[Identity],
-    setup: &[LeanKms],
+    setup: &[RawHttpKms],
     endpoint: &Endpoint,
     want: &Wanted<'_>,
-) -> anyhow::Result<Setup> {
+) -> Result<Setup> {
     let mut notes = Vec::new();
     let mut buckets: Vec<Bucket> = Vec::new();
     let mut bucket_index: HashMap<(String, String, String), usize> = HashMap::new();
@@ -162,15 +166,15 @@ pub async fn prepare(
         let mut sym = Vec::new();
         if mix.needs(KeyRole::Symmetric) {
             if want.key_ids.is_empty() {
-                anyhow::ensure!(
+                ensure_usage!(
                     !endpoint.is_aws(),
                     "give --key-id: trent load never creates keys on an AWS endpoint ({})",
                     endpoint.url
                 );
                 for _ in 0..want.create_keys.max(1) {
-                    let k = create(kms, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT")
-                        .await
-                        .map_err(|f| anyhow::anyhow!("CreateKey in {} / {}: {f}", ident.account, ident.region))?;
+                    let k = create(kms, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT").await.map_err(|f| {
+                        Error::setup(format!("CreateKey in {} / {}", ident.account, ident.region), Some(f.into()))
+                    })?;
                     sym.push(k);
                 }
             } else {
@@ -191,10 +195,10 @@ pub async fn prepare(
             let key = match given {
                 Some(id) => describe(kms, id, &mut notes).await,
                 None if endpoint.is_aws() => {
-                    anyhow::bail!(
+                    return Err(Error::usage(format!(
                         "give --{}-key-id: trent load never creates keys on AWS",
                         if name == "mac" { "mac" } else { "sign" }
-                    )
+                    )));
                 }
                 None => match create(kms, usage, spec).await {
                     Ok(k) => k,
@@ -203,7 +207,7 @@ pub async fn prepare(
                             Some(k) => k.clone(),
                             None => create(kms, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT")
                                 .await
-                                .map_err(|f| anyhow::anyhow!("CreateKey: {f}"))?,
+                                .map_err(|f| Error::setup("CreateKey", Some(f.into())))?,
                         };
                         notes.push(format!(
                             "CreateKey {spec} ({usage}) failed: {f}. The {name} operations use the symmetric key {} and the server's answers are reported as they come",
@@ -236,9 +240,12 @@ pub async fn prepare(
                     ..Material::default()
                 };
                 if *role == "sym" && (mix.contains(Operation::Decrypt) || mix.contains(Operation::ReEncrypt)) {
-                    let r =
-                        call(kms, "TrentService.Encrypt", json!({"KeyId": k.id, "Plaintext": B64.encode(&plaintext)}))
-                            .await;
+                    let r = call(
+                        kms,
+                        &ops::target(Operation::Encrypt),
+                        json!({"KeyId": k.id, "Plaintext": B64.encode(&plaintext)}),
+                    )
+                    .await;
                     m.ciphertext = match r.map(|v| b64(&v, "CiphertextBlob")) {
                         Ok(Some(c)) => c,
                         other => {
@@ -249,17 +256,18 @@ pub async fn prepare(
                 }
                 if *role == "signing" && mix.contains(Operation::Verify) {
                     let body = json!({"KeyId": k.id, "Message": B64.encode(&message), "MessageType": "RAW", "SigningAlgorithm": m.signing_algorithm});
-                    m.signature = match call(kms, "TrentService.Sign", body).await.map(|v| b64(&v, "Signature")) {
-                        Ok(Some(s)) => s,
-                        other => {
-                            notes.push(format!("Sign for Verify under {} failed: {}", k.id, describe_err(other)));
-                            vec![0u8; 64]
-                        }
-                    };
+                    m.signature =
+                        match call(kms, &ops::target(Operation::Sign), body).await.map(|v| b64(&v, "Signature")) {
+                            Ok(Some(s)) => s,
+                            other => {
+                                notes.push(format!("Sign for Verify under {} failed: {}", k.id, describe_err(other)));
+                                vec![0u8; 64]
+                            }
+                        };
                 }
                 if *role == "mac" && mix.contains(Operation::VerifyMac) {
                     let body = json!({"KeyId": k.id, "Message": B64.encode(&message), "MacAlgorithm": m.mac_algorithm});
-                    m.mac = match call(kms, "TrentService.GenerateMac", body).await.map(|v| b64(&v, "Mac")) {
+                    m.mac = match call(kms, &ops::target(Operation::GenerateMac), body).await.map(|v| b64(&v, "Mac")) {
                         Ok(Some(s)) => s,
                         other => {
                             notes.push(format!(
@@ -289,7 +297,7 @@ pub async fn prepare(
         };
         let mut per_entry = Vec::new();
         for (op, _) in &mix.entries {
-            let (role, keys): (&str, Vec<Key>) = match op.key_role() {
+            let (role, keys): (&str, Vec<Key>) = match ops::key_role(*op) {
                 KeyRole::None => ("none", vec![Key { id: String::new(), spec: "SYMMETRIC_DEFAULT".into() }]),
                 KeyRole::Symmetric => ("sym", sym.clone()),
                 KeyRole::Signing => ("signing", keys_for_role.get("signing").cloned().unwrap_or_default()),
@@ -301,13 +309,21 @@ pub async fn prepare(
                     .get(&format!("{role}/{}", k.id))
                     .cloned()
                     .unwrap_or_else(|| Arc::new(Material { key_id: k.id.clone(), ..Material::default() }));
-                let bucket = bucket_of(op.quota_code(&k.spec));
-                variants.push(Prepared { op: *op, body: Body::new(ops::body(*op, &material)), material, bucket });
+                let code = ops::quota_code(*op, &k.spec)
+                    .ok_or_else(|| Error::setup(format!("{} draws on no request quota", op.name()), None))?;
+                let bucket = bucket_of(code);
+                let body = Body::new(ops::body(*op, &material));
+                variants.push(Prepared { op: *op, target: ops::target(*op), body, material, bucket });
             }
-            anyhow::ensure!(!variants.is_empty(), "no key for {op}");
+            if variants.is_empty() {
+                return Err(Error::setup(format!("no key for {}", op.name()), None));
+            }
             per_entry.push(variants);
         }
-        envelope.push(sym.first().map(|k| (k.id.clone(), bucket_of(Operation::GenerateDataKey.quota_code(&k.spec)))));
+        // GenerateDataKey always draws on the symmetric pool (ops::quota).
+        let gdk =
+            |spec: &str| ops::quota_code(Operation::GenerateDataKey, spec).unwrap_or(QuotaId::SYMMETRIC.def().code);
+        envelope.push(sym.first().map(|k| (k.id.clone(), bucket_of(gdk(&k.spec)))));
         requests.push(per_entry);
     }
 
@@ -318,7 +334,8 @@ pub async fn prepare(
                 continue;
             };
             let body = json!({"ServiceCode": "kms", "QuotaCode": b.quota_code});
-            match call(&setup[i], "ServiceQuotasV20190624.GetServiceQuota", body).await {
+            let target = format!("{SERVICE_QUOTAS_PREFIX}GetServiceQuota");
+            match call(&setup[i], &target, body).await {
                 Ok(v) => b.quota = v["Quota"]["Value"].as_f64(),
                 Err(f) => notes.push(format!("GetServiceQuota {} in {}: {f}", b.quota_code, b.region)),
             }

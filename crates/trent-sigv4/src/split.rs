@@ -2,8 +2,10 @@
 //! separator-dense strings of SigV4 headers this is markedly cheaper than
 //! `str::split` with a `char` pattern (which sets up a memchr per piece).
 
-/// The pieces of `s` between occurrences of the ASCII byte `sep`, like `s.split(sep)`.
-pub(crate) fn split(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+/// The pieces of `s` between occurrences of the ASCII byte `sep`, like `s.split(sep)`
+/// (SignedHeaders lists, credential scopes, Authorization parameters).
+#[inline]
+pub fn split(s: &str, sep: u8) -> impl Iterator<Item = &str> {
     debug_assert!(sep.is_ascii());
     let mut rest = Some(s);
     std::iter::from_fn(move || {
@@ -22,8 +24,9 @@ pub(crate) fn split(s: &str, sep: u8) -> impl Iterator<Item = &str> {
     })
 }
 
-/// `s` split at the first `sep`, like `s.split_once(sep)`.
-pub(crate) fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
+/// `s` split at the first `sep`, like `s.split_once(sep)` (`key=value` parameters).
+#[inline]
+pub fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
     let i = s.bytes().position(|b| b == sep)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }

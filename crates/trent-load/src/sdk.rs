@@ -19,11 +19,11 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::config_bag::ConfigBag;
 
-use super::lean::{Failure, FailureKind, THROTTLING_CODES, error_code};
 use super::ops::{Material, Operation};
+use super::raw_http_client::{Failure, FailureKind, THROTTLING_CODES, error_code};
 use super::retry::RetryMode;
-use super::sigv4::Credentials;
 use super::stats::{AttemptResult, Stats};
+use trent_sigv4::Credentials;
 
 /// Where the interceptor reports the attempts of the request running in this task.
 pub struct Sink {
@@ -86,7 +86,7 @@ impl Intercept for AttemptCounter {
                 }
                 None => (AttemptResult::Error, "Transport".to_owned()),
             };
-            s.stats.attempt(s.bucket, sent, n > 0, result, &code);
+            s.stats.attempt(s.bucket, sent, Instant::now(), n > 0, result, &code);
         });
         Ok(())
     }
@@ -232,5 +232,11 @@ pub async fn call(client: &aws_sdk_kms::Client, op: Operation, m: &Material) -> 
         Operation::GetPublicKey => client.get_public_key().key_id(&m.key_id).send().await.map(drop).map_err(failure),
         Operation::ListKeys => client.list_keys().send().await.map(drop).map_err(failure),
         Operation::ListAliases => client.list_aliases().send().await.map(drop).map_err(failure),
+        // A mix only holds supported operations (ops::SUPPORTED).
+        other => Err(Failure::local(
+            FailureKind::Service,
+            "UnsupportedOperation",
+            format!("trent load does not send {}", other.name()),
+        )),
     }
 }

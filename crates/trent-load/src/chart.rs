@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use plotters::prelude::*;
 
+use super::error::{BoxError, Error, Result};
 use super::report::Report;
 
 const OFFERED: RGBColor = RGBColor(255, 127, 14);
@@ -15,22 +15,29 @@ const ADMITTED: RGBColor = RGBColor(44, 160, 44);
 const THROTTLED: RGBColor = RGBColor(214, 39, 40);
 
 /// Draws one panel per report into `path`.
-pub fn draw(path: &Path, panels: &[&Report]) -> anyhow::Result<()> {
-    anyhow::ensure!(!panels.is_empty(), "nothing to draw");
+pub fn draw(path: &Path, panels: &[&Report]) -> Result<()> {
+    if panels.is_empty() {
+        return Err(Error::Output { context: format!("drawing {}: nothing to draw", path.display()), source: None });
+    }
     let cols = if panels.len() > 1 { 2 } else { 1 };
     let rows = panels.len().div_ceil(cols);
     let size = (if cols == 1 { 900 } else { 1200 }, 340 * rows as u32);
     let root = SVGBackend::new(path, size).into_drawing_area();
-    root.fill(&WHITE).context("drawing the chart")?;
+    root.fill(&WHITE).map_err(|e| Error::output("drawing the chart", e.to_string()))?;
     let areas = root.split_evenly((rows, cols));
     for (area, r) in areas.iter().zip(panels) {
-        panel(area, r).with_context(|| format!("drawing {}", path.display()))?;
+        panel(area, r).map_err(|e| Error::output(format!("drawing {}", path.display()), e))?;
     }
-    root.present().with_context(|| format!("writing {}", path.display()))?;
+    root.present().map_err(|e| Error::output(format!("writing {}", path.display()), e.to_string()))?;
     Ok(())
 }
 
-fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, r: &Report) -> anyhow::Result<()>
+/// Plotters' errors, kept as text: their types borrow the backend's.
+fn plot_err(e: impl std::fmt::Display) -> BoxError {
+    e.to_string().into()
+}
+
+fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, r: &Report) -> Result<(), BoxError>
 where
     DB::ErrorType: 'static,
 {
@@ -51,7 +58,7 @@ where
         .x_label_area_size(32)
         .y_label_area_size(56)
         .build_cartesian_2d(0f64..secs, 0f64..ymax)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(plot_err)?;
     chart
         .configure_mesh()
         .x_desc("seconds")
@@ -61,7 +68,7 @@ where
         .x_label_formatter(&|v| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") })
         .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(plot_err)?;
     type Pick = fn(&super::report::SecondReport) -> u64;
     let series: [(&str, RGBColor, Pick); 4] = [
         ("offered", OFFERED, |s| s.offered),
@@ -73,14 +80,14 @@ where
         let points: Vec<(f64, f64)> = r.timeline.iter().map(|s| (s.second as f64 + 0.5, pick(s) as f64)).collect();
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
-            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .map_err(plot_err)?
             .label(name)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
     }
     if let Some(q) = r.quota_line {
         chart
             .draw_series(LineSeries::new(vec![(0.0, q), (secs, q)], BLACK.stroke_width(1)))
-            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .map_err(plot_err)?
             .label(format!("quota {q:.0}/s"))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK));
     }
@@ -90,6 +97,6 @@ where
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .draw()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(plot_err)?;
     Ok(())
 }

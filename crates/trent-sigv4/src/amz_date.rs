@@ -1,15 +1,18 @@
 //! ISO-8601 "basic format" timestamps (`20150830T123600Z`), the only date
 //! format SigV4 signs with, converted to and from epoch seconds without a
-//! date-time crate.
+//! date-time crate: the verifier parses one per request, strictly and without
+//! allocating, and the signer formats one per signature; the civil-date
+//! arithmetic is a dozen lines, written once here for both.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Length of `YYYYMMDDTHHMMSSZ`.
-pub(crate) const BASIC_LEN: usize = 16;
+/// Length of `YYYYMMDDTHHMMSSZ`, the only length [`parse_basic`] accepts.
+pub const BASIC_LEN: usize = 16;
 
-/// Parses `YYYYMMDDTHHMMSSZ` into epoch seconds; `None` for anything else,
-/// including impossible dates such as `20230230T000000Z`.
-pub(crate) fn parse_basic(s: &[u8]) -> Option<i64> {
+/// Parses `YYYYMMDDTHHMMSSZ` into epoch seconds, so a verifier can compare a
+/// request's date with its clock; `None` for anything else, including
+/// impossible dates such as `20230230T000000Z`.
+pub fn parse_basic(s: &[u8]) -> Option<i64> {
     if s.len() != BASIC_LEN || s[8] != b'T' || s[15] != b'Z' {
         return None;
     }
@@ -32,16 +35,18 @@ pub(crate) fn parse_basic(s: &[u8]) -> Option<i64> {
     Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
 }
 
-/// Formats epoch seconds as `YYYYMMDDTHHMMSSZ` (used in error messages only).
-pub(crate) fn format_basic(epoch: i64) -> String {
+/// Formats epoch seconds as `YYYYMMDDTHHMMSSZ`: the signer's `X-Amz-Date`, and the
+/// times the verifier's clock-skew errors quote.
+pub fn format_basic(epoch: i64) -> String {
     let days = epoch.div_euclid(86_400);
     let secs = epoch.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", secs / 3_600, (secs % 3_600) / 60, secs % 60)
 }
 
-/// Whole seconds since the epoch (negative before 1970), never panicking.
-pub(crate) fn epoch_seconds(t: SystemTime) -> i64 {
+/// Whole seconds since the epoch (negative before 1970), never panicking: the
+/// unit [`parse_basic`] and [`format_basic`] work in.
+pub fn epoch_seconds(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         Err(e) => {

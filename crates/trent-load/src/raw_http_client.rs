@@ -1,20 +1,24 @@
-//! The lean KMS client of the high-rate paths: a pooled HTTP/1.1 connection, our own SigV4
-//! signature (`sigv4.rs`) over a prepared body, and a classification of the answer. No
-//! retries here: strategies live in `retry.rs`.
+//! The raw-HTTP KMS client of the high-rate paths: a pooled HTTP/1.1 connection, a SigV4
+//! signature by trent-sigv4 (the code the server verifies with) over a prepared body, and a
+//! classification of the answer. No retries here: strategies live in `retry.rs`.
 
 use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::StatusCode;
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderValue};
+use http::{HeaderMap, Method, StatusCode, Uri};
 use parking_lot::Mutex;
+use trent_sigv4::{Credentials, Signer, SignerError, payload_hash};
 
 use super::conn::{Endpoint, Pool};
-use super::sigv4::{Credentials, Signer, payload_hash};
+
+/// The content type of the AWS JSON 1.1 protocol KMS and Service Quotas speak.
+const JSON_1_1: &str = "application/x-amz-json-1.1";
 
 /// Error codes every AWS SDK treats as throttling (aws-runtime `THROTTLING_ERRORS`,
-/// botocore `ThrottledRetryableChecker`; kms-api.md §2).
+/// botocore `ThrottledRetryableChecker`; docs/load.md, `--retry backoff`).
 pub const THROTTLING_CODES: [&str; 14] = [
     "Throttling",
     "ThrottlingException",
@@ -70,6 +74,8 @@ impl Failure {
         !matches!(self.kind, FailureKind::Service)
     }
 }
+
+impl std::error::Error for Failure {}
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -135,16 +141,16 @@ impl Body {
 }
 
 /// One simulated client's connection to KMS (and to Service Quotas, for quota discovery).
-pub struct LeanKms {
+pub struct RawHttpKms {
     pool: Arc<Pool>,
     signer: Signer,
     quotas_pool: Arc<Pool>,
     quotas_signer: Signer,
 }
 
-impl LeanKms {
+impl RawHttpKms {
     /// A client of `endpoint` in `region` with at most `connections` connections.
-    pub fn new(endpoint: &Endpoint, region: &str, creds: Credentials, connections: usize) -> anyhow::Result<Self> {
+    pub fn new(endpoint: &Endpoint, region: &str, creds: Credentials, connections: usize) -> crate::Result<Self> {
         let pool = Pool::new(endpoint.clone(), connections)?;
         // Trent serves Service Quotas on its KMS endpoint; AWS has a separate one.
         let quotas_pool = if endpoint.is_aws() {
@@ -186,13 +192,15 @@ async fn send(pool: &Pool, signer: &Signer, target: &str, body: &Body) -> (Insta
         let mut cache = body.signature.lock();
         match &*cache {
             Some(c) if c.second == second && c.signer == signer.id() => c.headers.clone(),
-            _ => {
-                let s = signer.sign(now, authority, target, body.bytes.len(), &body.hash);
-                let headers: Arc<str> =
-                    format!("x-amz-date: {}\r\nauthorization: {}\r\n", s.amz_date, s.authorization).into();
-                *cache = Some(CachedSignature { second, signer: signer.id(), headers: headers.clone() });
-                headers
-            }
+            _ => match sign(signer, now, authority, target, body) {
+                Ok(headers) => {
+                    *cache = Some(CachedSignature { second, signer: signer.id(), headers: headers.clone() });
+                    headers
+                }
+                Err(e) => {
+                    return (Instant::now(), Err(Failure::local(FailureKind::Service, "SigningFailed", e.to_string())));
+                }
+            },
         }
     };
     let token = signer.session_token();
@@ -200,7 +208,7 @@ async fn send(pool: &Pool, signer: &Signer, target: &str, body: &Body) -> (Insta
         .send(|out| {
             let _ = write!(
                 out,
-                "POST / HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nx-amz-target: {target}\r\n",
+                "POST / HTTP/1.1\r\nhost: {authority}\r\ncontent-type: {JSON_1_1}\r\ncontent-length: {}\r\nx-amz-target: {target}\r\n",
                 body.bytes.len()
             );
             out.extend_from_slice(signed.as_bytes());
@@ -218,9 +226,50 @@ async fn send(pool: &Pool, signer: &Signer, target: &str, body: &Body) -> (Insta
     (sent, r)
 }
 
+/// Why the head of a request could not be signed.
+#[derive(Debug, thiserror::Error)]
+enum SignError {
+    /// The endpoint's authority or the target is not a header value.
+    #[error("cannot sign: {0:?} is not a valid HTTP header value")]
+    Header(String),
+    /// The signer refused (credentials that no header can carry).
+    #[error(transparent)]
+    Signer(#[from] SignerError),
+}
+
+/// Signs `POST /` of `body` to `target` with the headers Trent and AWS expect from an AWS JSON
+/// 1.1 client (`content-length;content-type;host;x-amz-date;x-amz-target`, plus the session
+/// token), and returns the signature's header lines, `x-amz-date` and `authorization`.
+fn sign(signer: &Signer, now: SystemTime, authority: &str, target: &str, body: &Body) -> Result<Arc<str>, SignError> {
+    let value = |v: &str| HeaderValue::from_str(v).map_err(|_| SignError::Header(v.to_owned()));
+    let mut headers = HeaderMap::with_capacity(8);
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.bytes.len()));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_1_1));
+    headers.insert(HOST, value(authority)?);
+    headers.insert("x-amz-target", value(target)?);
+    signer.sign(&Method::POST, &Uri::from_static("/"), &mut headers, &body.hash, now)?;
+    let line = |name: &str| headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes())).unwrap_or_default();
+    Ok(format!("x-amz-date: {}\r\nauthorization: {}\r\n", line("x-amz-date"), line(AUTHORIZATION.as_str())).into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signs_the_json_post_head() {
+        let creds = Credentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: zeroize::Zeroizing::new("secret".into()),
+            session_token: Some("token".into()),
+        };
+        let signer = Signer::new(creds, "us-east-1", "kms");
+        let now = UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        let lines = sign(&signer, now, "127.0.0.1:4599", "TrentService.Encrypt", &Body::new(&b"{}"[..])).unwrap();
+        assert!(lines.starts_with("x-amz-date: 20231114T221320Z\r\nauthorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/kms/aws4_request, SignedHeaders=content-length;content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature="), "{lines}");
+        assert!(lines.ends_with("\r\n") && lines.matches("\r\n").count() == 2, "{lines}");
+        assert!(sign(&signer, now, "bad\nhost", "TrentService.Encrypt", &Body::new(&b"{}"[..])).is_err());
+    }
 
     #[test]
     fn classifies_answers() {

@@ -10,12 +10,17 @@ use std::borrow::Cow;
 
 use http::{HeaderMap, Method, Uri};
 
-use super::split;
+use crate::split;
 
-/// Everything of a request the canonical form covers.
-pub(crate) struct Request<'a> {
+/// Everything of a request the canonical form covers: what the verifier
+/// received, or what the signer is about to send.
+pub struct Request<'a> {
+    /// The HTTP method, the canonical request's first line.
     pub method: &'a Method,
+    /// The URI: its path (normalized, encoded once more) and query are signed, and its
+    /// authority stands in for a `host` header HTTP/2 does not send.
     pub uri: &'a Uri,
+    /// The headers; only those named in `signed_headers` are read.
     pub headers: &'a HeaderMap,
     /// The SignedHeaders list exactly as the client sent it.
     pub signed_headers: &'a str,
@@ -23,8 +28,9 @@ pub(crate) struct Request<'a> {
     pub payload_hash: &'a str,
 }
 
-/// Appends the canonical request for `req` to `out`.
-pub(crate) fn write(out: &mut Vec<u8>, req: &Request<'_>) {
+/// Appends the canonical request for `req` to `out` (a caller-owned buffer,
+/// so a verifier can reuse one per thread and allocate nothing).
+pub fn write(out: &mut Vec<u8>, req: &Request<'_>) {
     out.extend_from_slice(req.method.as_str().as_bytes());
     out.push(b'\n');
     write_uri_path(out, req.uri.path());

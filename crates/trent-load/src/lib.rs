@@ -5,6 +5,11 @@
 //! bodies, discover the quotas, then offer the load (open or closed loop) from several
 //! simulated clients with a retry strategy, and report totals, latency, admitted rate against
 //! the quota, and a per-second timeline. See docs/load.md.
+//!
+//! The `trent` binary flattens [`LoadArgs`] into its `trent load` subcommand and calls
+//! [`run`]; everything else is this crate's own.
+
+#![warn(missing_docs)]
 
 mod args;
 mod chart;
@@ -13,17 +18,18 @@ mod conn;
 mod cpu;
 mod engine;
 mod envelope;
+mod error;
 mod identity;
-mod lean;
 mod ops;
+mod peak;
 mod progress;
+mod raw_http_client;
 mod report;
 mod retry;
 mod rng;
 mod scenario;
 mod sdk;
 mod setup;
-mod sigv4;
 mod stats;
 mod units;
 
@@ -31,28 +37,33 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+pub use args::{Arrivals, LoadArgs, Output, ProgressMode, Scenario};
 
-pub use args::LoadArgs;
-use args::Output;
 use client::{SimClient, Strategy};
 use engine::{Engine, Shape, Work};
 use envelope::{CacheSettings, Envelope};
-use lean::LeanKms;
+use error::ensure_usage;
+pub use error::{BoxError, Error, Result, exit_code};
 use ops::Mix;
+use raw_http_client::RawHttpKms;
 use report::{CacheReport, Report, RunFacts};
-use retry::{Backoff, RetryMode};
+use retry::Backoff;
+pub use retry::RetryMode;
 use stats::Stats;
 
-/// Runs `trent load` as asked: one run, or a scenario.
-pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
+/// Runs `trent load` as asked, one run or a scenario, and prints its report on stdout (the
+/// chart, if asked, to its file); the error says which kind of failure stopped it.
+pub async fn run(args: LoadArgs) -> Result<()> {
     if let Some(args::Scenario::Seed) = args.scenario {
         return scenario::seed(&args).await;
     }
     let report = run_once(&args, "run", 0).await?;
     match args.output {
         Output::Text => print!("{}", report::text(&report)),
-        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| Error::output("rendering the JSON report", e))?
+        ),
     }
     if let Some(path) = &args.chart {
         chart::draw(path, &[&report])?;
@@ -71,34 +82,33 @@ fn max_attempts(args: &LoadArgs) -> u32 {
 }
 
 /// One run, start to report. `run_id` keeps SDK retry partitions of runs in one process apart.
-pub(crate) async fn run_once(args: &LoadArgs, label: &str, run_id: usize) -> anyhow::Result<Report> {
-    let mix = Mix::parse(&args.operations).map_err(anyhow::Error::msg)?;
-    anyhow::ensure!(!args.duration.is_zero(), "--duration must be more than 0");
-    anyhow::ensure!((1..=4096).contains(&args.payload_size), "--payload-size must be 1 to 4096 bytes");
-    anyhow::ensure!(args.burst_seconds > 0.0, "--burst-seconds must be more than 0");
+pub(crate) async fn run_once(args: &LoadArgs, label: &str, run_id: usize) -> Result<Report> {
+    let mix = Mix::parse(&args.operations).map_err(Error::usage)?;
+    ensure_usage!(!args.duration.is_zero(), "--duration must be more than 0");
+    ensure_usage!((1..=4096).contains(&args.payload_size), "--payload-size must be 1 to 4096 bytes");
+    ensure_usage!(args.burst_seconds > 0.0, "--burst-seconds must be more than 0");
     let shape = match (args.rate, args.concurrency) {
         (Some(rate), cap) => {
-            anyhow::ensure!(rate.is_finite() && rate > 0.0, "--rate must be more than 0");
+            ensure_usage!(rate.is_finite() && rate > 0.0, "--rate must be more than 0");
             Shape::Open { rate, arrivals: args.arrivals, max_in_flight: cap.unwrap_or(args.max_in_flight) }
         }
         (None, c) => Shape::Closed { concurrency: c.unwrap_or(32).max(1) },
     };
     let attempts = max_attempts(args);
-    anyhow::ensure!(attempts >= 1, "--max-attempts must be at least 1");
+    ensure_usage!(attempts >= 1, "--max-attempts must be at least 1");
 
     let regions = identity::regions(args);
     let first = identity::endpoint(args, &regions[0])?;
     let principals = identity::principals(args, &first).await?;
     let identities = identity::identities(&principals, &regions);
-    let endpoints: Vec<_> =
-        identities.iter().map(|i| identity::endpoint(args, &i.region)).collect::<anyhow::Result<_>>()?;
+    let endpoints: Vec<_> = identities.iter().map(|i| identity::endpoint(args, &i.region)).collect::<Result<_>>()?;
 
     // Setup through separate small clients, so the run's connections start clean.
-    let setup_clients: Vec<LeanKms> = identities
+    let setup_clients: Vec<RawHttpKms> = identities
         .iter()
         .zip(&endpoints)
-        .map(|(i, e)| LeanKms::new(e, &i.region, i.credentials.clone(), 4))
-        .collect::<anyhow::Result<_>>()?;
+        .map(|(i, e)| RawHttpKms::new(e, &i.region, i.credentials.clone(), 4))
+        .collect::<Result<_>>()?;
     let want = setup::Wanted {
         mix: &mix,
         envelope: args.envelope,
@@ -109,7 +119,7 @@ pub(crate) async fn run_once(args: &LoadArgs, label: &str, run_id: usize) -> any
         payload_size: args.payload_size,
         quota: args.quota,
     };
-    let prepared = setup::prepare(&identities, &setup_clients, &first, &want).await.context("setup")?;
+    let prepared = setup::prepare(&identities, &setup_clients, &first, &want).await?;
     drop(setup_clients);
 
     let n_clients = args.clients.unwrap_or(identities.len()).max(1);
@@ -138,7 +148,7 @@ pub(crate) async fn run_once(args: &LoadArgs, label: &str, run_id: usize) -> any
         };
         clients.push(Arc::new(SimClient {
             identity: id,
-            lean: LeanKms::new(&endpoints[id], &ident.region, ident.credentials.clone(), per_client)?,
+            http: RawHttpKms::new(&endpoints[id], &ident.region, ident.credentials.clone(), per_client)?,
             strategy,
             timeout: args.timeout,
         }));
@@ -152,7 +162,9 @@ pub(crate) async fn run_once(args: &LoadArgs, label: &str, run_id: usize) -> any
     let mut envelopes = Vec::new();
     let work = if args.envelope {
         for c in &clients {
-            let (arn, bucket) = prepared.envelope[c.identity].clone().context("envelope mode needs a symmetric key")?;
+            let (arn, bucket) = prepared.envelope[c.identity]
+                .clone()
+                .ok_or_else(|| Error::setup("envelope mode needs a symmetric key", None))?;
             envelopes.push(Arc::new(Envelope::new(c.clone(), stats.clone(), bucket, &arn, cache)?));
         }
         let message: Vec<u8> = (0..args.message_size).map(|i| (i % 251) as u8).collect();

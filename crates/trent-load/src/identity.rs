@@ -1,7 +1,6 @@
 //! Who the simulated clients are and where they send: principals from a Trent config or the
 //! standard AWS credential chain, times the regions asked for, with each region's endpoint.
 
-use anyhow::Context;
 use aws_credential_types::provider::ProvideCredentials;
 use trent_server::config::{Config, DEV_ACCESS_KEY_ID, DEV_ACCOUNT_ID, DEV_SECRET_ACCESS_KEY};
 use zeroize::Zeroizing;
@@ -9,7 +8,8 @@ use zeroize::Zeroizing;
 use super::args::LoadArgs;
 use super::client::Identity;
 use super::conn::Endpoint;
-use super::sigv4::Credentials;
+use super::error::{Error, Result};
+use trent_sigv4::Credentials;
 
 /// The regions to use: `--region`, else `$AWS_REGION` / `$AWS_DEFAULT_REGION`, else us-east-1.
 pub fn regions(args: &LoadArgs) -> Vec<String> {
@@ -23,7 +23,7 @@ pub fn regions(args: &LoadArgs) -> Vec<String> {
 }
 
 /// The endpoint for `region`: `--endpoint`, `$AWS_ENDPOINT_URL_KMS`, `$AWS_ENDPOINT_URL`, else AWS's.
-pub fn endpoint(args: &LoadArgs, region: &str) -> anyhow::Result<Endpoint> {
+pub fn endpoint(args: &LoadArgs, region: &str) -> Result<Endpoint> {
     let url = args
         .endpoint
         .clone()
@@ -41,10 +41,12 @@ fn is_loopback(e: &Endpoint) -> bool {
 }
 
 /// (account, credentials) of each principal to simulate.
-pub async fn principals(args: &LoadArgs, first_endpoint: &Endpoint) -> anyhow::Result<Vec<(String, Credentials)>> {
+pub async fn principals(args: &LoadArgs, first_endpoint: &Endpoint) -> Result<Vec<(String, Credentials)>> {
     if let Some(path) = &args.trent_config {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let config = Config::from_toml(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::environment(format!("reading {}", path.display()), e))?;
+        let config =
+            Config::from_toml(&text).map_err(|e| Error::environment(format!("parsing {}", path.display()), e))?;
         if config.principals.is_empty() {
             return Ok(vec![dev_principal()]);
         }
@@ -70,8 +72,14 @@ pub async fn principals(args: &LoadArgs, first_endpoint: &Endpoint) -> anyhow::R
         return Ok(vec![dev_principal()]);
     }
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-    let provider = config.credentials_provider().context("no AWS credentials provider is configured")?;
-    let c = provider.provide_credentials().await.context("loading AWS credentials (standard chain)")?;
+    let provider = config.credentials_provider().ok_or_else(|| Error::Environment {
+        context: "no AWS credentials provider is configured".into(),
+        source: None,
+    })?;
+    let c = provider
+        .provide_credentials()
+        .await
+        .map_err(|e| Error::environment("loading AWS credentials (standard chain)", e))?;
     let creds = Credentials {
         access_key_id: c.access_key_id().to_owned(),
         secret_access_key: Zeroizing::new(c.secret_access_key().to_owned()),

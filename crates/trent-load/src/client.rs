@@ -3,12 +3,12 @@
 //! at once to model several applications, accounts and regions.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::lean::{Body, Failure, FailureKind, LeanKms};
 use super::ops::{Material, Operation};
+use super::raw_http_client::{Body, Failure, FailureKind, RawHttpKms};
 use super::retry::Backoff;
 use super::sdk;
 use super::stats::{AttemptResult, Stats};
@@ -21,14 +21,14 @@ pub struct Identity {
     /// Region requests are signed for.
     pub region: String,
     /// Credentials.
-    pub credentials: super::sigv4::Credentials,
+    pub credentials: trent_sigv4::Credentials,
 }
 
 /// How a client retries.
 pub enum Strategy {
-    /// One attempt (lean client).
+    /// One attempt (raw HTTP client).
     None,
-    /// Exponential backoff with full jitter (lean client).
+    /// Exponential backoff with full jitter (raw HTTP client).
     Backoff(Backoff),
     /// The SDK's standard or adaptive mode.
     Sdk(aws_sdk_kms::Client),
@@ -39,7 +39,9 @@ pub enum Strategy {
 pub struct Prepared {
     /// The operation.
     pub op: Operation,
-    /// JSON body for the lean client.
+    /// Its `X-Amz-Target`, built once.
+    pub target: String,
+    /// JSON body for the raw HTTP client.
     pub body: Body,
     /// The same values for the SDK.
     pub material: Arc<Material>,
@@ -51,8 +53,8 @@ pub struct Prepared {
 pub struct SimClient {
     /// Index of its identity.
     pub identity: usize,
-    /// The lean connection (also used by setup and quota discovery).
-    pub lean: LeanKms,
+    /// The raw HTTP connection (also used by setup and quota discovery).
+    pub http: RawHttpKms,
     /// Its retry strategy.
     pub strategy: Strategy,
     /// Bound on one logical request, retries included.
@@ -78,13 +80,13 @@ impl SimClient {
         let work = async {
             match &self.strategy {
                 // Boxed: the SDK's futures are several kilobytes, and would otherwise make every
-                // lean request's future that large too (copied on each spawn and poll).
+                // raw HTTP request's future that large too (copied on each spawn and poll).
                 Strategy::Sdk(client) => {
                     Box::pin(sdk::counted(stats, req.bucket, sdk::call(client, req.op, &req.material)))
                         .await
                         .map(|()| Bytes::new())
                 }
-                _ => self.lean_request(stats, req.bucket, req.op.target(), &req.body).await,
+                _ => self.raw_request(stats, req.bucket, &req.target, &req.body).await,
             }
         };
         match tokio::time::timeout(self.timeout, work).await {
@@ -95,20 +97,15 @@ impl SimClient {
         }
     }
 
-    /// Sends a request through the lean client with this client's retries (the SDK modes get
+    /// Sends a request through the raw HTTP client with this client's retries (the SDK modes get
     /// the SDK's default-like 3 attempts here; used by envelope mode).
-    pub async fn lean_request(
-        &self,
-        stats: &Stats,
-        bucket: usize,
-        target: &str,
-        body: &Body,
-    ) -> Result<Bytes, Failure> {
+    pub async fn raw_request(&self, stats: &Stats, bucket: usize, target: &str, body: &Body) -> Result<Bytes, Failure> {
         let mut attempts = 0u32;
         loop {
-            let (sent, r) = self.lean.call_timed(target, body).await;
+            let (sent, r) = self.http.call_timed(target, body).await;
+            let answered = Instant::now();
             let (result, code) = result_of(&r);
-            stats.attempt(bucket, sent, attempts > 0, result, code);
+            stats.attempt(bucket, sent, answered, attempts > 0, result, code);
             attempts += 1;
             let delay = match (&r, &self.strategy) {
                 (Err(f), Strategy::Backoff(b)) if f.retryable() => b.delay(attempts),

@@ -8,7 +8,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
 use bytes::Bytes;
 use http::Uri;
 use parking_lot::Mutex;
@@ -17,6 +16,8 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
+
+use super::error::{Error, Result};
 
 /// Where requests go.
 #[derive(Debug, Clone)]
@@ -35,14 +36,14 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Parses `http://host:port` or `https://host[:port]`.
-    pub fn parse(url: &str) -> anyhow::Result<Self> {
-        let uri: Uri = url.parse().with_context(|| format!("bad endpoint URL {url:?}"))?;
+    pub fn parse(url: &str) -> Result<Self> {
+        let uri: Uri = url.parse().map_err(|e| Error::usage(format!("bad endpoint URL {url:?}: {e}")))?;
         let tls = match uri.scheme_str() {
             Some("http") => false,
             Some("https") => true,
-            _ => anyhow::bail!("endpoint {url:?} must start with http:// or https://"),
+            _ => return Err(Error::usage(format!("endpoint {url:?} must start with http:// or https://"))),
         };
-        let authority = uri.authority().with_context(|| format!("endpoint {url:?} has no host"))?;
+        let authority = uri.authority().ok_or_else(|| Error::usage(format!("endpoint {url:?} has no host")))?;
         let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_owned();
         let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
         Ok(Self {
@@ -99,7 +100,7 @@ struct Answer {
 
 impl Pool {
     /// A pool of at most `max_connections` connections.
-    pub fn new(endpoint: Endpoint, max_connections: usize) -> anyhow::Result<Arc<Self>> {
+    pub fn new(endpoint: Endpoint, max_connections: usize) -> Result<Arc<Self>> {
         let tls = if endpoint.tls { Some(tls_connector()?) } else { None };
         Ok(Arc::new(Self {
             endpoint,
@@ -273,18 +274,20 @@ async fn read_more(conn: &mut Conn) -> std::io::Result<usize> {
     conn.io.read_buf(&mut conn.buf).await
 }
 
-fn tls_connector() -> anyhow::Result<TlsConnector> {
+fn tls_connector() -> Result<TlsConnector> {
     let mut roots = tokio_rustls::rustls::RootCertStore::empty();
     let found = rustls_native_certs::load_native_certs();
     for cert in found.certs {
         let _ = roots.add(cert);
     }
-    anyhow::ensure!(!roots.is_empty(), "no trusted root certificates found for TLS");
+    if roots.is_empty() {
+        return Err(Error::Environment { context: "no trusted root certificates found for TLS".into(), source: None });
+    }
     let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(Arc::new(
         tokio_rustls::rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .context("TLS protocol versions")?
+    .map_err(|e| Error::environment("TLS protocol versions", e))?
     .with_root_certificates(roots)
     .with_no_client_auth();
     Ok(TlsConnector::from(Arc::new(config)))

@@ -1,0 +1,48 @@
+//! AWS Signature Version 4, written once for the whole workspace: the
+//! server's verifier (`trent-server`, `src/sigv4/`) and the load lab's signer
+//! (`trent-load`) both build their canonical requests, strings to sign and
+//! signing keys here, so a request the load lab signs is checked by the very
+//! code that signed it.
+//!
+//! What lives here is the maths and the formats; what each side adds lives
+//! with it: the verifier's header parsing, clock check, key cache and AWS
+//! error wording in trent-server, the signer's per-day key cache in
+//! [`Signer`].
+//!
+//! The `aws-sigv4` crate signs too; it was measured against [`Signer`] for
+//! the load lab's per-request cost (`benches/signing.rs`, numbers in
+//! `docs/load.md`), and the workspace keeps it as the test oracle both sides
+//! are checked against.
+
+#![warn(missing_docs)]
+
+pub mod amz_date;
+pub mod canonical;
+mod signer;
+pub mod signing_key;
+pub mod split;
+pub mod string_to_sign;
+
+pub use signer::{Credentials, Signer, SignerError};
+
+use aws_lc_rs::digest;
+
+/// The only algorithm Trent signs and verifies.
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+
+/// The terminator every SigV4 credential scope ends with.
+pub const TERMINATOR: &str = "aws4_request";
+
+/// Lowercase hex of a 32-byte digest into a fixed buffer, so hashing a body or
+/// a canonical request allocates nothing.
+#[inline]
+pub fn hex_into(bytes: &[u8], out: &mut [u8; 64]) {
+    // Both lengths are fixed (SHA-256 output); a mismatch leaves zeros, which never verify.
+    let _ = hex::encode_to_slice(bytes, out);
+}
+
+/// Lowercase hex SHA-256 of a body, the payload hash of the canonical request;
+/// a signer computes it once per prepared body and reuses it.
+pub fn payload_hash(body: &[u8]) -> String {
+    hex::encode(digest::digest(&digest::SHA256, body))
+}
