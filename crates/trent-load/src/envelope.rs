@@ -165,9 +165,9 @@ impl Envelope {
         bucket: usize,
         key_arn: &str,
         cache: CacheSettings,
-    ) -> crate::Result<Self> {
+    ) -> crate::error::Result<Self> {
         let setup_err = |e: trent_client::Error| {
-            crate::Error::setup(format!("envelope encryption under {key_arn}"), Some(e.into()))
+            crate::error::Error::setup(format!("envelope encryption under {key_arn}"), Some(e.into()))
         };
         let counters = Arc::new(ClientStats::default());
         let kms: Arc<dyn KmsApi> = Arc::new(LoadKms { client, stats, bucket });

@@ -150,7 +150,12 @@ pub struct RawHttpKms {
 
 impl RawHttpKms {
     /// A client of `endpoint` in `region` with at most `connections` connections.
-    pub fn new(endpoint: &Endpoint, region: &str, creds: Credentials, connections: usize) -> crate::Result<Self> {
+    pub fn new(
+        endpoint: &Endpoint,
+        region: &str,
+        creds: Credentials,
+        connections: usize,
+    ) -> crate::error::Result<Self> {
         let pool = Pool::new(endpoint.clone(), connections)?;
         // Trent serves Service Quotas on its KMS endpoint; AWS has a separate one.
         let quotas_pool = if endpoint.is_aws() {

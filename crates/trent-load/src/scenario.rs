@@ -11,10 +11,11 @@ use trent_server::config::Config;
 use trent_server::server::{ServeOptions, start};
 
 use super::args::{LoadArgs, Output};
+use super::chart;
 use super::error::{Error, Result};
 use super::report::Report;
 use super::retry::RetryMode;
-use super::{chart, run_once};
+use super::run::run_once;
 
 /// The four strategies, in table order: (label, retry, envelope).
 const RUNS: [(&str, RetryMode, bool); 4] = [

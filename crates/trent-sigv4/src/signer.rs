@@ -13,7 +13,8 @@ use http::{HeaderMap, Method, Uri};
 use parking_lot::Mutex;
 use zeroize::Zeroizing;
 
-use crate::{ALGORITHM, TERMINATOR, amz_date, canonical, signing_key, string_to_sign};
+use crate::scheme::{ALGORITHM, TERMINATOR};
+use crate::{amz_date, canonical, signing_key, string_to_sign};
 
 static X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
 static X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
@@ -112,7 +113,7 @@ impl Signer {
     /// Signs a request at `now`: adds `X-Amz-Date` (and `X-Amz-Security-Token`
     /// for temporary credentials) to `headers`, signs every header then in the
     /// map, and adds the `Authorization` header. `payload_hash` is the body's
-    /// [`crate::payload_hash`].
+    /// [`crate::scheme::payload_hash`].
     pub fn sign(
         &self,
         method: &Method,
@@ -201,7 +202,7 @@ mod tests {
             let body = br#"{"KeyId":"alias/x","Plaintext":"aGVsbG8="}"#;
             let mut ours = json_post("127.0.0.1:4599", "TrentService.Encrypt", body.len());
             let uri = Uri::from_static("/");
-            signer.sign(&Method::POST, &uri, &mut ours, &crate::payload_hash(body), now).expect("sign");
+            signer.sign(&Method::POST, &uri, &mut ours, &crate::scheme::payload_hash(body), now).expect("sign");
             assert_eq!(ours.get("x-amz-date").expect("date"), "20231114T221320Z");
             assert_eq!(ours.get("x-amz-security-token").map(|v| v.to_str().expect("ascii")), token);
 
@@ -245,9 +246,9 @@ mod tests {
         let uri = Uri::from_static("/");
         let mut h = json_post("h", "TrentService.ListKeys", 2);
         let t0 = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        signer.sign(&Method::POST, &uri, &mut h, &crate::payload_hash(b"{}"), t0).expect("sign");
+        signer.sign(&Method::POST, &uri, &mut h, &crate::scheme::payload_hash(b"{}"), t0).expect("sign");
         let first = h.get(AUTHORIZATION).cloned();
-        signer.sign(&Method::POST, &uri, &mut h, &crate::payload_hash(b"{}"), t0).expect("sign again");
+        signer.sign(&Method::POST, &uri, &mut h, &crate::scheme::payload_hash(b"{}"), t0).expect("sign again");
         assert_eq!(h.get(AUTHORIZATION).cloned(), first, "authorization is not signed into itself");
         assert_eq!(h.get_all(AUTHORIZATION).iter().count(), 1);
         let auth = first.expect("signed");

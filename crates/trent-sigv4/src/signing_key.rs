@@ -5,7 +5,7 @@
 use aws_lc_rs::hmac;
 use zeroize::Zeroizing;
 
-use crate::TERMINATOR;
+use crate::scheme::TERMINATOR;
 
 /// Derives `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`,
 /// the key both sides sign the string to sign with.

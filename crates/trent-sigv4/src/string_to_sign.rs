@@ -1,7 +1,7 @@
 //! The SigV4 string to sign: algorithm, request time, credential scope and the
 //! hash of the canonical request, one per line.
 
-use crate::{ALGORITHM, hex_into};
+use crate::scheme::{ALGORITHM, hex_into};
 
 /// Appends the string to sign to `out`: `creq_hash` is the SHA-256 of the
 /// canonical request, `scope` is `YYYYMMDD/region/service/aws4_request`.

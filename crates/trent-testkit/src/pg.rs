@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 
+use crate::error::{Result, START_TIMEOUT, TestkitError};
 use crate::process::{self, RunAs, Watchdog, io};
-use crate::{Result, START_TIMEOUT, TestkitError};
 
 /// The superuser `initdb` creates; tests connect as it, without a password
 /// (trust authentication, loopback only).

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{Result, TestkitError};
+use crate::error::{Result, TestkitError};
 
 /// A port on 127.0.0.1 that was free a moment ago. The server started on it
 /// may still lose a race for it; callers retry with another port then.

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 
+use crate::error::{Result, START_TIMEOUT, TestkitError};
 use crate::process::{self, Watchdog, io};
-use crate::{Result, START_TIMEOUT, TestkitError};
 
 /// How many free ports to try when another process takes ours first.
 const PORT_ATTEMPTS: u32 = 5;

@@ -577,9 +577,6 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
     ),
 ];
 
-/// Renders the catalog as the markdown rows of `docs/quotas.md`, so a test
-/// can keep the documentation and the code in step.
-
 /// One KMS resource quota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResourceQuota {
@@ -617,6 +614,8 @@ impl ResourceQuota {
     ];
 }
 
+/// Renders the catalog as the markdown rows of `docs/quotas.md`, so a test
+/// can keep the documentation and the code in step.
 #[cfg(test)]
 pub(crate) mod doc_rows {
     use super::*;

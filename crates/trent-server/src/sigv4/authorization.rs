@@ -5,7 +5,7 @@
 use trent_core::KmsError;
 
 use super::errors::{self, Missing};
-use super::split;
+use trent_sigv4::split;
 
 pub(crate) use trent_sigv4::{ALGORITHM, TERMINATOR};
 

@@ -29,7 +29,7 @@ use zeroize::Zeroizing;
 
 use authorization::{Credential, Signed, TERMINATOR};
 use trent_sigv4::string_to_sign::write as write_string_to_sign;
-use trent_sigv4::{amz_date, canonical, hex_into, split};
+use trent_sigv4::{amz_date, canonical, hex_into};
 
 static X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
 static X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
