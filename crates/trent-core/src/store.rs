@@ -17,6 +17,9 @@
 //!   one database, never take a resource count past its cap. Uniqueness is
 //!   checked first: a duplicate is `AlreadyExists` whatever the count. A write
 //!   with two caps checks both in that one step, the first cap first.
+//! - a backend shared by several processes reports the changes other
+//!   processes commit through [`KeyStore::changes`], so every node's caches
+//!   follow within a bounded delay (see `docs/propagation.md`).
 
 use crate::key::model::{AliasRecord, KeyRecord};
 
@@ -104,6 +107,43 @@ pub struct Doc {
     pub id: String,
     /// The document, JSON text.
     pub body: String,
+}
+
+/// A committed change to a store, as [`KeyStore::changes`] reports it.
+///
+/// Exists so a node sharing its store with other nodes can forget exactly
+/// what another node changed (a cached key, alias target or grant list) and
+/// apply approved quota increases at once, instead of waiting for its caches
+/// to expire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChange {
+    /// A key record was updated or deleted (its state, policy, rotation ...).
+    Key {
+        /// The key id.
+        key_id: String,
+    },
+    /// An alias was re-pointed or deleted.
+    Alias {
+        /// The alias's account.
+        account_id: String,
+        /// The alias's region.
+        region: String,
+        /// The alias name (`alias/...`).
+        alias_name: String,
+    },
+    /// A document was inserted, replaced or deleted (a grant, a quota request ...).
+    Doc {
+        /// The document's kind.
+        kind: String,
+        /// The document's scope.
+        scope: String,
+        /// The document's id.
+        id: String,
+    },
+    /// Changes may have been missed (the notification connection was lost
+    /// and re-established, or a receiver fell behind): anything cached may
+    /// be stale.
+    Everything,
 }
 
 /// Durable storage for keys, aliases and subsystem documents.
@@ -231,4 +271,19 @@ pub trait KeyStore: Send + Sync + 'static {
 
     /// Documents of one kind, in one scope (or all scopes if `scope` is `None`), ordered by (scope, id).
     async fn list_docs(&self, kind: &str, scope: Option<&str>) -> StoreResult<Vec<Doc>>;
+
+    /// A feed of the changes committed to this store by any process sharing
+    /// it (including this one), for a backend several nodes share; `None` for
+    /// a backend only one process uses (SQLite), where this process's own
+    /// caches already follow every write.
+    ///
+    /// Inserts of keys and aliases need not be reported (nothing caches their
+    /// absence); every update and delete of a key or alias and every write of
+    /// a document must be, and only once committed. A backend that may have
+    /// missed changes (a lost connection) reports [`StoreChange::Everything`];
+    /// a receiver that lags behind gets `RecvError::Lagged` and must treat it
+    /// the same way.
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<StoreChange>> {
+        None
+    }
 }

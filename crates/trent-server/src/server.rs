@@ -1,5 +1,6 @@
 //! Starting a Trent server: configuration → store → root key → KMS service →
-//! HTTP listener, plus the background pass of scheduled work.
+//! HTTP listener, plus the background pass of scheduled work and, on a store
+//! shared with other nodes, the task following their changes.
 
 use std::net::SocketAddr;
 use std::os::unix::fs::DirBuilderExt;
@@ -9,13 +10,14 @@ use std::time::Duration;
 
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
+use tokio::sync::broadcast;
 use trent_core::Kms;
 use trent_core::key::root_key::RootKey;
 use trent_core::kms::wall_clock::{SystemWallClock, WallClock};
 use trent_core::quota::{QuotaEngine, SystemMonotonicClock};
 use trent_core::service_quotas::ServiceQuotas;
 use trent_core::store::KeyStore;
-use trent_core::store::{Doc, StoreError};
+use trent_core::store::{Doc, StoreChange, StoreError};
 use trent_store::{PostgresStore, SqliteStore};
 use zeroize::Zeroizing;
 
@@ -128,6 +130,83 @@ async fn open_store(url: Option<&str>, data_dir: &std::path::Path) -> Result<(Ar
     }
 }
 
+/// Environment variable overriding how old a cached key, alias target or
+/// grant list may get before it is read again from the store (seconds, > 0).
+/// Exists because a change report from another node can be lost: on a shared
+/// store this bounds how long a node can miss a change. Default: 1 s on a
+/// shared (PostgreSQL) store, no limit on SQLite (only this process writes it).
+pub const CACHE_MAX_AGE_ENV: &str = "TRENT_CACHE_MAX_AGE_SECONDS";
+
+/// Default maximum cache age on a store shared by several nodes.
+const SHARED_CACHE_MAX_AGE: Duration = Duration::from_secs(1);
+
+/// The cache's maximum age: [`CACHE_MAX_AGE_ENV`] if set, else
+/// [`SHARED_CACHE_MAX_AGE`] when `shared`, else none.
+fn cache_max_age(shared: bool) -> Result<Option<Duration>, StartError> {
+    match std::env::var(CACHE_MAX_AGE_ENV) {
+        Ok(text) => match text.trim().parse::<f64>() {
+            Ok(s) if s.is_finite() && s > 0.0 && s < 1e9 => Ok(Some(Duration::from_secs_f64(s))),
+            _ => Err(StartError::Config(format!("{CACHE_MAX_AGE_ENV}={text:?}: expected a number of seconds above 0"))),
+        },
+        Err(std::env::VarError::NotPresent) => Ok(shared.then_some(SHARED_CACHE_MAX_AGE)),
+        Err(e) => Err(StartError::Config(format!("{CACHE_MAX_AGE_ENV}: {e}"))),
+    }
+}
+
+/// Follows the changes other nodes commit to a shared store: every report
+/// makes the KMS service forget what it names at once, and a report about
+/// quota requests applies approved increases (in a task of its own, so a
+/// slow read never delays the forgetting). A receiver that fell behind
+/// forgets everything. Also re-checks approved increases every `max_age`,
+/// in case a report was lost (cached keys expire by themselves).
+fn spawn_change_watcher(
+    kms: Arc<Kms>,
+    service_quotas: Arc<ServiceQuotas>,
+    mut changes: broadcast::Receiver<StoreChange>,
+    max_age: Option<Duration>,
+) {
+    let quotas = service_quotas.clone();
+    let follow_quotas = move |change: StoreChange| {
+        let quotas = quotas.clone();
+        tokio::spawn(async move {
+            if let Err(e) = quotas.follow_change(&change).await {
+                tracing::warn!(error = %e, "applying quota increases approved on another node failed");
+            }
+        });
+    };
+    tokio::spawn(async move {
+        loop {
+            let change = match changes.recv().await {
+                Ok(change) => change,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "fell behind the changes of other nodes; forgetting every cached key");
+                    StoreChange::Everything
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            tracing::trace!(?change, "change reported by the store");
+            kms.apply_store_change(&change);
+            if matches!(&change, StoreChange::Doc { kind, .. } if kind.starts_with("quota-request"))
+                || change == StoreChange::Everything
+            {
+                follow_quotas(change);
+            }
+        }
+    });
+    if let Some(max_age) = max_age {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(max_age);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = service_quotas.follow_change(&StoreChange::Everything).await {
+                    tracing::debug!(error = %e, "re-checking approved quota increases failed");
+                }
+            }
+        });
+    }
+}
+
 /// What `trent serve` was asked for.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
@@ -235,9 +314,19 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
     tracing::info!(approval = ?approval, "quota increase requests are decided by this policy");
     // The engine is both the admission hook (request quotas) and the source of
     // resource limits, so a Service Quotas increase applies to both at once.
+    let changes = store.changes();
+    let max_age = cache_max_age(changes.is_some())?;
     let kms = Arc::new(
-        Kms::new(store, root).with_admission(engine.clone()).with_resource_limits(engine.clone()).with_clock(clock),
+        Kms::new(store, root)
+            .with_admission(engine.clone())
+            .with_resource_limits(engine.clone())
+            .with_clock(clock)
+            .with_cache_max_age(max_age),
     );
+    if let Some(changes) = changes {
+        tracing::info!(cache_max_age = ?max_age, "following the changes of other nodes sharing the store");
+        spawn_change_watcher(kms.clone(), service_quotas.clone(), changes, max_age);
+    }
 
     let skew = Duration::from_secs(config.max_clock_skew_seconds.unwrap_or(300));
     let metrics = Arc::new(Metrics::default());

@@ -27,6 +27,13 @@
 //!   two nodes claiming at once skip each other's rows instead of waiting).
 //!   A key is therefore never handed to two nodes at once, and a node that
 //!   dies mid-work releases its keys when the lease (database clock) ends.
+//! - Changes reach the other nodes: every update or delete of a key or alias
+//!   and every document write runs `pg_notify` in its own transaction, so
+//!   the notification is delivered exactly when the write commits; a
+//!   listener task per store turns them into [`KeyStore::changes`] (see
+//!   [`changes`]).
+
+mod changes;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -35,8 +42,9 @@ use trent_core::wire::aws_enum::AwsEnum;
 
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use tokio::sync::broadcast;
 use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord};
-use trent_core::store::{AWS_ALIAS_PREFIX, AliasCaps, Doc, KeyStore, Page, StoreError, StoreResult};
+use trent_core::store::{AWS_ALIAS_PREFIX, AliasCaps, Doc, KeyStore, Page, StoreChange, StoreError, StoreResult};
 
 /// The migrations in `migrations/postgres/`, embedded at compile time
 /// (`build.rs` makes cargo notice new files).
@@ -50,7 +58,10 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PostgresOptions {
     /// Most connections the store's pool opens.
     pub max_connections: u32,
-    /// How long acquiring a connection may wait before the call fails.
+    /// How long acquiring a connection may wait before the call fails. While
+    /// PostgreSQL is unreachable every request waits this long and then gets
+    /// a retryable KMSInternalException, so it is kept below common client
+    /// timeouts.
     pub acquire_timeout: Duration,
     /// How long a key handed out as due work stays reserved for this node:
     /// another node is handed it only after the lease ends (a node that
@@ -62,7 +73,7 @@ impl Default for PostgresOptions {
     fn default() -> Self {
         PostgresOptions {
             max_connections: 16,
-            acquire_timeout: Duration::from_secs(30),
+            acquire_timeout: Duration::from_secs(5),
             claim_lease: Duration::from_secs(60),
         }
     }
@@ -81,6 +92,8 @@ pub struct PostgresStore {
     /// This store's node id in due-work claims.
     node: Arc<str>,
     claim_lease: Duration,
+    /// Feeds [`KeyStore::changes`]: what the listener task hears.
+    changes: broadcast::Sender<StoreChange>,
 }
 
 impl PostgresStore {
@@ -99,9 +112,13 @@ impl PostgresStore {
             .application_name("trent")
             // Durability does not depend on how the server or database is configured.
             .options([("synchronous_commit", "on")]);
+        // A connection broken by a PostgreSQL restart is found by the ping
+        // before it is handed out and replaced, so the node recovers by itself.
+        // One more connection than asked for: the change listener holds one.
         let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections.max(1))
+            .max_connections(options.max_connections.max(1).saturating_add(1))
             .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(true)
             .connect_with(connect)
             .await
             .map_err(backend)?;
@@ -111,9 +128,12 @@ impl PostgresStore {
             )),
             e => StoreError::Backend(format!("migrating the PostgreSQL schema: {e}")),
         })?;
+        let changes = changes::spawn_listener(pool.clone())
+            .await
+            .map_err(|e| StoreError::Backend(format!("listening for changes: {e}")))?;
         let node: Arc<str> = uuid::Uuid::new_v4().to_string().into();
         tracing::debug!(%node, "connected PostgreSQL key store");
-        Ok(PostgresStore { pool, node, claim_lease: options.claim_lease })
+        Ok(PostgresStore { pool, node, claim_lease: options.claim_lease, changes })
     }
 
     /// This store's id in due-work claims (one per connected store).
@@ -257,6 +277,33 @@ fn one_row(done: &sqlx::postgres::PgQueryResult) -> StoreResult<()> {
     if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
+/// Announces `change` to every node (see [`changes`]). Must run inside the
+/// transaction of the write: PostgreSQL delivers it when that commits, and
+/// never if it rolls back.
+async fn notify(conn: &mut PgConnection, change: &StoreChange) -> StoreResult<()> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(changes::CHANNEL)
+        .bind(changes::encode(change))
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// The change notification of an alias.
+fn alias_change(alias: &AliasRecord) -> StoreChange {
+    StoreChange::Alias {
+        account_id: alias.account_id.clone(),
+        region: alias.region.clone(),
+        alias_name: alias.alias_name.clone(),
+    }
+}
+
+/// The change notification of a document.
+fn doc_change(kind: &str, scope: &str, id: &str) -> StoreChange {
+    StoreChange::Doc { kind: kind.to_owned(), scope: scope.to_owned(), id: id.to_owned() }
+}
+
 /// The INSERT of one key row (shared by the plain and the capped insert).
 async fn insert_key_row(conn: &mut PgConnection, key: &KeyRecord) -> StoreResult<()> {
     sqlx::query(
@@ -296,7 +343,8 @@ async fn insert_alias_row(conn: &mut PgConnection, alias: &AliasRecord) -> Store
     Ok(())
 }
 
-/// The UPDATE moving one alias; `NotFound` if it is absent.
+/// The UPDATE moving one alias, with its change notification (the caller
+/// commits both or neither); `NotFound` if it is absent.
 async fn update_alias_row(conn: &mut PgConnection, alias: &AliasRecord) -> StoreResult<()> {
     let done = sqlx::query(
         "UPDATE aliases SET target_key_id = $4, creation_date = $5, last_updated_date = $6 \
@@ -311,11 +359,13 @@ async fn update_alias_row(conn: &mut PgConnection, alias: &AliasRecord) -> Store
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
-    one_row(&done)
+    one_row(&done)?;
+    notify(conn, &alias_change(alias)).await
 }
 
 /// The INSERT of one document row (shared by the plain and the capped
-/// inserts), with its group if it has one.
+/// inserts), with its group if it has one, and its change notification
+/// (the caller commits both or neither).
 async fn insert_doc_row(conn: &mut PgConnection, doc: &Doc, group: Option<&str>) -> StoreResult<()> {
     sqlx::query("INSERT INTO docs (kind, scope, id, body, grp) VALUES ($1, $2, $3, $4, $5)")
         .bind(&doc.kind)
@@ -326,7 +376,7 @@ async fn insert_doc_row(conn: &mut PgConnection, doc: &Doc, group: Option<&str>)
         .execute(&mut *conn)
         .await
         .map_err(map_err)?;
-    Ok(())
+    notify(conn, &doc_change(&doc.kind, &doc.scope, &doc.id)).await
 }
 
 /// Counts customer managed keys of one account and region (via `keys_customer`).
@@ -443,6 +493,7 @@ impl KeyStore for PostgresStore {
         let new_version = to_i64(key.version)?;
         // Version 0 cannot be the successor of anything: nothing matches `-1`.
         let expected = new_version - 1;
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
         let done = sqlx::query(
             "UPDATE keys SET account_id = $2, region = $3, version = $4, key_state = $5, key_manager = $6, \
              deletion_date = $7, rotation_due = $8, doc = $9 WHERE key_id = $1 AND version = $10",
@@ -457,12 +508,14 @@ impl KeyStore for PostgresStore {
         .bind(rotation_due(key))
         .bind(encode_key(key)?)
         .bind(expected)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(map_err)?;
         if done.rows_affected() > 0 {
-            return Ok(());
+            notify(&mut tx, &StoreChange::Key { key_id: key.key_id.clone() }).await?;
+            return tx.commit().await.map_err(map_err);
         }
+        tx.rollback().await.map_err(map_err)?;
         let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM keys WHERE key_id = $1")
             .bind(&key.key_id)
             .fetch_optional(&self.pool)
@@ -479,11 +532,21 @@ impl KeyStore for PostgresStore {
             tx.rollback().await.map_err(map_err)?;
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM aliases WHERE target_key_id = $1")
-            .bind(key_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let aliases =
+            sqlx::query("DELETE FROM aliases WHERE target_key_id = $1 RETURNING account_id, region, alias_name")
+                .bind(key_id)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        notify(&mut tx, &StoreChange::Key { key_id: key_id.to_owned() }).await?;
+        for row in &aliases {
+            let change = StoreChange::Alias {
+                account_id: row.try_get("account_id").map_err(backend)?,
+                region: row.try_get("region").map_err(backend)?,
+                alias_name: row.try_get("alias_name").map_err(backend)?,
+            };
+            notify(&mut tx, &change).await?;
+        }
         tx.commit().await.map_err(map_err)
     }
 
@@ -562,8 +625,9 @@ impl KeyStore for PostgresStore {
     }
 
     async fn update_alias(&self, alias: &AliasRecord) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await.map_err(map_err)?;
-        update_alias_row(&mut conn, alias).await
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        update_alias_row(&mut tx, alias).await?;
+        tx.commit().await.map_err(map_err)
     }
 
     async fn update_alias_capped(&self, alias: &AliasRecord, cap: u64) -> StoreResult<()> {
@@ -594,14 +658,22 @@ impl KeyStore for PostgresStore {
     }
 
     async fn delete_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
         let done = sqlx::query("DELETE FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3")
             .bind(account_id)
             .bind(region)
             .bind(alias_name)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        one_row(&done)
+        one_row(&done)?;
+        let change = StoreChange::Alias {
+            account_id: account_id.to_owned(),
+            region: region.to_owned(),
+            alias_name: alias_name.to_owned(),
+        };
+        notify(&mut tx, &change).await?;
+        tx.commit().await.map_err(map_err)
     }
 
     async fn get_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<Option<AliasRecord>> {
@@ -658,8 +730,9 @@ impl KeyStore for PostgresStore {
     }
 
     async fn insert_doc(&self, doc: &Doc) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await.map_err(map_err)?;
-        insert_doc_row(&mut conn, doc, None).await
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        insert_doc_row(&mut tx, doc, None).await?;
+        tx.commit().await.map_err(map_err)
     }
 
     async fn insert_doc_capped(&self, doc: &Doc, cap: u64) -> StoreResult<()> {
@@ -688,6 +761,7 @@ impl KeyStore for PostgresStore {
     }
 
     async fn put_doc(&self, doc: &Doc) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
         sqlx::query(
             "INSERT INTO docs (kind, scope, id, body) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (kind, scope, id) DO UPDATE SET body = excluded.body",
@@ -696,10 +770,11 @@ impl KeyStore for PostgresStore {
         .bind(&doc.scope)
         .bind(&doc.id)
         .bind(&doc.body)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        Ok(())
+        notify(&mut tx, &doc_change(&doc.kind, &doc.scope, &doc.id)).await?;
+        tx.commit().await.map_err(map_err)
     }
 
     async fn get_doc(&self, kind: &str, scope: &str, id: &str) -> StoreResult<Option<Doc>> {
@@ -714,14 +789,22 @@ impl KeyStore for PostgresStore {
     }
 
     async fn delete_doc(&self, kind: &str, scope: &str, id: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
         let done = sqlx::query("DELETE FROM docs WHERE kind = $1 AND scope = $2 AND id = $3")
             .bind(kind)
             .bind(scope)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        one_row(&done)
+        one_row(&done)?;
+        notify(&mut tx, &doc_change(kind, scope, id)).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    /// Every change committed by any node on this database (see [`changes`]).
+    fn changes(&self) -> Option<broadcast::Receiver<StoreChange>> {
+        Some(self.changes.subscribe())
     }
 
     async fn list_docs(&self, kind: &str, scope: Option<&str>) -> StoreResult<Vec<Doc>> {

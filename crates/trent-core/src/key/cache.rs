@@ -2,11 +2,18 @@
 //! cache of them so a cryptographic request touches neither the database nor
 //! the root key.
 //!
-//! The cache is invalidated by every write Trent makes. A multi-node
-//! deployment (shared PostgreSQL) will need a short time-to-live on top.
+//! The cache is invalidated by every write this process makes. With a store
+//! shared by several nodes, the changes other nodes make are forgotten when
+//! the store reports them ([`KeyCache::forget_key`], [`KeyCache::clear`] ...,
+//! called by `Kms::apply_store_change`), and, in case a report is lost,
+//! keys and alias targets older than a maximum age are read again
+//! ([`KeyCache::with_max_age`]). A read that raced with a change report is
+//! not cached (see [`KeyCache::generation`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 
@@ -98,30 +105,98 @@ impl LoadedKey {
 /// the grants of keys by key id (with the time they were read).
 #[derive(Debug, Default)]
 pub struct KeyCache {
-    keys: RwLock<HashMap<String, Arc<LoadedKey>>>,
-    aliases: RwLock<HashMap<(String, String, String), String>>,
+    keys: RwLock<HashMap<String, (Instant, Arc<LoadedKey>)>>,
+    aliases: RwLock<HashMap<(String, String, String), (Instant, String)>>,
     grants: RwLock<HashMap<String, CachedGrants>>,
+    /// Keys and alias targets older than this are not used (`None`: kept
+    /// until this process changes them, right for a store nobody else writes).
+    max_age: Option<Duration>,
+    /// Bumped by every forget; see [`KeyCache::generation`].
+    generation: AtomicU64,
 }
 
 /// A key's grants and when they were read (epoch seconds).
 type CachedGrants = (f64, Arc<Vec<Grant>>);
 
+/// The key of an alias in the cache.
+fn alias_key(account: &str, region: &str, name: &str) -> (String, String, String) {
+    (account.to_owned(), region.to_owned(), name.to_owned())
+}
+
 impl KeyCache {
-    /// A cached key.
+    /// A cache whose keys and alias targets are read again from the store
+    /// once older than `max_age`. Exists for stores shared by several nodes:
+    /// it bounds how long a change another node made can go unseen even if
+    /// its change report is lost. `None` keeps entries until forgotten.
+    pub fn with_max_age(max_age: Option<Duration>) -> Self {
+        Self { max_age, ..Self::default() }
+    }
+
+    /// The maximum age of an entry, if any.
+    pub fn max_age(&self) -> Option<Duration> {
+        self.max_age
+    }
+
+    /// Whether an entry cached at `at` may still be used.
+    fn fresh(&self, at: Instant) -> bool {
+        self.max_age.is_none_or(|m| at.elapsed() < m)
+    }
+
+    /// A counter bumped by every forget. A caller reads it before reading the
+    /// store and passes it to a `*_if_unchanged` put: if something was
+    /// forgotten meanwhile, the value read may predate that change and is
+    /// not cached (it is still returned to the request that read it).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Marks that something was forgotten (see [`KeyCache::generation`]).
+    fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A cached key, unless older than the maximum age.
     pub fn get(&self, key_id: &str) -> Option<Arc<LoadedKey>> {
-        self.keys.read().get(key_id).cloned()
+        self.keys.read().get(key_id).filter(|(at, _)| self.fresh(*at)).map(|(_, k)| k.clone())
     }
 
-    /// Stores or replaces a key.
+    /// Stores or replaces a key this process just wrote (so it is current).
     pub fn put(&self, key: Arc<LoadedKey>) {
-        self.keys.write().insert(key.record.key_id.clone(), key);
+        self.keys.write().insert(key.record.key_id.clone(), (Instant::now(), key));
     }
 
-    /// Drops a key (deleted).
+    /// Stores a key read from the store unless something was forgotten since
+    /// `generation` was read (see [`KeyCache::generation`]).
+    pub fn put_if_unchanged(&self, key: Arc<LoadedKey>, generation: u64) {
+        let mut keys = self.keys.write();
+        // Checked under the write lock: a forget of this key waits for it,
+        // so it either bumped the generation already or removes this entry.
+        if self.generation() == generation {
+            keys.insert(key.record.key_id.clone(), (Instant::now(), key));
+        }
+    }
+
+    /// Drops a key (deleted), the alias targets pointing at it and its grants.
     pub fn remove(&self, key_id: &str) {
         self.keys.write().remove(key_id);
-        self.aliases.write().retain(|_, target| target != key_id);
+        self.aliases.write().retain(|_, (_, target)| target != key_id);
         self.forget_grants(key_id);
+    }
+
+    /// Forgets a cached key (another node changed or deleted it).
+    pub fn forget_key(&self, key_id: &str) {
+        let mut keys = self.keys.write();
+        self.bump();
+        keys.remove(key_id);
+    }
+
+    /// Forgets every key, alias target and grant list (changes may have been missed).
+    pub fn clear(&self) {
+        let (mut keys, mut aliases, mut grants) = (self.keys.write(), self.aliases.write(), self.grants.write());
+        self.bump();
+        keys.clear();
+        aliases.clear();
+        grants.clear();
     }
 
     /// A key's grants if read at or after `fresh_since` (epoch seconds).
@@ -129,28 +204,94 @@ impl KeyCache {
         self.grants.read().get(key_id).filter(|(at, _)| *at >= fresh_since).map(|(_, g)| g.clone())
     }
 
-    /// Caches a key's grants as read at `at`.
-    pub fn put_grants(&self, key_id: &str, at: f64, grants: Arc<Vec<Grant>>) {
-        self.grants.write().insert(key_id.to_owned(), (at, grants));
+    /// Caches a key's grants as read at `at`, unless something was forgotten
+    /// since `generation` was read (see [`KeyCache::generation`]).
+    pub fn put_grants(&self, key_id: &str, at: f64, grants: Arc<Vec<Grant>>, generation: u64) {
+        let mut cached = self.grants.write();
+        if self.generation() == generation {
+            cached.insert(key_id.to_owned(), (at, grants));
+        }
     }
 
     /// Forgets a key's grants (one was created, retired or revoked).
     pub fn forget_grants(&self, key_id: &str) {
-        self.grants.write().remove(key_id);
+        let mut grants = self.grants.write();
+        self.bump();
+        grants.remove(key_id);
     }
 
-    /// A cached alias target.
+    /// A cached alias target, unless older than the maximum age.
     pub fn alias(&self, account: &str, region: &str, name: &str) -> Option<String> {
-        self.aliases.read().get(&(account.to_owned(), region.to_owned(), name.to_owned())).cloned()
+        self.aliases
+            .read()
+            .get(&alias_key(account, region, name))
+            .filter(|(at, _)| self.fresh(*at))
+            .map(|(_, k)| k.clone())
     }
 
-    /// Caches an alias target.
-    pub fn put_alias(&self, account: &str, region: &str, name: &str, key_id: &str) {
-        self.aliases.write().insert((account.to_owned(), region.to_owned(), name.to_owned()), key_id.to_owned());
+    /// Caches an alias target read from the store, unless something was
+    /// forgotten since `generation` was read (see [`KeyCache::generation`]).
+    pub fn put_alias(&self, account: &str, region: &str, name: &str, key_id: &str, generation: u64) {
+        let mut aliases = self.aliases.write();
+        if self.generation() == generation {
+            aliases.insert(alias_key(account, region, name), (Instant::now(), key_id.to_owned()));
+        }
     }
 
     /// Forgets an alias (created, updated or deleted).
     pub fn forget_alias(&self, account: &str, region: &str, name: &str) {
-        self.aliases.write().remove(&(account.to_owned(), region.to_owned(), name.to_owned()));
+        let mut aliases = self.aliases.write();
+        self.bump();
+        aliases.remove(&alias_key(account, region, name));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grants() -> Arc<Vec<Grant>> {
+        Arc::new(Vec::new())
+    }
+
+    #[test]
+    fn entries_older_than_the_max_age_are_not_used() {
+        let cache = KeyCache::with_max_age(Some(Duration::from_millis(50)));
+        cache.put_alias("a", "r", "alias/x", "k1", cache.generation());
+        assert_eq!(cache.alias("a", "r", "alias/x").as_deref(), Some("k1"));
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(cache.alias("a", "r", "alias/x"), None, "an entry past its max age must be read again");
+        let forever = KeyCache::default();
+        forever.put_alias("a", "r", "alias/x", "k1", forever.generation());
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(forever.alias("a", "r", "alias/x").as_deref(), Some("k1"), "no max age: kept");
+    }
+
+    #[test]
+    fn a_read_that_raced_with_a_forget_is_not_cached() {
+        let cache = KeyCache::default();
+        let before = cache.generation();
+        // Another node's change is reported while this read was in flight ...
+        cache.forget_alias("a", "r", "alias/x");
+        cache.put_alias("a", "r", "alias/x", "stale", before);
+        cache.put_grants("k", 1.0, grants(), before);
+        // ... so what it read is not kept.
+        assert_eq!(cache.alias("a", "r", "alias/x"), None);
+        assert!(cache.grants("k", 0.0).is_none());
+        let now = cache.generation();
+        cache.put_alias("a", "r", "alias/x", "fresh", now);
+        cache.put_grants("k", 1.0, grants(), now);
+        assert_eq!(cache.alias("a", "r", "alias/x").as_deref(), Some("fresh"));
+        assert!(cache.grants("k", 0.0).is_some());
+    }
+
+    #[test]
+    fn clear_forgets_everything() {
+        let cache = KeyCache::default();
+        cache.put_alias("a", "r", "alias/x", "k", cache.generation());
+        cache.put_grants("k", 1.0, grants(), cache.generation());
+        cache.clear();
+        assert_eq!(cache.alias("a", "r", "alias/x"), None);
+        assert!(cache.grants("k", 0.0).is_none());
     }
 }

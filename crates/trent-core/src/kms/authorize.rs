@@ -44,18 +44,21 @@ impl Kms {
     }
 
     /// A key's grants from the cache, read again from the store when older
-    /// than [`GRANT_CACHE_SECONDS`] or when `reload`. This process forgets a
-    /// key's cached grants whenever it changes them; changes made by another
-    /// process sharing the store show within that time, or at once for a
-    /// request presenting the new grant's token (AWS's eventual consistency
-    /// for grants, bounded far tighter).
+    /// than [`GRANT_CACHE_SECONDS`] (or the cache's maximum age, if shorter)
+    /// or when `reload`. This process forgets a key's cached grants whenever
+    /// it changes them, or another node's change is reported; a change whose
+    /// report is lost shows within that time, or at once for a request
+    /// presenting the new grant's token (AWS's eventual consistency for
+    /// grants, bounded far tighter).
     async fn cached_grants(&self, key_id: &str, reload: bool) -> KmsResult<Arc<Vec<Grant>>> {
         let now = self.now();
-        if !reload && let Some(g) = self.cache.grants(key_id, now - GRANT_CACHE_SECONDS) {
+        let ttl = self.cache.max_age().map_or(GRANT_CACHE_SECONDS, |m| m.as_secs_f64().min(GRANT_CACHE_SECONDS));
+        if !reload && let Some(g) = self.cache.grants(key_id, now - ttl) {
             return Ok(g);
         }
+        let generation = self.cache.generation();
         let grants = Arc::new(self.grants_of(key_id).await?);
-        self.cache.put_grants(key_id, now, grants.clone());
+        self.cache.put_grants(key_id, now, grants.clone(), generation);
         Ok(grants)
     }
 

@@ -4,6 +4,7 @@
 //! checks, and read-modify-write of key records.
 
 mod authorize;
+mod changes;
 mod crypto_keys;
 mod due_work;
 mod resolve;
@@ -124,11 +125,12 @@ impl Kms {
         if let Some(k) = self.cache.get(key_id) {
             return Ok(Some(k));
         }
+        let generation = self.cache.generation();
         let Some(record) = self.store.get_key(key_id).await.map_err(store_err)? else {
             return Ok(None);
         };
         let loaded = Arc::new(LoadedKey::load(record, &self.root)?);
-        self.cache.put(loaded.clone());
+        self.cache.put_if_unchanged(loaded.clone(), generation);
         Ok(Some(loaded))
     }
 }

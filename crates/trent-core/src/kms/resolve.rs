@@ -106,9 +106,10 @@ impl Kms {
         if let Some(id) = self.cache.alias(account, region, name) {
             return Ok(id);
         }
+        let generation = self.cache.generation();
         match self.store.get_alias(account, region, name).await.map_err(store_err)? {
             Some(a) => {
-                self.cache.put_alias(account, region, name, &a.target_key_id);
+                self.cache.put_alias(account, region, name, &a.target_key_id, generation);
                 Ok(a.target_key_id)
             }
             None => Err(KmsError::alias_not_found(&format!("arn:aws:kms:{region}:{account}:{name}"))),

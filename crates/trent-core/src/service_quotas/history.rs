@@ -251,6 +251,12 @@ pub(crate) async fn list(
     Ok(read_all(store, Some(&scope(account_id, region))).await?.into_iter().map(|s| s.change).collect())
 }
 
+/// Every request in one document scope (`ACCOUNT/REGION`, as a change
+/// report names it), or in every scope, newest first.
+pub(crate) async fn in_scope(store: &Arc<dyn KeyStore>, scope: Option<&str>) -> KmsResult<Vec<StoredRequest>> {
+    read_all(store, scope).await
+}
+
 /// Every request in the store, across accounts and regions, newest first.
 pub(crate) async fn all(store: &Arc<dyn KeyStore>) -> KmsResult<Vec<StoredRequest>> {
     read_all(store, None).await

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{KmsError, KmsResult};
 use crate::kms::wall_clock::WallClock;
 use crate::quota::QuotaEngine;
-use crate::store::KeyStore;
+use crate::store::{KeyStore, StoreChange};
 use crate::wire::aws_enum::AwsEnum;
 
 use super::history::{self, Approved, RequestStatus, StoredRequest};
@@ -243,6 +243,35 @@ impl Lifecycle {
             tracing::debug!(?done, policy = self.approval.name(), "quota increase requests advanced");
         }
         Ok(done)
+    }
+
+    /// Applies at once the approved values of requests another node stored,
+    /// when the store reports a change to them (`change`); for
+    /// [`StoreChange::Everything`], every scope. Other changes do nothing.
+    /// Exists so an increase approved through one node holds on every node
+    /// within the change-report delay, not the next maintenance pass.
+    /// Returns how many values were raised.
+    pub async fn follow_change(&self, change: &StoreChange) -> KmsResult<usize> {
+        let scope = match change {
+            StoreChange::Doc { kind, scope, .. } if kind == history::DOC_KIND || kind == history::STATUS_KIND => {
+                Some(scope.as_str())
+            }
+            StoreChange::Everything => None,
+            _ => return Ok(0),
+        };
+        let mut applied = 0;
+        for request in history::in_scope(&self.store, scope).await? {
+            if let Some(a) = Approved::of(&request)
+                && self.engine.applied_value(&a.account_id, &a.region, a.quota) < a.value
+            {
+                self.engine.apply_increase(&a.account_id, &a.region, a.quota, a.value).await;
+                applied += 1;
+            }
+        }
+        if applied > 0 {
+            tracing::info!(applied, "applied quota increases approved on another node");
+        }
+        Ok(applied)
     }
 
     /// Every request in the store (all accounts and regions), newest first,

@@ -187,6 +187,11 @@ impl ServiceQuotas {
         self.lifecycle.advance().await
     }
 
+    /// Applies increases another node approved; see [`Lifecycle::follow_change`].
+    pub async fn follow_change(&self, change: &crate::store::StoreChange) -> KmsResult<usize> {
+        self.lifecycle.follow_change(change).await
+    }
+
     /// The operator's listing; see [`Lifecycle::operator_requests`].
     pub async fn operator_requests(&self, status: Option<&str>) -> Result<Vec<OperatorRequest>, DecisionError> {
         self.lifecycle.operator_requests(status).await
