@@ -106,7 +106,7 @@ impl LoadedKey {
 #[derive(Debug, Default)]
 pub struct KeyCache {
     keys: RwLock<HashMap<String, (Instant, Arc<LoadedKey>)>>,
-    aliases: RwLock<HashMap<(String, String, String), (Instant, String)>>,
+    aliases: RwLock<HashMap<AliasKey, (Instant, String)>>,
     grants: RwLock<HashMap<String, CachedGrants>>,
     /// Keys and alias targets older than this are not used (`None`: kept
     /// until this process changes them, right for a store nobody else writes).
@@ -118,8 +118,11 @@ pub struct KeyCache {
 /// A key's grants and when they were read (epoch seconds).
 type CachedGrants = (f64, Arc<Vec<Grant>>);
 
+/// An alias in the cache: (account, region, alias name).
+type AliasKey = (String, String, String);
+
 /// The key of an alias in the cache.
-fn alias_key(account: &str, region: &str, name: &str) -> (String, String, String) {
+fn alias_key(account: &str, region: &str, name: &str) -> AliasKey {
     (account.to_owned(), region.to_owned(), name.to_owned())
 }
 
