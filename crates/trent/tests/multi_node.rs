@@ -656,3 +656,104 @@ async fn a_postgresql_restart_gives_aws_errors_and_the_nodes_recover_by_themselv
     println!("C recovered {recovered:?} after the restart; followed A's change after {followed:?}");
     drop(pg);
 }
+
+/// A loopback TCP proxy in front of PostgreSQL that the test can cut: every
+/// connection through it is dropped and new ones are refused until it is
+/// restored. Exists because a restart of PostgreSQL is over faster than the
+/// pool's acquire timeout, so only a cut shows what requests get while the
+/// store stays unreachable.
+struct Proxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    links: Arc<unpoisoned::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Proxy {
+    /// Listens on a free loopback port, forwarding to `127.0.0.1:target`.
+    async fn start(target: u16) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        let up = Arc::new(AtomicBool::new(true));
+        let links = Arc::new(unpoisoned::Mutex::<Vec<tokio::task::AbortHandle>>::default());
+        let (up2, links2) = (up.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !up2.load(Ordering::Acquire) {
+                    continue; // dropped: the client sees the connection closed
+                }
+                let link = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                links2.lock().push(link.abort_handle());
+            }
+        });
+        Proxy { port, up, links }
+    }
+
+    /// Drops every connection and refuses new ones.
+    fn cut(&self) {
+        self.up.store(false, Ordering::Release);
+        for link in self.links.lock().drain(..) {
+            link.abort();
+        }
+    }
+
+    /// Accepts connections again.
+    fn restore(&self) {
+        self.up.store(true, Ordering::Release);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_store_gives_aws_errors_and_the_node_recovers_by_itself() {
+    let db = fresh_db();
+    let pg_port = PgServer::shared().expect("shared PostgreSQL").port();
+    let proxy = Proxy::start(pg_port).await;
+    let (_, name) = db.rsplit_once('/').expect("database name");
+    let through_proxy = format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port);
+    let mut a = Node::start(&through_proxy, &config(UNTHROTTLED), Some("30"));
+    let c = Node::start(&db, &config(UNTHROTTLED), Some("30"));
+    let (alice_a, alice_c) = (a.client(ALICE_KEY), c.client(ALICE_KEY));
+    let key = alice_only_key(&alice_a).await;
+    assert_eq!(encrypt_code(&alice_a, &key).await, None);
+
+    proxy.cut();
+    // What needs the store fails, AWS-style and bounded (the pool's acquire
+    // timeout is 5 s) ...
+    for _ in 0..2 {
+        let started = Instant::now();
+        let e = alice_a.list_aliases().send().await.expect_err("ListAliases with the store unreachable");
+        let took = started.elapsed();
+        let raw = e.raw_response().unwrap_or_else(|| panic!("no HTTP answer: {e:?}"));
+        let body = String::from_utf8_lossy(raw.body().bytes().unwrap_or_default()).into_owned();
+        assert_eq!((raw.status().as_u16(), e.code()), (500, Some("KMSInternalException")), "{body}");
+        assert_no_internals(&body);
+        assert!(took < Duration::from_secs(10), "the error took {took:?}");
+        println!("ListAliases with the store unreachable: 500 KMSInternalException after {took:?}");
+    }
+    // ... including a key A had cached: having lost its change feed, A
+    // cannot know whether another node changed it, so it forgot its caches
+    // (consistency over availability) ...
+    until("A forgets its cached key once its change feed is lost", PROPAGATION, || async {
+        encrypt_code(&alice_a, &key).await.as_deref() == Some("KMSInternalException")
+    })
+    .await;
+    // ... and a change made meanwhile through another node is not heard.
+    alice_c.disable_key().key_id(&key).send().await.expect("disable on C");
+    assert!(a.alive(), "the node exited while its store was unreachable");
+
+    proxy.restore();
+    let recovered = until("A serves again once its store is back", PATIENCE, || async {
+        alice_a.list_aliases().send().await.is_ok()
+    })
+    .await;
+    // Its listener reconnected and, having missed notifications, forgot
+    // everything: the change made during the outage holds on A.
+    let caught_up = until("A sees the change it missed", PROPAGATION * 3, || async {
+        encrypt_code(&alice_a, &key).await.as_deref() == Some("DisabledException")
+    })
+    .await;
+    println!("A served again {recovered:?} after the store came back; saw the missed change after {caught_up:?}");
+}

@@ -24,10 +24,13 @@ impl Kms {
             };
             change(&mut record)?;
             record.version += 1;
+            // Another node may write the key right after us and its report
+            // arrive before we cache ours: then ours is not cached.
+            let generation = self.cache.generation();
             match self.store.update_key(&record).await {
                 Ok(()) => {
                     let loaded = Arc::new(LoadedKey::load(record, &self.root)?);
-                    self.cache.put(loaded.clone());
+                    self.cache.put_if_unchanged(loaded.clone(), generation);
                     return Ok(loaded);
                 }
                 Err(StoreError::Conflict) => continue,
