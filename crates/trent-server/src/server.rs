@@ -144,12 +144,18 @@ const SHARED_CACHE_MAX_AGE: Duration = Duration::from_secs(1);
 /// [`SHARED_CACHE_MAX_AGE`] when `shared`, else none.
 fn cache_max_age(shared: bool) -> Result<Option<Duration>, StartError> {
     match std::env::var(CACHE_MAX_AGE_ENV) {
-        Ok(text) => match text.trim().parse::<f64>() {
-            Ok(s) if s.is_finite() && s > 0.0 && s < 1e9 => Ok(Some(Duration::from_secs_f64(s))),
-            _ => Err(StartError::Config(format!("{CACHE_MAX_AGE_ENV}={text:?}: expected a number of seconds above 0"))),
-        },
-        Err(std::env::VarError::NotPresent) => Ok(shared.then_some(SHARED_CACHE_MAX_AGE)),
+        Ok(text) => parse_cache_max_age(shared, Some(&text)),
+        Err(std::env::VarError::NotPresent) => parse_cache_max_age(shared, None),
         Err(e) => Err(StartError::Config(format!("{CACHE_MAX_AGE_ENV}: {e}"))),
+    }
+}
+
+/// [`cache_max_age`] given the variable's value (`None`: unset).
+fn parse_cache_max_age(shared: bool, value: Option<&str>) -> Result<Option<Duration>, StartError> {
+    let Some(text) = value else { return Ok(shared.then_some(SHARED_CACHE_MAX_AGE)) };
+    match text.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s < 1e9 => Ok(Some(Duration::from_secs_f64(s))),
+        _ => Err(StartError::Config(format!("{CACHE_MAX_AGE_ENV}={text:?}: expected a number of seconds above 0"))),
     }
 }
 
@@ -437,6 +443,19 @@ mod tests {
             }
             Err(e) => panic!("expected a Config error, got {e}"),
             Ok(_) => panic!("started on a mysql:// store"),
+        }
+    }
+
+    #[test]
+    fn the_cache_max_age_is_1_s_on_a_shared_store_and_none_on_sqlite_unless_set() {
+        assert_eq!(parse_cache_max_age(true, None).ok(), Some(Some(Duration::from_secs(1))));
+        assert_eq!(parse_cache_max_age(false, None).ok(), Some(None));
+        assert_eq!(parse_cache_max_age(false, Some(" 0.25 ")).ok(), Some(Some(Duration::from_millis(250))));
+        for bad in ["0", "-1", "soon", "NaN", "inf"] {
+            match parse_cache_max_age(true, Some(bad)) {
+                Err(StartError::Config(msg)) => assert!(msg.contains(CACHE_MAX_AGE_ENV), "{msg}"),
+                other => panic!("{bad}: expected a Config error, got {other:?}"),
+            }
         }
     }
 
