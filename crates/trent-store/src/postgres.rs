@@ -56,7 +56,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 /// due-work lease without new constructors; [`Default`] suits one Trent node.
 #[derive(Debug, Clone)]
 pub struct PostgresOptions {
-    /// Most connections the store's pool opens.
+    /// Most connections the store's pool opens for requests; the pool opens
+    /// one more, held by the listener for other nodes' changes.
     pub max_connections: u32,
     /// How long acquiring a connection may wait before the call fails. While
     /// PostgreSQL is unreachable every request waits this long and then gets

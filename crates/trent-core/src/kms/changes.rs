@@ -22,11 +22,6 @@ impl Kms {
         self
     }
 
-    /// The cache's maximum age, if any.
-    pub fn cache_max_age(&self) -> Option<Duration> {
-        self.cache.max_age()
-    }
-
     /// Forgets what `change` (reported by the store, made by any node) may
     /// have made stale: the key, the alias target, a key's grants, or
     /// everything. Other documents (quota requests, custom key stores) are
