@@ -494,10 +494,14 @@ impl KeyStore for PostgresStore {
         let new_version = to_i64(key.version)?;
         // Version 0 cannot be the successor of anything: nothing matches `-1`.
         let expected = new_version - 1;
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let done = sqlx::query(
-            "UPDATE keys SET account_id = $2, region = $3, version = $4, key_state = $5, key_manager = $6, \
-             deletion_date = $7, rotation_due = $8, doc = $9 WHERE key_id = $1 AND version = $10",
+        // One statement, one round trip, one (implicit) transaction: the
+        // notification ($11, $12) is sent once per row the UPDATE matched, so
+        // only for a write that happened, and delivered when it commits.
+        let updated: i64 = sqlx::query_scalar(
+            "WITH done AS (UPDATE keys SET account_id = $2, region = $3, version = $4, key_state = $5, \
+             key_manager = $6, deletion_date = $7, rotation_due = $8, doc = $9 \
+             WHERE key_id = $1 AND version = $10 RETURNING 1) \
+             SELECT count(pg_notify($11, $12)) FROM done",
         )
         .bind(&key.key_id)
         .bind(&key.account_id)
@@ -509,14 +513,14 @@ impl KeyStore for PostgresStore {
         .bind(rotation_due(key))
         .bind(encode_key(key)?)
         .bind(expected)
-        .execute(&mut *tx)
+        .bind(changes::CHANNEL)
+        .bind(changes::encode(&StoreChange::Key { key_id: key.key_id.clone() }))
+        .fetch_one(&self.pool)
         .await
         .map_err(map_err)?;
-        if done.rows_affected() > 0 {
-            notify(&mut tx, &StoreChange::Key { key_id: key.key_id.clone() }).await?;
-            return tx.commit().await.map_err(map_err);
+        if updated > 0 {
+            return Ok(());
         }
-        tx.rollback().await.map_err(map_err)?;
         let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM keys WHERE key_id = $1")
             .bind(&key.key_id)
             .fetch_optional(&self.pool)
@@ -659,22 +663,25 @@ impl KeyStore for PostgresStore {
     }
 
     async fn delete_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let done = sqlx::query("DELETE FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3")
-            .bind(account_id)
-            .bind(region)
-            .bind(alias_name)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        one_row(&done)?;
         let change = StoreChange::Alias {
             account_id: account_id.to_owned(),
             region: region.to_owned(),
             alias_name: alias_name.to_owned(),
         };
-        notify(&mut tx, &change).await?;
-        tx.commit().await.map_err(map_err)
+        // Notifies only if a row went (one statement, as in `update_key`).
+        let deleted: i64 = sqlx::query_scalar(
+            "WITH done AS (DELETE FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3 \
+             RETURNING 1) SELECT count(pg_notify($4, $5)) FROM done",
+        )
+        .bind(account_id)
+        .bind(region)
+        .bind(alias_name)
+        .bind(changes::CHANNEL)
+        .bind(changes::encode(&change))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        if deleted == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn get_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<Option<AliasRecord>> {
@@ -762,20 +769,22 @@ impl KeyStore for PostgresStore {
     }
 
     async fn put_doc(&self, doc: &Doc) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO docs (kind, scope, id, body) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (kind, scope, id) DO UPDATE SET body = excluded.body",
+        // Write and notification in one statement, as in `update_key`.
+        let _written: i64 = sqlx::query_scalar(
+            "WITH done AS (INSERT INTO docs (kind, scope, id, body) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (kind, scope, id) DO UPDATE SET body = excluded.body RETURNING 1) \
+             SELECT count(pg_notify($5, $6)) FROM done",
         )
         .bind(&doc.kind)
         .bind(&doc.scope)
         .bind(&doc.id)
         .bind(&doc.body)
-        .execute(&mut *tx)
+        .bind(changes::CHANNEL)
+        .bind(changes::encode(&doc_change(&doc.kind, &doc.scope, &doc.id)))
+        .fetch_one(&self.pool)
         .await
         .map_err(map_err)?;
-        notify(&mut tx, &doc_change(&doc.kind, &doc.scope, &doc.id)).await?;
-        tx.commit().await.map_err(map_err)
+        Ok(())
     }
 
     async fn get_doc(&self, kind: &str, scope: &str, id: &str) -> StoreResult<Option<Doc>> {
@@ -790,17 +799,20 @@ impl KeyStore for PostgresStore {
     }
 
     async fn delete_doc(&self, kind: &str, scope: &str, id: &str) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let done = sqlx::query("DELETE FROM docs WHERE kind = $1 AND scope = $2 AND id = $3")
-            .bind(kind)
-            .bind(scope)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        one_row(&done)?;
-        notify(&mut tx, &doc_change(kind, scope, id)).await?;
-        tx.commit().await.map_err(map_err)
+        // Notifies only if a row went (one statement, as in `update_key`).
+        let deleted: i64 = sqlx::query_scalar(
+            "WITH done AS (DELETE FROM docs WHERE kind = $1 AND scope = $2 AND id = $3 RETURNING 1) \
+             SELECT count(pg_notify($4, $5)) FROM done",
+        )
+        .bind(kind)
+        .bind(scope)
+        .bind(id)
+        .bind(changes::CHANNEL)
+        .bind(changes::encode(&doc_change(kind, scope, id)))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        if deleted == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     /// Every change committed by any node on this database (see [`changes`]).
