@@ -95,6 +95,8 @@ pub struct PostgresStore {
     claim_lease: Duration,
     /// Feeds [`KeyStore::changes`]: what the listener task hears.
     changes: broadcast::Sender<StoreChange>,
+    /// Stops the listener task when the last clone of this store is dropped.
+    _listener: Arc<changes::ListenerTask>,
 }
 
 impl PostgresStore {
@@ -129,12 +131,12 @@ impl PostgresStore {
             )),
             e => StoreError::Backend(format!("migrating the PostgreSQL schema: {e}")),
         })?;
-        let changes = changes::spawn_listener(pool.clone())
+        let (changes, listener) = changes::spawn_listener(pool.clone())
             .await
             .map_err(|e| StoreError::Backend(format!("listening for changes: {e}")))?;
         let node: Arc<str> = uuid::Uuid::new_v4().to_string().into();
         tracing::debug!(%node, "connected PostgreSQL key store");
-        Ok(PostgresStore { pool, node, claim_lease: options.claim_lease, changes })
+        Ok(PostgresStore { pool, node, claim_lease: options.claim_lease, changes, _listener: Arc::new(listener) })
     }
 
     /// This store's id in due-work claims (one per connected store).

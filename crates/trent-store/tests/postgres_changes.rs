@@ -168,3 +168,33 @@ async fn sqlite_has_no_change_feed() {
     let store = SqliteStore::open_in_memory().await.expect("sqlite");
     assert!(store.changes().is_none(), "a single-process store needs no feed; its caches never expire");
 }
+
+#[tokio::test]
+async fn dropping_the_last_clone_of_a_store_stops_its_listener_and_closes_its_connections() {
+    let url = fresh_db().await;
+    let admin = sqlx::PgPool::connect(&url).await.expect("admin");
+    let trent_connections = || async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'trent'",
+        )
+        .fetch_one(&admin)
+        .await
+        .expect("count connections");
+        n
+    };
+    let store = PostgresStore::connect(&url).await.expect("connect");
+    let clone = store.clone();
+    drop(store);
+    // A clone keeps it alive, following changes.
+    assert!(trent_connections().await >= 1, "the listener holds a connection");
+    let mut rx = clone.changes().expect("feed");
+    clone.put_doc(&doc("still-following")).await.expect("write");
+    assert_eq!(next(&mut rx).await, doc_change("still-following"));
+    drop(rx);
+    drop(clone);
+    let deadline = tokio::time::Instant::now() + REPORT;
+    while trent_connections().await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "a dropped store kept its connections open");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -79,15 +79,29 @@ async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
     Ok(listener)
 }
 
+/// The running listener task; dropping it stops the task. Exists because
+/// the task holds a clone of the pool (and one of its connections): without
+/// this, a store whose every clone was dropped would keep its pool open.
+#[derive(Debug)]
+pub(crate) struct ListenerTask(tokio::task::AbortHandle);
+
+impl Drop for ListenerTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Starts listening on `pool` and spawns the task forwarding notifications
 /// to the returned sender (subscribe to it for a receiver). Fails only if
 /// the first `LISTEN` fails, so a store that connected is also following.
-/// The task ends when the pool is closed.
-pub(crate) async fn spawn_listener(pool: PgPool) -> Result<broadcast::Sender<StoreChange>, sqlx::Error> {
+/// The task ends when the pool is closed or the returned handle dropped.
+pub(crate) async fn spawn_listener(
+    pool: PgPool,
+) -> Result<(broadcast::Sender<StoreChange>, ListenerTask), sqlx::Error> {
     let first = listen(&pool).await?;
     let (tx, _) = broadcast::channel(BACKLOG);
-    tokio::spawn(follow(pool, first, tx.clone()));
-    Ok(tx)
+    let task = tokio::spawn(follow(pool, first, tx.clone()));
+    Ok((tx, ListenerTask(task.abort_handle())))
 }
 
 /// The listener task: forwards notifications; on a lost connection
