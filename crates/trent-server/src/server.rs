@@ -15,7 +15,7 @@ use trent_core::Kms;
 use trent_core::key::root_key::RootKey;
 use trent_core::kms::wall_clock::{SystemWallClock, WallClock};
 use trent_core::quota::{QuotaEngine, SystemMonotonicClock};
-use trent_core::service_quotas::ServiceQuotas;
+use trent_core::service_quotas::{ServiceQuotas, history};
 use trent_core::store::KeyStore;
 use trent_core::store::{Doc, StoreChange, StoreError};
 use trent_store::{PostgresStore, SqliteStore};
@@ -192,7 +192,8 @@ fn spawn_change_watcher(
             };
             tracing::trace!(?change, "change reported by the store");
             kms.apply_store_change(&change);
-            if matches!(&change, StoreChange::Doc { kind, .. } if kind.starts_with("quota-request"))
+            let quota_doc = [history::DOC_KIND, history::STATUS_KIND];
+            if matches!(&change, StoreChange::Doc { kind, .. } if quota_doc.contains(&kind.as_str()))
                 || change == StoreChange::Everything
             {
                 follow_quotas(change);
