@@ -14,6 +14,9 @@ pub enum Arrivals {
     Constant,
     /// A Poisson process: exponential gaps with mean 1/`--rate`.
     Poisson,
+    /// Each second's `--rate` requests all at once, at the start of the second:
+    /// the shape that finds a limiter admitting more than its quota in a second.
+    Bursts,
 }
 
 /// Report format on stdout.

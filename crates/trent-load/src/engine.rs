@@ -156,6 +156,7 @@ impl Engine {
                 offset = match arrivals {
                     Arrivals::Constant => seq as f64 / rate,
                     Arrivals::Poisson => offset + rng.exponential(gap),
+                    Arrivals::Bursts => (seq as f64 / rate).floor(),
                 };
                 next = stats.start + Duration::from_secs_f64(offset);
             }

@@ -421,7 +421,14 @@ pub fn text(r: &Report) -> String {
     let mut o = String::new();
     let shape = match (r.target_rate, r.arrivals, r.concurrency) {
         (Some(rate), Some(a), _) => {
-            format!("open loop {rate:.0}/s {}", if a == Arrivals::Poisson { "poisson" } else { "constant" })
+            format!(
+                "open loop {rate:.0}/s {}",
+                match a {
+                    Arrivals::Constant => "constant",
+                    Arrivals::Poisson => "poisson",
+                    Arrivals::Bursts => "bursts",
+                }
+            )
         }
         (_, _, Some(c)) => format!("closed loop, concurrency {c}"),
         _ => String::new(),

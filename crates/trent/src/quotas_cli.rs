@@ -226,21 +226,14 @@ fn print_table(requests: &[OperatorRequest], status: Option<&str>) {
     }
 }
 
-/// Epoch seconds as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).
+/// Epoch seconds as `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds), or the
+/// number itself if it is out of range.
 fn utc(epoch_seconds: f64) -> String {
-    let secs = epoch_seconds.floor() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    let whole = epoch_seconds.floor() as i64;
+    time::OffsetDateTime::from_unix_timestamp(whole)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| whole.to_string())
 }
 
 /// Where the server listens: `http://HOST:PORT`.

@@ -326,7 +326,8 @@ fn bad_service_quotas_settings_are_refused_at_start_naming_the_key() {
         ("aproval = \"manual\"", "unknown field `aproval`"),
     ] {
         let (code, stderr) = refused_start(&format!("[service_quotas]\n{settings}\n"));
-        assert_eq!(code, Some(1), "{settings}: {stderr}");
+        // 10: `trent serve`'s exit code for an unusable configuration.
+        assert_eq!(code, Some(10), "{settings}: {stderr}");
         assert!(stderr.contains(expected), "{settings}: expected {expected:?} in {stderr:?}");
     }
 }

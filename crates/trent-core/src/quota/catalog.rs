@@ -3,8 +3,9 @@
 //! quotas (requests per second) and, at the end, the resource quotas
 //! (counts, see [`crate::quota::resource`]).
 //!
-//! Facts come from `shared/reference/kms-quotas.md` (current table §2, 2020
-//! table §3, region tiers §1, resource quotas §8). Quotas whose Service Quotas code was never
+//! The facts are AWS's published quotas (current and 2020 tables, region
+//! tiers, resource quotas), as `docs/quotas.md` lists them with their sources.
+//! Quotas whose Service Quotas code was never
 //! found publicly carry a code of our own, visibly different from AWS's
 //! `L-XXXXXXXX` form: `T-` followed by a readable, stable name
 //! (see [`QuotaDef::is_trent_code`] and `docs/quotas.md`).
@@ -567,7 +568,7 @@ pub static QUOTAS: [QuotaDef; N_QUOTAS] = [
         ..resource(R::OnDemandRotationsPerKey, "L-0E66C9C0", "On-demand rotations per CMK", 25.0, None)
     },
     // Removed from the AWS documentation in 2021-04; AWS's codes were never
-    // found (kms-quotas.md §6.1, §8), so the codes are Trent's.
+    // found, so the codes are Trent's.
     resource_2020_only(R::AliasesPerRegion, "T-AliasesPerRegion", "Aliases per Region", 10_000.0),
     resource_2020_only(
         R::GrantsPerPrincipalPerKey,

@@ -1,7 +1,7 @@
 //! The charging rules: which buckets one request draws on, and how much.
 //!
 //! Kept apart from the limiter and the engine so the rules read like the AWS
-//! documentation they restate (kms-quotas.md §4, §5):
+//! documentation they restate (docs/quotas.md, "The quota model"):
 //!
 //! * shared crypto operations draw on the pool of the key's family
 //!   (symmetric incl. HMAC, RSA, ECC incl. SM2, ML-DSA, ML-KEM);

@@ -1,6 +1,6 @@
 //! Resource quotas: how many keys, aliases, grants, custom key stores and
-//! on-demand rotations an account may hold (AWS "Resource quotas",
-//! `shared/reference/kms-quotas.md` §8), including the two the 2020
+//! on-demand rotations an account may hold (AWS "Resource quotas", listed in
+//! `docs/quotas.md`), including the two the 2020
 //! documentation listed and AWS dropped in 2021 (aliases per Region, grants
 //! for a given principal per key), enforced only in the 2020 profile.
 //!

@@ -62,9 +62,7 @@ pub(crate) fn parse_date(s: &str) -> Option<i64> {
     let month = p.digits(2)?;
     p.expect(b'-')?;
     let day = p.digits(2)?;
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
+    let date = calendar_date(year, month, day)?;
     let mut millis_of_day = 0i64;
     let mut offset_minutes = 0i64;
     if p.peek().is_some() {
@@ -117,7 +115,7 @@ pub(crate) fn parse_date(s: &str) -> Option<i64> {
             return None;
         }
     }
-    let days = days_from_civil(year, month, day);
+    let days = i64::from(date.to_julian_day() - UNIX_EPOCH_JULIAN_DAY);
     Some(days * 86_400_000 + millis_of_day - offset_minutes * 60_000)
 }
 
@@ -153,29 +151,13 @@ impl Cursor<'_> {
     }
 }
 
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
+/// The Julian day number of 1970-01-01.
+const UNIX_EPOCH_JULIAN_DAY: i32 = 2_440_588;
 
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to the given proleptic Gregorian date (March-based
-/// year, 400-year eras).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+/// A valid proleptic Gregorian date (day within its month, leap years), or `None`.
+fn calendar_date(year: i64, month: i64, day: i64) -> Option<time::Date> {
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()
 }
 
 /// An IPv4 or IPv6 network in CIDR form; a bare address is a /32 or /128.
