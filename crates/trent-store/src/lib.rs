@@ -11,6 +11,7 @@
 
 pub mod conformance;
 mod postgres;
+mod records;
 mod sqlite;
 
 pub use postgres::{PostgresOptions, PostgresStore};

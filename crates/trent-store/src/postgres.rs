@@ -35,6 +35,7 @@
 
 mod changes;
 
+use crate::records::{backend, decode_key, encode_key, fetch_limit, into_page, is_aws_alias, map_err};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,7 +45,7 @@ use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use tokio::sync::broadcast;
 use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord};
-use trent_core::store::{AWS_ALIAS_PREFIX, AliasCaps, Doc, KeyStore, Page, StoreChange, StoreError, StoreResult};
+use trent_core::store::{AliasCaps, Doc, KeyStore, Page, StoreChange, StoreError, StoreResult};
 
 /// The migrations in `migrations/postgres/`, embedded at compile time
 /// (`build.rs` makes cargo notice new files).
@@ -204,50 +205,9 @@ fn scope_key(parts: &[&str]) -> String {
     serde_json::Value::from(parts.iter().map(|p| serde_json::Value::from(*p)).collect::<Vec<_>>()).to_string()
 }
 
-/// Maps a driver error: unique violations become `AlreadyExists`, everything
-/// else `Backend`.
-fn map_err(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e
-        && db.is_unique_violation()
-    {
-        return StoreError::AlreadyExists;
-    }
-    backend(e)
-}
-
-/// Wraps any displayable failure as `Backend`.
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
-}
-
 /// `u64` → BIGINT, refusing values PostgreSQL cannot hold.
 fn to_i64(v: u64) -> StoreResult<i64> {
     i64::try_from(v).map_err(|_| StoreError::Backend(format!("value {v} exceeds PostgreSQL's BIGINT range")))
-}
-
-/// `LIMIT` for a page of `limit` items: one extra row tells whether more follow.
-fn fetch_limit(limit: usize) -> i64 {
-    i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX)
-}
-
-/// Cuts the extra row fetched by [`fetch_limit`] and reports it as `truncated`.
-fn into_page<T>(mut items: Vec<T>, limit: usize) -> Page<T> {
-    let truncated = items.len() > limit;
-    items.truncate(limit);
-    Page { items, truncated }
-}
-
-/// Whether `alias` is one AWS creates (`alias/aws/…`): never counted, never capped.
-fn is_aws_alias(name: &str) -> bool {
-    name.starts_with(AWS_ALIAS_PREFIX)
-}
-
-fn encode_key(key: &KeyRecord) -> StoreResult<String> {
-    serde_json::to_string(key).map_err(|e| StoreError::Backend(format!("encoding key {}: {e}", key.key_id)))
-}
-
-fn decode_key(doc: &str) -> StoreResult<KeyRecord> {
-    serde_json::from_str(doc).map_err(|e| StoreError::Backend(format!("corrupt key document: {e}")))
 }
 
 /// The `rotation_due` column: when automatic rotation is next due, if enabled.

@@ -21,6 +21,7 @@
 //! out as claimed by it for a lease (one `UPDATE ... RETURNING`), so two
 //! processes sharing the file never both get the same due key.
 
+use crate::records::{backend, decode_key, encode_key, fetch_limit, into_page, is_aws_alias, map_err};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,7 +32,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord};
-use trent_core::store::{AWS_ALIAS_PREFIX, AliasCaps, Doc, KeyStore, Page, StoreError, StoreResult};
+use trent_core::store::{AliasCaps, Doc, KeyStore, Page, StoreError, StoreResult};
 use trent_core::wire::aws_enum::AwsEnum;
 
 /// Schema version written to `PRAGMA user_version` once every migration is
@@ -296,47 +297,14 @@ async fn backfill_grant_groups(tx: &mut sqlx::SqliteConnection) -> StoreResult<(
     Ok(())
 }
 
-/// Maps a driver error: unique/primary-key violations become `AlreadyExists`,
-/// everything else `Backend`.
-fn map_err(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e
-        && db.is_unique_violation()
-    {
-        return StoreError::AlreadyExists;
-    }
-    backend(e)
-}
-
-/// Wraps any displayable failure as `Backend`.
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
-}
-
 /// `u64` → SQLite INTEGER, refusing values SQLite cannot hold.
 fn to_i64(v: u64) -> StoreResult<i64> {
     i64::try_from(v).map_err(|_| StoreError::Backend(format!("value {v} exceeds SQLite's integer range")))
 }
 
-/// `LIMIT` for a page of `limit` items: one extra row tells whether more follow.
-fn fetch_limit(limit: usize) -> i64 {
-    i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX)
-}
-
-/// Cuts the extra row fetched by [`fetch_limit`] and reports it as `truncated`.
-fn into_page<T>(mut items: Vec<T>, limit: usize) -> Page<T> {
-    let truncated = items.len() > limit;
-    items.truncate(limit);
-    Page { items, truncated }
-}
-
 /// `COUNT(*)` result → `u64`.
 fn to_u64(n: i64) -> StoreResult<u64> {
     u64::try_from(n).map_err(backend)
-}
-
-/// Whether `alias` is one AWS creates (`alias/aws/…`): never counted, never capped.
-fn is_aws_alias(name: &str) -> bool {
-    name.starts_with(AWS_ALIAS_PREFIX)
 }
 
 /// Counts the customer-created aliases targeting a key. `substr` rather than
@@ -351,14 +319,6 @@ const COUNT_REGION_ALIASES_SQL: &str =
 
 fn key_state_str(key: &KeyRecord) -> &'static str {
     key.key_state.as_str()
-}
-
-fn encode_key(key: &KeyRecord) -> StoreResult<String> {
-    serde_json::to_string(key).map_err(|e| StoreError::Backend(format!("encoding key {}: {e}", key.key_id)))
-}
-
-fn decode_key(doc: &str) -> StoreResult<KeyRecord> {
-    serde_json::from_str(doc).map_err(|e| StoreError::Backend(format!("corrupt key document: {e}")))
 }
 
 fn alias_from_row(row: &SqliteRow) -> StoreResult<AliasRecord> {
