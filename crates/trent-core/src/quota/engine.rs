@@ -16,7 +16,7 @@ use super::charge::{self, BucketKey, BucketLimit, BucketScope, ChargeRules, MAX_
 use super::clock::MonotonicClock;
 use super::config::{Algorithm, QuotaConfig, QuotaConfigError};
 use super::gcra::RateParams;
-use super::limiter::{InMemoryLimiter, LimitDecision, LimitRequest, Limiter, Rate};
+use super::limiter::{InMemoryLimiter, LimitRequest, Limiter, LimiterError, Rate};
 use super::values::QuotaValues;
 use super::window::WindowParams;
 
@@ -193,14 +193,10 @@ impl QuotaEngine {
         let now = self.clock.now_nanos();
         let decision = match &self.limiter {
             Backend::Local(l) => l.check_now(requests, now),
-            Backend::Shared(l) => match l.check(requests, now).await {
-                Ok(d) => d,
-                Err(e) => {
-                    // Fail open: a limiter outage must not take KMS down with it.
-                    tracing::warn!(error = %e, "quota limiter unavailable; admitting request");
-                    LimitDecision::ALLOW
-                }
-            },
+            // Fail closed: a request the shared limiter could not count is
+            // refused, so N nodes never admit more than the quota between
+            // them (docs/multi-node.md weighs fail open and local fallback).
+            Backend::Shared(l) => l.check(requests, now).await.map_err(limiter_fault)?,
         };
         if decision.allowed {
             Ok(())
@@ -213,6 +209,21 @@ impl QuotaEngine {
                 "throttled"
             );
             Err(KmsError::throttled())
+        }
+    }
+}
+
+/// The AWS error for a request the shared limiter could not decide: a
+/// deadline missed is `DependencyTimeoutException` (retryable, as AWS says of
+/// it), any other failure `KMSInternalException`. The detail goes to the log.
+fn limiter_fault(e: LimiterError) -> KmsError {
+    match e {
+        LimiterError::Timeout(detail) => {
+            tracing::warn!(%detail, "quota limiter timed out; refusing request");
+            KmsError::dependency_timeout()
+        }
+        LimiterError::Backend(detail) => {
+            KmsError::internal(format_args!("quota limiter unavailable; refusing request: {detail}"))
         }
     }
 }
