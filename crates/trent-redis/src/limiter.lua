@@ -54,6 +54,7 @@ for i = 1, #KEYS do
   local b = { key = KEYS[i], kind = ARGV[a + 1], p1 = tonumber(ARGV[a + 2]), p2 = tonumber(ARGV[a + 3]),
               cost = tonumber(ARGV[a + 4]), c = {}, l = {}, dirty = {} }
   local v = redis.call('HMGET', b.key, 'k', 'w', 'T', 'h', 'n', 'L', 'bs', 'bo', 'tat')
+  b.loaded_kind = v[1]
   if v[1] == b.kind then
     b.window, b.total, b.head, b.newest, b.latest = num(v[2], 0), num(v[3], 0), num(v[4], 1), num(v[5], 0), num(v[6], 0)
     b.bs, b.bo, b.tat = num(v[7], sec), num(v[8], 0), num(v[9], 0)
@@ -61,6 +62,8 @@ for i = 1, #KEYS do
     -- Never used, expired, or last used by the other algorithm: empty.
     b.window, b.total, b.head, b.newest, b.latest, b.bs, b.bo, b.tat = 0, 0, 1, 0, 0, sec, 0, 0
   end
+  -- As stored, to write back only what changed.
+  b.stored = { b.window, b.head, b.newest, b.bs, b.bo }
   buckets[i] = b
 end
 
@@ -210,15 +213,26 @@ if refused then return { 0, wait } end
 for i = 1, #buckets do
   local b = buckets[i]
   if b.reset then redis.call('DEL', b.key) end
+  -- Only what changed is written, and the TTL only when it moves by more
+  -- than the one-second margin allows: these calls are most of the cost.
   local ttl
   if b.kind == 't' then
     b.tat = b.new_tat
     redis.call('HSET', b.key, 'k', 't', 'tat', b.tat, 'bs', b.bs, 'bo', b.bo)
     ttl = b.tat - b.now
   else
+    local before = b.stored
     record(b)
-    local fields = { 'k', 'w', 'w', b.window, 'T', b.total, 'h', b.head, 'n', b.newest, 'L', b.latest,
-                     'bs', b.bs, 'bo', b.bo }
+    local fields = { 'T', b.total, 'L', b.latest }
+    if b.reset or b.loaded_kind ~= 'w' or before[1] ~= b.window or before[4] ~= b.bs or before[5] ~= b.bo then
+      for _, f in ipairs({ 'k', 'w', 'w', b.window, 'bs', b.bs, 'bo', b.bo }) do fields[#fields + 1] = f end
+    end
+    if before[2] ~= b.head or before[3] ~= b.newest or b.reset then
+      for _, f in ipairs({ 'h', b.head, 'n', b.newest }) do fields[#fields + 1] = f end
+      -- A new slot opened: push the expiry out. Admissions within the same
+      -- slot are at most one slot width (< 1 s margin) later.
+      ttl = b.latest + b.window - b.now + b.slot_width
+    end
     for p, _ in pairs(b.dirty) do
       fields[#fields + 1] = 'c' .. p
       fields[#fields + 1] = b.c[p]
@@ -228,9 +242,8 @@ for i = 1, #buckets do
       end
     end
     redis.call('HSET', b.key, unpack(fields))
-    ttl = b.latest + b.window - b.now
   end
   -- Gone a second after it would be idle: nothing it holds still counts.
-  redis.call('PEXPIRE', b.key, math.floor(ttl / 1000000) + 1000)
+  if ttl then redis.call('PEXPIRE', b.key, math.floor(ttl / 1000000) + 1000) end
 end
 return { 1, 0 }
