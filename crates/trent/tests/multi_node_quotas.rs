@@ -4,7 +4,7 @@
 //!
 //! The load is GenerateRandom (the symmetric pool, no key needed) on a
 //! schedule, round-robin across the nodes, at 2x and 10x a pool lowered to
-//! [`QUOTA`]/s. Everything runs on loopback and is bounded in time.
+//! [`QUOTA`]/s (small, so a debug-build client keeps its schedule at 10x). Everything runs on loopback and is bounded in time.
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
@@ -16,7 +16,7 @@ use aws_sdk_kms::error::ProvideErrorMetadata;
 use trent_testkit::{PgServer, RedisServer};
 
 /// The symmetric pool for the development account, per second.
-const QUOTA: u64 = 100;
+const QUOTA: u64 = 50;
 /// Seconds each load runs.
 const SECONDS: u64 = 4;
 /// Same for every node: they share one store.
@@ -28,7 +28,7 @@ const CONFIG: &str = r#"
 account_id = "111122223333"
 region = "us-east-1"
 quota_code = "L-6E3AF000"
-value = 100.0
+value = 50.0
 "#;
 
 /// One `trent serve` child, killed on drop.
@@ -144,21 +144,20 @@ fn admitted(samples: &[Sample]) -> usize {
     samples.iter().filter(|s| s.outcome == Outcome::Admitted).count()
 }
 
-/// Most admissions whose send times fit in any window of `1 s − L`, L the
-/// largest latency of an admitted request: admissions that close were
-/// admitted less than a second apart, so there can be at most [`QUOTA`].
-fn max_in_any_second(samples: &[Sample]) -> usize {
+/// Whether some [`QUOTA`] + 1 admissions certainly happened within one
+/// second. The client sees each admission only as somewhere between its send
+/// and its answer, so a group proves a breach when its last answer came less
+/// than a second after its first send. The tightest groups are consecutive
+/// ones in send order. Returns the first such group's span, if any.
+fn over_quota(samples: &[Sample]) -> Option<Duration> {
     let ok: Vec<&Sample> = samples.iter().filter(|s| s.outcome == Outcome::Admitted).collect();
-    let worst = ok.iter().map(|s| s.latency).max().unwrap_or_default();
-    let span = Duration::from_secs(1).saturating_sub(worst);
-    let (mut lo, mut max) = (0, 0);
-    for hi in 0..ok.len() {
-        while ok[hi].sent - ok[lo].sent >= span {
-            lo += 1;
-        }
-        max = max.max(hi + 1 - lo);
-    }
-    max
+    let n = QUOTA as usize + 1;
+    ok.windows(n).find_map(|group| {
+        let first_sent = group[0].sent;
+        let last_answer = group.iter().map(|s| s.sent + s.latency).max().unwrap_or_default();
+        let span = last_answer.saturating_sub(first_sent);
+        (span < Duration::from_secs(1)).then_some(span)
+    })
 }
 
 /// Runs the 2x and 10x loads on `clients`; returns admitted counts.
@@ -168,8 +167,15 @@ async fn both_loads(clients: &[aws_sdk_kms::Client], label: &str) -> Vec<(u64, u
         let samples = offer(clients, QUOTA * factor, SECONDS).await;
         let faults = samples.iter().filter(|s| matches!(s.outcome, Outcome::Fault(_))).count();
         assert_eq!(faults, 0, "{label} x{factor}: server faults with Redis up");
-        let max = max_in_any_second(&samples);
-        assert!(max as u64 <= QUOTA, "{label} x{factor}: {max} admitted within one second");
+        let breach = over_quota(&samples);
+        assert!(breach.is_none(), "{label} x{factor}: {} admitted within {breach:?}", QUOTA + 1);
+        // The client must have kept its schedule, or the run spilled into
+        // another second and the totals say nothing about the limiter.
+        let late = samples.last().map(|s| s.sent).unwrap_or_default();
+        assert!(
+            late < Duration::from_millis(SECONDS * 1_000 + 200),
+            "{label} x{factor}: the client fell behind ({late:?})"
+        );
         out.push((factor, admitted(&samples), samples.len()));
         // Let the window empty before the next load.
         tokio::time::sleep(Duration::from_millis(1_100)).await;
@@ -228,7 +234,7 @@ async fn a_redis_restart_mid_load_fails_closed_then_counts_correctly() {
     // While it was down (well inside the outage): only faults, never an admission.
     let inside = |s: &&Sample| s.sent > killed_at + Duration::from_millis(100) && s.sent + s.latency < restarted_at;
     let down: Vec<&Sample> = samples.iter().filter(inside).collect();
-    assert!(down.len() > 100, "the outage must see load: {}", down.len());
+    assert!(down.len() > 40, "the outage must see load: {}", down.len());
     for s in &down {
         assert!(matches!(s.outcome, Outcome::Fault(500 | 503)), "{s:?} while Redis was down");
     }
@@ -239,7 +245,7 @@ async fn a_redis_restart_mid_load_fails_closed_then_counts_correctly() {
     // After: the restarted Redis counts afresh, at most the quota in any second,
     // and the quota is admitted again within 1.5 s of the restart.
     let after: Vec<Sample> = samples.iter().copied().filter(|s| s.sent > restarted_at).collect();
-    assert!(max_in_any_second(&after) as u64 <= QUOTA, "over the quota after the restart");
+    assert!(over_quota(&after).is_none(), "over the quota after the restart");
     let healed = after.iter().find(|s| s.outcome == Outcome::Admitted).expect("nothing admitted after the restart");
     assert!(healed.sent < restarted_at + Duration::from_millis(1_500), "healed only at {:?}", healed.sent);
     let last_two: usize =
