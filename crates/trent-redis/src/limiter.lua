@@ -3,15 +3,20 @@
 -- (WindowState::check / record) and gcra.rs, over the same layout, so the
 -- decisions are the ones the in-memory limiter makes.
 --
--- KEYS[i]  one hash per distinct bucket
+-- One call decides a batch of requests, one after another, each atomically
+-- (all its buckets or none), all at the same instant.
+--
+-- KEYS[i]  one hash per distinct bucket of the batch
 -- ARGV[1]  "" to read the clock with TIME, else an explicit time in ns (tests)
 -- ARGV[2]  re-base a busy bucket once its local time passes this many ns
 -- ARGV[3]  ring size (window.rs RING)
--- ARGV[3+4i-3 .. 3+4i] for KEYS[i]: kind ("w" window | "t" token bucket),
---          p1 (window ns | emission interval ns), p2 (capacity | burst tolerance ns), cost
+-- ARGV[4]  number of requests; then per request: its number of buckets, and
+--          per bucket: key index (into KEYS), kind ("w" window | "t" token
+--          bucket), p1 (window ns | emission interval ns), p2 (capacity |
+--          burst tolerance ns), cost. A request names each bucket once.
 --
--- Returns {1, 0} when every bucket admitted (and all were charged), else
--- {0, retry_after_ns} with -1 for "never" (cost above the capacity).
+-- Returns, per request, 1, 0 when every bucket admitted it (and all were
+-- charged), else 0, retry_after_ns with -1 for "never" (cost above capacity).
 --
 -- Lua numbers are doubles: integers are exact only below 2^53 ns (104 days),
 -- and Unix time in ns is ~2^60. So each bucket keeps its own origin
@@ -48,23 +53,26 @@ local function pos(s) return s - idiv(s, RING) * RING end
 
 local function num(v, d) if v then return tonumber(v) end return d end
 
-local buckets = {}
-for i = 1, #KEYS do
-  local a = 3 + (i - 1) * 4
-  local b = { key = KEYS[i], kind = ARGV[a + 1], p1 = tonumber(ARGV[a + 2]), p2 = tonumber(ARGV[a + 3]),
-              cost = tonumber(ARGV[a + 4]), c = {}, l = {}, dirty = {} }
+local states = {}
+
+-- Bucket state of KEYS[i], read once per call.
+local function state(i)
+  local b = states[i]
+  if b then return b end
+  b = { key = KEYS[i], c = {}, l = {}, dirty = {} }
   local v = redis.call('HMGET', b.key, 'k', 'w', 'T', 'h', 'n', 'L', 'bs', 'bo', 'tat')
   b.loaded_kind = v[1]
-  if v[1] == b.kind then
+  b.skind = v[1]
+  if v[1] then
     b.window, b.total, b.head, b.newest, b.latest = num(v[2], 0), num(v[3], 0), num(v[4], 1), num(v[5], 0), num(v[6], 0)
     b.bs, b.bo, b.tat = num(v[7], sec), num(v[8], 0), num(v[9], 0)
   else
-    -- Never used, expired, or last used by the other algorithm: empty.
     b.window, b.total, b.head, b.newest, b.latest, b.bs, b.bo, b.tat = 0, 0, 1, 0, 0, sec, 0, 0
   end
   -- As stored, to write back only what changed.
   b.stored = { b.window, b.head, b.newest, b.bs, b.bo }
-  buckets[i] = b
+  states[i] = b
+  return b
 end
 
 -- Slot p's count and last admission, read once per call; a value already
@@ -144,6 +152,11 @@ end
 
 -- One bucket's check: allowed?, retry_after (-1: never). Charges nothing.
 local function check(b)
+  if b.skind ~= b.kind then
+    -- Last used by the other algorithm (or never): empty.
+    fresh(b)
+    b.skind = b.kind
+  end
   local t = local_time(b)
   if b.kind == 't' then
     if idle(b, t) then fresh(b); t = local_time(b) end
@@ -200,29 +213,51 @@ local function record(b)
   b.total = b.total + cost
 end
 
-local refused, wait = false, 0
-for i = 1, #buckets do
-  local ok, retry = check(buckets[i])
-  if not ok then
-    if not refused or retry == -1 or (wait ~= -1 and retry > wait) then wait = retry end
-    refused = true
+local results = {}
+local a = 5
+for _ = 1, tonumber(ARGV[4]) do
+  local n = tonumber(ARGV[a])
+  local draws = {}
+  for j = 1, n do
+    local o = a + (j - 1) * 5
+    local b = state(tonumber(ARGV[o + 1]))
+    b.kind, b.p1, b.p2, b.cost = ARGV[o + 2], tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4]), tonumber(ARGV[o + 5])
+    draws[j] = b
+  end
+  a = a + 1 + n * 5
+  local refused, wait = false, 0
+  for j = 1, n do
+    local ok, retry = check(draws[j])
+    if not ok then
+      if not refused or retry == -1 or (wait ~= -1 and retry > wait) then wait = retry end
+      refused = true
+    end
+  end
+  if refused then
+    results[#results + 1] = 0
+    results[#results + 1] = wait
+  else
+    for j = 1, n do
+      local b = draws[j]
+      if b.kind == 't' then b.tat = b.new_tat else record(b) end
+      b.touched = true
+    end
+    results[#results + 1] = 1
+    results[#results + 1] = 0
   end
 end
-if refused then return { 0, wait } end
 
-for i = 1, #buckets do
-  local b = buckets[i]
+for _, b in pairs(states) do
+  if b.touched then
   if b.reset then redis.call('DEL', b.key) end
   -- Only what changed is written, and the TTL only when it moves by more
   -- than the one-second margin allows: these calls are most of the cost.
   local ttl
   if b.kind == 't' then
-    b.tat = b.new_tat
     redis.call('HSET', b.key, 'k', 't', 'tat', b.tat, 'bs', b.bs, 'bo', b.bo)
     ttl = b.tat - b.now
   else
     local before = b.stored
-    record(b)
     local fields = { 'T', b.total, 'L', b.latest }
     if b.reset or b.loaded_kind ~= 'w' or before[1] ~= b.window or before[4] ~= b.bs or before[5] ~= b.bo then
       for _, f in ipairs({ 'k', 'w', 'w', b.window, 'bs', b.bs, 'bo', b.bo }) do fields[#fields + 1] = f end
@@ -245,5 +280,6 @@ for i = 1, #buckets do
   end
   -- Gone a second after it would be idle: nothing it holds still counts.
   if ttl then redis.call('PEXPIRE', b.key, math.floor(ttl / 1000000) + 1000) end
+  end
 end
-return { 1, 0 }
+return results

@@ -296,3 +296,33 @@ async fn a_redis_busy_past_the_deadline_is_a_timeout_not_an_admission() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_batched_together_still_get_exactly_the_quota() {
+    let (_redis, limiter) = start().await;
+    // 600 concurrent decisions over two buckets (one shared by all, one per
+    // parity) and a bucket named twice: batches mix them, and the totals
+    // must be what one-at-a-time decisions give within one second.
+    let pool = BucketKey::quota(account("700000000001"), QuotaId::SYMMETRIC);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..600u32 {
+        let limiter = limiter.clone();
+        tasks.spawn(async move {
+            let id = if i % 2 == 0 { "cks-even" } else { "cks-odd" };
+            let store = BucketKey::quota(BucketScope::CustomKeyStore { id }, QuotaId::CUSTOM_KEY_STORE);
+            let reqs = [
+                LimitRequest { key: pool, rate: window(250.0), cost: 1 },
+                LimitRequest { key: store, rate: window(100.0), cost: 1 },
+            ];
+            (i % 2, limiter.check(&reqs, 0).await.unwrap().allowed)
+        });
+    }
+    let results = tasks.join_all().await;
+    let even = results.iter().filter(|r| r.0 == 0 && r.1).count();
+    let odd = results.iter().filter(|r| r.0 == 1 && r.1).count();
+    // Each store admits 100; the pool (250) is not the limit.
+    assert_eq!((even, odd), (100, 100));
+    let twice = LimitRequest { key: pool, rate: window(250.0), cost: 1 };
+    let d = limiter.check(&[twice, twice], 0).await.unwrap();
+    assert!(d.allowed, "200 of 250 used: two more fit");
+}
