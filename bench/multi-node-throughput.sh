@@ -26,6 +26,12 @@ PY="$VENV/bin/python"
 cargo build --release -q -p trent
 cargo build --release -q -p trent-server --example bare_hyper
 
+# Free loopback ports, so the run collides with no other server on the machine.
+read -r P_EMB P_HYPER P_PGR P_PGM P_PG P_REDIS < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(6)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
 TMP=$(mktemp -d)
 chmod 755 "$TMP"
 cleanup() {
@@ -40,15 +46,15 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 mkdir "$TMP/pg"
 [ "$(id -u)" = 0 ] && chown postgres "$TMP/pg"
 as_pg "$PGBIN/initdb" -D "$TMP/pg/data" -U postgres -A trust --no-sync --no-instructions > "$TMP/initdb.log"
-as_pg "$PGBIN/postgres" -D "$TMP/pg/data" -p 4620 -k "$TMP/pg" -c listen_addresses=127.0.0.1 \
+as_pg "$PGBIN/postgres" -D "$TMP/pg/data" -p $P_PG -k "$TMP/pg" -c listen_addresses=127.0.0.1 \
   -c fsync=off -c max_connections=200 > "$TMP/pg.log" 2>&1 &
-for _ in $(seq 100); do "$PGBIN/pg_isready" -q -h 127.0.0.1 -p 4620 && break; sleep 0.1; done
-"$PGBIN/createdb" -h 127.0.0.1 -p 4620 -U postgres trent
-redis-server --port 4621 --bind 127.0.0.1 --save '' --appendonly no --loglevel warning > "$TMP/redis.log" 2>&1 &
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/4621) 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do "$PGBIN/pg_isready" -q -h 127.0.0.1 -p $P_PG && break; sleep 0.1; done
+"$PGBIN/createdb" -h 127.0.0.1 -p $P_PG -U postgres trent
+redis-server --port $P_REDIS --bind 127.0.0.1 --save '' --appendonly no --loglevel warning > "$TMP/redis.log" 2>&1 &
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$P_REDIS) 2>/dev/null && break; sleep 0.1; done
 
-PG=postgres://postgres@127.0.0.1:4620/trent
-REDIS=redis://127.0.0.1:4621
+PG=postgres://postgres@127.0.0.1:$P_PG/trent
+REDIS=redis://127.0.0.1:$P_REDIS
 cat > "$TMP/trent.toml" <<'TOML'
 [[quotas.overrides]]
 account_id = "*"
@@ -64,10 +70,10 @@ serve() { # NAME PORT ARGS...
   for _ in $(seq 100); do grep -q listening "$TMP/$name.log" 2>/dev/null && return; sleep 0.1; done
   echo "$name did not start:" >&2; cat "$TMP/$name.log" >&2; exit 1
 }
-serve embedded 4610
-serve pg-redis 4612 --store "$PG" --limiter "$REDIS"
-serve pg-memory 4613 --store "$PG"
-./target/release/examples/bare_hyper 127.0.0.1:4611 > /dev/null &
+serve embedded $P_EMB
+serve pg-redis $P_PGR --store "$PG" --limiter "$REDIS"
+serve pg-memory $P_PGM --store "$PG"
+./target/release/examples/bare_hyper 127.0.0.1:$P_HYPER > /dev/null &
 sleep 0.3
 
 export AWS_ACCESS_KEY_ID=AKIATRENTDEV00000000 AWS_SECRET_ACCESS_KEY=trent-development-secret-key-loopback-only \
@@ -78,20 +84,20 @@ presign() { # PORT OUT
   body=$(printf '{"KeyId":"%s","Plaintext":"%s"}' "$key" "$(head -c 32 /dev/urandom | base64 -w0)")
   "$PY" bench/presign.py "http://127.0.0.1:$1" Encrypt "$body" "$2"
 }
-presign 4610 "$TMP/embedded.lua"
-presign 4612 "$TMP/pg-redis.lua"
-presign 4613 "$TMP/pg-memory.lua"
+presign $P_EMB "$TMP/embedded.lua"
+presign $P_PGR "$TMP/pg-redis.lua"
+presign $P_PGM "$TMP/pg-memory.lua"
 run() { # LABEL PORT SCRIPT
   echo "== $1: wrk -t1 -c$CONNS -d$DUR"
   wrk -t1 -c"$CONNS" -d"$DUR" --latency -s "$3" "http://127.0.0.1:$2/" | tee "$TMP/$2.txt"
   if grep -q 'Non-2xx' "$TMP/$2.txt"; then echo "$1 answered errors: the benchmark is invalid" >&2; exit 1; fi
 }
-run "Trent embedded default (SQLite, in-memory limiter)" 4610 "$TMP/embedded.lua"
-run "Trent PostgreSQL store + Redis limiter" 4612 "$TMP/pg-redis.lua"
-run "Trent PostgreSQL store + in-memory limiter" 4613 "$TMP/pg-memory.lua"
-run "bare hyper, fixed body, same request" 4611 "$TMP/embedded.lua"
+run "Trent embedded default (SQLite, in-memory limiter)" $P_EMB "$TMP/embedded.lua"
+run "Trent PostgreSQL store + Redis limiter" $P_PGR "$TMP/pg-redis.lua"
+run "Trent PostgreSQL store + in-memory limiter" $P_PGM "$TMP/pg-memory.lua"
+run "bare hyper, fixed body, same request" $P_HYPER "$TMP/embedded.lua"
 rps() { awk '/Requests\/sec/ {print $2}' "$TMP/$1.txt"; }
-e=$(rps 4610); r=$(rps 4612); m=$(rps 4613); h=$(rps 4611)
+e=$(rps $P_EMB); r=$(rps $P_PGR); m=$(rps $P_PGM); h=$(rps $P_HYPER)
 pct() { python3 -c "print(f'{$1/$2*100:.1f}%')"; }
 echo
 echo "embedded default:        $e req/s"
