@@ -3,9 +3,12 @@
 //!
 //! Exists because the in-memory limiter counts per process: three nodes behind
 //! a load balancer would each admit the whole quota, three times what AWS
-//! allows. Here every decision is one Lua script run atomically by Redis
-//! (`limiter.lua`, EVALSHA, loaded again after NOSCRIPT by `redis::Script`),
-//! covering all the buckets of the request, all or nothing. The script runs
+//! allows. Here every decision is made by one Lua script run atomically by
+//! Redis (`limiter.lua`, EVALSHA, loaded again after NOSCRIPT by
+//! `redis::Script`), covering all the buckets of the request, all or nothing;
+//! requests that queue while a call is out share the next call (decided one
+//! by one, in order), which is what makes one round trip per request
+//! affordable. The script runs
 //! the same integer steps as trent-core's `window.rs` and `gcra.rs` over the
 //! same layout, and reads Redis `TIME`, so node clocks that differ do not
 //! matter. See `docs/multi-node.md` for the key layout, the clock and the
