@@ -130,8 +130,11 @@ impl ErrorKind {
     pub fn http_status(self) -> u16 {
         use ErrorKind::*;
         match self {
-            DependencyTimeout | KmsInternal => 500,
-            KeyUnavailable => 500,
+            // AWS's KMS model (the Smithy `httpError` trait, which botocore
+            // reduces to `fault: true`): DependencyTimeout 503, KMSInternal and
+            // KeyUnavailable 500.
+            DependencyTimeout => 503,
+            KmsInternal | KeyUnavailable => 500,
             MissingAuthenticationToken | AccessDenied => 400,
             _ => 400,
         }
@@ -194,6 +197,15 @@ impl KmsError {
     pub fn internal(detail: impl fmt::Display) -> Self {
         tracing::error!(%detail, "internal error");
         Self::new(ErrorKind::KmsInternal, "An internal error occurred. Try the request again.")
+    }
+
+    /// A dependency (e.g. the shared quota limiter) did not answer in time;
+    /// AWS's wording, and the client may retry.
+    pub fn dependency_timeout() -> Self {
+        Self::new(
+            ErrorKind::DependencyTimeout,
+            "The system timed out while trying to fulfill the request. You can retry the request.",
+        )
     }
 
     /// The answer to a request over its quota.

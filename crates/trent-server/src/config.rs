@@ -12,6 +12,9 @@
 //!
 //! [store]   # optional; default: SQLite in data_dir
 //! url = "postgres://trent@db.internal:5432/trent"
+//!
+//! [quotas]  # besides trent_core's QuotaConfig fields:
+//! limiter = "redis://cache.internal:6379"  # optional; default: in-memory, per node
 //! ```
 //!
 //! With no principals configured, one development principal
@@ -85,11 +88,52 @@ pub struct Config {
     /// Where keys are kept (`[store]`).
     #[serde(default)]
     pub store: StoreConfig,
+    /// `[quotas] limiter`: where request-quota buckets live. `redis://HOST:PORT`
+    /// shares every account's quota among all nodes using that Redis
+    /// (`trent serve --limiter` wins); unset: in memory, per node. Read by
+    /// [`Config::from_toml`] rather than serde, because `[quotas]` is
+    /// trent-core's `QuotaConfig`, which knows nothing of deployments.
+    #[serde(skip)]
+    pub limiter: Option<String>,
 }
 
 impl Config {
     /// Parses a TOML configuration.
     pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
-        toml::from_str(text)
+        let mut table: toml::Table = toml::from_str(text)?;
+        let limiter = table.get_mut("quotas").and_then(toml::Value::as_table_mut).and_then(|q| q.remove("limiter"));
+        let Some(limiter) = limiter else {
+            // The common case keeps the parser's line numbers in errors.
+            return toml::from_str(text);
+        };
+        let toml::Value::String(url) = limiter else {
+            return Err(serde::de::Error::custom(format!(
+                "quotas.limiter must be a string such as \"redis://127.0.0.1:6379\", got a {}",
+                limiter.type_str()
+            )));
+        };
+        let mut config: Config = toml::Value::Table(table).try_into()?;
+        config.limiter = Some(url);
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotas_limiter_is_read_beside_the_quota_settings() {
+        let c = Config::from_toml("[quotas]\nlimiter = \"redis://127.0.0.1:6379\"\nalgorithm = \"token-bucket\"\n")
+            .expect("parses");
+        assert_eq!(c.limiter.as_deref(), Some("redis://127.0.0.1:6379"));
+        assert_eq!(c.quotas.algorithm, trent_core::quota::Algorithm::TokenBucket);
+        assert_eq!(Config::from_toml("[quotas]\nenabled = false\n").expect("parses").limiter, None);
+        let err = Config::from_toml("[quotas]\nlimiter = 6379\n").expect_err("not a URL").to_string();
+        assert!(err.contains("quotas.limiter must be a string"), "{err}");
+        assert!(
+            Config::from_toml("[quotas]\nlimiter = \"redis://x\"\nbogus = 1\n").is_err(),
+            "unknown fields still refused"
+        );
     }
 }

@@ -41,6 +41,9 @@ pub enum StartError {
     /// The root key could not be loaded.
     #[error(transparent)]
     RootKey(#[from] crate::root_key_file::RootKeyError),
+    /// The shared quota limiter (`--limiter`, `[quotas] limiter`) could not be used.
+    #[error("quota limiter: {0}")]
+    Limiter(String),
     /// The store holds material sealed under another root key: this node
     /// would fail every cryptographic operation on the keys it shares.
     #[error(
@@ -214,6 +217,29 @@ fn spawn_change_watcher(
     }
 }
 
+/// The quota engine with the limiter the configuration names: in memory
+/// (the default, per node) or Redis for a `redis://` URL (shared by every
+/// node using that Redis).
+async fn open_limiter(
+    url: Option<&str>,
+    quotas: &trent_core::quota::QuotaConfig,
+) -> Result<Result<QuotaEngine, trent_core::quota::QuotaConfigError>, StartError> {
+    let clock = Arc::new(SystemMonotonicClock::new());
+    match url {
+        None => Ok(QuotaEngine::new(quotas, clock)),
+        Some(url) if url.starts_with("redis://") => {
+            let limiter =
+                trent_redis::RedisLimiter::connect(url).await.map_err(|e| StartError::Limiter(e.to_string()))?;
+            tracing::info!(limiter = %trent_redis::redact(url), "request quotas are shared through Redis");
+            Ok(QuotaEngine::with_limiter(quotas, clock, Arc::new(limiter)))
+        }
+        Some(url) => Err(StartError::Config(format!(
+            "limiter URL {}: only redis:// URLs are supported (leave it unset for the in-memory limiter)",
+            trent_redis::redact(url)
+        ))),
+    }
+}
+
 /// What `trent serve` was asked for.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
@@ -309,7 +335,8 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
     let (store, store_name) = open_store(config.store.url.as_deref(), &data_dir).await?;
     check_root_key(store.as_ref(), &root, &store_name).await?;
     let engine = Arc::new(
-        QuotaEngine::new(&config.quotas, Arc::new(SystemMonotonicClock::new()))
+        open_limiter(config.limiter.as_deref(), &config.quotas)
+            .await?
             .map_err(|e| StartError::Config(format!("[quotas]: {e}")))?,
     );
     let service_quotas = Arc::new(

@@ -43,6 +43,11 @@ enum Command {
         /// Default: SQLite in DATA_DIR.
         #[arg(long, value_name = "URL")]
         store: Option<String>,
+        /// Keep request-quota buckets in this Redis (redis://HOST:PORT), so every
+        /// node using it shares each account's quota; overrides [quotas] limiter.
+        /// Default: in memory, per node.
+        #[arg(long, value_name = "URL")]
+        limiter: Option<String>,
     },
     /// Encrypt files, directories or stdin into AWS Encryption SDK messages.
     Encrypt(envelope_cli::EncryptArgs),
@@ -88,8 +93,8 @@ fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { listen, data_dir, config, store } => {
-                Ok(serve::run(listen, data_dir, config, store).await?)
+            Command::Serve { listen, data_dir, config, store, limiter } => {
+                Ok(serve::run(listen, data_dir, config, store, limiter).await?)
             }
             Command::Encrypt(args) => envelope_cli::encrypt(args).await,
             Command::Decrypt(args) => envelope_cli::decrypt(args).await,

@@ -23,7 +23,8 @@ Exit codes (the server serves until a signal ends it, which shells report as 128
 signal's number, e.g. 130 for Ctrl-C):
    2  the command line does not parse
   10  the configuration is unusable: --config unreadable or invalid, or a value the server refuses
-  11  the server could not start: data directory, listen address, key store, root key
+  11  the server could not start: data directory, listen address, key store, root key,
+      quota limiter (Redis)
   12  the server stopped with an error while serving";
 
 /// Why `trent serve` stopped, each kind with its own exit code; shown as the message of the
@@ -60,12 +61,14 @@ impl std::error::Error for ServeError {}
 
 /// Runs the server until it stops.
 ///
-/// `store` (`--store URL`) overrides the config file's `[store] url`.
+/// `store` (`--store URL`) overrides the config file's `[store] url`, and
+/// `limiter` (`--limiter URL`) its `[quotas] limiter`.
 pub async fn run(
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     config: Option<PathBuf>,
     store: Option<String>,
+    limiter: Option<String>,
 ) -> Result<(), ServeError> {
     let mut config = match config {
         Some(path) => {
@@ -80,6 +83,9 @@ pub async fn run(
     };
     if store.is_some() {
         config.store.url = store;
+    }
+    if limiter.is_some() {
+        config.limiter = limiter;
     }
     let server = start(ServeOptions { listen, data_dir, config }).await.map_err(|e| match e {
         StartError::Config(_) => ServeError::Config(e.into()),

@@ -7,8 +7,9 @@
 //! across the buckets.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::{KmsError, KmsResult};
+use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::quota::admission::{Admission, Charge};
 
 use super::catalog::{Profile, QuotaId};
@@ -16,7 +17,7 @@ use super::charge::{self, BucketKey, BucketLimit, BucketScope, ChargeRules, MAX_
 use super::clock::MonotonicClock;
 use super::config::{Algorithm, QuotaConfig, QuotaConfigError};
 use super::gcra::RateParams;
-use super::limiter::{InMemoryLimiter, LimitDecision, LimitRequest, Limiter, Rate};
+use super::limiter::{InMemoryLimiter, LimitRequest, Limiter, LimiterError, Rate};
 use super::values::QuotaValues;
 use super::window::WindowParams;
 
@@ -44,6 +45,8 @@ pub struct QuotaEngine {
     values: QuotaValues,
     limiter: Backend,
     clock: Arc<dyn MonotonicClock>,
+    /// When a limiter fault was last logged (monotonic ns, 0: never).
+    fault_logged: AtomicU64,
 }
 
 impl std::fmt::Debug for QuotaEngine {
@@ -90,6 +93,7 @@ impl QuotaEngine {
             values: QuotaValues::new(config)?,
             limiter,
             clock,
+            fault_logged: AtomicU64::new(0),
         })
     }
 
@@ -175,6 +179,25 @@ impl QuotaEngine {
         }
     }
 
+    /// The AWS error for a request the shared limiter could not decide: a
+    /// deadline missed is `DependencyTimeoutException` (retryable, as AWS says
+    /// of it), any other failure `KMSInternalException`. The detail is logged
+    /// at most once a second: an outage fails every request, and a log line
+    /// each would bury everything else.
+    fn limiter_fault(&self, e: LimiterError, now: u64) -> KmsError {
+        let last = self.fault_logged.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= 1_000_000_000 || last == 0 {
+            self.fault_logged.store(now.max(1), Ordering::Relaxed);
+            tracing::error!(error = %e, "quota limiter unavailable; refusing requests (fail closed)");
+        }
+        match e {
+            LimiterError::Timeout(_) => KmsError::dependency_timeout(),
+            LimiterError::Backend(_) => {
+                KmsError::new(ErrorKind::KmsInternal, "An internal error occurred. Try the request again.")
+            }
+        }
+    }
+
     /// Decides one request; `Err` is the ThrottlingException to send.
     async fn decide(&self, charge: &Charge<'_>) -> KmsResult<()> {
         let plan = charge::plan(self.rules, charge);
@@ -193,14 +216,10 @@ impl QuotaEngine {
         let now = self.clock.now_nanos();
         let decision = match &self.limiter {
             Backend::Local(l) => l.check_now(requests, now),
-            Backend::Shared(l) => match l.check(requests, now).await {
-                Ok(d) => d,
-                Err(e) => {
-                    // Fail open: a limiter outage must not take KMS down with it.
-                    tracing::warn!(error = %e, "quota limiter unavailable; admitting request");
-                    LimitDecision::ALLOW
-                }
-            },
+            // Fail closed: a request the shared limiter could not count is
+            // refused, so N nodes never admit more than the quota between
+            // them (docs/multi-node.md weighs fail open and local fallback).
+            Backend::Shared(l) => l.check(requests, now).await.map_err(|e| self.limiter_fault(e, now))?,
         };
         if decision.allowed {
             Ok(())

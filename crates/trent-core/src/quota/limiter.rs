@@ -56,11 +56,20 @@ impl LimitDecision {
 }
 
 /// A limiter backend could not decide (e.g. Redis unreachable).
+///
+/// The engine fails closed on either: the request is refused with an AWS
+/// server fault, never admitted uncounted. The two kinds exist because AWS
+/// names them apart: a dependency that did not answer in time is
+/// `DependencyTimeoutException`, anything else `KMSInternalException`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimiterError {
-    /// The backend failed; the text is for logs.
+    /// The backend failed (refused connection, protocol or script error);
+    /// the text is for logs.
     #[error("limiter backend: {0}")]
     Backend(String),
+    /// The backend did not answer within the limiter's deadline; the text is for logs.
+    #[error("limiter backend timed out: {0}")]
+    Timeout(String),
 }
 
 /// Keeps bucket state and decides, all-or-nothing, whether a request may

@@ -374,12 +374,12 @@ async fn disabled_admits_everything() {
 }
 
 #[tokio::test]
-async fn shared_limiter_is_used_and_failures_fail_open() {
-    struct Broken;
+async fn shared_limiter_is_used_and_failures_fail_closed() {
+    struct Broken(bool);
     #[async_trait::async_trait]
     impl Limiter for Broken {
         async fn check(&self, _: &[LimitRequest<'_>], _: u64) -> Result<LimitDecision, LimiterError> {
-            Err(LimiterError::Backend("down".into()))
+            Err(if self.0 { LimiterError::Timeout("slow".into()) } else { LimiterError::Backend("down".into()) })
         }
         async fn reset(&self, _: &BucketKey<'_>) -> Result<(), LimiterError> {
             Err(LimiterError::Backend("down".into()))
@@ -390,9 +390,16 @@ async fn shared_limiter_is_used_and_failures_fail_open() {
     let e = QuotaEngine::with_limiter(&QuotaConfig::default(), clock.clone(), shared).expect("engine");
     let c = Caller::new("111122223333", "us-east-1");
     assert_eq!(admitted(&e, &charge(&c, Operation::CreateKey, None), 10).await, 5);
-    let e = QuotaEngine::with_limiter(&QuotaConfig::default(), clock, Arc::new(Broken)).expect("engine");
-    assert_eq!(admitted(&e, &charge(&c, Operation::CreateKey, None), 10).await, 10);
-    e.apply_increase("111122223333", "us-east-1", QuotaId::SYMMETRIC, 1e6).await;
+    // Fail closed: nothing the limiter could not count is admitted, and the
+    // error says which kind of fault (AWS's status for each).
+    for (timeout, kind, status) in [(false, ErrorKind::KmsInternal, 500), (true, ErrorKind::DependencyTimeout, 503)] {
+        let e = QuotaEngine::with_limiter(&QuotaConfig::default(), clock.clone(), Arc::new(Broken(timeout)))
+            .expect("engine");
+        assert_eq!(admitted(&e, &charge(&c, Operation::CreateKey, None), 10).await, 0);
+        let err = e.admit(&charge(&c, Operation::CreateKey, None)).await.expect_err("refused");
+        assert_eq!((err.kind, err.kind.http_status()), (kind, status));
+        e.apply_increase("111122223333", "us-east-1", QuotaId::SYMMETRIC, 1e6).await;
+    }
 }
 
 #[test]
