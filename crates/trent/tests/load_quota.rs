@@ -63,7 +63,10 @@ fn admitted_rate_matches_the_quota_and_throttles_are_counted() {
     assert_eq!(q["quota_code"], "L-6E3AF000");
     assert_eq!(q["quota"].as_f64(), Some(QUOTA), "quota discovered through GetServiceQuota");
     let expected = q["expected_admitted"].as_f64().unwrap();
-    assert!((expected - (QUOTA * 3.0 + QUOTA)).abs() < 2.0, "expected {expected}");
+    // The generator's send span sets `expected`; on a loaded machine it comes out a few
+    // milliseconds short of 3 s (seen: 2.977 s), so allow 1 % of the ideal, not 2 requests.
+    let ideal = QUOTA * 3.0 + QUOTA;
+    assert!((expected - ideal).abs() <= ideal * 0.01 + 2.0, "expected {expected}");
     let admitted = u(q, "admitted_in_window") as f64;
     assert!((admitted - expected).abs() <= expected * 0.02 + 2.0, "admitted {admitted}, expected {expected}");
 
