@@ -4,6 +4,7 @@
 # with aws-sdk-kms, the AWS CLI, boto3, the AWS Encryption SDK CLI and openssl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup-system.sh
 scripts/setup-python.sh
 export TRENT_VENV="$PWD/.venv"
 cargo fmt --all -- --check
