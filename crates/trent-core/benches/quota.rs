@@ -124,7 +124,7 @@ fn single_thread(c: &mut Criterion) {
     }
 
     // The pure maths. The window at 100,000/s with time moving 10 µs per
-    // call: every call admits, slots fill, expire and are reused.
+    // call: every call admits, records fill up to a quantum and expire.
     let p = WindowParams::for_rate(100_000.0, 1.0).expect("rate");
     let mut state = WindowState::new();
     let mut now = 1_000_000_000u64;

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{mpsc, oneshot};
-use trent_core::quota::{BucketKey, LimitDecision, LimitRequest, Limiter, LimiterError, Rate, window::RING};
+use trent_core::quota::{BucketKey, LimitDecision, LimitRequest, Limiter, LimiterError, Rate, window::MAX_RECORDS};
 
 /// The decision script; see its header for arguments and layout.
 const SCRIPT: &str = include_str!("limiter.lua");
@@ -224,7 +224,7 @@ async fn run_batch(
     rebase_after: u64,
 ) -> redis::RedisResult<Vec<LimitDecision>> {
     let mut call = script.prepare_invoke();
-    call.arg(now.map(|n| n.to_string()).unwrap_or_default()).arg(rebase_after).arg(RING).arg(batch.len());
+    call.arg(now.map(|n| n.to_string()).unwrap_or_default()).arg(rebase_after).arg(2 * MAX_RECORDS).arg(batch.len());
     let mut keys: Vec<&str> = Vec::new();
     for draws in batch {
         call.arg(draws.len());

@@ -9,7 +9,8 @@
 -- KEYS[i]  one hash per distinct bucket of the batch
 -- ARGV[1]  "" to read the clock with TIME, else an explicit time in ns (tests)
 -- ARGV[2]  re-base a busy bucket once its local time passes this many ns
--- ARGV[3]  ring size (window.rs RING)
+-- ARGV[3]  record positions: twice window.rs MAX_RECORDS (the most a
+--          bucket can hold with any costs)
 -- ARGV[4]  number of requests; then per request: its number of buckets, and
 --          per bucket: key index (into KEYS), kind ("w" window | "t" token
 --          bucket), p1 (window ns | emission interval ns), p2 (capacity |
@@ -22,13 +23,13 @@
 -- and Unix time in ns is ~2^60. So each bucket keeps its own origin
 -- (bs seconds + bo ns) and all its times are ns since that origin: set to
 -- the current second whenever the bucket is idle (forgetting an idle bucket
--- changes no decision), and moved forward by a whole number of ring laps
--- when a bucket stays busy past ARGV[2], which keeps every slot number,
--- ring position and comparison as it was.
+-- changes no decision), and moved forward by whole seconds when a bucket
+-- stays busy past ARGV[2], which keeps every comparison as it was.
 --
--- Hash fields: k kind, w window, T total, h head, n newest, L latest,
--- bs/bo origin, tat (token bucket); c<pos>/l<pos> count and last admission
--- of ring slot pos.
+-- Hash fields: k kind, w window, T total, h head and n newest record
+-- number, L latest, x local time the key is kept until, bs/bo origin, tat
+-- (token bucket); c<pos>/l<pos> count and last admission of the record
+-- numbered r, pos = r mod ARGV[3].
 
 local explicit = ARGV[1] ~= ""
 local sec, frac
@@ -39,7 +40,7 @@ else
   sec, frac = tonumber(t[1]), tonumber(t[2]) * 1000
 end
 local REBASE = tonumber(ARGV[2])
-local RING = tonumber(ARGV[3])
+local POSITIONS = tonumber(ARGV[3])
 local NS = 1000000000
 
 -- floor(a / b) for non-negative integers below 2^53, exact.
@@ -49,7 +50,7 @@ local function idiv(a, b)
   return q
 end
 
-local function pos(s) return s - idiv(s, RING) * RING end
+local function pos(r) return r - idiv(r, POSITIONS) * POSITIONS end
 
 local function num(v, d) if v then return tonumber(v) end return d end
 
@@ -60,14 +61,14 @@ local function state(i)
   local b = states[i]
   if b then return b end
   b = { key = KEYS[i], c = {}, l = {}, dirty = {} }
-  local v = redis.call('HMGET', b.key, 'k', 'w', 'T', 'h', 'n', 'L', 'bs', 'bo', 'tat')
+  local v = redis.call('HMGET', b.key, 'k', 'w', 'T', 'h', 'n', 'L', 'bs', 'bo', 'tat', 'x')
   b.loaded_kind = v[1]
   b.skind = v[1]
   if v[1] then
     b.window, b.total, b.head, b.newest, b.latest = num(v[2], 0), num(v[3], 0), num(v[4], 1), num(v[5], 0), num(v[6], 0)
-    b.bs, b.bo, b.tat = num(v[7], sec), num(v[8], 0), num(v[9], 0)
+    b.bs, b.bo, b.tat, b.kept = num(v[7], sec), num(v[8], 0), num(v[9], 0), num(v[10], 0)
   else
-    b.window, b.total, b.head, b.newest, b.latest, b.bs, b.bo, b.tat = 0, 0, 1, 0, 0, sec, 0, 0
+    b.window, b.total, b.head, b.newest, b.latest, b.bs, b.bo, b.tat, b.kept = 0, 0, 1, 0, 0, sec, 0, 0, 0
   end
   -- As stored, to write back only what changed.
   b.stored = { b.window, b.head, b.newest, b.bs, b.bo }
@@ -75,7 +76,7 @@ local function state(i)
   return b
 end
 
--- Slot p's count and last admission, read once per call; a value already
+-- Record position p's count and last admission, read once per call; a value already
 -- changed in this call is kept.
 local function slot(b, p)
   if b.c[p] == nil or b.l[p] == nil then
@@ -98,31 +99,30 @@ local function idle(b, t)
 end
 
 local function fresh(b)
-  b.window, b.total, b.head, b.newest, b.latest, b.bs, b.bo, b.tat = 0, 0, 1, 0, 0, sec, 0, 0
+  b.window, b.total, b.head, b.newest, b.latest, b.bs, b.bo, b.tat, b.kept = 0, 0, 1, 0, 0, sec, 0, 0, 0
   b.c, b.l, b.dirty = {}, {}, {}
   b.reset = true
 end
 
--- Moves the origin forward by d ns (a whole number of ring laps for a window).
+-- Moves the origin forward by d ns, whole seconds; for a window no further
+-- than the start of the window, so every live time stays positive.
 local function rebase(b, t)
   local d
   if b.kind == 't' then
     d = idiv(t, NS) * NS
     b.tat = b.tat - d
   else
-    local lap = b.slot_width * RING
-    d = idiv(math.max(t - b.window, 0), lap) * lap
+    d = idiv(math.max(t - b.window, 0), NS) * NS
     if d == 0 then return end
-    local k = d / b.slot_width
     b.latest = b.latest - d
-    for s = b.head, b.newest do
-      local p = pos(s)
+    for r = b.head, b.newest do
+      local p = pos(r)
       local _, l = slot(b, p)
       b.l[p] = l - d
       b.dirty[p] = true
     end
-    b.head, b.newest = b.head - k, b.newest - k
   end
+  b.kept = math.max(b.kept - d, 0)
   local o = b.bo + d
   b.bs = b.bs + idiv(o, NS)
   b.bo = o - idiv(o, NS) * NS
@@ -141,11 +141,9 @@ local function expire(b, t, window)
     return
   end
   while b.head <= b.newest do
-    local p = pos(b.head)
-    local c, l = slot(b, p)
-    if c > 0 and l + window > t then break end
+    local c, l = slot(b, pos(b.head))
+    if l + window > t then break end
     b.total = b.total - c
-    set_count(b, p, 0)
     b.head = b.head + 1
   end
 end
@@ -173,7 +171,8 @@ local function check(b)
     return false, allow_at - t
   end
   local window, capacity, cost = b.p1, b.p2, b.cost
-  b.slot_width = math.max(idiv(window + RING - 2, RING - 1), 1)
+  -- window.rs WindowParams::quantum.
+  b.quantum = idiv(capacity + POSITIONS / 2 - 1, POSITIONS / 2)
   if cost > capacity then return false, -1 end
   if b.window == window and idle(b, t) then fresh(b); t = local_time(b) end
   if b.window == window and t > REBASE then rebase(b, t); t = local_time(b) end
@@ -183,8 +182,8 @@ local function check(b)
   if b.total + cost <= capacity then return true, 0 end
   local need = b.total + cost - capacity
   local freed = 0
-  for s = b.head, b.newest do
-    local c, l = slot(b, pos(s))
+  for r = b.head, b.newest do
+    local c, l = slot(b, pos(r))
     freed = freed + c
     if freed >= need then return false, math.max(l + window - t, 0) end
   end
@@ -195,20 +194,23 @@ end
 local function record(b)
   local t, cost = b.now, b.cost
   if cost == 0 then return end
-  local s = idiv(t, b.slot_width)
-  local at = pos(s)
-  if b.total == 0 then
-    b.head, b.newest = s, s
-    set_count(b, at, cost)
-  elseif s > b.newest then
-    for k = b.newest + 1, s - 1 do set_count(b, pos(k), 0) end
-    b.newest = s
-    set_count(b, at, cost)
-  else
-    local c = slot(b, at)
-    set_count(b, at, c + cost)
+  local merged = false
+  if b.head <= b.newest then
+    local at = pos(b.newest)
+    local c, l = slot(b, at)
+    if l == t or c + cost <= b.quantum then
+      set_count(b, at, c + cost)
+      b.l[at] = t
+      merged = true
+    end
   end
-  b.l[at] = t
+  if not merged then
+    if b.total == 0 then b.head = b.newest + 1 end
+    b.newest = b.newest + 1
+    local at = pos(b.newest)
+    set_count(b, at, cost)
+    b.l[at] = t
+  end
   b.latest = t
   b.total = b.total + cost
 end
@@ -264,9 +266,15 @@ for _, b in pairs(states) do
     end
     if before[2] ~= b.head or before[3] ~= b.newest or b.reset then
       for _, f in ipairs({ 'h', b.head, 'n', b.newest }) do fields[#fields + 1] = f end
-      -- A new slot opened: push the expiry out. Admissions within the same
-      -- slot are at most one slot width (< 1 s margin) later.
-      ttl = b.latest + b.window - b.now + b.slot_width
+    end
+    -- The key must outlive every record; pushed a second further at a
+    -- time, so most calls leave the TTL alone (these calls are most of
+    -- the cost).
+    if b.reset or b.latest + b.window > b.kept or before[4] ~= b.bs or before[5] ~= b.bo then
+      b.kept = b.latest + b.window + NS
+      fields[#fields + 1] = 'x'
+      fields[#fields + 1] = b.kept
+      ttl = b.kept - b.now
     end
     for p, _ in pairs(b.dirty) do
       fields[#fields + 1] = 'c' .. p
@@ -278,8 +286,12 @@ for _, b in pairs(states) do
     end
     redis.call('HSET', b.key, unpack(fields))
   end
-  -- Gone a second after it would be idle: nothing it holds still counts.
-  if ttl then redis.call('PEXPIRE', b.key, math.floor(ttl / 1000000) + 1000) end
+  -- Gone once nothing it holds still counts (a token bucket: a second
+  -- after it would be full again).
+  if ttl then
+    if b.kind == 't' then ttl = ttl + NS end
+    redis.call('PEXPIRE', b.key, math.floor(ttl / 1000000) + 1)
+  end
   end
 end
 return results

@@ -52,7 +52,7 @@ fn poisson(rate: f64, seconds: u64, seed: u64) -> Vec<u64> {
     }
 }
 
-/// `n` at once at the start of every 250 ms: the hardest case for slots.
+/// `n` at once at the start of every 250 ms.
 fn bursts(n: usize, seconds: u64) -> Vec<u64> {
     (0..seconds * 4).flat_map(|k| std::iter::repeat_n(T0 + k * S / 4, n)).collect()
 }
@@ -129,6 +129,25 @@ async fn the_lua_window_decides_like_the_in_memory_one_for_steady_bursty_and_poi
 }
 
 #[tokio::test]
+async fn above_a_thousand_a_second_records_share_a_quantum_in_lua_too() {
+    // 2,500/s: records of up to 3 units (window.rs quantum), with costs of 1 and 2.
+    let (_redis, limiter) = start().await;
+    let single =
+        |id| LimitRequest { key: BucketKey::quota(account(id), QuotaId::SYMMETRIC), rate: window(2_500.0), cost: 1 };
+    let shapes: Vec<(&str, Vec<LimitRequest<'_>>, Vec<u64>)> = vec![
+        ("steady x1.5", vec![single("500000000001")], steady(3_750.0, 2)),
+        ("bursts x2", vec![single("500000000002")], bursts(1_250, 2)),
+        ("poisson x1.2, cost 2", vec![LimitRequest { cost: 2, ..single("500000000003") }], poisson(1_500.0, 2, 5)),
+    ];
+    for (name, reqs, times) in &shapes {
+        let admitted = compare(&limiter, reqs, times, name).await;
+        assert!(admitted > 2_000 && admitted < times.len(), "{name}: {admitted} of {}", times.len());
+    }
+    // Re-basing mid-run changes nothing either.
+    compare_rebasing(&limiter, &[single("500000000004")], &poisson(4_000.0, 3, 6), "re-based", Some(S)).await;
+}
+
+#[tokio::test]
 async fn token_bucket_multi_bucket_costs_and_fractional_quotas_decide_alike_too() {
     let (_redis, limiter) = start().await;
     let times = poisson(60.0, 5, 3);
@@ -187,7 +206,7 @@ async fn reset_empties_a_bucket_and_idle_buckets_expire() {
     assert!(!limiter.check(&[req], 0).await.unwrap().allowed, "two per second");
     limiter.reset(&key).await.unwrap();
     assert!(limiter.check(&[req], 0).await.unwrap().allowed, "reset forgets what was admitted");
-    // The bucket carries a TTL of its window plus one slot (5 ms) plus a second.
+    // The bucket carries a TTL of its window plus a second.
     let ttl = pttl(&redis, &RedisLimiter::key(&key));
     assert!((1_000..=2_010).contains(&ttl), "PTTL {ttl}");
 }

@@ -97,7 +97,8 @@ enum Bucket {
     Empty,
     /// GCRA: the theoretical arrival time.
     Tat(u64),
-    /// The sliding window's slots (boxed: about 2.4 KiB).
+    /// The sliding window's admission records (boxed: most buckets of a
+    /// scope stay empty, so the variant stays two words).
     Window(Box<WindowState>),
 }
 
