@@ -145,6 +145,17 @@ fn admitted(samples: &[Sample]) -> usize {
     samples.iter().filter(|s| s.outcome == Outcome::Admitted).count()
 }
 
+/// How many one-second windows the admissions can have spanned on the
+/// server: from the first admitted request's send to the last one's answer,
+/// rounded up. Equals the run's length when the machine keeps up; a
+/// machine so busy that requests reach the limiter late can stretch it.
+fn windows_spanned(samples: &[Sample]) -> u64 {
+    let ok = samples.iter().filter(|s| s.outcome == Outcome::Admitted);
+    let first = ok.clone().map(|s| s.sent).min().unwrap_or_default();
+    let last = ok.map(|s| s.sent + s.latency).max().unwrap_or_default();
+    last.saturating_sub(first).as_millis().div_ceil(1_000) as u64
+}
+
 /// Whether some [`QUOTA`] + 1 admissions certainly happened within one
 /// second. The client sees each admission only as somewhere between its send
 /// and its answer, so a group proves a breach when its last answer came less
@@ -161,8 +172,9 @@ fn over_quota(samples: &[Sample]) -> Option<Duration> {
     })
 }
 
-/// Runs the 2x and 10x loads on `clients`; returns admitted counts.
-async fn both_loads(clients: &[aws_sdk_kms::Client], label: &str) -> Vec<(u64, usize, usize)> {
+/// Runs the 2x and 10x loads on `clients`; returns, per factor, the
+/// admitted count, the offered count and the windows the admissions spanned.
+async fn both_loads(clients: &[aws_sdk_kms::Client], label: &str) -> Vec<(u64, usize, usize, u64)> {
     let mut out = vec![];
     for factor in [2, 10] {
         // A quarter second short of SECONDS windows: from idle, window k
@@ -181,7 +193,7 @@ async fn both_loads(clients: &[aws_sdk_kms::Client], label: &str) -> Vec<(u64, u
             late < Duration::from_millis(SECONDS * 1_000 + 200),
             "{label} x{factor}: the client fell behind ({late:?})"
         );
-        out.push((factor, admitted(&samples), samples.len()));
+        out.push((factor, admitted(&samples), samples.len(), windows_spanned(&samples)));
         // Let the window empty before the next load.
         tokio::time::sleep(Duration::from_millis(1_100)).await;
     }
@@ -203,10 +215,19 @@ async fn three_nodes_on_one_redis_admit_what_one_node_admits_alone() {
     let clients: Vec<_> = nodes.iter().map(Node::client).collect();
     let shared = both_loads(&clients, "three nodes").await;
 
-    for ((factor, one, offered), (_, three, _)) in reference.iter().zip(&shared) {
-        eprintln!("x{factor}: offered {offered}, one node alone admitted {one}, three nodes on Redis {three}");
-        let diff = (*three as f64 - *one as f64).abs() / *one as f64;
-        assert!(diff <= 0.01, "x{factor}: three nodes admitted {three}, one node {one} ({:.2} %)", diff * 100.0);
+    for ((factor, one, offered, _), (_, three, _, spanned)) in reference.iter().zip(&shared) {
+        eprintln!(
+            "x{factor}: offered {offered}, one node alone admitted {one}, three nodes on Redis {three} over {spanned} s"
+        );
+        if *spanned <= SECONDS {
+            let diff = (*three as f64 - *one as f64).abs() / *one as f64;
+            assert!(diff <= 0.01, "x{factor}: three nodes admitted {three}, one node {one} ({:.2} %)", diff * 100.0);
+        } else {
+            // Requests reached Redis late enough to open another window: the
+            // windows they spanned bound what may pass (no breach of any
+            // second was found above either way).
+            assert!((*one..=QUOTA as usize * *spanned as usize).contains(three), "x{factor}: {three} over {spanned} s");
+        }
         // And what one node admits is the quota over the run.
         let expected = (QUOTA * SECONDS) as f64;
         assert!((*one as f64 - expected).abs() / expected <= 0.01, "x{factor}: one node admitted {one}");
