@@ -180,6 +180,11 @@ pub trait KeyStore: Send + Sync + 'static {
         limit: usize,
     ) -> StoreResult<Page<KeyRecord>>;
 
+    /// Every key of every account and region ordered by key id, starting
+    /// after `after`. Exists for whole-store maintenance (re-sealing all key
+    /// material under a new root key), never for a request.
+    async fn list_all_keys(&self, after: Option<&str>, limit: usize) -> StoreResult<Page<KeyRecord>>;
+
     /// Number of keys in one account and region (for resource quotas).
     async fn count_keys(&self, account_id: &str, region: &str) -> StoreResult<u64>;
 

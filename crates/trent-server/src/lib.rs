@@ -3,7 +3,9 @@
 
 pub mod config;
 pub mod http;
+pub mod maintenance;
 pub mod metrics;
+pub mod root_key_canary;
 pub mod root_key_file;
 pub mod server;
 pub mod sigv4;

@@ -1,6 +1,11 @@
 //! Where the root key comes from: `TRENT_ROOT_KEY` (hex or base64), a file
 //! named in the config, or `DATA_DIR/root.key`, created on first start with
 //! owner-only permissions.
+//!
+//! While `trent rotate-root-key` runs (or after it was killed),
+//! `DATA_DIR/root.key.next` holds the new key: the root key is then the new
+//! one, still opening what the old one sealed, until the rotation finishes by
+//! renaming `root.key.next` over `root.key`.
 
 use std::fs;
 use std::io::Write;
@@ -47,33 +52,97 @@ fn decode(bytes: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     (v.len() == ROOT_KEY_LEN).then(|| Zeroizing::new(v))
 }
 
-/// Loads the root key from the environment, `file`, or `data_dir/root.key` (creating it).
+/// The root key file in the data directory.
+pub const ROOT_KEY_FILE: &str = "root.key";
+
+/// The new root key while a rotation is under way.
+pub const NEXT_ROOT_KEY_FILE: &str = "root.key.next";
+
+/// Loads the root key from the environment, `file`, or `data_dir/root.key`
+/// (creating it); with `root.key.next` present, the new key that still opens
+/// what the old one sealed.
 pub fn load_or_create(file: Option<&Path>, data_dir: &Path) -> Result<RootKey, RootKeyError> {
     if let Ok(v) = std::env::var(ROOT_KEY_ENV) {
         let v = Zeroizing::new(v);
         let bytes = decode(v.as_bytes()).ok_or_else(|| RootKeyError::Format(ROOT_KEY_ENV.into()))?;
         return RootKey::from_bytes(&bytes).map_err(|_| RootKeyError::Format(ROOT_KEY_ENV.into()));
     }
-    let default = data_dir.join("root.key");
-    let path = file.unwrap_or(&default);
-    let io = |source| RootKeyError::Io { path: path.display().to_string(), source };
-    match fs::read(path) {
-        Ok(bytes) => {
-            let bytes = Zeroizing::new(bytes);
-            let mode = fs::metadata(path).map_err(io)?.permissions().mode();
-            if mode & 0o077 != 0 {
-                return Err(RootKeyError::Permissions(path.display().to_string()));
-            }
-            let key = decode(&bytes).ok_or_else(|| RootKeyError::Format(path.display().to_string()))?;
-            RootKey::from_bytes(&key).map_err(|_| RootKeyError::Format(path.display().to_string()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && file.is_none() => {
-            let (key, bytes) = RootKey::generate().map_err(|_| RootKeyError::Format("generated key".into()))?;
-            let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io)?;
-            f.write_all(hex::encode(&bytes[..]).as_bytes()).map_err(io)?;
-            f.sync_all().map_err(io)?;
-            Ok(key)
-        }
-        Err(e) => Err(io(e)),
+    if let Some(path) = file {
+        return read_key_file(path);
     }
+    let path = data_dir.join(ROOT_KEY_FILE);
+    let key = match read_key_file(&path) {
+        Err(RootKeyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            let (key, bytes) = RootKey::generate().map_err(|_| RootKeyError::Format("generated key".into()))?;
+            write_key_file(&path, &bytes)?;
+            key
+        }
+        other => other?,
+    };
+    let next = data_dir.join(NEXT_ROOT_KEY_FILE);
+    if !next.exists() {
+        return Ok(key);
+    }
+    tracing::warn!(
+        file = %next.display(),
+        "a root key rotation has not finished: sealing under the new key, opening under both; run `trent rotate-root-key` to finish it"
+    );
+    Ok(read_key_file(&next)?.with_previous(key))
+}
+
+/// Reads a root key file, refusing one readable by group or others.
+fn read_key_file(path: &Path) -> Result<RootKey, RootKeyError> {
+    let io = |source| RootKeyError::Io { path: path.display().to_string(), source };
+    let bytes = Zeroizing::new(fs::read(path).map_err(io)?);
+    let mode = fs::metadata(path).map_err(io)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(RootKeyError::Permissions(path.display().to_string()));
+    }
+    let key = decode(&bytes).ok_or_else(|| RootKeyError::Format(path.display().to_string()))?;
+    RootKey::from_bytes(&key).map_err(|_| RootKeyError::Format(path.display().to_string()))
+}
+
+/// Writes a new key file (hex, owner-only, synced, its directory too);
+/// refuses to replace an existing one.
+fn write_key_file(path: &Path, bytes: &[u8]) -> Result<(), RootKeyError> {
+    let io = |source| RootKeyError::Io { path: path.display().to_string(), source };
+    let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io)?;
+    f.write_all(hex::encode(bytes).as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    sync_parent(path)
+}
+
+/// Makes a file's creation or rename in its directory durable.
+fn sync_parent(path: &Path) -> Result<(), RootKeyError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| RootKeyError::Io { path: dir.display().to_string(), source })
+}
+
+/// Starts (or resumes) a rotation of `data_dir/root.key`: creates
+/// `root.key.next` unless it exists and returns the new key, opening what
+/// the old one sealed too.
+pub fn begin_rotation(data_dir: &Path) -> Result<RootKey, RootKeyError> {
+    let next = data_dir.join(NEXT_ROOT_KEY_FILE);
+    let old = read_key_file(&data_dir.join(ROOT_KEY_FILE))?;
+    if !next.exists() {
+        let bytes = random_key()?;
+        write_key_file(&next, &bytes)?;
+    }
+    Ok(read_key_file(&next)?.with_previous(old))
+}
+
+/// Finishes a rotation once everything is sealed under the new key: the new
+/// key file replaces the old one (an atomic rename, made durable).
+pub fn finish_rotation(data_dir: &Path) -> Result<(), RootKeyError> {
+    let next = data_dir.join(NEXT_ROOT_KEY_FILE);
+    let current = data_dir.join(ROOT_KEY_FILE);
+    fs::rename(&next, &current).map_err(|source| RootKeyError::Io { path: next.display().to_string(), source })?;
+    sync_parent(&current)
+}
+
+/// 32 fresh random bytes for a new root key.
+fn random_key() -> Result<Zeroizing<Vec<u8>>, RootKeyError> {
+    RootKey::generate().map(|(_, bytes)| bytes).map_err(|_| RootKeyError::Format("generated key".into()))
 }

@@ -12,12 +12,11 @@ use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use trent_core::Kms;
-use trent_core::key::root_key::RootKey;
 use trent_core::kms::wall_clock::{SystemWallClock, WallClock};
 use trent_core::quota::{QuotaEngine, SystemMonotonicClock};
 use trent_core::service_quotas::{ServiceQuotas, history};
 use trent_core::store::KeyStore;
-use trent_core::store::{Doc, StoreChange, StoreError};
+use trent_core::store::{StoreChange, StoreError};
 use trent_store::{PostgresStore, SqliteStore};
 use zeroize::Zeroizing;
 
@@ -56,45 +55,6 @@ pub enum StartError {
     },
 }
 
-/// The document that proves which root key a store's material is sealed
-/// under: the first node to start on a store seals [`CANARY_PLAINTEXT`] with
-/// its root key and stores it; every later start must be able to open it.
-/// Exists because nodes sharing a PostgreSQL store each load their own root
-/// key, and one with the wrong key would otherwise start and then fail on
-/// every key it touches.
-const CANARY_KIND: &str = "trent-root-key-canary";
-/// Scope and id of the canary document (there is one per store).
-const CANARY_ID: &str = "v1";
-/// What the canary seals.
-const CANARY_PLAINTEXT: &[u8] = b"trent root key canary v1";
-
-/// Checks (writing it on a fresh store) the root key canary, see [`CANARY_KIND`].
-async fn check_root_key(store: &dyn KeyStore, root: &RootKey, store_name: &str) -> Result<(), StartError> {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mismatch = || StartError::RootKeyMismatch { store: store_name.to_owned() };
-    for _ in 0..2 {
-        if let Some(doc) = store.get_doc(CANARY_KIND, CANARY_ID, CANARY_ID).await.map_err(StartError::Store)? {
-            let text: String = serde_json::from_str(&doc.body).map_err(|_| mismatch())?;
-            let sealed = b64.decode(text).map_err(|_| mismatch())?;
-            let opened = root.open_material(CANARY_KIND, CANARY_ID, &sealed).map_err(|_| mismatch())?;
-            return if opened.as_slice() == CANARY_PLAINTEXT { Ok(()) } else { Err(mismatch()) };
-        }
-        let sealed = root
-            .seal_material(CANARY_KIND, CANARY_ID, CANARY_PLAINTEXT)
-            .map_err(|e| StartError::Config(format!("sealing the root key canary: {e}")))?;
-        let body = serde_json::Value::from(b64.encode(sealed)).to_string();
-        let doc = Doc { kind: CANARY_KIND.into(), scope: CANARY_ID.into(), id: CANARY_ID.into(), body };
-        match store.insert_doc(&doc).await {
-            Ok(()) => return Ok(()),
-            // Another node wrote it first: check theirs on the next pass.
-            Err(StoreError::AlreadyExists) => continue,
-            Err(e) => return Err(StartError::Store(e)),
-        }
-    }
-    Err(StartError::Config("the root key canary vanished while starting".into()))
-}
-
 /// `url` without its password, for messages and logs.
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return "(unparsable store URL)".into() };
@@ -110,7 +70,10 @@ fn redact(url: &str) -> String {
 /// Opens the store the configuration names: PostgreSQL for a `postgres://`
 /// URL, else SQLite in the data directory. Returns it with a name for
 /// messages (no credentials).
-async fn open_store(url: Option<&str>, data_dir: &std::path::Path) -> Result<(Arc<dyn KeyStore>, String), StartError> {
+pub(crate) async fn open_store(
+    url: Option<&str>,
+    data_dir: &std::path::Path,
+) -> Result<(Arc<dyn KeyStore>, String), StartError> {
     match url {
         None => {
             let path = data_dir.join("trent.sqlite3");
@@ -268,6 +231,8 @@ pub struct RunningServer {
     /// The quota engine (profile, effective values).
     pub quotas: Arc<QuotaEngine>,
     serve: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Held for as long as the server runs.
+    _data_lock: crate::maintenance::data_lock::DataDirLock,
 }
 
 impl RunningServer {
@@ -310,6 +275,8 @@ fn principals(config: &Config, listen: SocketAddr) -> Result<(Vec<Principal>, bo
 }
 
 /// Opens everything and starts listening; the returned server is already serving.
+/// Holds a shared lock on the data directory while it runs, so maintenance
+/// (`trent rotate-root-key`, `trent restore`) cannot run under it.
 pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
     start_with_clock(opts, Arc::new(SystemWallClock)).await
 }
@@ -331,9 +298,11 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
         .mode(0o700)
         .create(&data_dir)
         .map_err(|e| StartError::Io(format!("creating data directory {}", data_dir.display()), e))?;
+    let data_lock =
+        crate::maintenance::data_lock::DataDirLock::shared(&data_dir).map_err(|e| StartError::Config(e.to_string()))?;
     let root = crate::root_key_file::load_or_create(config.root_key_file.as_deref(), &data_dir)?;
     let (store, store_name) = open_store(config.store.url.as_deref(), &data_dir).await?;
-    check_root_key(store.as_ref(), &root, &store_name).await?;
+    crate::root_key_canary::check(store.as_ref(), &root).await.map_err(|e| e.into_start_error(&store_name))?;
     let engine = Arc::new(
         open_limiter(config.limiter.as_deref(), &config.quotas)
             .await?
@@ -396,7 +365,17 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
     // The peer address lets the /_trent/ admin routes answer loopback only.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let serve = tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(RunningServer { addr, data_dir, principals, dev_principal, kms, metrics, quotas: engine, serve })
+    Ok(RunningServer {
+        addr,
+        data_dir,
+        principals,
+        dev_principal,
+        kms,
+        metrics,
+        quotas: engine,
+        serve,
+        _data_lock: data_lock,
+    })
 }
 
 #[cfg(test)]
@@ -444,20 +423,6 @@ mod tests {
         // ... and one with the same key starts.
         let again = start(options(&data, a, None)).await.expect("same root key starts");
         assert_ne!(first.addr, again.addr);
-    }
-
-    #[tokio::test]
-    async fn a_corrupt_canary_is_refused_not_overwritten() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::open_in_memory().await.expect("store");
-        let root = RootKey::from_bytes(&[7; 32]).expect("root");
-        let doc =
-            Doc { kind: CANARY_KIND.into(), scope: CANARY_ID.into(), id: CANARY_ID.into(), body: "\"AAAA\"".into() };
-        store.insert_doc(&doc).await.expect("plant a bad canary");
-        let r = check_root_key(&store, &root, "mem").await;
-        assert!(matches!(r, Err(StartError::RootKeyMismatch { .. })), "{r:?}");
-        assert_eq!(store.get_doc(CANARY_KIND, CANARY_ID, CANARY_ID).await.expect("get"), Some(doc));
-        drop(tmp);
     }
 
     #[tokio::test]

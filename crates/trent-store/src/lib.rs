@@ -13,6 +13,7 @@ pub mod conformance;
 mod postgres;
 mod records;
 mod sqlite;
+pub mod sqlite_backup;
 
 pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::SqliteStore;

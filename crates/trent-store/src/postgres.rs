@@ -544,6 +544,18 @@ impl KeyStore for PostgresStore {
         Ok(into_page(keys, limit))
     }
 
+    async fn list_all_keys(&self, after: Option<&str>, limit: usize) -> StoreResult<Page<KeyRecord>> {
+        let query = match after {
+            None => sqlx::query_scalar("SELECT doc FROM keys ORDER BY key_id LIMIT $1").bind(fetch_limit(limit)),
+            Some(after) => sqlx::query_scalar("SELECT doc FROM keys WHERE key_id > $2 ORDER BY key_id LIMIT $1")
+                .bind(fetch_limit(limit))
+                .bind(after),
+        };
+        let docs: Vec<String> = query.fetch_all(&self.pool).await.map_err(map_err)?;
+        let keys = docs.iter().map(|d| decode_key(d)).collect::<StoreResult<Vec<_>>>()?;
+        Ok(into_page(keys, limit))
+    }
+
     async fn count_keys(&self, account_id: &str, region: &str) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM keys WHERE account_id = $1 AND region = $2")
             .bind(account_id)

@@ -37,7 +37,7 @@ use trent_core::wire::aws_enum::AwsEnum;
 
 /// Schema version written to `PRAGMA user_version` once every migration is
 /// applied (the statement setting it is [`SET_SCHEMA_VERSION`]).
-const SCHEMA_VERSION: i64 = 4;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// Records [`SCHEMA_VERSION`] (a literal: PRAGMA takes no parameters; a test
 /// checks that the two agree).
@@ -608,6 +608,18 @@ impl KeyStore for SqliteStore {
             .bind(region)
             .bind(fetch_limit(limit))
             .bind(after),
+        };
+        let docs: Vec<String> = query.fetch_all(&self.reader).await.map_err(map_err)?;
+        let keys = docs.iter().map(|d| decode_key(d)).collect::<StoreResult<Vec<_>>>()?;
+        Ok(into_page(keys, limit))
+    }
+
+    async fn list_all_keys(&self, after: Option<&str>, limit: usize) -> StoreResult<Page<KeyRecord>> {
+        let query = match after {
+            None => sqlx::query_scalar("SELECT doc FROM keys ORDER BY key_id LIMIT ?1").bind(fetch_limit(limit)),
+            Some(after) => sqlx::query_scalar("SELECT doc FROM keys WHERE key_id > ?2 ORDER BY key_id LIMIT ?1")
+                .bind(fetch_limit(limit))
+                .bind(after),
         };
         let docs: Vec<String> = query.fetch_all(&self.reader).await.map_err(map_err)?;
         let keys = docs.iter().map(|d| decode_key(d)).collect::<StoreResult<Vec<_>>>()?;

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod envelope_cli;
+mod maintenance_cli;
 mod quotas_cli;
 mod serve;
 
@@ -58,6 +59,12 @@ enum Command {
     Load(trent_load::LoadArgs),
     /// List, approve, deny or close quota increase requests on a running server.
     Quotas(quotas_cli::QuotasArgs),
+    /// Write a consistent copy of the key store (SQLite) while the server runs.
+    Backup(maintenance_cli::BackupArgs),
+    /// Put a backup in place of a stopped server's key store.
+    Restore(maintenance_cli::RestoreArgs),
+    /// Re-seal all key material under a new root key (server stopped; safe to kill and re-run).
+    RotateRootKey(maintenance_cli::RotateRootKeyArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -100,6 +107,9 @@ fn run() -> anyhow::Result<()> {
             Command::Decrypt(args) => envelope_cli::decrypt(args).await,
             Command::Load(args) => Ok(trent_load::run(args).await?),
             Command::Quotas(args) => quotas_cli::run(args).await,
+            Command::Backup(args) => maintenance_cli::backup(args).await,
+            Command::Restore(args) => maintenance_cli::restore(args).await,
+            Command::RotateRootKey(args) => maintenance_cli::rotate_root_key(args).await,
         }
     })
 }

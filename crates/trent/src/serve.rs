@@ -59,6 +59,13 @@ impl fmt::Display for ServeError {
 
 impl std::error::Error for ServeError {}
 
+/// The configuration file at `path`, or the defaults without one.
+pub fn read_config(path: Option<&std::path::Path>) -> anyhow::Result<Config> {
+    let Some(path) = path else { return Ok(Config::default()) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+    Config::from_toml(&text).with_context(|| format!("parsing config {}", path.display()))
+}
+
 /// Runs the server until it stops.
 ///
 /// `store` (`--store URL`) overrides the config file's `[store] url`, and
@@ -70,17 +77,7 @@ pub async fn run(
     store: Option<String>,
     limiter: Option<String>,
 ) -> Result<(), ServeError> {
-    let mut config = match config {
-        Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading config {}", path.display()))
-                .map_err(ServeError::Config)?;
-            Config::from_toml(&text)
-                .with_context(|| format!("parsing config {}", path.display()))
-                .map_err(ServeError::Config)?
-        }
-        None => Config::default(),
-    };
+    let mut config = read_config(config.as_deref()).map_err(ServeError::Config)?;
     if store.is_some() {
         config.store.url = store;
     }

@@ -3,7 +3,7 @@
 
 use crate::error::{KmsError, KmsResult};
 use crate::key::crypto::random_bytes;
-use crate::key::model::{KeySpec, RotationType, StoredMaterial};
+use crate::key::model::{KeyRecord, KeySpec, RotationType, StoredMaterial};
 use crate::key::root_key::RootKey;
 
 /// Makes new random 256-bit symmetric material for `key_id`, created at `now`.
@@ -37,4 +37,18 @@ pub fn seal_material(
     let id = hex::encode(&random_bytes(32)?[..]);
     let wrapped = root.seal_material(key_id, &id, material)?;
     Ok(StoredMaterial { id, created: now, rotation_type, wrapped })
+}
+
+/// Re-seals every material version of `record` under the root key's current
+/// key (see [`RootKey::with_previous`]); returns whether anything changed.
+/// Material ids stay, so ciphertexts made before still decrypt.
+pub fn reseal_record(root: &RootKey, record: &mut KeyRecord) -> KmsResult<bool> {
+    let mut changed = false;
+    for m in &mut record.materials {
+        if let Some(wrapped) = root.reseal(&record.key_id, &m.id, &m.wrapped)? {
+            m.wrapped = wrapped;
+            changed = true;
+        }
+    }
+    Ok(changed)
 }

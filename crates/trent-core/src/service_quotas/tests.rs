@@ -46,6 +46,9 @@ impl KeyStore for DocStore {
     async fn list_keys(&self, _: &str, _: &str, _: Option<&str>, _: usize) -> StoreResult<Page<KeyRecord>> {
         unsupported()
     }
+    async fn list_all_keys(&self, _: Option<&str>, _: usize) -> StoreResult<Page<KeyRecord>> {
+        unsupported()
+    }
     async fn count_keys(&self, _: &str, _: &str) -> StoreResult<u64> {
         unsupported()
     }

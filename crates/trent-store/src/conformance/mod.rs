@@ -114,6 +114,7 @@ macro_rules! conformance_tests {
             keys::key_delete_cascades_aliases,
             keys::key_list_pagination,
             keys::key_list_isolation_and_count,
+            keys::key_list_all,
             scheduled::key_due_for_deletion,
             scheduled::key_due_for_rotation,
             aliases::alias_crud,

@@ -99,6 +99,19 @@ impl TestServer {
         }
     }
 
+    /// Starts a server on a data directory the caller owns (existing or not).
+    pub fn start_on(data_dir: &Path, config: Option<&Path>) -> TestServer {
+        Self::spawn(data_dir, config)
+    }
+
+    /// Stops the server with SIGKILL; hands back the temporary directory
+    /// holding its data, if this server owned one.
+    pub fn kill9(mut self) -> Option<tempfile::TempDir> {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap");
+        self._tmp.take()
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
