@@ -74,8 +74,14 @@ pub fn load_or_create(file: Option<&Path>, data_dir: &Path) -> Result<RootKey, R
     let key = match read_key_file(&path) {
         Err(RootKeyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             let (key, bytes) = RootKey::generate().map_err(|_| RootKeyError::Format("generated key".into()))?;
-            write_key_file(&path, &bytes)?;
-            key
+            match write_key_file(&path, &bytes) {
+                Ok(()) => key,
+                // Another server on this directory created it first: use theirs.
+                Err(RootKeyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {
+                    read_key_file(&path)?
+                }
+                Err(e) => return Err(e),
+            }
         }
         other => other?,
     };
@@ -102,13 +108,22 @@ fn read_key_file(path: &Path) -> Result<RootKey, RootKeyError> {
     RootKey::from_bytes(&key).map_err(|_| RootKeyError::Format(path.display().to_string()))
 }
 
-/// Writes a new key file (hex, owner-only, synced, its directory too);
-/// refuses to replace an existing one.
+/// Writes a new key file (hex, owner-only, synced, its directory too), whole
+/// or not at all: the key goes to a temporary file first, which is then
+/// linked under `path` — atomic, and refused if `path` exists (another
+/// process made it first). A kill never leaves a half-written key file.
 fn write_key_file(path: &Path, bytes: &[u8]) -> Result<(), RootKeyError> {
     let io = |source| RootKeyError::Io { path: path.display().to_string(), source };
-    let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io)?;
-    f.write_all(hex::encode(bytes).as_bytes()).map_err(io)?;
-    f.sync_all().map_err(io)?;
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    let written = (|| {
+        let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        f.write_all(hex::encode(bytes).as_bytes())?;
+        f.sync_all()?;
+        fs::hard_link(&tmp, path)
+    })();
+    let _ = fs::remove_file(&tmp);
+    written.map_err(io)?;
     sync_parent(path)
 }
 
@@ -128,7 +143,10 @@ pub fn begin_rotation(data_dir: &Path) -> Result<RootKey, RootKeyError> {
     let old = read_key_file(&data_dir.join(ROOT_KEY_FILE))?;
     if !next.exists() {
         let bytes = random_key()?;
-        write_key_file(&next, &bytes)?;
+        match write_key_file(&next, &bytes) {
+            Err(RootKeyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {}
+            other => other?,
+        }
     }
     Ok(read_key_file(&next)?.with_previous(old))
 }
@@ -145,4 +163,34 @@ pub fn finish_rotation(data_dir: &Path) -> Result<(), RootKeyError> {
 /// 32 fresh random bytes for a new root key.
 fn random_key() -> Result<Zeroizing<Vec<u8>>, RootKeyError> {
     RootKey::generate().map(|(_, bytes)| bytes).map_err(|_| RootKeyError::Format("generated key".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rotation_adds_the_next_key_beside_the_old_then_replaces_it() {
+        if std::env::var_os(ROOT_KEY_ENV).is_some() {
+            return; // The environment's key wins over files; nothing to test here.
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let old = load_or_create(None, dir.path()).expect("created");
+        let sealed = old.seal_material("k", "m", b"secret").expect("seal");
+        let rotating = begin_rotation(dir.path()).expect("begin");
+        assert!(dir.path().join(NEXT_ROOT_KEY_FILE).exists());
+        // A server started now reads both, and seals under the new key.
+        let served = load_or_create(None, dir.path()).expect("load during rotation");
+        assert_eq!(served.open_material("k", "m", &sealed).expect("old material").as_slice(), b"secret");
+        let resealed = rotating.reseal("k", "m", &sealed).expect("reseal").expect("changed");
+        // Resuming reuses the same next key.
+        let again = begin_rotation(dir.path()).expect("resume");
+        assert_eq!(again.reseal("k", "m", &resealed).expect("same key"), None);
+        finish_rotation(dir.path()).expect("finish");
+        let new = load_or_create(None, dir.path()).expect("after");
+        assert!(new.open_material("k", "m", &sealed).is_err(), "the old key is gone");
+        assert_eq!(new.open_material("k", "m", &resealed).expect("new").as_slice(), b"secret");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(ROOT_KEY_FILE)], "no temporary or next file left");
+    }
 }
