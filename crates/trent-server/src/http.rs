@@ -36,6 +36,10 @@ pub const SERVICE_QUOTAS_PREFIX: &str = "ServiceQuotasV20190624.";
 /// largest KMS request, a 6 KiB ciphertext in base64 plus members, is far smaller).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// How long a client may take to send its request body: a client that
+/// trickles bytes must not hold a connection and a buffer forever.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// The Service Quotas API as the HTTP layer sees it.
 #[async_trait::async_trait]
 pub trait ServiceQuotasApi: Send + Sync + 'static {
@@ -243,7 +247,12 @@ enum Target<'a> {
 
 fn parse_target(headers: &HeaderMap) -> Result<Target<'_>, KmsError> {
     let unknown = || KmsError::bare(ErrorKind::UnknownOperation);
-    let t = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).ok_or_else(unknown)?;
+    let mut targets = headers.get_all("x-amz-target").iter();
+    let (Some(t), None) = (targets.next(), targets.next()) else {
+        // None, or several: no one operation is named.
+        return Err(unknown());
+    };
+    let t = t.to_str().map_err(|_| unknown())?;
     if let Some(op) = t.strip_prefix(Operation::TARGET_PREFIX) {
         return Operation::from_name(op).map(Target::Kms).ok_or_else(unknown);
     }
@@ -253,16 +262,55 @@ fn parse_target(headers: &HeaderMap) -> Result<Target<'_>, KmsError> {
     Err(unknown())
 }
 
-async fn api(
-    State(state): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+/// An answer after which the connection is closed: the rest of the request
+/// was not read, so the connection cannot carry another one.
+fn closing(mut r: Response) -> Response {
+    r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+/// Reads a request body of at most [`MAX_BODY_BYTES`] within
+/// [`BODY_READ_TIMEOUT`]; anything else is answered in AWS's JSON error
+/// shape, and the connection closed.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let too_large = || {
+        let e = KmsError::new(
+            ErrorKind::Validation,
+            format!("The request body is larger than the {MAX_BODY_BYTES} bytes this endpoint accepts."),
+        );
+        let mut r = error_response(&e);
+        *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        closing(r)
+    };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        // Over the limit without a Content-Length saying so (chunked), or cut off.
+        Ok(Err(_)) => Err(too_large()),
+        Err(_) => {
+            let body = serde_json::json!({
+                "__type": "RequestTimeoutException",
+                "message": format!("The request body did not arrive within {} seconds.", BODY_READ_TIMEOUT.as_secs()),
+            });
+            let mut r = respond(StatusCode::REQUEST_TIMEOUT, body.to_string().into_bytes());
+            *r.status_mut() = StatusCode::REQUEST_TIMEOUT;
+            Err(closing(r))
+        }
+    }
+}
+
+async fn api(State(state): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     if method != Method::POST {
         return error_response(&KmsError::new(ErrorKind::UnknownOperation, "Only POST / is served here."));
     }
+    let body = match read_body(&headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let target = match parse_target(&headers) {
         Ok(t) => t,
         Err(e) => return error_response(&e),

@@ -1,0 +1,176 @@
+//! Hostile and broken clients against the real server, over raw TCP: each
+//! is refused fast with an AWS-style typed error (or, where the HTTP layer
+//! answers before Trent sees a request, an HTTP error), and the server goes
+//! on serving.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant, SystemTime};
+
+use common::{DEV_ACCESS_KEY_ID, DEV_SECRET_ACCESS_KEY, REGION, TestServer};
+use serde_json::Value;
+
+/// Sends `head` (request line and headers, without the blank line) and
+/// `body`; returns the status, the head and the body of the answer, read to
+/// the end (the server closes the connection).
+fn exchange(endpoint: &str, head: &str, body: &[u8]) -> (u16, String, Vec<u8>, Duration) {
+    let addr = endpoint.trim_start_matches("http://");
+    let started = Instant::now();
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    s.write_all(format!("{head}\r\n\r\n").as_bytes()).expect("head");
+    // The server may answer and close before taking the whole body.
+    let _ = s.write_all(body);
+    let mut out = vec![];
+    let _ = s.read_to_end(&mut out);
+    let split = out.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer");
+    let head = String::from_utf8_lossy(&out[..split]).into_owned();
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
+    (status, head, out[split + 4..].to_vec(), started.elapsed())
+}
+
+/// The `__type` of a JSON error body (chunked or not).
+fn error_type(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let json = match (text.find('{'), text.rfind('}')) {
+        (Some(a), Some(b)) => &text[a..=b],
+        _ => panic!("no JSON in {text:?}"),
+    };
+    let v: Value = serde_json::from_str(json).expect("JSON error");
+    v["__type"].as_str().expect("__type").to_owned()
+}
+
+/// A request head for `target` with a valid SigV4 signature over `body`.
+fn signed_head(endpoint: &str, target: &str, body: &[u8]) -> String {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_sigv4::sign::v4;
+    let host = endpoint.trim_start_matches("http://");
+    let headers = [
+        ("host", host.to_owned()),
+        ("content-type", "application/x-amz-json-1.1".to_owned()),
+        ("x-amz-target", target.to_owned()),
+    ];
+    let identity =
+        aws_credential_types::Credentials::new(DEV_ACCESS_KEY_ID, DEV_SECRET_ACCESS_KEY, None, None, "t").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(REGION)
+        .name("kms")
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .expect("params")
+        .into();
+    let signable = SignableRequest::new(
+        "POST",
+        format!("{endpoint}/"),
+        headers.iter().map(|(k, v)| (*k, v.as_str())),
+        SignableBody::Bytes(body),
+    )
+    .expect("signable");
+    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+    let mut head = String::from("POST / HTTP/1.1\r\nconnection: close");
+    for (k, v) in headers.iter().map(|(k, v)| (k.to_string(), v.clone())) {
+        head.push_str(&format!("\r\n{k}: {v}"));
+    }
+    for (k, v) in instructions.headers() {
+        head.push_str(&format!("\r\n{k}: {v}"));
+    }
+    head.push_str(&format!("\r\ncontent-length: {}", body.len()));
+    head
+}
+
+fn still_serving(server: &TestServer) {
+    let body = br#"{"NumberOfBytes": 8}"#;
+    let (status, _, answer, _) =
+        exchange(&server.endpoint, &signed_head(&server.endpoint, "TrentService.GenerateRandom", body), body);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+}
+
+#[test]
+fn an_oversized_body_gets_a_typed_error_at_once_and_the_connection_closes() {
+    let server = TestServer::start();
+    let host = server.endpoint.trim_start_matches("http://").to_owned();
+    // Declared too large: answered before a byte of the body is read.
+    let head =
+        format!("POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: TrentService.Encrypt\r\nContent-Length: 104857600");
+    let (status, head, body, took) = exchange(&server.endpoint, &head, b"{}");
+    assert_eq!(status, 413, "{head}");
+    assert_eq!(error_type(&body), "ValidationException");
+    assert!(head.to_ascii_lowercase().contains("connection: close"), "{head}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    // Chunked, with no length declared: cut off at the limit.
+    let chunk = vec![b'a'; 300 * 1024];
+    let mut chunked = format!("{:x}\r\n", chunk.len()).into_bytes();
+    chunked.extend_from_slice(&chunk);
+    chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+    let head =
+        format!("POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: TrentService.Encrypt\r\nTransfer-Encoding: chunked");
+    let (status, _, body, _) = exchange(&server.endpoint, &head, &chunked);
+    assert_eq!(status, 413);
+    assert_eq!(error_type(&body), "ValidationException");
+    still_serving(&server);
+}
+
+#[test]
+fn duplicate_or_undecodable_targets_are_unknown_operations() {
+    let server = TestServer::start();
+    let host = server.endpoint.trim_start_matches("http://").to_owned();
+    let two = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nX-Amz-Target: TrentService.Encrypt\r\nX-Amz-Target: TrentService.ScheduleKeyDeletion\r\nContent-Length: 2"
+    );
+    let (status, _, body, _) = exchange(&server.endpoint, &two, b"{}");
+    assert_eq!((status, error_type(&body).as_str()), (400, "UnknownOperationException"));
+    let mut bad =
+        format!("POST / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nX-Amz-Target: TrentService.").into_bytes();
+    bad.extend_from_slice(&[0xFF, 0xFE, b'x']);
+    bad.extend_from_slice(b"\r\nContent-Length: 2\r\n\r\n{}");
+    let addr = server.endpoint.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.write_all(&bad).expect("send");
+    let mut out = vec![];
+    s.read_to_end(&mut out).expect("read");
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("UnknownOperationException"), "{text}");
+    still_serving(&server);
+}
+
+#[test]
+fn json_nested_thousands_deep_is_a_serialization_error_fast() {
+    let server = TestServer::start();
+    let mut body = "[".repeat(50_000);
+    body.push_str(&"]".repeat(50_000));
+    let head = signed_head(&server.endpoint, "TrentService.Encrypt", body.as_bytes());
+    let (status, _, answer, took) = exchange(&server.endpoint, &head, body.as_bytes());
+    assert_eq!((status, error_type(&answer).as_str()), (400, "SerializationException"));
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    still_serving(&server);
+}
+
+#[test]
+fn thousands_of_headers_or_a_huge_header_are_refused_by_the_http_layer_fast() {
+    let server = TestServer::start();
+    let host = server.endpoint.trim_start_matches("http://").to_owned();
+    let many: String = (0..5_000).map(|i| format!("\r\nx-junk-{i}: {i}")).collect();
+    let (status, _, _, took) = exchange(
+        &server.endpoint,
+        &format!("POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: TrentService.Encrypt{many}\r\nContent-Length: 2"),
+        b"{}",
+    );
+    assert_eq!(status, 431, "too many headers");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let huge = "v".repeat(1024 * 1024);
+    let (status, _, _, took) = exchange(
+        &server.endpoint,
+        &format!(
+            "POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: TrentService.Encrypt\r\nx-huge: {huge}\r\nContent-Length: 2"
+        ),
+        b"{}",
+    );
+    assert_eq!(status, 431, "a 1 MiB header");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    still_serving(&server);
+}
