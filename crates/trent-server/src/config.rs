@@ -75,6 +75,13 @@ pub struct Config {
     pub maintenance_interval_seconds: Option<f64>,
     /// Maximum allowed request clock skew in seconds (AWS: 300).
     pub max_clock_skew_seconds: Option<u64>,
+    /// Seconds a client has to send a request's headers, counted from when
+    /// the connection waits for them (also the idle keep-alive time; default 10).
+    pub header_read_timeout_seconds: Option<f64>,
+    /// Seconds a client has to send a request body (default 20).
+    pub body_read_timeout_seconds: Option<f64>,
+    /// Connections served at once (default 1,000); more wait in the backlog.
+    pub max_connections: Option<usize>,
     /// Principals allowed to call.
     #[serde(default)]
     pub principals: Vec<PrincipalConfig>,

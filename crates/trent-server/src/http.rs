@@ -36,8 +36,9 @@ pub const SERVICE_QUOTAS_PREFIX: &str = "ServiceQuotasV20190624.";
 /// largest KMS request, a 6 KiB ciphertext in base64 plus members, is far smaller).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// How long a client may take to send its request body: a client that
-/// trickles bytes must not hold a connection and a buffer forever.
+/// How long a client may take to send its request body unless configured
+/// (`body_read_timeout_seconds`): a client that trickles bytes must not hold
+/// a connection and a buffer forever.
 pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The Service Quotas API as the HTTP layer sees it.
@@ -78,6 +79,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The Service Quotas API, when quotas are on.
     pub service_quotas: Option<Arc<dyn ServiceQuotasApi>>,
+    /// Time allowed for a request body ([`BODY_READ_TIMEOUT`] unless configured).
+    pub body_read_timeout: std::time::Duration,
 }
 
 /// The router for the whole server.
@@ -269,10 +272,10 @@ fn closing(mut r: Response) -> Response {
     r
 }
 
-/// Reads a request body of at most [`MAX_BODY_BYTES`] within
-/// [`BODY_READ_TIMEOUT`]; anything else is answered in AWS's JSON error
-/// shape, and the connection closed.
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+/// Reads a request body of at most [`MAX_BODY_BYTES`] within `timeout`;
+/// anything else is answered in AWS's JSON error shape, and the connection
+/// closed.
+async fn read_body(headers: &HeaderMap, body: Body, timeout: std::time::Duration) -> Result<Bytes, Response> {
     let too_large = || {
         let e = KmsError::new(
             ErrorKind::Validation,
@@ -287,14 +290,14 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
         Ok(Ok(bytes)) => Ok(bytes),
         // Over the limit without a Content-Length saying so (chunked), or cut off.
         Ok(Err(_)) => Err(too_large()),
         Err(_) => {
             let body = serde_json::json!({
                 "__type": "RequestTimeoutException",
-                "message": format!("The request body did not arrive within {} seconds.", BODY_READ_TIMEOUT.as_secs()),
+                "message": format!("The request body did not arrive within {:?}.", timeout),
             });
             let mut r = respond(StatusCode::REQUEST_TIMEOUT, body.to_string().into_bytes());
             *r.status_mut() = StatusCode::REQUEST_TIMEOUT;
@@ -307,7 +310,7 @@ async fn api(State(state): State<Arc<AppState>>, method: Method, uri: Uri, heade
     if method != Method::POST {
         return error_response(&KmsError::new(ErrorKind::UnknownOperation, "Only POST / is served here."));
     }
-    let body = match read_body(&headers, body).await {
+    let body = match read_body(&headers, body, state.body_read_timeout).await {
         Ok(b) => b,
         Err(r) => return r,
     };

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod http;
+pub mod listener;
 pub mod maintenance;
 pub mod metrics;
 pub mod root_key_canary;

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use trent_core::Kms;
@@ -274,6 +273,17 @@ fn principals(config: &Config, listen: SocketAddr) -> Result<(Vec<Principal>, bo
     Ok((out, false))
 }
 
+/// A duration in seconds from the config, refused unless positive and finite.
+fn seconds(key: &str, value: Option<f64>) -> Result<Option<Duration>, StartError> {
+    match value {
+        None => Ok(None),
+        Some(v) => match Duration::try_from_secs_f64(v) {
+            Ok(d) if !d.is_zero() => Ok(Some(d)),
+            _ => Err(StartError::Config(format!("{key} = {v}: must be a positive number of seconds"))),
+        },
+    }
+}
+
 /// Opens everything and starts listening; the returned server is already serving.
 /// Holds a shared lock on the data directory while it runs, so maintenance
 /// (`trent rotate-root-key`, `trent restore`) cannot run under it.
@@ -338,6 +348,8 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
         verifier: Verifier::new(principals.clone(), skew),
         metrics: metrics.clone(),
         service_quotas: Some(service_quotas.clone()),
+        body_read_timeout: seconds("body_read_timeout_seconds", config.body_read_timeout_seconds)?
+            .unwrap_or(crate::http::BODY_READ_TIMEOUT),
     });
 
     let interval = Duration::from_secs_f64(config.maintenance_interval_seconds.unwrap_or(10.0).max(0.05));
@@ -356,15 +368,20 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
         }
     });
 
+    let defaults = crate::listener::ConnectionLimits::default();
+    let limits = crate::listener::ConnectionLimits {
+        header_read_timeout: seconds("header_read_timeout_seconds", config.header_read_timeout_seconds)?
+            .unwrap_or(defaults.header_read_timeout),
+        max_connections: match config.max_connections {
+            Some(0) => return Err(StartError::Config("max_connections must be at least 1".into())),
+            Some(n) => n,
+            None => defaults.max_connections,
+        },
+    };
     let listener = TcpListener::bind(listen).await.map_err(|e| StartError::Io(format!("binding {listen}"), e))?;
     let addr = listener.local_addr().map_err(|e| StartError::Io("reading bound address".into(), e))?;
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     let app = router(state);
-    // The peer address lets the /_trent/ admin routes answer loopback only.
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    let serve = tokio::spawn(async move { axum::serve(listener, app).await });
+    let serve = tokio::spawn(crate::listener::serve(listener, app, limits));
     Ok(RunningServer {
         addr,
         data_dir,

@@ -174,3 +174,120 @@ fn thousands_of_headers_or_a_huge_header_are_refused_by_the_http_layer_fast() {
     assert!(took < Duration::from_secs(5), "{took:?}");
     still_serving(&server);
 }
+
+/// Reads until the server closes the connection; returns what came and how long it took.
+fn until_closed(s: &mut TcpStream, limit: Duration) -> (Vec<u8>, Duration) {
+    let started = Instant::now();
+    s.set_read_timeout(Some(limit)).expect("timeout");
+    let mut out = vec![];
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return (out, started.elapsed()),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (out, started.elapsed()),
+            Err(e) => panic!("the server kept the connection open past {limit:?}: {e}"),
+        }
+    }
+}
+
+const SHORT_TIMEOUTS: &str = "header_read_timeout_seconds = 1.0\nbody_read_timeout_seconds = 1.0\n";
+
+#[test]
+fn silent_slow_and_idle_connections_are_closed_after_the_header_timeout() {
+    let server = TestServer::start_with_config(Some(SHORT_TIMEOUTS));
+    let addr = server.endpoint.trim_start_matches("http://").to_owned();
+    // Silent.
+    let mut silent = TcpStream::connect(&addr).expect("connect");
+    let (_, took) = until_closed(&mut silent, Duration::from_secs(10));
+    assert!(took >= Duration::from_millis(900), "closed before the timeout: {took:?}");
+    // A header a byte at a time, forever.
+    let mut slow = TcpStream::connect(&addr).expect("connect");
+    let writer = {
+        let mut w = slow.try_clone().expect("clone");
+        std::thread::spawn(move || {
+            for b in b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.Encrypt\r\n".iter().cycle().take(200) {
+                if w.write_all(&[*b]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let (_, took) = until_closed(&mut slow, Duration::from_secs(10));
+    assert!(took < Duration::from_secs(5), "a trickled header held the connection {took:?}");
+    writer.join().expect("writer");
+    // Idle after a request: keep-alive ends after the same time.
+    let body = br#"{"NumberOfBytes": 8}"#;
+    let head = signed_head(&server.endpoint, "TrentService.GenerateRandom", body)
+        .replace("connection: close", "connection: keep-alive");
+    let mut idle = TcpStream::connect(&addr).expect("connect");
+    idle.write_all(format!("{head}\r\n\r\n").as_bytes()).expect("head");
+    idle.write_all(body).expect("body");
+    let (answer, took) = until_closed(&mut idle, Duration::from_secs(10));
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "idle keep-alive closed after {took:?}"
+    );
+    still_serving(&server);
+}
+
+#[test]
+fn a_body_that_does_not_arrive_in_time_gets_a_typed_408() {
+    let server = TestServer::start_with_config(Some(SHORT_TIMEOUTS));
+    let host = server.endpoint.trim_start_matches("http://").to_owned();
+    let mut s = TcpStream::connect(&host).expect("connect");
+    s.write_all(format!("POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: TrentService.Encrypt\r\nContent-Length: 100\r\n\r\n{{\"KeyId\"").as_bytes())
+        .expect("send");
+    let (answer, took) = until_closed(&mut s, Duration::from_secs(10));
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("RequestTimeoutException"), "{text}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    still_serving(&server);
+}
+
+#[test]
+fn the_connection_cap_holds_new_connections_until_one_closes_and_says_so() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = tmp.path().join("trent.toml");
+    std::fs::write(&config, "max_connections = 2\nheader_read_timeout_seconds = 30.0\n").expect("config");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trent"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(tmp.path().join("data"))
+        .arg("--config")
+        .arg(&config)
+        .env_remove("TRENT_ROOT_KEY")
+        .env("TRENT_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    {
+        use std::io::BufRead;
+        std::io::BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut first).expect("line");
+    }
+    let endpoint = first.split_whitespace().find(|w| w.starts_with("http://")).expect("endpoint").to_owned();
+    let addr = endpoint.trim_start_matches("http://").to_owned();
+    let held: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(&addr).expect("connect")).collect();
+    // Accepted in order: the two held connections take both places.
+    let body = br#"{"NumberOfBytes": 8}"#;
+    let mut third = TcpStream::connect(&addr).expect("the kernel still accepts into the backlog");
+    third
+        .write_all(format!("{}\r\n\r\n", signed_head(&endpoint, "TrentService.GenerateRandom", body)).as_bytes())
+        .expect("head");
+    third.write_all(body).expect("body");
+    third.set_read_timeout(Some(Duration::from_secs(1))).expect("timeout");
+    let mut buf = [0u8; 64];
+    assert!(third.read(&mut buf).is_err(), "served beyond the cap of 2");
+    drop(held);
+    let (answer, _) = until_closed(&mut third, Duration::from_secs(10));
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"), "served once a connection closed");
+    child.kill().expect("kill");
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
+    child.wait().expect("reap");
+    assert!(stderr.contains("connection cap reached"), "{stderr}");
+}
