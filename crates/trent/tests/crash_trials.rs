@@ -24,7 +24,7 @@ fn acknowledged_writes_survive_kill_9_trials() {
     assert_eq!(summary["lost"], 0, "{stdout}");
     // The load must have written something of each kind that matters.
     let by_op = &summary["by_operation"];
-    for op in ["create_key", "create_alias", "tag", "put_policy", "create_grant"] {
+    for op in ["create_key", "create_alias", "tag", "put_policy", "create_grant", "import_material", "quota_increase"] {
         assert!(by_op[op].as_u64().unwrap_or(0) > 0, "no acknowledged {op} in {stdout}");
     }
 }

@@ -168,14 +168,18 @@ impl KeyCache {
         self.keys.write().insert(key.record.key_id.clone(), (Instant::now(), key));
     }
 
-    /// Stores a key read from the store unless something was forgotten since
-    /// `generation` was read (see [`KeyCache::generation`]).
+    /// Stores a key read (or written) by this process unless something was
+    /// forgotten since `generation` was read (see [`KeyCache::generation`]);
+    /// then the key's entry is dropped instead, so that an older version of
+    /// it is not left behind to be served.
     pub fn put_if_unchanged(&self, key: Arc<LoadedKey>, generation: u64) {
         let mut keys = self.keys.write();
         // Checked under the write lock: a forget of this key waits for it,
         // so it either bumped the generation already or removes this entry.
         if self.generation() == generation {
             keys.insert(key.record.key_id.clone(), (Instant::now(), key));
+        } else {
+            keys.remove(&key.record.key_id);
         }
     }
 
@@ -213,6 +217,8 @@ impl KeyCache {
         let mut cached = self.grants.write();
         if self.generation() == generation {
             cached.insert(key_id.to_owned(), (at, grants));
+        } else {
+            cached.remove(key_id);
         }
     }
 
@@ -238,6 +244,8 @@ impl KeyCache {
         let mut aliases = self.aliases.write();
         if self.generation() == generation {
             aliases.insert(alias_key(account, region, name), (Instant::now(), key_id.to_owned()));
+        } else {
+            aliases.remove(&alias_key(account, region, name));
         }
     }
 
@@ -286,6 +294,60 @@ mod tests {
         cache.put_grants("k", 1.0, grants(), now);
         assert_eq!(cache.alias("a", "r", "alias/x").as_deref(), Some("fresh"));
         assert!(cache.grants("k", 0.0).is_some());
+    }
+
+    /// A symmetric key record in `state` with no material (enough for the cache).
+    fn key(state: crate::key::model::KeyState, version: u64) -> Arc<LoadedKey> {
+        use crate::key::model::{KeyManager, KeyRecord, KeySpec, KeyUsage, Origin, RotationConfig};
+        let record = KeyRecord {
+            key_id: "11111111-2222-3333-4444-555555555555".into(),
+            account_id: "111122223333".into(),
+            region: "us-east-1".into(),
+            version,
+            creation_date: 0.0,
+            description: String::new(),
+            key_spec: KeySpec::SymmetricDefault,
+            key_usage: KeyUsage::EncryptDecrypt,
+            key_state: state,
+            origin: Origin::External,
+            key_manager: KeyManager::Customer,
+            deletion_date: None,
+            pending_deletion_window_days: None,
+            custom_key_store_id: None,
+            multi_region: false,
+            valid_to: None,
+            expiration_model: None,
+            policy: String::new(),
+            tags: vec![],
+            rotation: RotationConfig::default(),
+            materials: vec![],
+            ext: serde_json::Map::new(),
+        };
+        let root = crate::key::root_key::RootKey::from_bytes(&[9; 32]).expect("root");
+        Arc::new(LoadedKey::load(record, &root).expect("load"))
+    }
+
+    #[test]
+    fn a_write_that_raced_with_a_forget_leaves_no_older_version_behind() {
+        use crate::key::model::KeyState;
+        let cache = KeyCache::default();
+        let id = key(KeyState::PendingImport, 1).record.key_id.clone();
+        cache.put(key(KeyState::PendingImport, 1));
+        // This process writes version 2 while another key is forgotten.
+        let before = cache.generation();
+        cache.forget_key("some-other-key");
+        cache.put_if_unchanged(key(KeyState::Enabled, 2), before);
+        // Not cached, and version 1 is not served either: the next read goes to the store.
+        assert!(cache.get(&id).is_none(), "a stale version was left in the cache");
+        // Declined alias targets and grants drop what was there too.
+        cache.put_alias("a", "r", "alias/x", "old", cache.generation());
+        cache.put_grants("k", 1.0, grants(), cache.generation());
+        let before = cache.generation();
+        cache.forget_key("some-other-key");
+        cache.put_alias("a", "r", "alias/x", "new", before);
+        cache.put_grants("k", 2.0, grants(), before);
+        assert_eq!(cache.alias("a", "r", "alias/x"), None);
+        assert!(cache.grants("k", 0.0).is_none());
     }
 
     #[test]
