@@ -70,10 +70,34 @@ pub struct KmsSettings {
     pub max_attempts: Option<u32>,
 }
 
+/// Environment variable naming a PEM file of extra certificate authorities
+/// to trust, as the AWS CLI and boto3 read it (the Rust SDK does not): how a
+/// Trent with a self-signed certificate is reached over HTTPS.
+pub const CA_BUNDLE_ENV: &str = "AWS_CA_BUNDLE";
+
+/// An HTTPS client trusting the system's roots and the PEM certificates in `path`.
+fn https_client_trusting(path: &std::path::Path) -> Result<aws_sdk_kms::config::SharedHttpClient> {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let pem = std::fs::read(path).map_err(|e| Error::Config(format!("{CA_BUNDLE_ENV}={}: {e}", path.display())))?;
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::default().with_pem_certificate(pem))
+        .build()
+        .map_err(|e| Error::Config(format!("{CA_BUNDLE_ENV}={}: {e}", path.display())))?;
+    Ok(aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https())
+}
+
 impl KmsSettings {
-    /// Loads the SDK configuration and returns a KMS client set.
-    pub async fn connect(&self) -> SdkKms {
+    /// Loads the SDK configuration and returns a KMS client set. Fails only
+    /// when `AWS_CA_BUNDLE` names a file that cannot be read or holds no
+    /// certificate.
+    pub async fn connect(&self) -> Result<SdkKms> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(path) = std::env::var_os(CA_BUNDLE_ENV).filter(|v| !v.is_empty()) {
+            loader = loader.http_client(https_client_trusting(std::path::Path::new(&path))?);
+        }
         if let Some(p) = &self.profile {
             loader = loader.profile_name(p);
         }
@@ -94,7 +118,7 @@ impl KmsSettings {
             };
             loader = loader.retry_config(cfg.with_max_backoff(Duration::from_secs(20)));
         }
-        SdkKms::new(loader.load().await)
+        Ok(SdkKms::new(loader.load().await))
     }
 }
 

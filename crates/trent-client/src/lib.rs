@@ -18,7 +18,7 @@
 //!     AwsKmsKeyring, ClientConfig, EncryptOptions, DecryptOptions, EnvelopeClient, KeySelection,
 //!     KmsSettings, Stats,
 //! };
-//! let kms = Arc::new(KmsSettings::default().connect().await);
+//! let kms = Arc::new(KmsSettings::default().connect().await?);
 //! let stats = Arc::new(Stats::default());
 //! let keys = KeySelection::Strict(vec!["arn:aws:kms:us-east-1:111122223333:key/…".into()]);
 //! let keyring = Arc::new(AwsKmsKeyring::new(kms, keys, stats.clone())?);

@@ -82,6 +82,9 @@ pub struct Config {
     pub body_read_timeout_seconds: Option<f64>,
     /// Connections served at once (default 1,000); more wait in the backlog.
     pub max_connections: Option<usize>,
+    /// HTTPS (`[tls]`; the `--tls*` flags of `trent serve` win).
+    #[serde(default)]
+    pub tls: crate::tls::TlsConfig,
     /// Principals allowed to call.
     #[serde(default)]
     pub principals: Vec<PrincipalConfig>,

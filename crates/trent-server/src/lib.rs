@@ -10,3 +10,4 @@ pub mod root_key_canary;
 pub mod root_key_file;
 pub mod server;
 pub mod sigv4;
+pub mod tls;

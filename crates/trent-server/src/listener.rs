@@ -44,8 +44,14 @@ impl Default for ConnectionLimits {
     }
 }
 
-/// Serves `app` on `listener` until the process ends.
-pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits) -> std::io::Result<()> {
+/// Serves `app` on `listener` until the process ends, over TLS when `tls`
+/// is given (the handshake counts against the header timeout).
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let warned = AtomicBool::new(false);
     loop {
@@ -72,18 +78,34 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits)
         };
         let _ = tcp.set_nodelay(true);
         let app = app.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                // The admin routes answer loopback peers only.
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                app.clone().oneshot(req)
-            });
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).keep_alive(true);
-            if let Err(e) = builder.serve_connection(TokioIo::new(tcp), service).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            match tls {
+                None => serve_connection(tcp, peer, app, limits).await,
+                Some(acceptor) => match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => serve_connection(stream, peer, app, limits).await,
+                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                },
             }
         });
+    }
+}
+
+/// One connection, plain or TLS, until the client or a timeout ends it.
+async fn serve_connection<IO>(io: IO, peer: SocketAddr, app: Router, limits: ConnectionLimits)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        // The admin routes answer loopback peers only.
+        req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+        app.clone().oneshot(req)
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).keep_alive(true);
+    if let Err(e) = builder.serve_connection(TokioIo::new(io), service).await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
 }

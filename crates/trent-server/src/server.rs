@@ -230,8 +230,19 @@ pub struct RunningServer {
     /// The quota engine (profile, effective values).
     pub quotas: Arc<QuotaEngine>,
     serve: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Whether it speaks HTTPS.
+    pub https: bool,
+    /// With `--tls self-signed`: the CA certificate clients should trust.
+    pub ca_bundle: Option<PathBuf>,
     /// Held for as long as the server runs.
     _data_lock: crate::maintenance::data_lock::DataDirLock,
+}
+
+impl RunningServer {
+    /// `http://ADDR` or `https://ADDR`.
+    pub fn endpoint(&self) -> String {
+        format!("{}://{}", if self.https { "https" } else { "http" }, self.addr)
+    }
 }
 
 impl RunningServer {
@@ -378,10 +389,17 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
             None => defaults.max_connections,
         },
     };
+    let tls = if config.tls.enabled() {
+        Some(crate::tls::setup(&config.tls, listen, &data_dir).map_err(|e| StartError::Config(format!("[tls]: {e}")))?)
+    } else {
+        None
+    };
+    let ca_bundle = tls.as_ref().and_then(|t| t.ca_bundle.clone());
     let listener = TcpListener::bind(listen).await.map_err(|e| StartError::Io(format!("binding {listen}"), e))?;
     let addr = listener.local_addr().map_err(|e| StartError::Io("reading bound address".into(), e))?;
     let app = router(state);
-    let serve = tokio::spawn(crate::listener::serve(listener, app, limits));
+    let https = tls.is_some();
+    let serve = tokio::spawn(crate::listener::serve(listener, app, limits, tls.map(|t| t.acceptor)));
     Ok(RunningServer {
         addr,
         data_dir,
@@ -391,6 +409,8 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
         metrics,
         quotas: engine,
         serve,
+        https,
+        ca_bundle,
         _data_lock: data_lock,
     })
 }

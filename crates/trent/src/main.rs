@@ -49,6 +49,16 @@ enum Command {
         /// Default: in memory, per node.
         #[arg(long, value_name = "URL")]
         limiter: Option<String>,
+        /// Serve HTTPS with a certificate made for this server and kept in
+        /// DATA_DIR/tls/ (its CA file is printed, for AWS_CA_BUNDLE).
+        #[arg(long, value_name = "self-signed", value_parser = ["self-signed"], conflicts_with_all = ["tls_cert", "tls_key"])]
+        tls: Option<String>,
+        /// Serve HTTPS with this certificate (PEM, with its chain); needs --tls-key.
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key (PEM) of --tls-cert.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Encrypt files, directories or stdin into AWS Encryption SDK messages.
     Encrypt(envelope_cli::EncryptArgs),
@@ -100,8 +110,9 @@ fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { listen, data_dir, config, store, limiter } => {
-                Ok(serve::run(listen, data_dir, config, store, limiter).await?)
+            Command::Serve { listen, data_dir, config, store, limiter, tls, tls_cert, tls_key } => {
+                let tls = serve::TlsFlags { self_signed: tls.is_some(), cert: tls_cert, key: tls_key };
+                Ok(serve::run(listen, data_dir, config, store, limiter, tls).await?)
             }
             Command::Encrypt(args) => envelope_cli::encrypt(args).await,
             Command::Decrypt(args) => envelope_cli::decrypt(args).await,

@@ -66,6 +66,17 @@ pub fn read_config(path: Option<&std::path::Path>) -> anyhow::Result<Config> {
     Config::from_toml(&text).with_context(|| format!("parsing config {}", path.display()))
 }
 
+/// The `--tls`, `--tls-cert` and `--tls-key` flags (they replace `[tls]`).
+#[derive(Debug, Default)]
+pub struct TlsFlags {
+    /// `--tls self-signed`.
+    pub self_signed: bool,
+    /// `--tls-cert FILE`.
+    pub cert: Option<PathBuf>,
+    /// `--tls-key FILE`.
+    pub key: Option<PathBuf>,
+}
+
 /// Runs the server until it stops.
 ///
 /// `store` (`--store URL`) overrides the config file's `[store] url`, and
@@ -76,6 +87,7 @@ pub async fn run(
     config: Option<PathBuf>,
     store: Option<String>,
     limiter: Option<String>,
+    tls: TlsFlags,
 ) -> Result<(), ServeError> {
     let mut config = read_config(config.as_deref()).map_err(ServeError::Config)?;
     if store.is_some() {
@@ -84,17 +96,24 @@ pub async fn run(
     if limiter.is_some() {
         config.limiter = limiter;
     }
+    if tls.self_signed || tls.cert.is_some() {
+        config.tls =
+            trent_server::tls::TlsConfig { cert_file: tls.cert, key_file: tls.key, self_signed: tls.self_signed };
+    }
     let server = start(ServeOptions { listen, data_dir, config }).await.map_err(|e| match e {
         StartError::Config(_) => ServeError::Config(e.into()),
         _ => ServeError::Start(e.into()),
     })?;
-    let endpoint = format!("http://{}", server.addr);
+    let endpoint = server.endpoint();
     println!("Trent is listening on {endpoint} (data in {})", server.data_dir.display());
     if server.dev_principal {
         if let Some(p) = server.principals.first() {
             println!("Development principal (loopback only): account {}", p.account_id);
             println!();
             println!("export AWS_ENDPOINT_URL_KMS={endpoint}");
+            if let Some(ca) = &server.ca_bundle {
+                println!("export AWS_CA_BUNDLE={}", ca.display());
+            }
             println!("export AWS_ACCESS_KEY_ID={}", p.access_key_id);
             println!("export AWS_SECRET_ACCESS_KEY={}", &*p.secret_access_key);
             println!("export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1");
@@ -103,6 +122,9 @@ pub async fn run(
         println!("{} configured principal(s)", server.principals.len());
         println!();
         println!("export AWS_ENDPOINT_URL_KMS={endpoint}");
+        if let Some(ca) = &server.ca_bundle {
+            println!("export AWS_CA_BUNDLE={}", ca.display());
+        }
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();

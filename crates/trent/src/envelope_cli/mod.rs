@@ -86,7 +86,7 @@ async fn build_client(
 ) -> Result<EnvelopeClient> {
     let caching = args::caching(&c.caching).map_err(usage)?;
     let settings = args::kms_settings(c, keys).map_err(usage)?;
-    let kms = Arc::new(settings.connect().await);
+    let kms = Arc::new(settings.connect().await.map_err(|e| usage(e.into()))?);
     let stats = Arc::new(Stats::default());
     let keyring = AwsKmsKeyring::new(kms, keys.selection.clone(), stats.clone()).map_err(|e| usage(e.into()))?;
     let config = ClientConfig {
