@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod envelope_cli;
+mod plan_cli;
 mod quotas_cli;
 mod serve;
 
@@ -58,6 +59,8 @@ enum Command {
     Load(trent_load::LoadArgs),
     /// List, approve, deny or close quota increase requests on a running server.
     Quotas(quotas_cli::QuotasArgs),
+    /// Forecast a workload file against the KMS quotas: what throttles, by how much, what fixes it.
+    Plan(plan_cli::PlanArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -86,6 +89,13 @@ fn exit_code(err: &anyhow::Error) -> u8 {
 
 fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Plan(args) = &cli.command {
+        // Pure and instant: no runtime, no logging.
+        if plan_cli::run(args)? {
+            std::process::exit(i32::from(plan_cli::EXIT_THROTTLES));
+        }
+        return Ok(());
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TRENT_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
@@ -100,6 +110,7 @@ fn run() -> anyhow::Result<()> {
             Command::Decrypt(args) => envelope_cli::decrypt(args).await,
             Command::Load(args) => Ok(trent_load::run(args).await?),
             Command::Quotas(args) => quotas_cli::run(args).await,
+            Command::Plan(_) => Ok(()),
         }
     })
 }
