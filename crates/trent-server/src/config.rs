@@ -88,6 +88,9 @@ pub struct Config {
     /// Where keys are kept (`[store]`).
     #[serde(default)]
     pub store: StoreConfig,
+    /// Fault injection rules (`[[faults]]`, see `crate::faults::rule`). Checked at start.
+    #[serde(default)]
+    pub faults: Vec<crate::faults::FaultRule>,
     /// `[quotas] limiter`: where request-quota buckets live. `redis://HOST:PORT`
     /// shares every account's quota among all nodes using that Redis
     /// (`trent serve --limiter` wins); unset: in memory, per node. Read by
