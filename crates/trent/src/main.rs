@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod envelope_cli;
+mod faults_cli;
 mod plan_cli;
 mod quotas_cli;
 mod serve;
@@ -61,6 +62,8 @@ enum Command {
     Quotas(quotas_cli::QuotasArgs),
     /// Forecast a workload file against the KMS quotas: what throttles, by how much, what fixes it.
     Plan(plan_cli::PlanArgs),
+    /// Add, list or clear fault injection rules on a running server.
+    Faults(faults_cli::FaultsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -111,6 +114,7 @@ fn run() -> anyhow::Result<()> {
             Command::Load(args) => Ok(trent_load::run(args).await?),
             Command::Quotas(args) => quotas_cli::run(args).await,
             Command::Plan(_) => Ok(()),
+            Command::Faults(args) => faults_cli::run(args).await,
         }
     })
 }
