@@ -53,6 +53,9 @@ fn measured(server: &TestServer, args: &[&str]) -> f64 {
 fn forecast_throttle_ratios_match_measurement_within_5_points() {
     let config = std::fs::read_to_string(workloads().join("quotas.toml")).expect("quotas.toml");
     let server = TestServer::start_with_config(Some(&config));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chart = dir.path().join("s3.svg");
+    let chart = chart.to_str().expect("utf-8 path");
     let cases: [(&str, &[&str], f64); 3] = [
         ("pool-bound.toml", &["--operation", "Encrypt=200,Decrypt=100", "--rate", "300"], 2.0 / 3.0),
         ("management-bound.toml", &["--operation", "Encrypt=50,DescribeKey=50", "--rate", "100"], 0.3),
@@ -72,7 +75,7 @@ fn forecast_throttle_ratios_match_measurement_within_5_points() {
                 "--s3-parts",
                 "4",
                 "--chart",
-                "/dev/null",
+                chart,
             ],
             1.0 - 100.0 / 275.0,
         ),
@@ -89,4 +92,54 @@ fn forecast_throttle_ratios_match_measurement_within_5_points() {
             got * 100.0
         );
     }
+    let svg = std::fs::read_to_string(chart).expect("the S3 scenario's chart");
+    assert!(svg.contains("<svg") && svg.contains("No Bucket Keys"), "chart without its panel");
+}
+
+fn plan(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_trent")).arg("plan").args(args).output().expect("run trent plan")
+}
+
+#[test]
+fn bad_workloads_are_refused_with_line_and_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        (
+            "[[callers]]\nname = \"a\"\nrates = { Encrypt = 5, Encrpyt = 1 }\n",
+            "line 3: callers[0].rates.Encrpyt: unknown operation",
+        ),
+        ("[[s3]]\nname = \"b\"\nget_per_second = -2\n", "line 3: s3[0].get_per_second:"),
+        (
+            "[[envelope]]\nname = \"c\"\nregion = \"us-north-9\"\nmessages_per_second = 1\n",
+            "line 3: envelope[0].region: unknown region",
+        ),
+    ];
+    for (i, (text, want)) in cases.into_iter().enumerate() {
+        let path = dir.path().join(format!("w{i}.toml"));
+        std::fs::write(&path, text).expect("write");
+        let out = plan(&[path.to_str().expect("utf-8")]);
+        assert_eq!(out.status.code(), Some(1), "{want}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(want), "{stderr}");
+    }
+}
+
+#[test]
+fn the_seed_uploads_throttle_in_a_default_tier_region_and_bucket_keys_fix_it() {
+    let w = workloads().join("seed-uploads.toml");
+    let out = plan(&[w.to_str().expect("utf-8"), "--profile", "2020", "--region", "sa-east-1", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(3), "a throttling forecast exits 3");
+    let f: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let q = &f["quotas"][0];
+    assert_eq!(
+        (q["quota_code"].as_str(), q["limit"].as_f64(), q["demand"].as_f64()),
+        (Some("L-6E3AF000"), Some(5500.0), Some(20000.0))
+    );
+    assert!((q["throttle_ratio"].as_f64().expect("ratio") - 0.725).abs() < 1e-9);
+    let bucket_keys = &q["remedies"][0];
+    assert_eq!(bucket_keys["remedy"], "bucket-keys");
+    assert_eq!(bucket_keys["suffices"], true);
+    assert_eq!(f["quotas"][1]["status"], "ok", "the account with Bucket Keys");
+    let out = plan(&[w.to_str().expect("utf-8"), "--profile", "2020", "--region", "us-east-1"]);
+    assert_eq!(out.status.code(), Some(0), "30,000/s in us-east-1 in 2020 holds 20,000/s");
 }
