@@ -101,7 +101,7 @@ pub const DEFAULT_ACCOUNT: &str = "111122223333";
 struct RawWorkload {
     account: Option<Spanned<String>>,
     region: Option<Spanned<String>>,
-    #[serde(default)]
+    #[serde(default, alias = "services")]
     callers: Vec<RawCaller>,
     #[serde(default)]
     s3: Vec<RawS3>,
