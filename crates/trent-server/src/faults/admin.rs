@@ -93,3 +93,24 @@ async fn remove(State(faults): State<Arc<Faults>>, extensions: Extensions, Path(
         _ => error(StatusCode::NOT_FOUND, "NotFound", format!("no fault rule has id {id:?}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer(addr: &str) -> Extensions {
+        let mut e = Extensions::new();
+        e.insert(ConnectInfo::<std::net::SocketAddr>(addr.parse().expect("socket address")));
+        e
+    }
+
+    #[test]
+    fn only_loopback_peers_manage_faults() {
+        assert!(refused(&peer("127.0.0.1:5000")).is_none());
+        assert!(refused(&peer("[::ffff:127.0.0.1]:5000")).is_none());
+        assert!(refused(&peer("[::1]:5000")).is_none());
+        let r = refused(&peer("192.0.2.7:5000")).expect("refused");
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(refused(&Extensions::new()).is_some(), "unknown peer");
+    }
+}
