@@ -15,6 +15,11 @@
 //!
 //! [quotas]  # besides trent_core's QuotaConfig fields:
 //! limiter = "redis://cache.internal:6379"  # optional; default: in-memory, per node
+//!
+//! [[faults]]  # optional, repeatable: fault injection (docs/faults.md)
+//! operations = ["Encrypt"]
+//! error = "KMSInternalException"
+//! probability = 0.1
 //! ```
 //!
 //! With no principals configured, one development principal
