@@ -23,7 +23,7 @@ ratio() { # throttled / sent over one report or a scenario's reports
   python3 -c 'import json,sys; v=json.load(sys.stdin); v=v if isinstance(v,list) else [v]; s=sum(r["sent"] for r in v); t=sum(r["throttled"] for r in v); print(f"{t/s:.4f} {s} {t}")'
 }
 planned() {
-  $TRENT plan "$W/$1" --config $W/quotas.toml --output json | python3 -c 'import json,sys; print(f"{json.load(sys.stdin)[\"throttle_ratio\"]:.4f}")' || true
+  $TRENT plan "$W/$1" --config $W/quotas.toml --output json | python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["throttle_ratio"])' || true
 }
 measure() {
   $TRENT load --endpoint "$ENDPOINT" --output json --progress never --duration "$DUR" --retry none --settle 1500ms "$@" | ratio
