@@ -26,7 +26,7 @@ planned() {
   $TRENT plan "$W/$1" --config $W/quotas.toml --output json | python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["throttle_ratio"])' || true
 }
 measure() {
-  $TRENT load --endpoint "$ENDPOINT" --output json --progress never --duration "$DUR" --retry none --settle 1500ms "$@" | ratio
+  $TRENT load --endpoint "$ENDPOINT" --output json --progress never --duration "$DUR" --retry none --settle 1500ms "$@" 2>>"$TMP/load.log" | ratio
 }
 
 printf '| Workload | Bound by | Forecast throttle ratio | Measured | Difference | Requests sent | Throttled |\n|---|---|---:|---:|---:|---:|---:|\n'
