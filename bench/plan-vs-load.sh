@@ -3,7 +3,8 @@
 # bench/workloads/ (pool-bound, management-op-bound, S3-heavy), `trent plan`
 # forecasts the throttle ratio under bench/workloads/quotas.toml (symmetric pool
 # 100/s, DescribeKey 20/s) and `trent load` measures it against a release
-# `trent serve` enforcing that config, no retries. Prints a Markdown table.
+# `trent serve` enforcing that config, no retries, with evenly spaced and with
+# Poisson arrivals (the forecast is for a steady rate). Prints a Markdown table.
 # usage: bench/plan-vs-load.sh [duration=10s]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,13 +30,15 @@ measure() {
   $TRENT load --endpoint "$ENDPOINT" --output json --progress never --duration "$DUR" --retry none --settle 1500ms "$@" 2>>"$TMP/load.log" | ratio
 }
 
-printf '| Workload | Bound by | Forecast throttle ratio | Measured | Difference | Requests sent | Throttled |\n|---|---|---:|---:|---:|---:|---:|\n'
+printf '| Workload | Bound by | Arrivals | Forecast throttle ratio | Measured | Difference | Requests sent | Throttled |\n|---|---|---|---:|---:|---:|---:|---:|\n'
 row() {
   local file=$1 bound=$2; shift 2
-  local p m sent thr
+  local p m sent thr arrivals
   p=$(planned "$file")
-  read -r m sent thr < <(measure "$@")
-  python3 -c "p=$p; m=$m; print(f'| $file | $bound | {p*100:.1f}% | {m*100:.1f}% | {(m-p)*100:+.1f} pp | $sent | $thr |')"
+  for arrivals in constant poisson; do
+    read -r m sent thr < <(measure --arrivals $arrivals "$@")
+    python3 -c "p=$p; m=$m; print(f'| $file | $bound | $arrivals | {p*100:.1f}% | {m*100:.1f}% | {(m-p)*100:+.1f} pp | $sent | $thr |')"
+  done
 }
 row pool-bound.toml "symmetric pool" --operation Encrypt=200,Decrypt=100 --rate 300
 row management-bound.toml "DescribeKey" --operation Encrypt=50,DescribeKey=50 --rate 100
