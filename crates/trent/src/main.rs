@@ -61,6 +61,7 @@ enum Command {
     /// List, approve, deny or close quota increase requests on a running server.
     Quotas(quotas_cli::QuotasArgs),
     /// Forecast a workload file against the KMS quotas: what throttles, by how much, what fixes it.
+    #[command(after_help = plan_cli::EXIT_CODES_HELP)]
     Plan(plan_cli::PlanArgs),
     /// Add, list or clear fault injection rules on a running server.
     Faults(faults_cli::FaultsArgs),

@@ -15,6 +15,10 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use trent_core::quota::{Profile, QuotaConfig};
 
+/// The exit codes, for `trent plan --help`.
+pub const EXIT_CODES_HELP: &str =
+    "Exit codes: 0 no quota throttles; 1 bad input (the message names the line and field); 3 some quota throttles.";
+
 /// Exit code when the forecast throttles.
 pub const EXIT_THROTTLES: u8 = 3;
 
