@@ -298,5 +298,9 @@ mod tests {
             Some("arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab is unavailable.")
         );
         assert!(f.check(Operation::Encrypt, &c, br#"{"KeyId":"alias/other"}"#).is_none(), "the window is an hour away");
+        f.clear();
+        f.add(rule(r#"{"for_seconds":0,"error":"KMSInternalException"}"#)).expect("valid");
+        assert!(f.check(Operation::Encrypt, &c, b"{}").is_none(), "a window of no time never opens");
+        assert_eq!(f.list()[0].matches, 0, "matches count only inside the window");
     }
 }
