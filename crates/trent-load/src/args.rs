@@ -45,6 +45,10 @@ pub enum Scenario {
     /// The same offered load above the quota four times: no retries, exponential backoff,
     /// adaptive (SDK), envelope encryption with data key caching; one table and one chart.
     Seed,
+    /// S3 objects on an SSE-KMS bucket turned into the KMS requests S3 makes for them
+    /// (GenerateDataKey per upload, Decrypt per download and per multipart part), without
+    /// and with S3 Bucket Keys; one table and one chart. See docs/planning.md.
+    S3SseKms,
 }
 
 /// `trent load`: offer a controlled KMS workload and report what got through.
@@ -166,7 +170,33 @@ pub struct LoadArgs {
     /// Run a canned experiment instead of one run.
     #[arg(long, value_enum)]
     pub scenario: Option<Scenario>,
-    /// --scenario seed without --endpoint: the symmetric quota of the in-process server.
+    /// --scenario seed or s3-sse-kms without --endpoint: the symmetric quota of the
+    /// in-process server.
     #[arg(long, default_value_t = 1000.0)]
     pub seed_quota: f64,
+    /// --scenario s3-sse-kms: PutObject requests per second.
+    #[arg(long, default_value_t = 0.0)]
+    pub s3_put_rate: f64,
+    /// --scenario s3-sse-kms: GetObject requests per second.
+    #[arg(long, default_value_t = 0.0)]
+    pub s3_get_rate: f64,
+    /// --scenario s3-sse-kms: multipart uploads started per second.
+    #[arg(long, default_value_t = 0.0)]
+    pub s3_multipart_rate: f64,
+    /// --scenario s3-sse-kms: parts per multipart upload.
+    #[arg(long, default_value_t = 8.0)]
+    pub s3_parts: f64,
+    /// --scenario s3-sse-kms: only this setting of S3 Bucket Keys (true or false) instead of
+    /// both, without first.
+    #[arg(long)]
+    pub s3_bucket_key: Option<bool>,
+    /// --scenario s3-sse-kms: buckets (each has its own bucket-level key).
+    #[arg(long, default_value_t = 1.0)]
+    pub s3_buckets: f64,
+    /// --scenario s3-sse-kms: distinct requesters (each fetches its own bucket-level key).
+    #[arg(long, default_value_t = 1.0)]
+    pub s3_requesters: f64,
+    /// --scenario s3-sse-kms: how long S3 reuses a bucket-level key (AWS does not publish it).
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub s3_bucket_key_reuse: Duration,
 }

@@ -28,6 +28,7 @@ mod report;
 mod retry;
 mod rng;
 mod run;
+mod s3_scenario;
 mod scenario;
 mod sdk;
 mod setup;
@@ -44,6 +45,9 @@ pub use retry::RetryMode;
 pub async fn run(args: LoadArgs) -> Result<()> {
     if let Some(args::Scenario::Seed) = args.scenario {
         return scenario::seed(&args).await;
+    }
+    if let Some(args::Scenario::S3SseKms) = args.scenario {
+        return s3_scenario::run(&args).await;
     }
     let report = run::run_once(&args, "run", 0).await?;
     match args.output {

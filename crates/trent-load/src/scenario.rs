@@ -25,9 +25,13 @@ const RUNS: [(&str, RetryMode, bool); 4] = [
     ("Envelope + data key cache", RetryMode::Standard, true),
 ];
 
-/// Runs the seed comparison and prints one table (or a JSON array) and the chart.
-pub async fn seed(args: &LoadArgs) -> Result<()> {
-    let (_tmp, endpoint, quota) = match &args.endpoint {
+/// The endpoint to load: `--endpoint`, or an in-process Trent server whose symmetric quota
+/// is `--seed-quota` (kept alive by the returned directory's owner for the process's life).
+pub(crate) async fn endpoint_or_in_process(
+    args: &LoadArgs,
+    scenario: &str,
+) -> Result<(Option<tempfile::TempDir>, String, Option<f64>)> {
+    Ok(match &args.endpoint {
         Some(e) => (None, e.clone(), args.quota),
         None => {
             let tmp = tempfile::tempdir().map_err(|e| Error::environment("temporary data directory", e))?;
@@ -47,10 +51,15 @@ pub async fn seed(args: &LoadArgs) -> Result<()> {
             let url = format!("http://{}", server.addr);
             // The server keeps serving on its own task for the rest of the process.
             std::mem::forget(server);
-            eprintln!("seed scenario: in-process Trent at {url}, symmetric quota {}/s", args.seed_quota);
+            eprintln!("{scenario} scenario: in-process Trent at {url}, symmetric quota {}/s", args.seed_quota);
             (Some(tmp), url, Some(args.seed_quota))
         }
-    };
+    })
+}
+
+/// Runs the seed comparison and prints one table (or a JSON array) and the chart.
+pub async fn seed(args: &LoadArgs) -> Result<()> {
+    let (_tmp, endpoint, quota) = endpoint_or_in_process(args, "seed").await?;
     let rate = match (args.rate, quota) {
         (Some(r), _) => r,
         (None, Some(q)) => 2.0 * q,

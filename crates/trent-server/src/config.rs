@@ -15,6 +15,11 @@
 //!
 //! [quotas]  # besides trent_core's QuotaConfig fields:
 //! limiter = "redis://cache.internal:6379"  # optional; default: in-memory, per node
+//!
+//! [[faults]]  # optional, repeatable: fault injection (docs/faults.md)
+//! operations = ["Encrypt"]
+//! error = "KMSInternalException"
+//! probability = 0.1
 //! ```
 //!
 //! With no principals configured, one development principal
@@ -98,6 +103,9 @@ pub struct Config {
     /// Where keys are kept (`[store]`).
     #[serde(default)]
     pub store: StoreConfig,
+    /// Fault injection rules (`[[faults]]`, see `crate::faults::rule`). Checked at start.
+    #[serde(default)]
+    pub faults: Vec<crate::faults::FaultRule>,
     /// `[quotas] limiter`: where request-quota buckets live. `redis://HOST:PORT`
     /// shares every account's quota among all nodes using that Redis
     /// (`trent serve --limiter` wins); unset: in memory, per node. Read by

@@ -7,6 +7,8 @@
 //! - `POST /_trent/quota-requests/{id}/approve|deny|close`: decide one →
 //!   `{"Request": {...}}`; 404 unknown id, 409 already decided.
 //!
+//! - `/_trent/faults`: fault injection rules (`crate::faults::admin`).
+//!
 //! Errors of the admin routes are `{"Code": ..., "Message": ...}`.
 //!
 //! Order of work for every API request: parse the target (unknown →
@@ -81,6 +83,8 @@ pub struct AppState {
     pub service_quotas: Option<Arc<dyn ServiceQuotasApi>>,
     /// Time allowed for a request body ([`BODY_READ_TIMEOUT`] unless configured).
     pub body_read_timeout: std::time::Duration,
+    /// Fault injection rules (`[[faults]]`, `/_trent/faults`).
+    pub faults: Arc<crate::faults::Faults>,
 }
 
 /// The router for the whole server.
@@ -89,6 +93,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/_trent/quota-requests", get(list_quota_requests))
         .route("/_trent/quota-requests/{id}/{action}", post(decide_quota_request))
+        .merge(crate::faults::admin::routes(state.faults.clone()))
         .route("/", any(api))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -331,6 +336,13 @@ async fn api(State(state): State<Arc<AppState>>, method: Method, uri: Uri, heade
     };
     match target {
         Target::Kms(op) => {
+            if let Some(fault) = state.faults.inject(op, &caller, &body).await {
+                state.metrics.record_injected_fault(op, &fault.label);
+                tracing::warn!(injected_fault = %fault.label, operation = op.name(), account = %caller.account_id, "fault injected");
+                if let Some(e) = fault.error {
+                    return error_response(&e);
+                }
+            }
             let result = trent_core::ops::dispatch(&state.kms, &caller, op, &body).await;
             match result {
                 Ok(out) => {

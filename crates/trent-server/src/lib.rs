@@ -2,6 +2,7 @@
 //! `X-Amz-Target` dispatch to the KMS and Service Quotas APIs, metrics.
 
 pub mod config;
+pub mod faults;
 pub mod http;
 pub mod listener;
 pub mod maintenance;

@@ -25,6 +25,7 @@ const OUTCOMES: [(&str, Outcome); 3] =
 pub struct Metrics {
     counts: Vec<[AtomicU64; 3]>,
     rejected_auth: AtomicU64,
+    injected: std::sync::Mutex<std::collections::BTreeMap<(Operation, String), u64>>,
 }
 
 impl Default for Metrics {
@@ -32,6 +33,7 @@ impl Default for Metrics {
         Self {
             counts: Operation::ALL.iter().map(|_| [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]).collect(),
             rejected_auth: AtomicU64::new(0),
+            injected: std::sync::Mutex::default(),
         }
     }
 }
@@ -47,6 +49,14 @@ impl Metrics {
     /// Counts one request refused before dispatch (authentication).
     pub fn record_auth_failure(&self) {
         self.rejected_auth.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one fault injected into a request (`crate::faults`), apart
+    /// from the real outcomes; `fault` is the rule's label.
+    pub fn record_injected_fault(&self, operation: Operation, fault: &str) {
+        if let Ok(mut m) = self.injected.lock() {
+            *m.entry((operation, fault.to_owned())).or_default() += 1;
+        }
     }
 
     /// Current count for one operation and outcome.
@@ -70,6 +80,13 @@ impl Metrics {
         }
         out.push_str("# HELP trent_auth_failures_total Requests refused by authentication.\n# TYPE trent_auth_failures_total counter\n");
         let _ = writeln!(out, "trent_auth_failures_total {}", self.rejected_auth.load(Ordering::Relaxed));
+        out.push_str("# HELP trent_injected_faults_total Faults injected into KMS requests, by rule label.\n# TYPE trent_injected_faults_total counter\n");
+        if let Ok(m) = self.injected.lock() {
+            for ((op, fault), v) in m.iter() {
+                let _ =
+                    writeln!(out, "trent_injected_faults_total{{operation=\"{}\",fault=\"{fault}\"}} {v}", op.name());
+            }
+        }
         out
     }
 }

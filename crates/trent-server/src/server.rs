@@ -361,6 +361,9 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
         service_quotas: Some(service_quotas.clone()),
         body_read_timeout: seconds("body_read_timeout_seconds", config.body_read_timeout_seconds)?
             .unwrap_or(crate::http::BODY_READ_TIMEOUT),
+        faults: Arc::new(
+            crate::faults::Faults::from_config(&config.faults).map_err(|e| StartError::Config(e.to_string()))?,
+        ),
     });
 
     let interval = Duration::from_secs_f64(config.maintenance_interval_seconds.unwrap_or(10.0).max(0.05));

@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 
 mod envelope_cli;
 mod maintenance_cli;
+mod faults_cli;
+mod plan_cli;
 mod quotas_cli;
 mod serve;
 
@@ -75,6 +77,11 @@ enum Command {
     Restore(maintenance_cli::RestoreArgs),
     /// Re-seal all key material under a new root key (server stopped; safe to kill and re-run).
     RotateRootKey(maintenance_cli::RotateRootKeyArgs),
+    /// Forecast a workload file against the KMS quotas: what throttles, by how much, what fixes it.
+    #[command(after_help = plan_cli::EXIT_CODES_HELP)]
+    Plan(plan_cli::PlanArgs),
+    /// Add, list or clear fault injection rules on a running server.
+    Faults(faults_cli::FaultsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -103,6 +110,13 @@ fn exit_code(err: &anyhow::Error) -> u8 {
 
 fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Plan(args) = &cli.command {
+        // Pure and instant: no runtime, no logging.
+        if plan_cli::run(args)? {
+            std::process::exit(i32::from(plan_cli::EXIT_THROTTLES));
+        }
+        return Ok(());
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TRENT_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
@@ -121,6 +135,8 @@ fn run() -> anyhow::Result<()> {
             Command::Backup(args) => maintenance_cli::backup(args).await,
             Command::Restore(args) => maintenance_cli::restore(args).await,
             Command::RotateRootKey(args) => maintenance_cli::rotate_root_key(args).await,
+            Command::Plan(_) => Ok(()),
+            Command::Faults(args) => faults_cli::run(args).await,
         }
     })
 }

@@ -105,7 +105,12 @@ fn failure(code: i32, message: impl Into<String>) -> anyhow::Error {
 /// Runs `trent quotas …`. A failure with its own exit code ends the process
 /// here (after printing `trent: MESSAGE`); any other error goes back to main.
 pub async fn run(args: QuotasArgs) -> anyhow::Result<()> {
-    match execute(args).await {
+    exit_on_failure(execute(args).await)
+}
+
+/// Ends the process with a [`Failure`]'s own exit code; other results go back to main.
+pub(crate) fn exit_on_failure(result: anyhow::Result<()>) -> anyhow::Result<()> {
+    match result {
         Err(e) => match e.downcast_ref::<Failure>() {
             Some(f) => {
                 eprintln!("trent: {f}");
@@ -237,7 +242,7 @@ fn utc(epoch_seconds: f64) -> String {
 }
 
 /// Where the server listens: `http://HOST:PORT`.
-struct Endpoint {
+pub(crate) struct Endpoint {
     /// As given, for messages.
     text: String,
     /// `HOST:PORT`, for the connection and the Host header.
@@ -245,7 +250,7 @@ struct Endpoint {
 }
 
 impl Endpoint {
-    fn parse(text: &str) -> anyhow::Result<Endpoint> {
+    pub(crate) fn parse(text: &str) -> anyhow::Result<Endpoint> {
         let usage = |why: &str| failure(2, format!("--endpoint {text:?}: {why} (e.g. {DEFAULT_ENDPOINT})"));
         let Some(rest) = text.strip_prefix("http://") else {
             return Err(usage("must start with http:// (the admin routes are plain HTTP on loopback)"));
@@ -265,6 +270,11 @@ impl Endpoint {
     /// Sends one request with an empty body; the answer's body on 200,
     /// otherwise a [`Failure`] (or an error) saying what the server refused.
     async fn call(&self, method: &str, path: &str) -> anyhow::Result<Vec<u8>> {
+        self.call_with_body(method, path, b"").await
+    }
+
+    /// [`Endpoint::call`] with a JSON body (`trent faults add`).
+    pub(crate) async fn call_with_body(&self, method: &str, path: &str, body: &[u8]) -> anyhow::Result<Vec<u8>> {
         let unreachable = |e: &dyn fmt::Display| {
             failure(
                 EXIT_UNREACHABLE,
@@ -277,12 +287,14 @@ impl Endpoint {
             Err(_) => return Err(unreachable(&"timed out connecting")),
         };
         let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            self.authority
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.authority,
+            body.len()
         );
         let mut raw = Vec::new();
         let exchange = async {
             stream.write_all(request.as_bytes()).await?;
+            stream.write_all(body).await?;
             stream.read_to_end(&mut raw).await
         };
         match tokio::time::timeout(TIMEOUT, exchange).await {
@@ -304,6 +316,7 @@ impl Endpoint {
         let message = if message.is_empty() { format!("HTTP {status} from {}", self.text) } else { message };
         match (status, code.as_str()) {
             (404, "NotFound") => Err(failure(EXIT_NOT_FOUND, message)),
+            (400, "BadRule") => Err(failure(2, message)),
             (409, _) => Err(failure(EXIT_REFUSED, format!("refused, nothing changed: {message}"))),
             (403, _) | (404, "NotServed") => Err(failure(EXIT_UNREACHABLE, message)),
             (404, "") => Err(failure(
