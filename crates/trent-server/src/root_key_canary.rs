@@ -9,8 +9,6 @@ use base64::Engine;
 use trent_core::key::root_key::RootKey;
 use trent_core::store::{Doc, KeyStore, StoreError};
 
-use crate::server::StartError;
-
 /// Kind of the canary document.
 const CANARY_KIND: &str = "trent-root-key-canary";
 /// Scope and id of the canary document (there is one per store).
@@ -30,17 +28,6 @@ pub enum CanaryError {
     /// Sealing or the canary's lifecycle failed.
     #[error("{0}")]
     Other(String),
-}
-
-impl CanaryError {
-    /// The error `trent serve` reports, naming the store.
-    pub fn into_start_error(self, store_name: &str) -> StartError {
-        match self {
-            CanaryError::Mismatch => StartError::RootKeyMismatch { store: store_name.to_owned() },
-            CanaryError::Store(e) => StartError::Store(e),
-            CanaryError::Other(m) => StartError::Config(m),
-        }
-    }
 }
 
 fn canary_doc(root: &RootKey) -> Result<Doc, CanaryError> {

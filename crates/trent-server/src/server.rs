@@ -22,6 +22,7 @@ use zeroize::Zeroizing;
 use crate::config::{Config, DEFAULT_LISTEN, DEV_ACCESS_KEY_ID, DEV_ACCOUNT_ID, DEV_SECRET_ACCESS_KEY};
 use crate::http::{AppState, router};
 use crate::metrics::Metrics;
+use crate::root_key_canary::CanaryError;
 use crate::sigv4::{Principal, Verifier};
 
 /// Why a server could not start.
@@ -323,7 +324,11 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
         crate::maintenance::data_lock::DataDirLock::shared(&data_dir).map_err(|e| StartError::Config(e.to_string()))?;
     let root = crate::root_key_file::load_or_create(config.root_key_file.as_deref(), &data_dir)?;
     let (store, store_name) = open_store(config.store.url.as_deref(), &data_dir).await?;
-    crate::root_key_canary::check(store.as_ref(), &root).await.map_err(|e| e.into_start_error(&store_name))?;
+    crate::root_key_canary::check(store.as_ref(), &root).await.map_err(|e| match e {
+        CanaryError::Mismatch => StartError::RootKeyMismatch { store: store_name.clone() },
+        CanaryError::Store(e) => StartError::Store(e),
+        CanaryError::Other(m) => StartError::Config(m),
+    })?;
     let engine = Arc::new(
         open_limiter(config.limiter.as_deref(), &config.quotas)
             .await?

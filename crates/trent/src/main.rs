@@ -8,8 +8,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod envelope_cli;
-mod maintenance_cli;
 mod faults_cli;
+mod maintenance_cli;
 mod plan_cli;
 mod quotas_cli;
 mod serve;
