@@ -9,7 +9,9 @@ and checks that every write acknowledged in this or an earlier trial is
 there, and that nothing half-written is visible (every listed key
 describes, every alias names a key that exists, every grant lists whole).
 
-usage: crash-trials.py --trent PATH [--trials N] [--writers W] [--seed S] [--json]
+usage: crash-trials.py --trent PATH [--trials N] [--writers W] [--seed S] [--store postgres://...] [--json]
+With --store, keys live in that PostgreSQL database (a fresh one: the run checks
+everything in it) under a root key given by TRENT_ROOT_KEY.
 Exit status 0 when every trial lost nothing; the last line is a summary.
 """
 
@@ -54,9 +56,17 @@ def client(endpoint, service):
                                       connect_timeout=2, read_timeout=10))
 
 
-def start(trent, data, config):
-    proc = subprocess.Popen([trent, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--config", config],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+ROOT_KEY = "5a" * 32  # shared by every start on a PostgreSQL store
+
+
+def start(trent, data, config, store=None):
+    cmd = [trent, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--config", config]
+    env = dict(os.environ)
+    env.pop("TRENT_ROOT_KEY", None)
+    if store:
+        cmd += ["--store", store]
+        env["TRENT_ROOT_KEY"] = ROOT_KEY
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     first = proc.stdout.readline()
     endpoint = next((w for w in first.split() if w.startswith("http://")), None)
     if endpoint is None:
@@ -238,6 +248,7 @@ def main():
     ap.add_argument("--trials", type=int, default=3)
     ap.add_argument("--writers", type=int, default=4)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--store", help="a fresh PostgreSQL database URL (default: SQLite in a temporary data dir)")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = ap.parse_args()
     rng = random.Random(args.seed)
@@ -248,7 +259,7 @@ def main():
         data, config = os.path.join(tmp, "data"), os.path.join(tmp, "trent.toml")
         with open(config, "w") as f:
             f.write(CONFIG)
-        proc, endpoint = start(args.trent, data, config)
+        proc, endpoint = start(args.trent, data, config, args.store)
         sq = client(endpoint, "service-quotas")
         QUOTA_CODES.extend(q["QuotaCode"] for q in sq.list_service_quotas(ServiceCode="kms", MaxResults=100)["Quotas"]
                            if q.get("Adjustable"))
@@ -266,7 +277,7 @@ def main():
                 stop.set()
                 for t in threads:
                     t.join()
-                proc, endpoint = start(args.trent, data, config)
+                proc, endpoint = start(args.trent, data, config, args.store)
                 bad = verify(endpoint, ledger) + ledger.errors
                 ledger.errors = []
                 lost += len(bad)
@@ -275,7 +286,8 @@ def main():
         finally:
             proc.kill()
             proc.wait()
-    summary = {"trials": args.trials, "writers": args.writers, "seed": args.seed,
+    summary = {"store": "postgres" if args.store else "sqlite", "trials": args.trials, "writers": args.writers,
+               "seed": args.seed,
                "acknowledged": ledger.acked, "by_operation": ledger.by_op, "lost": lost,
                "seconds": round(time.monotonic() - started, 1)}
     print(json.dumps(summary) if args.json else

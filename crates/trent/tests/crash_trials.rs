@@ -28,3 +28,23 @@ fn acknowledged_writes_survive_kill_9_trials() {
         assert!(by_op[op].as_u64().unwrap_or(0) > 0, "no acknowledged {op} in {stdout}");
     }
 }
+
+/// The same trials on the PostgreSQL store (a fresh database of a
+/// throwaway server, one root key for every start).
+#[test]
+fn acknowledged_writes_survive_kill_9_trials_on_postgresql() {
+    let pg = trent_testkit::PgServer::shared().expect("PostgreSQL (apt-get install postgresql)");
+    let db = pg.create_database().expect("database");
+    let trials = std::env::var("TRENT_CRASH_TRIALS").unwrap_or_else(|_| "3".into());
+    let out = std::process::Command::new(venv_bin("python"))
+        .arg(workspace_root().join("bench/crash-trials.py"))
+        .args(["--trent", env!("CARGO_BIN_EXE_trent"), "--trials", &trials, "--seed", "8", "--json", "--store", &db])
+        .output()
+        .expect("run the trials");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("summary line");
+    assert_eq!((summary["store"].as_str(), summary["lost"].as_u64()), (Some("postgres"), Some(0)), "{stdout}");
+    assert!(summary["acknowledged"].as_u64().unwrap_or(0) > 0, "{stdout}");
+}
