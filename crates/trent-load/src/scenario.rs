@@ -41,6 +41,7 @@ pub async fn seed(args: &LoadArgs) -> Result<()> {
                 listen: Some(([127, 0, 0, 1], 0).into()),
                 data_dir: Some(tmp.path().join("data")),
                 config,
+                ..ServeOptions::default()
             };
             let server =
                 start(opts).await.map_err(|e| Error::environment("starting the in-process Trent server", e))?;

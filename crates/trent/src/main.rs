@@ -48,6 +48,8 @@ enum Command {
         /// Default: in memory, per node.
         #[arg(long, value_name = "URL")]
         limiter: Option<String>,
+        #[command(flatten)]
+        observe: serve::ObserveArgs,
     },
     /// Encrypt files, directories or stdin into AWS Encryption SDK messages.
     Encrypt(envelope_cli::EncryptArgs),
@@ -93,8 +95,8 @@ fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { listen, data_dir, config, store, limiter } => {
-                Ok(serve::run(listen, data_dir, config, store, limiter).await?)
+            Command::Serve { listen, data_dir, config, store, limiter, observe } => {
+                Ok(serve::run(listen, data_dir, config, store, limiter, observe).await?)
             }
             Command::Encrypt(args) => envelope_cli::encrypt(args).await,
             Command::Decrypt(args) => envelope_cli::decrypt(args).await,

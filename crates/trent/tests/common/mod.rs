@@ -171,8 +171,13 @@ impl TestServer {
 
     /// Calls of one KMS operation with one outcome (`ok`, `throttled`, `error`).
     pub fn count(&self, operation: &str, outcome: &str) -> u64 {
-        let needle = format!("trent_requests_total{{operation=\"{operation}\",outcome=\"{outcome}\"}} ");
-        self.metrics().lines().find_map(|l| l.strip_prefix(&needle).and_then(|v| v.trim().parse().ok())).unwrap_or(0)
+        // One series per AWS error type: add them up.
+        let needle = format!("trent_requests_total{{operation=\"{operation}\",outcome=\"{outcome}\",");
+        self.metrics()
+            .lines()
+            .filter(|l| l.starts_with(&needle))
+            .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.trim().parse::<u64>().ok()))
+            .sum()
     }
 }
 

@@ -1,0 +1,269 @@
+//! One CloudTrail record for one request, in the shape AWS KMS's CloudTrail
+//! entries have (`docs/audit-log.md` lists the fields and where they differ).
+//!
+//! `requestParameters` is the request with member names in lowerCamelCase, as
+//! CloudTrail writes them, less every member that carries plaintext, key
+//! material, ciphertext or a secret ([`SECRET_MEMBERS`]).
+//! `responseElements` is `null` for read-only operations (AWS KMS records
+//! none for them: the answer is the data) and the filtered answer otherwise.
+
+use serde_json::{Map, Value, json};
+use trent_core::{Caller, Operation};
+
+/// CloudTrail record version written (that of AWS KMS's current examples).
+pub const EVENT_VERSION: &str = "1.11";
+
+/// Request or response members never written: plaintext, ciphertext, key
+/// material, signatures and MACs, import tokens, passwords and credentials,
+/// policies returned by GetKeyPolicy, public keys.
+pub const SECRET_MEMBERS: &[&str] = &[
+    "Plaintext",
+    "CiphertextBlob",
+    "SourceCiphertextBlob",
+    "CiphertextForRecipient",
+    "PrivateKeyPlaintext",
+    "PrivateKeyCiphertextBlob",
+    "PublicKey",
+    "Message",
+    "Signature",
+    "Mac",
+    "EncryptedKeyMaterial",
+    "ImportToken",
+    "KeyStorePassword",
+    "XksProxyAuthenticationCredential",
+    "Recipient",
+    "SharedSecret",
+    "Policy",
+];
+
+/// Whether AWS marks the operation `readOnly` (reads and cryptographic operations).
+pub fn read_only(op_name: &str) -> bool {
+    let crypto = [
+        "Encrypt",
+        "Decrypt",
+        "ReEncrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateRandom",
+        "Sign",
+        "Verify",
+        "GenerateMac",
+        "VerifyMac",
+        "DeriveSharedSecret",
+    ];
+    op_name.starts_with("Describe")
+        || op_name.starts_with("Get")
+        || op_name.starts_with("List")
+        || crypto.contains(&op_name)
+}
+
+/// `KeyId` → `keyId`; `AWSAccountId` → `aWSAccountId` (CloudTrail lowers
+/// only the first letter).
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// The value with secret members dropped and member names in lowerCamelCase.
+/// Map keys inside an encryption context or tags are data, not member
+/// names, and are kept as they are.
+pub fn cloudtrail_members(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                if SECRET_MEMBERS.contains(&k.as_str()) {
+                    continue;
+                }
+                let keep_inner = k.ends_with("EncryptionContext") || k == "EncryptionContext";
+                out.insert(lower_first(k), if keep_inner { v.clone() } else { cloudtrail_members(v) });
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(cloudtrail_members).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The key a request acted on, as an ARN: the answer's `KeyId` (AWS answers
+/// with the ARN), else the request's `KeyId` when it is an ARN or a bare id.
+fn key_arn(caller: &Caller, request: &Value, response: Option<&Value>) -> Option<String> {
+    let from_response = response.and_then(|r| r.get("KeyId").or_else(|| r.pointer("/KeyMetadata/Arn")));
+    if let Some(arn) = from_response.and_then(Value::as_str).filter(|s| s.starts_with("arn:")) {
+        return Some(arn.to_owned());
+    }
+    let id = request.get("KeyId").or_else(|| request.get("TargetKeyId")).and_then(Value::as_str)?;
+    if id.starts_with("arn:") && id.contains(":key/") {
+        return Some(id.to_owned());
+    }
+    if id.starts_with("alias/") || id.starts_with("arn:") {
+        return None;
+    }
+    Some(format!("arn:aws:kms:{}:{}:key/{id}", caller.region, caller.account_id))
+}
+
+/// CloudTrail's `userIdentity` for a principal ARN.
+fn user_identity(caller: &Caller) -> Value {
+    let arn = caller.principal_arn.as_str();
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
+    let (kind, user_name) = if resource == "root" {
+        ("Root", None)
+    } else if let Some(name) = resource.strip_prefix("user/") {
+        ("IAMUser", Some(name.rsplit('/').next().unwrap_or(name)))
+    } else if resource.starts_with("assumed-role/") {
+        ("AssumedRole", None)
+    } else {
+        ("IAMUser", None)
+    };
+    let mut id = json!({
+        "type": kind,
+        "arn": arn,
+        "accountId": caller.account_id,
+        "accessKeyId": caller.access_key_id,
+    });
+    if let (Some(name), Some(m)) = (user_name, id.as_object_mut()) {
+        m.insert("userName".into(), name.into());
+    }
+    id
+}
+
+/// Everything one record is made of.
+#[derive(Debug)]
+pub struct Event<'a> {
+    /// `kms.amazonaws.com` or `servicequotas.amazonaws.com`.
+    pub event_source: &'static str,
+    /// The operation name.
+    pub event_name: &'a str,
+    /// Who called (after SigV4).
+    pub caller: &'a Caller,
+    /// The peer's IP address.
+    pub source_ip: String,
+    /// The `User-Agent` header.
+    pub user_agent: &'a str,
+    /// The request body, parsed (`Null` when it was not JSON).
+    pub request: &'a Value,
+    /// The answer's body, parsed, on success.
+    pub response: Option<&'a Value>,
+    /// The AWS error type and message, on failure.
+    pub error: Option<(&'a str, &'a str)>,
+    /// The `x-amzn-RequestId` answered.
+    pub request_id: &'a str,
+    /// When the request arrived (UTC).
+    pub time: time::OffsetDateTime,
+}
+
+/// The CloudTrail record of one request.
+pub fn build(e: &Event<'_>) -> Value {
+    let read_only = read_only(e.event_name);
+    let request_parameters = match e.request {
+        Value::Object(m) if !m.is_empty() => cloudtrail_members(e.request),
+        _ => Value::Null,
+    };
+    let response_elements = match e.response {
+        Some(r) if !read_only => match cloudtrail_members(r) {
+            Value::Object(m) if m.is_empty() => Value::Null,
+            v => v,
+        },
+        _ => Value::Null,
+    };
+    let t = e.time;
+    let event_time = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    let mut r = json!({
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": user_identity(e.caller),
+        "eventTime": event_time,
+        "eventSource": e.event_source,
+        "eventName": e.event_name,
+        "awsRegion": e.caller.region,
+        "sourceIPAddress": e.source_ip,
+        "userAgent": e.user_agent,
+        "requestParameters": request_parameters,
+        "responseElements": response_elements,
+        "requestID": e.request_id,
+        "eventID": uuid::Uuid::new_v4().to_string(),
+        "readOnly": read_only,
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": e.caller.account_id,
+        "eventCategory": "Management",
+    });
+    let Some(m) = r.as_object_mut() else { return r };
+    if let Some((code, message)) = e.error {
+        m.insert("errorCode".into(), code.into());
+        m.insert("errorMessage".into(), message.into());
+    }
+    if e.event_source == KMS_SOURCE
+        && let Some(arn) = key_arn(e.caller, e.request, e.response)
+    {
+        let account = arn.split(':').nth(4).unwrap_or(&e.caller.account_id).to_owned();
+        m.insert("resources".into(), json!([{ "accountId": account, "type": "AWS::KMS::Key", "ARN": arn }]));
+    }
+    r
+}
+
+/// `eventSource` of KMS records.
+pub const KMS_SOURCE: &str = "kms.amazonaws.com";
+/// `eventSource` of Service Quotas records.
+pub const SERVICE_QUOTAS_SOURCE: &str = "servicequotas.amazonaws.com";
+
+/// Parses a body for the record; not JSON → `Null`.
+pub fn parse_body(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap_or(Value::Null)
+}
+
+/// The name of a KMS operation for `eventName`.
+pub fn kms_event_name(op: Operation) -> &'static str {
+    op.name()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_reach_the_record() {
+        let caller = Caller {
+            account_id: "111122223333".into(),
+            region: "us-east-1".into(),
+            principal_arn: "arn:aws:iam::111122223333:user/Alice".into(),
+            access_key_id: "AKIAEXAMPLE".into(),
+        };
+        let request = json!({"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "Plaintext": "c2VjcmV0",
+            "EncryptionContext": {"Department": "Engineering"}});
+        let response = json!({"KeyId": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "CiphertextBlob": "AQID"});
+        let r = build(&Event {
+            event_source: KMS_SOURCE,
+            event_name: "Encrypt",
+            caller: &caller,
+            source_ip: "127.0.0.1".into(),
+            user_agent: "test",
+            request: &request,
+            response: Some(&response),
+            error: None,
+            request_id: "r",
+            time: time::OffsetDateTime::UNIX_EPOCH,
+        });
+        let text = r.to_string();
+        assert!(!text.contains("c2VjcmV0") && !text.contains("AQID"), "{text}");
+        assert_eq!(r["requestParameters"]["encryptionContext"]["Department"], "Engineering");
+        assert_eq!(r["requestParameters"]["keyId"], "1234abcd-12ab-34cd-56ef-1234567890ab");
+        assert_eq!(r["responseElements"], Value::Null);
+        assert_eq!(r["userIdentity"]["userName"], "Alice");
+        assert_eq!(r["eventTime"], "1970-01-01T00:00:00Z");
+        assert_eq!(r["resources"][0]["ARN"], response["KeyId"]);
+    }
+}
