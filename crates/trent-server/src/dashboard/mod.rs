@@ -235,15 +235,26 @@ async fn snapshot(State(d): State<Arc<Dashboard>>, extensions: Extensions) -> Re
     r
 }
 
-async fn events(State(d): State<Arc<Dashboard>>, extensions: Extensions) -> Response {
+/// `GET /_trent/ui/events[?max=N]`: a snapshot a second, for ever or for
+/// `N` snapshots (a headless browser waiting for the network to go idle
+/// needs a stream that ends).
+async fn events(State(d): State<Arc<Dashboard>>, extensions: Extensions, uri: axum::http::Uri) -> Response {
     if !loopback(&extensions) {
         return forbidden();
     }
+    let max: u64 = uri
+        .query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("max=")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(u64::MAX);
     let sub = d.subscribe();
-    let stream = futures_util::stream::unfold(sub, |mut sub| async move {
+    let stream = futures_util::stream::unfold((sub, 0u64), move |(mut sub, sent)| async move {
+        if sent >= max {
+            return None;
+        }
         sub.rx.changed().await.ok()?;
         let data = sub.rx.borrow_and_update().clone();
-        Some((Ok::<Event, Infallible>(Event::default().event("snapshot").data(&*data)), sub))
+        Some((Ok::<Event, Infallible>(Event::default().event("snapshot").data(&*data)), (sub, sent + 1)))
     });
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }

@@ -67,7 +67,18 @@ function render(s) {
   document.body.dataset.snapshotTime = s.time;
 }
 
-fetch("/_trent/ui/snapshot").then((r) => r.json()).then(render).catch(() => {});
-const events = new EventSource("/_trent/ui/events");
-events.addEventListener("snapshot", (e) => { render(JSON.parse(e.data)); $("live").textContent = "live"; $("live").className = "fact live on"; });
+// `?events=N` follows N snapshots and stops (headless browsers wait for the
+// network to go idle); without it the page follows the stream for ever.
+const max = new URLSearchParams(location.search).get("events");
+let received = 0;
+fetch("/_trent/ui/snapshot").then((r) => r.json()).then((s) => { if (!received) render(s); }).catch(() => {});
+const events = new EventSource("/_trent/ui/events" + (max ? `?max=${encodeURIComponent(max)}` : ""));
+events.addEventListener("snapshot", (e) => {
+  received += 1;
+  render(JSON.parse(e.data));
+  document.body.dataset.events = received;
+  $("live").textContent = "live";
+  $("live").className = "fact live on";
+  if (max && received >= Number(max)) events.close();
+});
 events.onerror = () => { $("live").textContent = "reconnecting…"; $("live").className = "fact live off"; };
