@@ -172,7 +172,14 @@ async fn service_quotas_requests_are_recorded_too() {
     let server = TestServer::start_with_args(None, &["--audit-log", "{dir}/sq.log"]);
     let log = server.data_dir().parent().expect("tmp").join("sq.log");
     let mut cmd = std::process::Command::new(common::venv_bin("aws"));
-    cmd.envs(server.envs()).args(["service-quotas", "get-service-quota", "--service-code", "kms", "--quota-code", "L-6E3AF000"]);
+    cmd.envs(server.envs()).args([
+        "service-quotas",
+        "get-service-quota",
+        "--service-code",
+        "kms",
+        "--quota-code",
+        "L-6E3AF000",
+    ]);
     let out = cmd.output().expect("aws cli");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let recs = records(&log);
