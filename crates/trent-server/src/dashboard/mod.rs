@@ -59,6 +59,8 @@ struct Samples {
     history: HashMap<String, VecDeque<u64>>,
     /// bucket id → throttled count at the previous tick.
     throttled_before: HashMap<String, u64>,
+    /// (bucket id, caller) → that caller's throttled count at the previous tick.
+    caller_throttled_before: HashMap<(String, String), u64>,
     /// Newest first.
     feed: VecDeque<Value>,
 }
@@ -128,11 +130,19 @@ impl Dashboard {
                 }
                 let before = samples.throttled_before.insert(id.clone(), b.throttled).unwrap_or(0);
                 if b.throttled > before {
-                    let top = b.callers.iter().filter(|c| c.1.throttled > 0).max_by_key(|c| c.1.throttled);
+                    // The caller throttled most since the previous tick.
+                    let mut top: Option<(&str, u64)> = None;
+                    for (caller, n) in &b.callers {
+                        let was = samples.caller_throttled_before.insert((id.clone(), caller.clone()), n.throttled);
+                        let delta = n.throttled - was.unwrap_or(0).min(n.throttled);
+                        if delta > 0 && top.is_none_or(|(_, d)| delta > d) {
+                            top = Some((caller, delta));
+                        }
+                    }
                     samples.feed.push_front(json!({
                         "time": now_ms, "id": id, "name": def.name, "code": def.code,
                         "account": b.account_id, "region": b.region,
-                        "count": b.throttled - before, "caller": top.map(|c| c.0.clone()),
+                        "count": b.throttled - before, "caller": top.map(|c| c.0),
                     }));
                     samples.feed.truncate(FEED_LEN);
                 }

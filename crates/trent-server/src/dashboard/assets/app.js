@@ -3,6 +3,8 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const fmt = (n) => Number(n).toLocaleString("en-US", { maximumFractionDigits: 1 });
+// arn:aws:iam::111122223333:role/orders-service → role/orders-service (the full ARN is the title).
+const short = (arn) => String(arn ?? "").replace(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:/, "");
 const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
 function color(u) {
@@ -28,7 +30,7 @@ function spark(history, limit) {
 
 function card(b) {
   const u = b.limit > 0 ? b.lastSecond / b.limit : 0;
-  const callers = b.callers.map((c) => `<tr><td class="caller" title="${esc(c.caller)}">${esc(c.caller)}</td>
+  const callers = b.callers.map((c) => `<tr><td class="caller" title="${esc(c.caller)}">${esc(short(c.caller))}</td>
       <td data-caller-admitted>${fmt(c.admitted)}</td><td class="bad">${c.throttled ? fmt(c.throttled) : ""}</td></tr>`).join("");
   return `<div class="card${b.throttled > 0 && u >= 0.9 ? " hot" : ""}" data-bucket="${esc(b.id)}" data-code="${esc(b.code)}"
       data-admitted="${b.admitted}" data-throttled="${b.throttled}" data-limit="${b.limit}" data-last-second="${b.lastSecond}">
@@ -59,7 +61,7 @@ function render(s) {
   if (buckets.length) $("buckets").innerHTML = buckets.map(card).join("");
   const feed = s.throttles.map((t) => `<li><span class="t">${new Date(t.time).toLocaleTimeString()}</span>
       <span class="n">${fmt(t.count)} throttled</span> on ${esc(t.name)} <span class="meta">(${esc(t.account)} · ${esc(t.region)})</span>
-      ${t.caller ? `· most by <code>${esc(t.caller)}</code>` : ""}</li>`).join("");
+      ${t.caller ? `· most by <code title="${esc(t.caller)}">${esc(short(t.caller))}</code>` : ""}</li>`).join("");
   $("throttles").innerHTML = feed || `<li class="empty">None so far.</li>`;
   const inc = (s.increases || []).map((r) => `<tr data-request="${esc(r.Id)}"><td>${esc(r.QuotaName)} <span class="meta">${esc(r.QuotaCode)}</span></td>
       <td>${esc(r.AccountId)} · ${esc(r.Region)}</td><td>${fmt(r.DesiredValue)}</td><td><span class="status ${esc(r.Status)}">${esc(r.Status)}</span></td></tr>`).join("");
