@@ -193,7 +193,7 @@ pub fn build(e: &Event<'_>) -> Value {
         "requestParameters": request_parameters,
         "responseElements": response_elements,
         "requestID": e.request_id,
-        "eventID": uuid::Uuid::new_v4().to_string(),
+        "eventID": event_id(),
         "readOnly": read_only,
         "eventType": "AwsApiCall",
         "managementEvent": true,
@@ -212,6 +212,18 @@ pub fn build(e: &Event<'_>) -> Value {
         m.insert("resources".into(), json!([{ "accountId": account, "type": "AWS::KMS::Key", "ARN": arn }]));
     }
     r
+}
+
+/// A unique event id in UUID form: a random per-process prefix and a
+/// counter, so a record costs no system call for randomness.
+fn event_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<u128> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u128());
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    uuid::Uuid::from_u128((prefix & !u128::from(u64::MAX)) | u128::from(n)).to_string()
 }
 
 /// `eventSource` of KMS records.
