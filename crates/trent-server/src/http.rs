@@ -310,7 +310,7 @@ async fn api(
         }
     };
     if let Some(audit) = &state.audit {
-        crate::audit::write(audit, &extensions, &headers, &caller, event_name, &body, &result, &id);
+        crate::audit::write(audit, &extensions, &headers, &caller, event_name, &body, &result, &id).await;
     }
     match result {
         Ok(out) => respond_with_id(StatusCode::OK, out, &id),

@@ -13,7 +13,8 @@
 //! * each record is written with one `write(2)` before the answer is sent,
 //!   so a record is never lost when the process dies after answering; the
 //!   file is fsync'd per [`FsyncPolicy`] (by default at most a second after
-//!   the write, which bounds what a machine crash can lose).
+//!   the write, which bounds what a machine crash can lose). Writes are
+//!   grouped: one writer thread writes everything queued in one call.
 //!
 //! Records never hold plaintext, key material or secrets ([`record`] drops them).
 
@@ -85,16 +86,36 @@ struct Live {
     len: u64,
 }
 
+/// Records waiting for the writer thread, and who waits for each.
+#[derive(Default)]
+struct Queue {
+    buf: Vec<u8>,
+    waiters: Vec<tokio::sync::oneshot::Sender<Result<(), String>>>,
+    closed: bool,
+}
+
 /// The open audit log, shared by every request.
+///
+/// Group commit: requests queue their line and wait; one writer thread
+/// takes everything queued, writes it with one `write(2)`, applies the fsync
+/// policy and then releases the requests, which only then answer. Under load
+/// one system call carries many records; alone, a record is written at once.
 pub struct AuditLog {
     opts: AuditOptions,
-    live: Mutex<Live>,
-    dirty: AtomicBool,
+    queue: Arc<(Mutex<Queue>, parking_lot::Condvar)>,
+    dirty: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuditLog").field("opts", &self.opts).finish_non_exhaustive()
+    }
+}
+
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        self.queue.0.lock().closed = true;
+        self.queue.1.notify_all();
     }
 }
 
@@ -109,24 +130,39 @@ fn open_append(path: &Path) -> Result<Live, AuditError> {
 }
 
 impl AuditLog {
-    /// Opens (appending) the audit file; with [`FsyncPolicy::Interval`] a
-    /// background task syncs it once a second (call inside a Tokio runtime).
+    /// Opens (appending) the audit file and starts its writer thread; with
+    /// [`FsyncPolicy::Interval`] a background task syncs it once a second
+    /// (call inside a Tokio runtime).
     pub fn open(opts: AuditOptions) -> Result<Arc<Self>, AuditError> {
         if let Some(dir) = opts.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         }
         let live = open_append(&opts.path)?;
-        let log = Arc::new(Self { opts, live: Mutex::new(live), dirty: AtomicBool::new(false) });
+        let sync_handle = live.file.try_clone().map_err(io_err(&opts.path))?;
+        let queue = Arc::new((Mutex::new(Queue::default()), parking_lot::Condvar::new()));
+        let dirty = Arc::new(AtomicBool::new(false));
+        let writer = Writer { opts: opts.clone(), live, queue: queue.clone(), dirty: dirty.clone() };
+        std::thread::Builder::new()
+            .name("trent-audit".into())
+            .spawn(move || writer.run())
+            .map_err(io_err(&opts.path))?;
+        let log = Arc::new(Self { opts, queue, dirty });
         if log.opts.fsync == FsyncPolicy::Interval {
+            let dirty = log.dirty.clone();
             let weak = Arc::downgrade(&log);
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(1));
+                let mut file = sync_handle;
                 loop {
                     tick.tick().await;
                     let Some(log) = weak.upgrade() else { return };
-                    if log.dirty.swap(false, Ordering::Relaxed) {
-                        let file = log.live.lock().file.try_clone();
-                        if let Ok(f) = file {
+                    if dirty.swap(false, Ordering::Relaxed) {
+                        // After a rotation the handle is the old file's: sync both.
+                        if let Ok(current) = File::open(&log.opts.path) {
+                            file = current;
+                        }
+                        let f = file.try_clone();
+                        if let Ok(f) = f {
                             let _ = tokio::task::spawn_blocking(move || f.sync_data()).await;
                         }
                     }
@@ -141,19 +177,70 @@ impl AuditLog {
         &self.opts.path
     }
 
-    /// Appends one record (a JSON object, no newline inside) and applies the
-    /// fsync policy; rotates first when the record would pass `max_bytes`.
-    pub fn append(&self, record: &serde_json::Value) -> Result<(), AuditError> {
-        let mut line = serde_json::to_vec(record).unwrap_or_else(|_| b"{}".to_vec());
-        line.push(b'\n');
-        let mut live = self.live.lock();
-        if live.len > 0 && live.len + line.len() as u64 > self.opts.max_bytes {
-            self.rotate(&mut live)?;
+    /// Appends one record and returns once it is written (and synced, with
+    /// [`FsyncPolicy::Always`]).
+    pub async fn append<T: serde::Serialize>(&self, record: &T) -> Result<(), AuditError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        {
+            let mut q = self.queue.0.lock();
+            let start = q.buf.len();
+            if serde_json::to_writer(&mut q.buf, record).is_err() {
+                q.buf.truncate(start);
+                q.buf.extend_from_slice(b"{}");
+            }
+            q.buf.push(b'\n');
+            q.waiters.push(tx);
         }
-        live.file.write_all(&line).map_err(io_err(&self.opts.path))?;
-        live.len += line.len() as u64;
+        self.queue.1.notify_one();
+        let failed =
+            |e: String| AuditError::Io { path: self.opts.path.display().to_string(), source: std::io::Error::other(e) };
+        match rx.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(failed(e)),
+            Err(_) => Err(failed("the audit writer stopped".into())),
+        }
+    }
+}
+
+/// The thread that owns the file.
+struct Writer {
+    opts: AuditOptions,
+    live: Live,
+    queue: Arc<(Mutex<Queue>, parking_lot::Condvar)>,
+    dirty: Arc<AtomicBool>,
+}
+
+impl Writer {
+    fn run(mut self) {
+        let mut batch = Vec::new();
+        loop {
+            let waiters = {
+                let mut q = self.queue.0.lock();
+                while q.buf.is_empty() && !q.closed {
+                    self.queue.1.wait(&mut q);
+                }
+                if q.buf.is_empty() && q.closed {
+                    return;
+                }
+                std::mem::swap(&mut batch, &mut q.buf);
+                std::mem::take(&mut q.waiters)
+            };
+            let result = self.write(&batch).map_err(|e| e.to_string());
+            batch.clear();
+            for w in waiters {
+                let _ = w.send(result.clone());
+            }
+        }
+    }
+
+    fn write(&mut self, batch: &[u8]) -> Result<(), AuditError> {
+        if self.live.len > 0 && self.live.len + batch.len() as u64 > self.opts.max_bytes {
+            self.rotate()?;
+        }
+        self.live.file.write_all(batch).map_err(io_err(&self.opts.path))?;
+        self.live.len += batch.len() as u64;
         match self.opts.fsync {
-            FsyncPolicy::Always => live.file.sync_data().map_err(io_err(&self.opts.path))?,
+            FsyncPolicy::Always => self.live.file.sync_data().map_err(io_err(&self.opts.path))?,
             FsyncPolicy::Interval => self.dirty.store(true, Ordering::Relaxed),
             FsyncPolicy::Never => {}
         }
@@ -162,8 +249,8 @@ impl AuditLog {
 
     /// Moves the live file aside, starts a new one, and turns the old one
     /// into a CloudTrail `{"Records":[...]}` file in the background.
-    fn rotate(&self, live: &mut Live) -> Result<(), AuditError> {
-        let _ = live.file.sync_data();
+    fn rotate(&mut self) -> Result<(), AuditError> {
+        let _ = self.live.file.sync_data();
         let stamp = time::OffsetDateTime::now_utc();
         let stamp = format!(
             "{:04}{:02}{:02}T{:02}{:02}{:02}{:09}Z",
@@ -177,7 +264,7 @@ impl AuditLog {
         );
         let lines_path = PathBuf::from(format!("{}.{stamp}.jsonl", self.opts.path.display()));
         std::fs::rename(&self.opts.path, &lines_path).map_err(io_err(&self.opts.path))?;
-        *live = open_append(&self.opts.path)?;
+        self.live = open_append(&self.opts.path)?;
         std::thread::spawn(move || {
             if let Err(e) = to_cloudtrail_file(&lines_path) {
                 tracing::warn!(error = %e, file = %lines_path.display(), "converting a rotated audit file failed");
@@ -213,7 +300,7 @@ pub fn to_cloudtrail_file(lines_path: &Path) -> std::io::Result<PathBuf> {
 /// before it sends the answer). A failed write is logged, not answered as an
 /// error: the operation has already taken effect.
 #[allow(clippy::too_many_arguments)]
-pub fn write(
+pub async fn write(
     log: &AuditLog,
     extensions: &axum::http::Extensions,
     headers: &axum::http::HeaderMap,
@@ -230,7 +317,11 @@ pub fn write(
         .unwrap_or_default();
     let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let request = record::parse_body(body);
-    let response = result.as_ref().ok().map(|b| record::parse_body(b));
+    let response = match result {
+        Ok(b) if record::read_only(event_name) => record::response_key_id(b),
+        Ok(b) => Some(record::parse_body(b)),
+        Err(_) => None,
+    };
     let error = result.as_ref().err().map(|e| (e.kind.aws_type(), e.message.as_deref().unwrap_or("")));
     let event = record::Event {
         event_source: if kms { record::KMS_SOURCE } else { record::SERVICE_QUOTAS_SOURCE },
@@ -244,7 +335,7 @@ pub fn write(
         request_id,
         time: time::OffsetDateTime::now_utc(),
     };
-    if let Err(e) = log.append(&record::build(&event)) {
+    if let Err(e) = log.append(&record::build(&event)).await {
         tracing::error!(error = %e, "writing the audit log failed");
     }
 }
@@ -260,7 +351,9 @@ mod tests {
         let log = AuditLog::open(AuditOptions { path: path.clone(), max_bytes: 200, fsync: FsyncPolicy::Always })
             .expect("open");
         for i in 0..10 {
-            log.append(&serde_json::json!({ "eventName": "Encrypt", "n": i, "pad": "x".repeat(40) })).expect("append");
+            log.append(&serde_json::json!({ "eventName": "Encrypt", "n": i, "pad": "x".repeat(40) }))
+                .await
+                .expect("append");
         }
         // Conversion runs on a thread; wait for the .json files to appear.
         let mut converted = Vec::new();

@@ -7,7 +7,7 @@
 //! `responseElements` is `null` for read-only operations (AWS KMS records
 //! none for them: the answer is the data) and the filtered answer otherwise.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use trent_core::{Caller, Operation};
 
 /// CloudTrail record version written (that of AWS KMS's current examples).
@@ -107,8 +107,26 @@ fn key_arn(caller: &Caller, request: &Value, response: Option<&Value>) -> Option
     Some(format!("arn:aws:kms:{}:{}:key/{id}", caller.region, caller.account_id))
 }
 
+/// CloudTrail's `userIdentity`.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdentity<'a> {
+    /// `IAMUser`, `AssumedRole` or `Root`, from the ARN.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The principal ARN.
+    pub arn: &'a str,
+    /// The principal's account.
+    pub account_id: &'a str,
+    /// The access key that signed the request.
+    pub access_key_id: &'a str,
+    /// For IAM users, the user name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<&'a str>,
+}
+
 /// CloudTrail's `userIdentity` for a principal ARN.
-fn user_identity(caller: &Caller) -> Value {
+fn user_identity(caller: &Caller) -> UserIdentity<'_> {
     let arn = caller.principal_arn.as_str();
     let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
     let (kind, user_name) = if resource == "root" {
@@ -120,16 +138,74 @@ fn user_identity(caller: &Caller) -> Value {
     } else {
         ("IAMUser", None)
     };
-    let mut id = json!({
-        "type": kind,
-        "arn": arn,
-        "accountId": caller.account_id,
-        "accessKeyId": caller.access_key_id,
-    });
-    if let (Some(name), Some(m)) = (user_name, id.as_object_mut()) {
-        m.insert("userName".into(), name.into());
-    }
-    id
+    UserIdentity { kind, arn, account_id: &caller.account_id, access_key_id: &caller.access_key_id, user_name }
+}
+
+/// One entry of `resources`.
+#[derive(Debug, serde::Serialize)]
+pub struct Resource {
+    /// The key owner's account.
+    #[serde(rename = "accountId")]
+    pub account_id: String,
+    /// `AWS::KMS::Key`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The key ARN.
+    #[serde(rename = "ARN")]
+    pub arn: String,
+}
+
+/// One CloudTrail record, serialized field by field in CloudTrail's names
+/// (a struct rather than a JSON map: no map to build per request).
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record<'a> {
+    /// [`EVENT_VERSION`].
+    pub event_version: &'static str,
+    /// Who called.
+    pub user_identity: UserIdentity<'a>,
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    pub event_time: String,
+    /// [`KMS_SOURCE`] or [`SERVICE_QUOTAS_SOURCE`].
+    pub event_source: &'static str,
+    /// The operation.
+    pub event_name: &'a str,
+    /// The region of the credential scope.
+    pub aws_region: &'a str,
+    /// The peer address.
+    #[serde(rename = "sourceIPAddress")]
+    pub source_ip_address: &'a str,
+    /// The `User-Agent` header.
+    pub user_agent: &'a str,
+    /// The request, filtered.
+    pub request_parameters: Value,
+    /// The answer, filtered; `null` for read-only operations.
+    pub response_elements: Value,
+    /// AWS's error type, on failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'a str>,
+    /// The error message, on failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<&'a str>,
+    /// The `x-amzn-RequestId` answered.
+    #[serde(rename = "requestID")]
+    pub request_id: &'a str,
+    /// Unique per record.
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    /// Reads and cryptographic operations.
+    pub read_only: bool,
+    /// The key acted on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<Resource>,
+    /// `AwsApiCall`.
+    pub event_type: &'static str,
+    /// `true`.
+    pub management_event: bool,
+    /// The calling account.
+    pub recipient_account_id: &'a str,
+    /// `Management`.
+    pub event_category: &'static str,
 }
 
 /// Everything one record is made of.
@@ -147,7 +223,8 @@ pub struct Event<'a> {
     pub user_agent: &'a str,
     /// The request body, parsed (`Null` when it was not JSON).
     pub request: &'a Value,
-    /// The answer's body, parsed, on success.
+    /// The answer's body, parsed, on success (for read-only operations only
+    /// its `KeyId` is needed).
     pub response: Option<&'a Value>,
     /// The AWS error type and message, on failure.
     pub error: Option<(&'a str, &'a str)>,
@@ -158,7 +235,7 @@ pub struct Event<'a> {
 }
 
 /// The CloudTrail record of one request.
-pub fn build(e: &Event<'_>) -> Value {
+pub fn build<'a>(e: &'a Event<'a>) -> Record<'a> {
     let read_only = read_only(e.event_name);
     let request_parameters = match e.request {
         Value::Object(m) if !m.is_empty() => cloudtrail_members(e.request),
@@ -181,37 +258,35 @@ pub fn build(e: &Event<'_>) -> Value {
         t.minute(),
         t.second()
     );
-    let mut r = json!({
-        "eventVersion": EVENT_VERSION,
-        "userIdentity": user_identity(e.caller),
-        "eventTime": event_time,
-        "eventSource": e.event_source,
-        "eventName": e.event_name,
-        "awsRegion": e.caller.region,
-        "sourceIPAddress": e.source_ip,
-        "userAgent": e.user_agent,
-        "requestParameters": request_parameters,
-        "responseElements": response_elements,
-        "requestID": e.request_id,
-        "eventID": event_id(),
-        "readOnly": read_only,
-        "eventType": "AwsApiCall",
-        "managementEvent": true,
-        "recipientAccountId": e.caller.account_id,
-        "eventCategory": "Management",
-    });
-    let Some(m) = r.as_object_mut() else { return r };
-    if let Some((code, message)) = e.error {
-        m.insert("errorCode".into(), code.into());
-        m.insert("errorMessage".into(), message.into());
-    }
+    let mut resources = Vec::new();
     if e.event_source == KMS_SOURCE
         && let Some(arn) = key_arn(e.caller, e.request, e.response)
     {
-        let account = arn.split(':').nth(4).unwrap_or(&e.caller.account_id).to_owned();
-        m.insert("resources".into(), json!([{ "accountId": account, "type": "AWS::KMS::Key", "ARN": arn }]));
+        let account_id = arn.split(':').nth(4).unwrap_or(&e.caller.account_id).to_owned();
+        resources.push(Resource { account_id, kind: "AWS::KMS::Key", arn });
     }
-    r
+    Record {
+        event_version: EVENT_VERSION,
+        user_identity: user_identity(e.caller),
+        event_time,
+        event_source: e.event_source,
+        event_name: e.event_name,
+        aws_region: &e.caller.region,
+        source_ip_address: &e.source_ip,
+        user_agent: e.user_agent,
+        request_parameters,
+        response_elements,
+        error_code: e.error.map(|x| x.0),
+        error_message: e.error.map(|x| x.1),
+        request_id: e.request_id,
+        event_id: event_id(),
+        read_only,
+        resources,
+        event_type: "AwsApiCall",
+        management_event: true,
+        recipient_account_id: &e.caller.account_id,
+        event_category: "Management",
+    }
 }
 
 /// A unique event id in UUID form: a random per-process prefix and a
@@ -241,9 +316,24 @@ pub fn kms_event_name(op: Operation) -> &'static str {
     op.name()
 }
 
+/// The `KeyId` of an answer, read without building the whole document
+/// (the answers of read-only operations need nothing else).
+pub fn response_key_id(body: &[u8]) -> Option<Value> {
+    #[derive(serde::Deserialize)]
+    struct KeyIdOnly<'a> {
+        #[serde(rename = "KeyId", borrow, default)]
+        key_id: Option<std::borrow::Cow<'a, str>>,
+    }
+    let k: KeyIdOnly<'_> = serde_json::from_slice(body).ok()?;
+    let mut m = Map::new();
+    m.insert("KeyId".into(), Value::String(k.key_id?.into_owned()));
+    Some(Value::Object(m))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn secrets_never_reach_the_record() {
@@ -257,7 +347,7 @@ mod tests {
             "EncryptionContext": {"Department": "Engineering"}});
         let response = json!({"KeyId": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
             "CiphertextBlob": "AQID"});
-        let r = build(&Event {
+        let event = Event {
             event_source: KMS_SOURCE,
             event_name: "Encrypt",
             caller: &caller,
@@ -268,7 +358,8 @@ mod tests {
             error: None,
             request_id: "r",
             time: time::OffsetDateTime::UNIX_EPOCH,
-        });
+        };
+        let r = serde_json::to_value(build(&event)).expect("record");
         let text = r.to_string();
         assert!(!text.contains("c2VjcmV0") && !text.contains("AQID"), "{text}");
         assert_eq!(r["requestParameters"]["encryptionContext"]["Department"], "Engineering");
