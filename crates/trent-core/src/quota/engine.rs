@@ -18,7 +18,7 @@ use super::clock::MonotonicClock;
 use super::config::{Algorithm, QuotaConfig, QuotaConfigError};
 use super::gcra::RateParams;
 use super::limiter::{InMemoryLimiter, LimitRequest, Limiter, LimiterError, Rate};
-use super::usage::{BucketSnapshot, UsageMeter};
+use super::usage::{AccountQuota, BucketSnapshot, UsageMeter};
 use super::values::QuotaValues;
 use super::window::WindowParams;
 
@@ -185,7 +185,7 @@ impl QuotaEngine {
         };
         let caller = charge.caller.principal_arn.as_str();
         if allowed {
-            self.usage.record(account_id, region, q, caller, true, first.cost, now);
+            self.usage.record(AccountQuota { account_id, region, quota: q }, caller, true, first.cost, now);
             return;
         }
         let full = || {
@@ -193,7 +193,7 @@ impl QuotaEngine {
             used + f64::from(first.cost) > self.values.applied(account_id, region, q)
         };
         if requests.len() == 1 || full() {
-            self.usage.record(account_id, region, q, caller, false, first.cost, now);
+            self.usage.record(AccountQuota { account_id, region, quota: q }, caller, false, first.cost, now);
         }
     }
 

@@ -34,7 +34,7 @@ pub use config::{Algorithm, QuotaConfig, QuotaConfigError, QuotaOverride};
 pub use engine::QuotaEngine;
 pub use gcra::{Decision, RateParams, gcra};
 pub use limiter::{InMemoryLimiter, LimitDecision, LimitRequest, Limiter, LimiterError, Rate};
-pub use usage::{BucketSnapshot, CallerCounts, UsageMeter};
+pub use usage::{AccountQuota, BucketSnapshot, CallerCounts, UsageMeter};
 pub use window::{Verdict, WindowParams, WindowState};
 
 #[cfg(test)]

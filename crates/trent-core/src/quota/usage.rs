@@ -131,6 +131,17 @@ impl Default for UsageMeter {
     }
 }
 
+/// Which account bucket: the calling account, its region and the quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountQuota<'a> {
+    /// The calling account.
+    pub account_id: &'a str,
+    /// The region the call was made in.
+    pub region: &'a str,
+    /// The quota.
+    pub quota: QuotaId,
+}
+
 /// One bucket's usage at one instant, for metrics and the dashboard.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketSnapshot {
@@ -177,16 +188,8 @@ impl UsageMeter {
 
     /// Records one decision on one bucket: `units` admitted (when `admitted`)
     /// or one request refused, by `caller` (a principal ARN), at monotonic `now`.
-    pub fn record(
-        &self,
-        account_id: &str,
-        region: &str,
-        quota: QuotaId,
-        caller: &str,
-        admitted: bool,
-        units: u32,
-        now: u64,
-    ) {
+    pub fn record(&self, bucket: AccountQuota<'_>, caller: &str, admitted: bool, units: u32, now: u64) {
+        let AccountQuota { account_id, region, quota } = bucket;
         if !self.enabled() {
             return;
         }
@@ -264,10 +267,28 @@ mod tests {
         let m = UsageMeter::default();
         let q = QuotaId::SYMMETRIC;
         for i in 0..5 {
-            m.record("111122223333", "us-east-1", q, "arn:a", true, 1, i * 100_000_000);
+            m.record(
+                AccountQuota { account_id: "111122223333", region: "us-east-1", quota: q },
+                "arn:a",
+                true,
+                1,
+                i * 100_000_000,
+            );
         }
-        m.record("111122223333", "us-east-1", q, "arn:b", true, 2, 450_000_000);
-        m.record("111122223333", "us-east-1", q, "arn:b", false, 1, 460_000_000);
+        m.record(
+            AccountQuota { account_id: "111122223333", region: "us-east-1", quota: q },
+            "arn:b",
+            true,
+            2,
+            450_000_000,
+        );
+        m.record(
+            AccountQuota { account_id: "111122223333", region: "us-east-1", quota: q },
+            "arn:b",
+            false,
+            1,
+            460_000_000,
+        );
         let snap = m.snapshot(900_000_000);
         assert_eq!(snap.len(), 1);
         let b = &snap[0];
@@ -277,7 +298,7 @@ mod tests {
         // 1.35 s: the slots of 0.0-0.3 s have left the last second; 0.4 s stays.
         assert_eq!(m.last_second("111122223333", "us-east-1", q, 1_350_000_000), 3);
         // Ten seconds on, a reused slot starts from zero.
-        m.record("111122223333", "us-east-1", q, "arn:a", true, 1, 10 * S);
+        m.record(AccountQuota { account_id: "111122223333", region: "us-east-1", quota: q }, "arn:a", true, 1, 10 * S);
         assert_eq!(m.last_second("111122223333", "us-east-1", q, 10 * S), 1);
     }
 
@@ -285,11 +306,17 @@ mod tests {
     fn off_records_nothing_and_callers_are_capped() {
         let m = UsageMeter::default();
         m.set_enabled(false);
-        m.record("1", "r", QuotaId::SYMMETRIC, "c", true, 1, 0);
+        m.record(AccountQuota { account_id: "1", region: "r", quota: QuotaId::SYMMETRIC }, "c", true, 1, 0);
         assert!(m.snapshot(0).is_empty());
         m.set_enabled(true);
         for i in 0..(MAX_CALLERS_PER_BUCKET + 10) {
-            m.record("1", "r", QuotaId::SYMMETRIC, &format!("c{i}"), true, 1, 0);
+            m.record(
+                AccountQuota { account_id: "1", region: "r", quota: QuotaId::SYMMETRIC },
+                &format!("c{i}"),
+                true,
+                1,
+                0,
+            );
         }
         let snap = m.snapshot(0);
         assert_eq!(snap[0].callers.len(), MAX_CALLERS_PER_BUCKET + 1);
