@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use parking_lot::{Mutex, RwLock};
 
 use super::catalog::QuotaId;
+use super::fxhash::FxBuildHasher;
 
 /// Width of one slot of the recent-rate ring (100 ms).
 const SLOT_NANOS: u64 = 100_000_000;
@@ -55,7 +56,7 @@ struct BucketUsage {
     admitted: AtomicU64,
     throttled: AtomicU64,
     slots: [Slot; SLOTS],
-    callers: Mutex<HashMap<Box<str>, CallerCounts>>,
+    callers: Mutex<HashMap<Box<str>, CallerCounts, FxBuildHasher>>,
 }
 
 impl BucketUsage {
@@ -115,7 +116,7 @@ impl ScopeUsage {
 }
 
 /// account → region → buckets.
-type Scopes = HashMap<Box<str>, HashMap<Box<str>, Arc<ScopeUsage>>>;
+type Scopes = HashMap<Box<str>, HashMap<Box<str>, Arc<ScopeUsage>, FxBuildHasher>, FxBuildHasher>;
 
 /// Per-bucket admitted and throttled counts, the rate of the last second and
 /// the top callers, for every account quota a request has drawn on.
@@ -127,7 +128,7 @@ pub struct UsageMeter {
 
 impl Default for UsageMeter {
     fn default() -> Self {
-        Self { enabled: AtomicBool::new(true), scopes: RwLock::new(HashMap::new()) }
+        Self { enabled: AtomicBool::new(true), scopes: RwLock::new(HashMap::default()) }
     }
 }
 

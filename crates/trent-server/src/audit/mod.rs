@@ -14,7 +14,7 @@
 //!   so a record is never lost when the process dies after answering; the
 //!   file is fsync'd per [`FsyncPolicy`] (by default at most a second after
 //!   the write, which bounds what a machine crash can lose). Writes are
-//!   grouped: one writer thread writes everything queued in one call.
+//!   grouped: one writer task writes everything queued in one call.
 //!
 //! Records never hold plaintext, key material or secrets ([`record`] drops them).
 
@@ -26,8 +26,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-use parking_lot::Mutex;
 
 /// When the audit file is flushed to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -86,36 +84,25 @@ struct Live {
     len: u64,
 }
 
-/// Records waiting for the writer thread, and who waits for each.
-#[derive(Default)]
-struct Queue {
-    buf: Vec<u8>,
-    waiters: Vec<tokio::sync::oneshot::Sender<Result<(), String>>>,
-    closed: bool,
-}
+/// One record on its way to the writer, and who waits for it.
+type Queued = (Vec<u8>, tokio::sync::oneshot::Sender<Result<(), String>>);
 
 /// The open audit log, shared by every request.
 ///
-/// Group commit: requests queue their line and wait; one writer thread
-/// takes everything queued, writes it with one `write(2)`, applies the fsync
-/// policy and then releases the requests, which only then answer. Under load
-/// one system call carries many records; alone, a record is written at once.
+/// Group commit: requests hand their line to one writer task and wait; the
+/// writer takes everything queued, writes it with one `write(2)`, applies the
+/// fsync policy and then releases the requests, which only then answer.
+/// Under load one system call carries many records; alone, a record is
+/// written at once. The writer is a task on the server's runtime (not a
+/// thread of its own) so handing a record over costs no thread wake-up.
 pub struct AuditLog {
     opts: AuditOptions,
-    queue: Arc<(Mutex<Queue>, parking_lot::Condvar)>,
-    dirty: Arc<AtomicBool>,
+    tx: tokio::sync::mpsc::UnboundedSender<Queued>,
 }
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuditLog").field("opts", &self.opts).finish_non_exhaustive()
-    }
-}
-
-impl Drop for AuditLog {
-    fn drop(&mut self) {
-        self.queue.0.lock().closed = true;
-        self.queue.1.notify_all();
     }
 }
 
@@ -129,47 +116,41 @@ fn open_append(path: &Path) -> Result<Live, AuditError> {
     Ok(Live { file, len })
 }
 
+/// Most records written with one system call.
+const MAX_BATCH: usize = 1024;
+
 impl AuditLog {
-    /// Opens (appending) the audit file and starts its writer thread; with
-    /// [`FsyncPolicy::Interval`] a background task syncs it once a second
-    /// (call inside a Tokio runtime).
+    /// Opens (appending) the audit file and starts its writer task; with
+    /// [`FsyncPolicy::Interval`] the file is synced once a second when
+    /// records were written (call inside a Tokio runtime).
     pub fn open(opts: AuditOptions) -> Result<Arc<Self>, AuditError> {
         if let Some(dir) = opts.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         }
         let live = open_append(&opts.path)?;
-        let sync_handle = live.file.try_clone().map_err(io_err(&opts.path))?;
-        let queue = Arc::new((Mutex::new(Queue::default()), parking_lot::Condvar::new()));
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let dirty = Arc::new(AtomicBool::new(false));
-        let writer = Writer { opts: opts.clone(), live, queue: queue.clone(), dirty: dirty.clone() };
-        std::thread::Builder::new()
-            .name("trent-audit".into())
-            .spawn(move || writer.run())
-            .map_err(io_err(&opts.path))?;
-        let log = Arc::new(Self { opts, queue, dirty });
-        if log.opts.fsync == FsyncPolicy::Interval {
-            let dirty = log.dirty.clone();
-            let weak = Arc::downgrade(&log);
+        let writer = Writer { opts: opts.clone(), live, dirty: dirty.clone() };
+        tokio::spawn(writer.run(rx));
+        if opts.fsync == FsyncPolicy::Interval {
+            let path = opts.path.clone();
+            let weak = tx.downgrade();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(1));
-                let mut file = sync_handle;
                 loop {
                     tick.tick().await;
-                    let Some(log) = weak.upgrade() else { return };
+                    if weak.upgrade().is_none() {
+                        return;
+                    }
                     if dirty.swap(false, Ordering::Relaxed) {
-                        // After a rotation the handle is the old file's: sync both.
-                        if let Ok(current) = File::open(&log.opts.path) {
-                            file = current;
-                        }
-                        let f = file.try_clone();
-                        if let Ok(f) = f {
-                            let _ = tokio::task::spawn_blocking(move || f.sync_data()).await;
-                        }
+                        let path = path.clone();
+                        let _ =
+                            tokio::task::spawn_blocking(move || File::open(&path).and_then(|f| f.sync_data())).await;
                     }
                 }
             });
         }
-        Ok(log)
+        Ok(Arc::new(Self { opts, tx }))
     }
 
     /// The live file's path.
@@ -180,20 +161,16 @@ impl AuditLog {
     /// Appends one record and returns once it is written (and synced, with
     /// [`FsyncPolicy::Always`]).
     pub async fn append<T: serde::Serialize>(&self, record: &T) -> Result<(), AuditError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        {
-            let mut q = self.queue.0.lock();
-            let start = q.buf.len();
-            if serde_json::to_writer(&mut q.buf, record).is_err() {
-                q.buf.truncate(start);
-                q.buf.extend_from_slice(b"{}");
-            }
-            q.buf.push(b'\n');
-            q.waiters.push(tx);
+        let mut line = Vec::with_capacity(1024);
+        if serde_json::to_writer(&mut line, record).is_err() {
+            line.clear();
+            line.extend_from_slice(b"{}");
         }
-        self.queue.1.notify_one();
+        line.push(b'\n');
+        let (tx, rx) = tokio::sync::oneshot::channel();
         let failed =
             |e: String| AuditError::Io { path: self.opts.path.display().to_string(), source: std::io::Error::other(e) };
+        self.tx.send((line, tx)).map_err(|_| failed("the audit writer stopped".into()))?;
         match rx.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(failed(e)),
@@ -202,33 +179,27 @@ impl AuditLog {
     }
 }
 
-/// The thread that owns the file.
+/// The task that owns the file.
 struct Writer {
     opts: AuditOptions,
     live: Live,
-    queue: Arc<(Mutex<Queue>, parking_lot::Condvar)>,
     dirty: Arc<AtomicBool>,
 }
 
 impl Writer {
-    fn run(mut self) {
+    async fn run(mut self, mut rx: tokio::sync::mpsc::UnboundedReceiver<Queued>) {
+        let mut queued = Vec::with_capacity(MAX_BATCH);
         let mut batch = Vec::new();
-        loop {
-            let waiters = {
-                let mut q = self.queue.0.lock();
-                while q.buf.is_empty() && !q.closed {
-                    self.queue.1.wait(&mut q);
-                }
-                if q.buf.is_empty() && q.closed {
-                    return;
-                }
-                std::mem::swap(&mut batch, &mut q.buf);
-                std::mem::take(&mut q.waiters)
-            };
+        while rx.recv_many(&mut queued, MAX_BATCH).await > 0 {
+            for (line, _) in &queued {
+                batch.extend_from_slice(line);
+            }
+            // A write to a local file takes microseconds: done in place
+            // rather than handed to the blocking pool.
             let result = self.write(&batch).map_err(|e| e.to_string());
             batch.clear();
-            for w in waiters {
-                let _ = w.send(result.clone());
+            for (_, waiter) in queued.drain(..) {
+                let _ = waiter.send(result.clone());
             }
         }
     }
