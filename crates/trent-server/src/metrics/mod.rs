@@ -66,6 +66,13 @@ struct OperationLabels {
     operation: &'static str,
 }
 
+/// `trent_store_duration_seconds` labels (set by [`timed::TimedStore`]).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StoreLabels {
+    /// The `KeyStore` method.
+    pub call: &'static str,
+}
+
 /// `trent_injected_faults_total` labels.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FaultLabels {
@@ -96,7 +103,7 @@ pub struct Metrics {
     /// Time spent deciding request quotas (limiter included).
     pub(crate) admission_seconds: Histogram,
     /// Time spent in the key store, by store call.
-    pub(crate) store_seconds: HistogramFamily<timed::StoreLabels>,
+    pub(crate) store_seconds: HistogramFamily<StoreLabels>,
     /// Per operation, the `ok` counter and the latency histogram, looked up
     /// once: the common path is then one index and two atomic updates.
     ok_fast: Vec<std::sync::OnceLock<(Counter, Histogram)>>,
@@ -148,7 +155,7 @@ impl Metrics {
             "Time to decide a request's quotas (limiter round trip included)",
             admission_seconds.clone(),
         );
-        let store_seconds: HistogramFamily<timed::StoreLabels> = Family::new_with_constructor(latency_histogram);
+        let store_seconds: HistogramFamily<StoreLabels> = Family::new_with_constructor(latency_histogram);
         registry.register("store_duration_seconds", "Time spent in the key store, by call", store_seconds.clone());
         if let Some(engine) = engine {
             engine.usage().set_enabled(enabled);

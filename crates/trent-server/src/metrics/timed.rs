@@ -6,19 +6,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use prometheus_client::encoding::EncodeLabelSet;
 use trent_core::KmsResult;
 use trent_core::key::model::{AliasRecord, KeyRecord};
 use trent_core::quota::admission::{Admission, Charge};
 use trent_core::store::{AliasCaps, Doc, KeyStore, Page, StoreChange, StoreResult};
 
-use super::Metrics;
-
-/// `trent_store_duration_seconds` labels.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct StoreLabels {
-    call: &'static str,
-}
+use super::{Metrics, StoreLabels};
 
 /// An [`Admission`] that times the one it wraps.
 pub struct TimedAdmission {
