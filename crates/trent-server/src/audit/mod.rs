@@ -288,6 +288,9 @@ pub async fn write(
         .unwrap_or_default();
     let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let request = record::parse_body(body);
+    let request_key_id =
+        request.get("KeyId").or_else(|| request.get("TargetKeyId")).and_then(|v| v.as_str()).map(str::to_owned);
+    let request_parameters = record::into_cloudtrail_members(request);
     let response = match result {
         Ok(b) if record::read_only(event_name) => record::response_key_id(b),
         Ok(b) => Some(record::parse_body(b)),
@@ -300,7 +303,8 @@ pub async fn write(
         caller,
         source_ip,
         user_agent,
-        request: &request,
+        request_parameters,
+        request_key_id: request_key_id.as_deref(),
         response: response.as_ref(),
         error,
         request_id,

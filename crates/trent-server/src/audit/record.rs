@@ -62,10 +62,29 @@ pub fn read_only(op_name: &str) -> bool {
 /// `KeyId` → `keyId`; `AWSAccountId` → `aWSAccountId` (CloudTrail lowers
 /// only the first letter).
 fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
+    let mut out = s.to_owned();
+    if let Some(first) = out.get_mut(..1) {
+        first.make_ascii_lowercase();
+    }
+    out
+}
+
+/// [`cloudtrail_members`] on a value it may take apart (no copies).
+pub fn into_cloudtrail_members(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                if SECRET_MEMBERS.contains(&k.as_str()) {
+                    continue;
+                }
+                let keep_inner = k.ends_with("EncryptionContext");
+                out.insert(lower_first(&k), if keep_inner { v } else { into_cloudtrail_members(v) });
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(into_cloudtrail_members).collect()),
+        other => other,
     }
 }
 
@@ -92,12 +111,12 @@ pub fn cloudtrail_members(v: &Value) -> Value {
 
 /// The key a request acted on, as an ARN: the answer's `KeyId` (AWS answers
 /// with the ARN), else the request's `KeyId` when it is an ARN or a bare id.
-fn key_arn(caller: &Caller, request: &Value, response: Option<&Value>) -> Option<String> {
+fn key_arn(caller: &Caller, request_key_id: Option<&str>, response: Option<&Value>) -> Option<String> {
     let from_response = response.and_then(|r| r.get("KeyId").or_else(|| r.pointer("/KeyMetadata/Arn")));
     if let Some(arn) = from_response.and_then(Value::as_str).filter(|s| s.starts_with("arn:")) {
         return Some(arn.to_owned());
     }
-    let id = request.get("KeyId").or_else(|| request.get("TargetKeyId")).and_then(Value::as_str)?;
+    let id = request_key_id?;
     if id.starts_with("arn:") && id.contains(":key/") {
         return Some(id.to_owned());
     }
@@ -178,7 +197,7 @@ pub struct Record<'a> {
     /// The `User-Agent` header.
     pub user_agent: &'a str,
     /// The request, filtered.
-    pub request_parameters: Value,
+    pub request_parameters: &'a Value,
     /// The answer, filtered; `null` for read-only operations.
     pub response_elements: Value,
     /// AWS's error type, on failure.
@@ -221,8 +240,11 @@ pub struct Event<'a> {
     pub source_ip: String,
     /// The `User-Agent` header.
     pub user_agent: &'a str,
-    /// The request body, parsed (`Null` when it was not JSON).
-    pub request: &'a Value,
+    /// The request's members as CloudTrail records them
+    /// ([`into_cloudtrail_members`] of the parsed body; `Null` when none).
+    pub request_parameters: Value,
+    /// The request's `KeyId` (or `TargetKeyId`), for `resources`.
+    pub request_key_id: Option<&'a str>,
     /// The answer's body, parsed, on success (for read-only operations only
     /// its `KeyId` is needed).
     pub response: Option<&'a Value>,
@@ -237,9 +259,10 @@ pub struct Event<'a> {
 /// The CloudTrail record of one request.
 pub fn build<'a>(e: &'a Event<'a>) -> Record<'a> {
     let read_only = read_only(e.event_name);
-    let request_parameters = match e.request {
-        Value::Object(m) if !m.is_empty() => cloudtrail_members(e.request),
-        _ => Value::Null,
+    static NULL: Value = Value::Null;
+    let request_parameters = match &e.request_parameters {
+        Value::Object(m) if !m.is_empty() => &e.request_parameters,
+        _ => &NULL,
     };
     let response_elements = match e.response {
         Some(r) if !read_only => match cloudtrail_members(r) {
@@ -248,19 +271,10 @@ pub fn build<'a>(e: &'a Event<'a>) -> Record<'a> {
         },
         _ => Value::Null,
     };
-    let t = e.time;
-    let event_time = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
+    let event_time = event_time(e.time);
     let mut resources = Vec::new();
     if e.event_source == KMS_SOURCE
-        && let Some(arn) = key_arn(e.caller, e.request, e.response)
+        && let Some(arn) = key_arn(e.caller, e.request_key_id, e.response)
     {
         let account_id = arn.split(':').nth(4).unwrap_or(&e.caller.account_id).to_owned();
         resources.push(Resource { account_id, kind: "AWS::KMS::Key", arn });
@@ -287,6 +301,33 @@ pub fn build<'a>(e: &'a Event<'a>) -> Record<'a> {
         recipient_account_id: &e.caller.account_id,
         event_category: "Management",
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, formatted once a second per thread.
+fn event_time(t: time::OffsetDateTime) -> String {
+    use std::cell::RefCell;
+    thread_local! {
+        static LAST: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+    }
+    let second = t.unix_timestamp();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != second {
+            *last = (
+                second,
+                format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                    t.year(),
+                    u8::from(t.month()),
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second()
+                ),
+            );
+        }
+        last.1.clone()
+    })
 }
 
 /// A unique event id in UUID form: a random per-process prefix and a
@@ -353,7 +394,8 @@ mod tests {
             caller: &caller,
             source_ip: "127.0.0.1".into(),
             user_agent: "test",
-            request: &request,
+            request_parameters: into_cloudtrail_members(request.clone()),
+            request_key_id: request["KeyId"].as_str(),
             response: Some(&response),
             error: None,
             request_id: "r",
