@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system programs the tests drive, only those missing, from
-# Debian's packages: openssl and python3-venv, and the PostgreSQL and Redis
+# Debian's packages: openssl and python3-venv, chromium (the dashboard's
+# browser test, crates/trent/tests/dashboard_browser.rs), and the PostgreSQL and Redis
 # server programs the tests start themselves (trent-testkit: own temp dirs,
 # free loopback ports), not services they expect running. Idempotent; on a
 # machine that has them all, it touches nothing.
@@ -9,6 +10,7 @@ missing=()
 command -v openssl >/dev/null || missing+=(openssl)
 python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v chromium >/dev/null || missing+=(chromium)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql-15)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=()

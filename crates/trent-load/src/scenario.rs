@@ -45,6 +45,7 @@ pub(crate) async fn endpoint_or_in_process(
                 listen: Some(([127, 0, 0, 1], 0).into()),
                 data_dir: Some(tmp.path().join("data")),
                 config,
+                ..ServeOptions::default()
             };
             let server =
                 start(opts).await.map_err(|e| Error::environment("starting the in-process Trent server", e))?;

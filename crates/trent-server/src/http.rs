@@ -16,7 +16,7 @@
 //! operation, which charges its quota before any side effect.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -28,6 +28,7 @@ use axum::routing::{any, get, post};
 use trent_core::service_quotas::{Decision, DecisionError, OperatorRequest};
 use trent_core::{ErrorKind, Kms, KmsError, Operation};
 
+use crate::audit::AuditLog;
 use crate::metrics::{Metrics, Outcome};
 use crate::sigv4::Verifier;
 
@@ -85,6 +86,8 @@ pub struct AppState {
     pub body_read_timeout: std::time::Duration,
     /// Fault injection rules (`[[faults]]`, `/_trent/faults`).
     pub faults: Arc<crate::faults::Faults>,
+    /// The CloudTrail-format audit log (`--audit-log`), when on.
+    pub audit: Option<Arc<AuditLog>>,
 }
 
 /// The router for the whole server.
@@ -101,7 +104,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let mut r = Response::new(Body::from(state.metrics.render()));
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
     r
 }
 
@@ -213,12 +219,12 @@ async fn decide_quota_request(
 
 const JSON_11: HeaderValue = HeaderValue::from_static("application/x-amz-json-1.1");
 
-fn respond(status: StatusCode, body: Vec<u8>) -> Response {
+fn respond_with_id(status: StatusCode, body: Vec<u8>, id: &str) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, JSON_11);
-    if let Ok(v) = HeaderValue::from_str(&request_id()) {
+    if let Ok(v) = HeaderValue::from_str(id) {
         h.insert("x-amzn-RequestId", v);
     }
     r
@@ -238,6 +244,10 @@ fn request_id() -> String {
 
 /// Serializes an error as `{"__type": ..., "message": ...}` with its HTTP status.
 pub fn error_response(e: &KmsError) -> Response {
+    error_response_with_id(e, &request_id())
+}
+
+fn error_response_with_id(e: &KmsError, id: &str) -> Response {
     let mut body = serde_json::Map::new();
     body.insert("__type".into(), e.kind.aws_type().into());
     if let Some(m) = &e.message {
@@ -245,7 +255,7 @@ pub fn error_response(e: &KmsError) -> Response {
     }
     let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
     let status = StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    respond(status, bytes)
+    respond_with_id(status, bytes, id)
 }
 
 enum Target<'a> {
@@ -304,14 +314,19 @@ async fn read_body(headers: &HeaderMap, body: Body, timeout: std::time::Duration
                 "__type": "RequestTimeoutException",
                 "message": format!("The request body did not arrive within {:?}.", timeout),
             });
-            let mut r = respond(StatusCode::REQUEST_TIMEOUT, body.to_string().into_bytes());
-            *r.status_mut() = StatusCode::REQUEST_TIMEOUT;
-            Err(closing(r))
+            Err(closing(respond_with_id(StatusCode::REQUEST_TIMEOUT, body.to_string().into_bytes(), &request_id())))
         }
     }
 }
 
-async fn api(State(state): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+async fn api(
+    State(state): State<Arc<AppState>>,
+    extensions: Extensions,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     if method != Method::POST {
         return error_response(&KmsError::new(ErrorKind::UnknownOperation, "Only POST / is served here."));
     }
@@ -334,7 +349,9 @@ async fn api(State(state): State<Arc<AppState>>, method: Method, uri: Uri, heade
             return error_response(&e);
         }
     };
-    match target {
+    let started = Instant::now();
+    let id = request_id();
+    let (result, event_name) = match target {
         Target::Kms(op) => {
             if let Some(fault) = state.faults.inject(op, &caller, &body).await {
                 state.metrics.record_injected_fault(op, &fault.label);
@@ -344,27 +361,27 @@ async fn api(State(state): State<Arc<AppState>>, method: Method, uri: Uri, heade
                 }
             }
             let result = trent_core::ops::dispatch(&state.kms, &caller, op, &body).await;
-            match result {
-                Ok(out) => {
-                    state.metrics.record(op, Outcome::Ok);
-                    respond(StatusCode::OK, out)
-                }
-                Err(e) => {
-                    let outcome = if e.kind == ErrorKind::Throttling { Outcome::Throttled } else { Outcome::Error };
-                    state.metrics.record(op, outcome);
-                    error_response(&e)
-                }
-            }
+            let (outcome, error_type) = match &result {
+                Ok(_) => (Outcome::Ok, ""),
+                Err(e) if e.kind == ErrorKind::Throttling => (Outcome::Throttled, e.kind.aws_type()),
+                Err(e) => (Outcome::Error, e.kind.aws_type()),
+            };
+            state.metrics.record_request(op, outcome, error_type, started.elapsed().as_secs_f64());
+            (result, op.name())
         }
         Target::ServiceQuotas(op) => {
             let Some(sq) = &state.service_quotas else {
                 return error_response(&KmsError::bare(ErrorKind::UnknownOperation));
             };
-            match sq.dispatch(&caller, op, &body).await {
-                Ok(out) => respond(StatusCode::OK, out),
-                Err(e) => error_response(&e),
-            }
+            (sq.dispatch(&caller, op, &body).await, op)
         }
+    };
+    if let Some(audit) = &state.audit {
+        crate::audit::write(audit, &extensions, &headers, &caller, event_name, &body, &result, &id).await;
+    }
+    match result {
+        Ok(out) => respond_with_id(StatusCode::OK, out, &id),
+        Err(e) => error_response_with_id(&e, &id),
     }
 }
 

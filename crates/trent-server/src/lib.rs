@@ -1,7 +1,10 @@
 //! Trent's HTTP front end: SigV4 verification, the AWS JSON 1.1 codec,
-//! `X-Amz-Target` dispatch to the KMS and Service Quotas APIs, metrics.
+//! `X-Amz-Target` dispatch to the KMS and Service Quotas APIs, metrics, the
+//! live quota dashboard and the CloudTrail-format audit log.
 
+pub mod audit;
 pub mod config;
+pub mod dashboard;
 pub mod faults;
 pub mod http;
 pub mod listener;

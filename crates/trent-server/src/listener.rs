@@ -51,6 +51,7 @@ pub async fn serve(
     app: Router,
     limits: ConnectionLimits,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    metrics: Arc<crate::metrics::Metrics>,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let warned = AtomicBool::new(false);
@@ -77,10 +78,11 @@ pub async fn serve(
             }
         };
         let _ = tcp.set_nodelay(true);
+        let open = crate::metrics::connections::OpenConnection::accepted(&metrics);
         let app = app.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
-            let _permit = permit;
+            let _held = (permit, open);
             match tls {
                 None => serve_connection(tcp, peer, app, limits).await,
                 Some(acceptor) => match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(tcp)).await {

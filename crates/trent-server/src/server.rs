@@ -212,6 +212,24 @@ pub struct ServeOptions {
     pub data_dir: Option<PathBuf>,
     /// The parsed config file (default if none).
     pub config: Config,
+    /// Metrics on or off, and the audit log (`--no-metrics`, `--audit-log`).
+    pub observe: ObserveOptions,
+}
+
+/// What the server records about its requests.
+#[derive(Debug, Clone)]
+pub struct ObserveOptions {
+    /// Record metrics (Prometheus, the dashboard's numbers); off only to
+    /// measure what they cost.
+    pub metrics: bool,
+    /// Write the CloudTrail-format audit log here.
+    pub audit: Option<crate::audit::AuditOptions>,
+}
+
+impl Default for ObserveOptions {
+    fn default() -> Self {
+        Self { metrics: true, audit: None }
+    }
 }
 
 /// A server that is listening.
@@ -228,6 +246,8 @@ pub struct RunningServer {
     pub kms: Arc<Kms>,
     /// Request counters.
     pub metrics: Arc<Metrics>,
+    /// The live dashboard (`/_trent/ui`).
+    pub dashboard: Arc<crate::dashboard::Dashboard>,
     /// The quota engine (profile, effective values).
     pub quotas: Arc<QuotaEngine>,
     serve: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -308,6 +328,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
 /// waiting period, automatic rotation) while talking to the real HTTP API.
 pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> Result<RunningServer, StartError> {
     let config = opts.config;
+    let observe = opts.observe;
     let default_listen: SocketAddr =
         DEFAULT_LISTEN.parse().map_err(|_| StartError::Config("bad default listen address".into()))?;
     let listen = opts.listen.or(config.listen).unwrap_or(default_listen);
@@ -334,6 +355,13 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
             .await?
             .map_err(|e| StartError::Config(format!("[quotas]: {e}")))?,
     );
+    let metrics = Arc::new(Metrics::new(Some(engine.clone()), observe.metrics));
+    let store: Arc<dyn KeyStore> = Arc::new(crate::metrics::timed::TimedStore::new(store, metrics.clone()));
+    let admission = Arc::new(crate::metrics::timed::TimedAdmission::new(engine.clone(), metrics.clone()));
+    let audit = match observe.audit {
+        Some(a) => Some(crate::audit::AuditLog::open(a).map_err(|e| StartError::Config(e.to_string()))?),
+        None => None,
+    };
     let service_quotas = Arc::new(
         ServiceQuotas::load(engine.clone(), store.clone(), clock.clone())
             .await
@@ -347,7 +375,7 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
     let max_age = cache_max_age(changes.is_some())?;
     let kms = Arc::new(
         Kms::new(store, root)
-            .with_admission(engine.clone())
+            .with_admission(admission)
             .with_resource_limits(engine.clone())
             .with_clock(clock)
             .with_cache_max_age(max_age),
@@ -358,7 +386,6 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
     }
 
     let skew = Duration::from_secs(config.max_clock_skew_seconds.unwrap_or(300));
-    let metrics = Arc::new(Metrics::default());
     let state = Arc::new(AppState {
         kms: kms.clone(),
         verifier: Verifier::new(principals.clone(), skew),
@@ -369,7 +396,9 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
         faults: Arc::new(
             crate::faults::Faults::from_config(&config.faults).map_err(|e| StartError::Config(e.to_string()))?,
         ),
+        audit,
     });
+    let dashboard = crate::dashboard::Dashboard::new(engine.clone(), Some(service_quotas.clone()));
 
     let interval = Duration::from_secs_f64(config.maintenance_interval_seconds.unwrap_or(10.0).max(0.05));
     let maintenance_kms = kms.clone();
@@ -405,9 +434,9 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
     let ca_bundle = tls.as_ref().and_then(|t| t.ca_bundle.clone());
     let listener = TcpListener::bind(listen).await.map_err(|e| StartError::Io(format!("binding {listen}"), e))?;
     let addr = listener.local_addr().map_err(|e| StartError::Io("reading bound address".into(), e))?;
-    let app = router(state);
+    let app = router(state).merge(crate::dashboard::routes(dashboard.clone()));
     let https = tls.is_some();
-    let serve = tokio::spawn(crate::listener::serve(listener, app, limits, tls.map(|t| t.acceptor)));
+    let serve = tokio::spawn(crate::listener::serve(listener, app, limits, tls.map(|t| t.acceptor), metrics.clone()));
     Ok(RunningServer {
         addr,
         data_dir,
@@ -415,6 +444,7 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
         dev_principal,
         kms,
         metrics,
+        dashboard,
         quotas: engine,
         serve,
         https,
@@ -442,7 +472,12 @@ mod tests {
     fn options(data_dir: &Path, root_key_file: PathBuf, store_url: Option<&str>) -> ServeOptions {
         let mut config = Config { root_key_file: Some(root_key_file), ..Config::default() };
         config.store.url = store_url.map(str::to_owned);
-        ServeOptions { listen: Some(([127, 0, 0, 1], 0).into()), data_dir: Some(data_dir.to_owned()), config }
+        ServeOptions {
+            listen: Some(([127, 0, 0, 1], 0).into()),
+            data_dir: Some(data_dir.to_owned()),
+            config,
+            ..ServeOptions::default()
+        }
     }
 
     #[tokio::test]

@@ -47,6 +47,7 @@ async fn admin_routes_answer_loopback_only_with_errors_that_say_why() {
         listen: Some("0.0.0.0:0".parse().expect("addr")),
         data_dir: Some(dir.path().to_owned()),
         config: Config::from_toml(CONFIG).expect("config"),
+        ..ServeOptions::default()
     })
     .await
     .expect("start");

@@ -61,6 +61,8 @@ enum Command {
         /// The private key (PEM) of --tls-cert.
         #[arg(long, value_name = "FILE", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        #[command(flatten)]
+        observe: serve::ObserveArgs,
     },
     /// Encrypt files, directories or stdin into AWS Encryption SDK messages.
     Encrypt(envelope_cli::EncryptArgs),
@@ -124,9 +126,9 @@ fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { listen, data_dir, config, store, limiter, tls, tls_cert, tls_key } => {
+            Command::Serve { listen, data_dir, config, store, limiter, tls, tls_cert, tls_key, observe } => {
                 let tls = serve::TlsFlags { self_signed: tls.is_some(), cert: tls_cert, key: tls_key };
-                Ok(serve::run(listen, data_dir, config, store, limiter, tls).await?)
+                Ok(serve::run(listen, data_dir, config, store, limiter, tls, observe).await?)
             }
             Command::Encrypt(args) => envelope_cli::encrypt(args).await,
             Command::Decrypt(args) => envelope_cli::decrypt(args).await,

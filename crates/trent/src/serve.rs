@@ -5,8 +5,42 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use trent_server::audit::{AuditOptions, DEFAULT_MAX_BYTES, FsyncPolicy};
 use trent_server::config::Config;
-use trent_server::server::{ServeOptions, StartError, start};
+use trent_server::server::{ObserveOptions, ServeOptions, StartError, start};
+
+/// `trent serve`'s metrics and audit log options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ObserveArgs {
+    /// Write a CloudTrail-format audit log here: one JSON record per line for
+    /// every KMS and Service Quotas request (docs/audit-log.md).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// Rotate the audit log past this many bytes (the old file becomes a
+    /// CloudTrail {"Records":[...]} file beside it).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BYTES)]
+    pub audit_log_max_bytes: u64,
+    /// When the audit log is fsync'd: always (before each answer), interval
+    /// (once a second) or never.
+    #[arg(long, value_name = "POLICY", default_value = "interval")]
+    pub audit_log_fsync: FsyncPolicy,
+    /// Record no metrics (and serve empty ones): only to measure what they cost.
+    #[arg(long)]
+    pub no_metrics: bool,
+}
+
+impl ObserveArgs {
+    fn options(self) -> ObserveOptions {
+        ObserveOptions {
+            metrics: !self.no_metrics,
+            audit: self.audit_log.map(|path| AuditOptions {
+                path,
+                max_bytes: self.audit_log_max_bytes,
+                fsync: self.audit_log_fsync,
+            }),
+        }
+    }
+}
 
 /// Exit code: the configuration is unusable (`--config` unreadable or not valid, or a value
 /// the server refuses, such as a principal's account id).
@@ -88,6 +122,7 @@ pub async fn run(
     store: Option<String>,
     limiter: Option<String>,
     tls: TlsFlags,
+    observe: ObserveArgs,
 ) -> Result<(), ServeError> {
     let mut config = read_config(config.as_deref()).map_err(ServeError::Config)?;
     if store.is_some() {
@@ -100,12 +135,14 @@ pub async fn run(
         config.tls =
             trent_server::tls::TlsConfig { cert_file: tls.cert, key_file: tls.key, self_signed: tls.self_signed };
     }
-    let server = start(ServeOptions { listen, data_dir, config }).await.map_err(|e| match e {
-        StartError::Config(_) => ServeError::Config(e.into()),
-        _ => ServeError::Start(e.into()),
-    })?;
+    let server =
+        start(ServeOptions { listen, data_dir, config, observe: observe.options() }).await.map_err(|e| match e {
+            StartError::Config(_) => ServeError::Config(e.into()),
+            _ => ServeError::Start(e.into()),
+        })?;
     let endpoint = server.endpoint();
     println!("Trent is listening on {endpoint} (data in {})", server.data_dir.display());
+    println!("Quota dashboard: {endpoint}/_trent/ui  (Prometheus metrics: {endpoint}/metrics)");
     if server.dev_principal {
         if let Some(p) = server.principals.first() {
             println!("Development principal (loopback only): account {}", p.account_id);

@@ -115,6 +115,7 @@ async fn key_quota_counts_pending_deletion_and_frees_on_deletion() {
         listen: Some("127.0.0.1:0".parse().expect("addr")),
         data_dir: Some(tmp.path().join("data")),
         config: Config::from_toml(&config(&[("L-C2F1777E", 3)])).expect("config"),
+        ..ServeOptions::default()
     };
     let server = start_with_clock(opts, clock.clone()).await.expect("start");
     let endpoint = format!("http://{}", server.addr);
@@ -382,6 +383,7 @@ async fn in_process(config: &str) -> (tempfile::TempDir, Arc<ManualWallClock>, t
         listen: Some("127.0.0.1:0".parse().expect("addr")),
         data_dir: Some(tmp.path().join("data")),
         config: Config::from_toml(config).expect("config"),
+        ..ServeOptions::default()
     };
     let server = start_with_clock(opts, clock.clone()).await.expect("start");
     (tmp, clock, server)
@@ -665,6 +667,7 @@ async fn current_profile_has_no_aliases_per_region_or_grants_per_principal_quota
             listen: Some("127.0.0.1:0".parse().expect("addr")),
             data_dir: Some(tmp.path().join("data")),
             config: Config::from_toml(&config(&[(code, 3)])).expect("config parses"),
+            ..ServeOptions::default()
         };
         match start_with_clock(opts, Arc::new(ManualWallClock::new(1.7e9))).await {
             Ok(_) => panic!("an override of {code} must be refused under the current profile"),

@@ -274,6 +274,11 @@ impl QuotaId {
         usize::from(self.0)
     }
 
+    /// The quota at slot `index` (the inverse of [`QuotaId::index`]).
+    pub fn from_index(index: usize) -> Option<QuotaId> {
+        if index < N_QUOTAS { u16::try_from(index).ok().map(QuotaId) } else { None }
+    }
+
     /// The quota's definition.
     pub fn def(self) -> &'static QuotaDef {
         &QUOTAS[self.index()]

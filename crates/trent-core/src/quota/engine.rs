@@ -18,6 +18,7 @@ use super::clock::MonotonicClock;
 use super::config::{Algorithm, QuotaConfig, QuotaConfigError};
 use super::gcra::RateParams;
 use super::limiter::{InMemoryLimiter, LimitRequest, Limiter, LimiterError, Rate};
+use super::usage::{AccountQuota, BucketSnapshot, UsageMeter};
 use super::values::QuotaValues;
 use super::window::WindowParams;
 
@@ -47,6 +48,8 @@ pub struct QuotaEngine {
     clock: Arc<dyn MonotonicClock>,
     /// When a limiter fault was last logged (monotonic ns, 0: never).
     fault_logged: AtomicU64,
+    /// What each account quota admitted and refused (observes, never decides).
+    usage: UsageMeter,
 }
 
 impl std::fmt::Debug for QuotaEngine {
@@ -94,6 +97,7 @@ impl QuotaEngine {
             limiter,
             clock,
             fault_logged: AtomicU64::new(0),
+            usage: UsageMeter::default(),
         })
     }
 
@@ -148,6 +152,48 @@ impl QuotaEngine {
         match &self.limiter {
             Backend::Local(l) => l.purge_idle(self.clock.now_nanos()),
             Backend::Shared(_) => 0,
+        }
+    }
+
+    /// The per-bucket usage meter (metrics and the dashboard read it; it can
+    /// be switched off to measure what it costs).
+    pub fn usage(&self) -> &UsageMeter {
+        &self.usage
+    }
+
+    /// Every metered bucket with the limit in force now, in requests per second.
+    pub fn usage_snapshot(&self) -> Vec<BucketSnapshot> {
+        let mut snap = self.usage.snapshot(self.clock.now_nanos());
+        for b in &mut snap {
+            b.limit = self.values.applied(&b.account_id, &b.region, b.quota);
+        }
+        snap
+    }
+
+    /// Meters one decision on the request's account bucket (always the
+    /// plan's first entry when there is one). A refusal is put on the account
+    /// quota when it is the only bucket, or when its last second is full;
+    /// otherwise another bucket (custom key store pool, hot key) refused.
+    fn meter(&self, charge: &Charge<'_>, requests: &[LimitRequest<'_>], allowed: bool, now: u64) {
+        if !self.usage.enabled() {
+            return;
+        }
+        let Some(first) = requests.first() else { return };
+        let (BucketScope::Account { account_id, region }, BucketLimit::Quota(q)) = (first.key.scope, first.key.limit)
+        else {
+            return;
+        };
+        let caller = charge.caller.principal_arn.as_str();
+        if allowed {
+            self.usage.record(AccountQuota { account_id, region, quota: q }, caller, true, first.cost, now);
+            return;
+        }
+        let full = || {
+            let used = self.usage.last_second(account_id, region, q, now) as f64;
+            used + f64::from(first.cost) > self.values.applied(account_id, region, q)
+        };
+        if requests.len() == 1 || full() {
+            self.usage.record(AccountQuota { account_id, region, quota: q }, caller, false, first.cost, now);
         }
     }
 
@@ -208,6 +254,8 @@ impl QuotaEngine {
         for (slot, c) in buf.iter_mut().zip(plan.as_slice()) {
             let Some(rate) = self.rate(self.per_second(&c.bucket), c.cost) else {
                 // A quota of 0 admits nothing.
+                let only = [LimitRequest { key: c.bucket, rate: empty_request().rate, cost: c.cost }];
+                self.meter(charge, &only, false, self.clock.now_nanos());
                 return Err(KmsError::throttled());
             };
             *slot = LimitRequest { key: c.bucket, rate, cost: c.cost };
@@ -221,6 +269,7 @@ impl QuotaEngine {
             // them (docs/multi-node.md weighs fail open and local fallback).
             Backend::Shared(l) => l.check(requests, now).await.map_err(|e| self.limiter_fault(e, now))?,
         };
+        self.meter(charge, requests, decision.allowed, now);
         if decision.allowed {
             Ok(())
         } else {

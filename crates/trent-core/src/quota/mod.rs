@@ -10,6 +10,7 @@
 //! * [`limiter`] — where bucket state lives ([`Limiter`] trait, [`InMemoryLimiter`]);
 //! * [`clock`] — monotonic time, real or hand-driven;
 //! * [`config`] — the `[quotas]` config section;
+//! * [`usage`] — what each account quota admitted and refused, and by whom (observes only);
 //! * [`QuotaEngine`] — the [`crate::quota::admission::Admission`] tying them together.
 
 pub mod admission;
@@ -22,6 +23,7 @@ mod fxhash;
 pub mod gcra;
 pub mod limiter;
 pub mod resource;
+pub mod usage;
 mod values;
 pub mod window;
 
@@ -32,6 +34,7 @@ pub use config::{Algorithm, QuotaConfig, QuotaConfigError, QuotaOverride};
 pub use engine::QuotaEngine;
 pub use gcra::{Decision, RateParams, gcra};
 pub use limiter::{InMemoryLimiter, LimitDecision, LimitRequest, Limiter, LimiterError, Rate};
+pub use usage::{AccountQuota, BucketSnapshot, CallerCounts, UsageMeter};
 pub use window::{Verdict, WindowParams, WindowState};
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ pub struct TestServer {
     data_dir: PathBuf,
     _tmp: Option<tempfile::TempDir>,
     config: Option<PathBuf>,
+    args: Vec<String>,
     child: Child,
 }
 
@@ -56,6 +57,12 @@ impl TestServer {
 
     /// Starts a server with `config` (TOML text) and a fresh data directory.
     pub fn start_with_config(config: Option<&str>) -> TestServer {
+        Self::start_with_args(config, &[])
+    }
+
+    /// [`Self::start_with_config`] with more `trent serve` arguments; a
+    /// `{dir}` in one is replaced by the server's temporary directory.
+    pub fn start_with_args(config: Option<&str>, args: &[&str]) -> TestServer {
         let tmp = tempfile::tempdir().expect("tempdir");
         let data_dir = tmp.path().join("data");
         let config_path = config.map(|c| {
@@ -63,14 +70,16 @@ impl TestServer {
             std::fs::write(&p, c).expect("write config");
             p
         });
-        let mut s = Self::spawn(&data_dir, config_path.as_deref());
+        let dir = tmp.path().display().to_string();
+        let args: Vec<String> = args.iter().map(|a| a.replace("{dir}", &dir)).collect();
+        let mut s = Self::spawn(&data_dir, config_path.as_deref(), &args);
         s._tmp = Some(tmp);
         s
     }
 
-    fn spawn(data_dir: &Path, config: Option<&Path>) -> TestServer {
+    fn spawn(data_dir: &Path, config: Option<&Path>, args: &[String]) -> TestServer {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_trent"));
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir).args(args);
         if let Some(c) = config {
             cmd.arg("--config").arg(c);
         }
@@ -95,13 +104,14 @@ impl TestServer {
             data_dir: data_dir.to_owned(),
             _tmp: None,
             config: config.map(Path::to_owned),
+            args: args.to_vec(),
             child,
         }
     }
 
     /// Starts a server on a data directory the caller owns (existing or not).
     pub fn start_on(data_dir: &Path, config: Option<&Path>) -> TestServer {
-        Self::spawn(data_dir, config)
+        Self::spawn(data_dir, config, &[])
     }
 
     /// Stops the server with SIGKILL; hands back the temporary directory
@@ -122,7 +132,7 @@ impl TestServer {
     pub fn kill9_and_restart(mut self) -> TestServer {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reap");
-        let mut next = Self::spawn(&self.data_dir, self.config.as_deref());
+        let mut next = Self::spawn(&self.data_dir, self.config.as_deref(), &self.args);
         next._tmp = self._tmp.take();
         next
     }
@@ -184,8 +194,13 @@ impl TestServer {
 
     /// Calls of one KMS operation with one outcome (`ok`, `throttled`, `error`).
     pub fn count(&self, operation: &str, outcome: &str) -> u64 {
-        let needle = format!("trent_requests_total{{operation=\"{operation}\",outcome=\"{outcome}\"}} ");
-        self.metrics().lines().find_map(|l| l.strip_prefix(&needle).and_then(|v| v.trim().parse().ok())).unwrap_or(0)
+        // One series per AWS error type: add them up.
+        let needle = format!("trent_requests_total{{operation=\"{operation}\",outcome=\"{outcome}\",");
+        self.metrics()
+            .lines()
+            .filter(|l| l.starts_with(&needle))
+            .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.trim().parse::<u64>().ok()))
+            .sum()
     }
 }
 

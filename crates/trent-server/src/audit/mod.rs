@@ -1,0 +1,367 @@
+//! The audit log (`trent serve --audit-log FILE`): one CloudTrail record per
+//! KMS and Service Quotas request, so "who called what, and was it throttled"
+//! is answered with the tools that already read CloudTrail.
+//!
+//! Format, durability and rotation (documented in `docs/audit-log.md`):
+//!
+//! * the live file is JSON Lines, one CloudTrail record per line: appending
+//!   keeps every record whole without rewriting the file, and `tail -f`, `jq`
+//!   and log shippers read it as it grows;
+//! * when it passes `max_bytes` it is closed and rewritten beside it as
+//!   `FILE.<UTC time>.json`, a `{"Records":[...]}` document: the shape of
+//!   the files CloudTrail delivers, which CloudTrail readers expect;
+//! * each record is written with one `write(2)` before the answer is sent,
+//!   so a record is never lost when the process dies after answering; the
+//!   file is fsync'd per [`FsyncPolicy`] (by default at most a second after
+//!   the write, which bounds what a machine crash can lose). Writes are
+//!   grouped: one writer task writes everything queued in one call.
+//!
+//! Records never hold plaintext, key material or secrets ([`record`] drops them).
+
+pub mod record;
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// When the audit file is flushed to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FsyncPolicy {
+    /// After every record, before the answer (slowest; survives a machine crash).
+    Always,
+    /// By a background task once a second when records were written (default).
+    #[default]
+    Interval,
+    /// Never explicitly: the kernel writes back when it likes.
+    Never,
+}
+
+impl std::str::FromStr for FsyncPolicy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "always" => Ok(FsyncPolicy::Always),
+            "interval" => Ok(FsyncPolicy::Interval),
+            "never" => Ok(FsyncPolicy::Never),
+            other => Err(format!("unknown fsync policy {other:?}: use always, interval or never")),
+        }
+    }
+}
+
+/// Where and how to write the audit log.
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    /// The live JSON Lines file.
+    pub path: PathBuf,
+    /// Size at which the file is rotated.
+    pub max_bytes: u64,
+    /// When to fsync.
+    pub fsync: FsyncPolicy,
+}
+
+/// Default rotation size: 100 MiB.
+pub const DEFAULT_MAX_BYTES: u64 = 100 * 1024 * 1024;
+
+/// Why the audit log could not be opened or written.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// A file operation failed.
+    #[error("audit log {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The failure.
+        source: std::io::Error,
+    },
+}
+
+struct Live {
+    file: File,
+    len: u64,
+}
+
+/// One record on its way to the writer, and who waits for it.
+type Queued = (Vec<u8>, tokio::sync::oneshot::Sender<Result<(), String>>);
+
+/// The open audit log, shared by every request.
+///
+/// Group commit: requests hand their line to one writer task and wait; the
+/// writer takes everything queued, writes it with one `write(2)`, applies the
+/// fsync policy and then releases the requests, which only then answer.
+/// Under load one system call carries many records; alone, a record is
+/// written at once. The writer is a task on the server's runtime (not a
+/// thread of its own) so handing a record over costs no thread wake-up.
+pub struct AuditLog {
+    opts: AuditOptions,
+    tx: tokio::sync::mpsc::UnboundedSender<Queued>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog").field("opts", &self.opts).finish_non_exhaustive()
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
+    move |source| AuditError::Io { path: path.display().to_string(), source }
+}
+
+fn open_append(path: &Path) -> Result<Live, AuditError> {
+    let file = OpenOptions::new().create(true).append(true).open(path).map_err(io_err(path))?;
+    let len = file.metadata().map_err(io_err(path))?.len();
+    Ok(Live { file, len })
+}
+
+/// Most records written with one system call.
+const MAX_BATCH: usize = 1024;
+
+impl AuditLog {
+    /// Opens (appending) the audit file and starts its writer task; with
+    /// [`FsyncPolicy::Interval`] the file is synced once a second when
+    /// records were written (call inside a Tokio runtime).
+    pub fn open(opts: AuditOptions) -> Result<Arc<Self>, AuditError> {
+        if let Some(dir) = opts.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        }
+        let live = open_append(&opts.path)?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let dirty = Arc::new(AtomicBool::new(false));
+        let writer = Writer { opts: opts.clone(), live, dirty: dirty.clone() };
+        tokio::spawn(writer.run(rx));
+        if opts.fsync == FsyncPolicy::Interval {
+            let path = opts.path.clone();
+            let weak = tx.downgrade();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    tick.tick().await;
+                    if weak.upgrade().is_none() {
+                        return;
+                    }
+                    if dirty.swap(false, Ordering::Relaxed) {
+                        let path = path.clone();
+                        let _ =
+                            tokio::task::spawn_blocking(move || File::open(&path).and_then(|f| f.sync_data())).await;
+                    }
+                }
+            });
+        }
+        Ok(Arc::new(Self { opts, tx }))
+    }
+
+    /// The live file's path.
+    pub fn path(&self) -> &Path {
+        &self.opts.path
+    }
+
+    /// Appends one record and returns once it is written (and synced, with
+    /// [`FsyncPolicy::Always`]).
+    pub async fn append<T: serde::Serialize>(&self, record: &T) -> Result<(), AuditError> {
+        let mut line = Vec::with_capacity(1024);
+        if serde_json::to_writer(&mut line, record).is_err() {
+            line.clear();
+            line.extend_from_slice(b"{}");
+        }
+        line.push(b'\n');
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let failed =
+            |e: String| AuditError::Io { path: self.opts.path.display().to_string(), source: std::io::Error::other(e) };
+        self.tx.send((line, tx)).map_err(|_| failed("the audit writer stopped".into()))?;
+        match rx.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(failed(e)),
+            Err(_) => Err(failed("the audit writer stopped".into())),
+        }
+    }
+}
+
+/// The task that owns the file.
+struct Writer {
+    opts: AuditOptions,
+    live: Live,
+    dirty: Arc<AtomicBool>,
+}
+
+impl Writer {
+    async fn run(mut self, mut rx: tokio::sync::mpsc::UnboundedReceiver<Queued>) {
+        let mut queued = Vec::with_capacity(MAX_BATCH);
+        let mut batch = Vec::new();
+        while rx.recv_many(&mut queued, MAX_BATCH).await > 0 {
+            for (line, _) in &queued {
+                batch.extend_from_slice(line);
+            }
+            // A write to a local file takes microseconds: done in place
+            // rather than handed to the blocking pool.
+            let result = self.write(&batch).map_err(|e| e.to_string());
+            batch.clear();
+            for (_, waiter) in queued.drain(..) {
+                let _ = waiter.send(result.clone());
+            }
+        }
+    }
+
+    fn write(&mut self, batch: &[u8]) -> Result<(), AuditError> {
+        if self.live.len > 0 && self.live.len + batch.len() as u64 > self.opts.max_bytes {
+            self.rotate()?;
+        }
+        self.live.file.write_all(batch).map_err(io_err(&self.opts.path))?;
+        self.live.len += batch.len() as u64;
+        match self.opts.fsync {
+            FsyncPolicy::Always => self.live.file.sync_data().map_err(io_err(&self.opts.path))?,
+            FsyncPolicy::Interval => self.dirty.store(true, Ordering::Relaxed),
+            FsyncPolicy::Never => {}
+        }
+        Ok(())
+    }
+
+    /// Moves the live file aside, starts a new one, and turns the old one
+    /// into a CloudTrail `{"Records":[...]}` file in the background.
+    fn rotate(&mut self) -> Result<(), AuditError> {
+        let _ = self.live.file.sync_data();
+        let stamp = time::OffsetDateTime::now_utc();
+        let stamp = format!(
+            "{:04}{:02}{:02}T{:02}{:02}{:02}{:09}Z",
+            stamp.year(),
+            u8::from(stamp.month()),
+            stamp.day(),
+            stamp.hour(),
+            stamp.minute(),
+            stamp.second(),
+            stamp.nanosecond()
+        );
+        let lines_path = PathBuf::from(format!("{}.{stamp}.jsonl", self.opts.path.display()));
+        std::fs::rename(&self.opts.path, &lines_path).map_err(io_err(&self.opts.path))?;
+        self.live = open_append(&self.opts.path)?;
+        std::thread::spawn(move || {
+            if let Err(e) = to_cloudtrail_file(&lines_path) {
+                tracing::warn!(error = %e, file = %lines_path.display(), "converting a rotated audit file failed");
+            }
+        });
+        Ok(())
+    }
+}
+
+/// Rewrites a rotated JSON Lines file `X.jsonl` as `X.json`, CloudTrail's
+/// `{"Records":[...]}`, then removes the `.jsonl` (written to a temporary
+/// name and renamed, so a reader never sees half a file).
+pub fn to_cloudtrail_file(lines_path: &Path) -> std::io::Result<PathBuf> {
+    let text = std::fs::read_to_string(lines_path)?;
+    let out = lines_path.with_extension("json");
+    let tmp = lines_path.with_extension("json.tmp");
+    let mut f = std::io::BufWriter::new(File::create(&tmp)?);
+    f.write_all(b"{\"Records\":[")?;
+    for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+        if i > 0 {
+            f.write_all(b",\n")?;
+        }
+        f.write_all(line.as_bytes())?;
+    }
+    f.write_all(b"]}\n")?;
+    f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    std::fs::rename(&tmp, &out)?;
+    std::fs::remove_file(lines_path)?;
+    Ok(out)
+}
+
+/// Writes the record of one answered request (called by the HTTP layer
+/// before it sends the answer). A failed write is logged, not answered as an
+/// error: the operation has already taken effect.
+#[allow(clippy::too_many_arguments)]
+pub async fn write(
+    log: &AuditLog,
+    extensions: &axum::http::Extensions,
+    headers: &axum::http::HeaderMap,
+    caller: &trent_core::Caller,
+    event_name: &str,
+    body: &[u8],
+    result: &Result<Vec<u8>, trent_core::KmsError>,
+    request_id: &str,
+) {
+    let kms = trent_core::Operation::from_name(event_name).is_some();
+    let source_ip = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|axum::extract::ConnectInfo(peer)| peer.ip().to_canonical().to_string())
+        .unwrap_or_default();
+    let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let request = record::parse_body(body);
+    let request_key_id =
+        request.get("KeyId").or_else(|| request.get("TargetKeyId")).and_then(|v| v.as_str()).map(str::to_owned);
+    let request_parameters = record::into_cloudtrail_members(request);
+    let response = match result {
+        Ok(b) if record::read_only(event_name) => record::response_key_id(b),
+        Ok(b) => Some(record::parse_body(b)),
+        Err(_) => None,
+    };
+    let error = result.as_ref().err().map(|e| (e.kind.aws_type(), e.message.as_deref().unwrap_or("")));
+    let event = record::Event {
+        event_source: if kms { record::KMS_SOURCE } else { record::SERVICE_QUOTAS_SOURCE },
+        event_name,
+        caller,
+        source_ip,
+        user_agent,
+        request_parameters,
+        request_key_id: request_key_id.as_deref(),
+        response: response.as_ref(),
+        error,
+        request_id,
+        time: time::OffsetDateTime::now_utc(),
+    };
+    if let Err(e) = log.append(&record::build(&event)).await {
+        tracing::error!(error = %e, "writing the audit log failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn rotates_by_size_into_cloudtrail_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.log");
+        let log = AuditLog::open(AuditOptions { path: path.clone(), max_bytes: 200, fsync: FsyncPolicy::Always })
+            .expect("open");
+        for i in 0..10 {
+            log.append(&serde_json::json!({ "eventName": "Encrypt", "n": i, "pad": "x".repeat(40) }))
+                .await
+                .expect("append");
+        }
+        // Conversion runs on a thread; wait for the .json files to appear.
+        let mut converted = Vec::new();
+        for _ in 0..200 {
+            converted = std::fs::read_dir(dir.path())
+                .expect("dir")
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            let pending = std::fs::read_dir(dir.path())
+                .expect("dir")
+                .filter_map(|e| e.ok())
+                .any(|e| e.path().extension().is_some_and(|x| x == "jsonl" || x == "tmp"));
+            if !converted.is_empty() && !pending {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let mut seen: Vec<i64> = Vec::new();
+        for p in &converted {
+            let doc: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json");
+            for r in doc["Records"].as_array().expect("Records") {
+                seen.push(r["n"].as_i64().expect("n"));
+            }
+        }
+        for line in std::fs::read_to_string(&path).expect("live").lines() {
+            let r: serde_json::Value = serde_json::from_str(line).expect("line");
+            seen.push(r["n"].as_i64().expect("n"));
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (0..10).collect::<Vec<_>>(), "every record once, across rotated and live files");
+        assert!(converted.len() >= 2, "{converted:?}");
+        assert!(std::fs::metadata(&path).expect("live").len() <= 200);
+    }
+}
