@@ -20,7 +20,7 @@ use std::time::{Instant, SystemTime};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use axum::routing::{any, get, post};
@@ -111,17 +111,6 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     r
 }
 
-/// Whether the connection comes from this host. The admin routes have no
-/// SigV4 (the operator is not an AWS principal): being on the server's host is
-/// the credential. Without a known peer (a router used without connect info),
-/// no.
-fn from_loopback(extensions: &Extensions) -> bool {
-    extensions.get::<ConnectInfo<std::net::SocketAddr>>().is_some_and(|ConnectInfo(peer)| {
-        // An IPv4 peer on a dual-stack socket shows as ::ffff:127.0.0.1.
-        peer.ip().to_canonical().is_loopback()
-    })
-}
-
 fn admin_response(status: StatusCode, body: &serde_json::Value) -> Response {
     let mut r = Response::new(Body::from(body.to_string()));
     *r.status_mut() = status;
@@ -169,7 +158,7 @@ impl AdminRefusal {
 
 /// Refuses admin calls from other hosts, and when Service Quotas is not served.
 fn operator_api<'a>(state: &'a AppState, extensions: &Extensions) -> Result<&'a dyn ServiceQuotasApi, AdminRefusal> {
-    if !from_loopback(extensions) {
+    if !crate::loopback::from_loopback(extensions) {
         return Err(AdminRefusal::NotLoopback);
     }
     state.service_quotas.as_deref().ok_or(AdminRefusal::NotServed)
@@ -382,28 +371,5 @@ async fn api(
     match result {
         Ok(out) => respond_with_id(StatusCode::OK, out, &id),
         Err(e) => error_response_with_id(&e, &id),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn peer(addr: &str) -> Extensions {
-        let mut e = Extensions::new();
-        e.insert(ConnectInfo::<std::net::SocketAddr>(addr.parse().expect("socket address")));
-        e
-    }
-
-    #[test]
-    fn only_loopback_peers_are_operators() {
-        assert!(from_loopback(&peer("127.0.0.1:50000")));
-        assert!(from_loopback(&peer("127.9.9.9:50000")));
-        assert!(from_loopback(&peer("[::1]:50000")));
-        assert!(from_loopback(&peer("[::ffff:127.0.0.1]:50000")), "IPv4 loopback on a dual-stack socket");
-        assert!(!from_loopback(&peer("192.0.2.7:50000")));
-        assert!(!from_loopback(&peer("[::ffff:192.0.2.7]:50000")));
-        assert!(!from_loopback(&peer("[2001:db8::1]:50000")));
-        assert!(!from_loopback(&Extensions::new()), "unknown peer");
     }
 }

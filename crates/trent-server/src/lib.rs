@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod faults;
 pub mod http;
 pub mod listener;
+pub mod loopback;
 pub mod maintenance;
 pub mod metrics;
 pub mod root_key_canary;

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{Extensions, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -219,12 +219,6 @@ pub fn routes(dashboard: Arc<Dashboard>) -> Router {
         .with_state(dashboard)
 }
 
-fn loopback(extensions: &Extensions) -> bool {
-    extensions
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .is_some_and(|ConnectInfo(p)| p.ip().to_canonical().is_loopback())
-}
-
 fn forbidden() -> Response {
     (StatusCode::FORBIDDEN, "the dashboard answers only connections from loopback (127.0.0.1 or ::1)").into_response()
 }
@@ -237,7 +231,7 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
 }
 
 async fn snapshot(State(d): State<Arc<Dashboard>>, extensions: Extensions) -> Response {
-    if !loopback(&extensions) {
+    if !crate::loopback::from_loopback(&extensions) {
         return forbidden();
     }
     let mut r = Response::new(Body::from(d.snapshot(false).await.to_string()));
@@ -249,7 +243,7 @@ async fn snapshot(State(d): State<Arc<Dashboard>>, extensions: Extensions) -> Re
 /// `N` snapshots (a headless browser waiting for the network to go idle
 /// needs a stream that ends).
 async fn events(State(d): State<Arc<Dashboard>>, extensions: Extensions, uri: axum::http::Uri) -> Response {
-    if !loopback(&extensions) {
+    if !crate::loopback::from_loopback(&extensions) {
         return forbidden();
     }
     let max: u64 = uri

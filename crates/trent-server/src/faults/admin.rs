@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{Extensions, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{delete, get};
@@ -39,10 +39,7 @@ fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Res
 
 /// Loopback peers only; without a known peer, no.
 fn refused(extensions: &Extensions) -> Option<Response> {
-    let local = extensions
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .is_some_and(|ConnectInfo(peer)| peer.ip().to_canonical().is_loopback());
-    (!local).then(|| {
+    (!crate::loopback::from_loopback(extensions)).then(|| {
         error(
             StatusCode::FORBIDDEN,
             "AccessDenied",
@@ -100,7 +97,7 @@ mod tests {
 
     fn peer(addr: &str) -> Extensions {
         let mut e = Extensions::new();
-        e.insert(ConnectInfo::<std::net::SocketAddr>(addr.parse().expect("socket address")));
+        e.insert(axum::extract::ConnectInfo::<std::net::SocketAddr>(addr.parse().expect("socket address")));
         e
     }
 
