@@ -121,14 +121,7 @@ tags = kms.list_resource_tags(KeyId=key["KeyId"])["Tags"]
 assert tags == [{"TagKey": "team", "TagValue": "sre"}], tags
 print("boto3 ok")
 "#;
-    let out = Command::new(venv_bin("python")).args(["-c", script]).envs(server.envs()).output().expect("run python");
-    assert!(
-        out.status.success(),
-        "boto3 script failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("boto3 ok"));
+    common::run_boto3(&server, script, "boto3 ok");
 }
 
 #[test]
@@ -188,12 +181,5 @@ assert (c, msg) == ("MalformedPolicyDocumentException",
                     "The new key policy will not allow you to update the key policy in the future."), (c, msg)
 print("boto3 authz ok")
 "#;
-    let out = Command::new(venv_bin("python")).args(["-c", script]).envs(server.envs()).output().expect("run python");
-    assert!(
-        out.status.success(),
-        "boto3 script failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("boto3 authz ok"));
+    common::run_boto3(&server, script, "boto3 authz ok");
 }

@@ -8,7 +8,7 @@ mod common;
 use std::process::Command;
 use std::time::Instant;
 
-use common::{TestServer, venv_bin};
+use common::TestServer;
 
 fn trent_faults(server: &TestServer, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_trent"))
@@ -132,14 +132,7 @@ except botocore.exceptions.ClientError as e:
 print("boto3 faults ok")
 "#;
     let started = Instant::now();
-    let out = Command::new(venv_bin("python")).args(["-c", script]).envs(server.envs()).output().expect("run python");
-    assert!(
-        out.status.success(),
-        "boto3 script failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("boto3 faults ok"));
+    common::run_boto3(&server, script, "boto3 faults ok");
     assert!(started.elapsed().as_secs_f64() >= 0.3);
     assert_eq!(injected(&server, "GenerateRandom", "ThrottlingException"), 1);
     assert_eq!(injected(&server, "ListKeys", "slow-list"), 1);

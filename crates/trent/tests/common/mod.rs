@@ -227,3 +227,16 @@ pub fn venv_bin(name: &str) -> PathBuf {
     assert!(p.exists(), "{} is missing: run scripts/setup-python.sh first", p.display());
     p
 }
+
+/// Runs a boto3 `script` against `server`; it must exit 0 and print `done`
+/// (its last statement's proof that every assertion before it ran).
+pub fn run_boto3(server: &TestServer, script: &str, done: &str) {
+    let out = Command::new(venv_bin("python")).args(["-c", script]).envs(server.envs()).output().expect("run python");
+    assert!(
+        out.status.success(),
+        "boto3 script failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(done), "{done:?} not printed");
+}
