@@ -76,7 +76,7 @@ async fn one(work: &Work, clients: &[Arc<SimClient>], stats: &Arc<Stats>, c: usi
     match work {
         Work::Requests { mix, per_client } => {
             let entries = &per_client[c];
-            let variants = &entries[mix.pick(rng::uniform())];
+            let variants = &entries[mix.pick(rng::spread(seq))];
             let req = &variants[(seq as usize) % variants.len()];
             let r = clients[c].request(stats, req).await;
             let code = r.as_ref().err().map_or("", |f| f.code.as_str());
