@@ -55,6 +55,9 @@ pub enum StartError {
     },
 }
 
+/// The SQLite store's file in the data directory (the default store).
+pub const STORE_FILE: &str = "trent.sqlite3";
+
 /// `url` without its password, for messages and logs.
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return "(unparsable store URL)".into() };
@@ -76,7 +79,7 @@ pub(crate) async fn open_store(
 ) -> Result<(Arc<dyn KeyStore>, String), StartError> {
     match url {
         None => {
-            let path = data_dir.join("trent.sqlite3");
+            let path = data_dir.join(STORE_FILE);
             let store = SqliteStore::open(&path).await.map_err(StartError::Store)?;
             Ok((Arc::new(store), path.display().to_string()))
         }

@@ -67,6 +67,12 @@ impl TlsConfig {
     }
 }
 
+/// A file error naming the file.
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TlsError {
+    let path = path.to_owned();
+    move |source| TlsError::Io { path, source }
+}
+
 /// Sets up HTTPS as `config` asks, for a server listening on `listen` with
 /// its data in `data_dir`.
 pub fn setup(config: &TlsConfig, listen: SocketAddr, data_dir: &Path) -> Result<Tls, TlsError> {
@@ -82,10 +88,6 @@ pub fn setup(config: &TlsConfig, listen: SocketAddr, data_dir: &Path) -> Result<
             return Err(TlsError::Config("--tls self-signed and --tls-cert/--tls-key exclude each other".into()));
         }
         _ => return Err(TlsError::Config("--tls-cert and --tls-key go together".into())),
-    };
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| TlsError::Io { path, source }
     };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert)
         .map_err(|e| TlsError::Pem(format!("{}: {e}", cert.display())))?
@@ -115,10 +117,6 @@ fn self_signed(listen: SocketAddr, data_dir: &Path) -> Result<(PathBuf, PathBuf,
     if ca.exists() && cert.exists() && key.exists() {
         return Ok((cert, key, ca));
     }
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| TlsError::Io { path, source }
-    };
     fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(io(&dir))?;
     let gen_err = |e: rcgen::Error| TlsError::Rustls(format!("making the certificate: {e}"));
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(gen_err)?;

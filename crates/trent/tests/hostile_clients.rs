@@ -264,12 +264,8 @@ fn the_connection_cap_holds_new_connections_until_one_closes_and_says_so() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    let mut first = String::new();
-    {
-        use std::io::BufRead;
-        std::io::BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut first).expect("line");
-    }
-    let endpoint = first.split_whitespace().find(|w| w.starts_with("http://")).expect("endpoint").to_owned();
+    let (endpoint, lines) = common::serve_endpoint(&mut child);
+    common::drain(lines);
     let addr = endpoint.trim_start_matches("http://").to_owned();
     let held: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(&addr).expect("connect")).collect();
     // Accepted in order: the two held connections take both places.

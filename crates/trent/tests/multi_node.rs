@@ -12,7 +12,7 @@
 mod common;
 
 use std::future::Future;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -90,14 +90,8 @@ impl Node {
             cmd.env("TRENT_CACHE_MAX_AGE_SECONDS", m);
         }
         let mut child = cmd.spawn().expect("spawn trent serve");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let first = lines.next().expect("trent serve printed nothing (did it start?)").expect("read stdout");
-        let endpoint = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no endpoint in {first:?}"))
-            .to_owned();
-        std::thread::spawn(move || for _ in lines.by_ref() {});
+        let (endpoint, lines) = common::serve_endpoint(&mut child);
+        common::drain(lines);
         Node { endpoint, child, _dir: dir }
     }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -26,7 +26,7 @@ impl Drop for HttpsServer {
 }
 
 fn start(data: &Path, tls: &[&str], ca: Option<&Path>) -> HttpsServer {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trent"))
+    let child = Command::new(env!("CARGO_BIN_EXE_trent"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
         .args(tls)
@@ -35,17 +35,12 @@ fn start(data: &Path, tls: &[&str], ca: Option<&Path>) -> HttpsServer {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
     // Killed on any panic below.
     let mut server = HttpsServer { endpoint: String::new(), ca: PathBuf::new(), child };
-    let mut lines = BufReader::new(stdout).lines();
-    let mut endpoint = None;
+    let (endpoint, mut lines) = common::serve_endpoint(&mut server.child);
     let mut printed_ca = None;
     for line in lines.by_ref() {
         let line = line.expect("line");
-        if let Some(e) = line.split_whitespace().find(|w| w.starts_with("https://") || w.starts_with("http://")) {
-            endpoint.get_or_insert_with(|| e.to_owned());
-        }
         if let Some(p) = line.strip_prefix("export AWS_CA_BUNDLE=") {
             printed_ca = Some(PathBuf::from(p));
         }
@@ -53,8 +48,7 @@ fn start(data: &Path, tls: &[&str], ca: Option<&Path>) -> HttpsServer {
             break;
         }
     }
-    std::thread::spawn(move || for _ in lines {});
-    let endpoint = endpoint.expect("endpoint");
+    common::drain(lines);
     assert!(endpoint.starts_with("https://"), "{endpoint}");
     let ca = match (printed_ca, ca) {
         (Some(p), _) => {

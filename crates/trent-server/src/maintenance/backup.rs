@@ -12,9 +12,7 @@ use trent_store::sqlite_backup::{self, BackupInfo};
 use super::MaintenanceError;
 use super::data_lock::DataDirLock;
 use crate::config::Config;
-
-/// The store file in the data directory.
-pub const STORE_FILE: &str = "trent.sqlite3";
+use crate::server::STORE_FILE;
 
 fn sqlite_only(config: &Config, what: &str) -> Result<(), MaintenanceError> {
     match config.store.url {

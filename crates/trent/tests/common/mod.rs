@@ -86,16 +86,8 @@ impl TestServer {
         cmd.env_remove("TRENT_ROOT_KEY");
         cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
         let mut child = cmd.spawn().expect("spawn trent serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let first = lines.next().expect("trent printed nothing").expect("read stdout");
-        let endpoint = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no endpoint in {first:?}"))
-            .to_owned();
-        // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines.by_ref() {});
+        let (endpoint, lines) = serve_endpoint(&mut child);
+        drain(lines);
         TestServer {
             endpoint,
             region: REGION.into(),
@@ -209,6 +201,27 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The rest of a `trent serve` child's stdout.
+pub type ServeLines = std::io::Lines<BufReader<std::process::ChildStdout>>;
+
+/// The endpoint a `trent serve` child (stdout piped) printed on its first
+/// line, and the lines after it.
+pub fn serve_endpoint(child: &mut Child) -> (String, ServeLines) {
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout piped")).lines();
+    let first = lines.next().expect("trent serve printed nothing (did it start?)").expect("read stdout");
+    let endpoint = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+        .unwrap_or_else(|| panic!("no endpoint in {first:?}"))
+        .to_owned();
+    (endpoint, lines)
+}
+
+/// Keeps reading a child's stdout so it never blocks on a full pipe.
+pub fn drain(lines: ServeLines) {
+    std::thread::spawn(move || for _ in lines {});
 }
 
 /// The workspace root.
