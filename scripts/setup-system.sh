@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system programs the tests drive, only those missing, from
-# Debian's packages: openssl and python3-venv, chromium (the dashboard's
+# Debian's packages: openssl, curl (the README's reset command) and python3-venv, chromium (the dashboard's
 # browser test, crates/trent/tests/dashboard_browser.rs), and the PostgreSQL and Redis
 # server programs the tests start themselves (trent-testkit: own temp dirs,
 # free loopback ports), not services they expect running. Idempotent; on a
@@ -8,6 +8,7 @@
 set -euo pipefail
 missing=()
 command -v openssl >/dev/null || missing+=(openssl)
+command -v curl >/dev/null || missing+=(curl)
 python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v chromium >/dev/null || missing+=(chromium)

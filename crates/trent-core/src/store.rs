@@ -277,6 +277,13 @@ pub trait KeyStore: Send + Sync + 'static {
     /// Documents of one kind, in one scope (or all scopes if `scope` is `None`), ordered by (scope, id).
     async fn list_docs(&self, kind: &str, scope: Option<&str>) -> StoreResult<Vec<Doc>>;
 
+    /// Deletes every key, alias and document (but the server's own
+    /// bookkeeping, kinds named `trent-…`) in one transaction: what
+    /// `POST /_trent/reset` (`trent serve --allow-reset`) does, so a test
+    /// suite can start each run from an empty server. Other nodes sharing the
+    /// store are told that everything they cached is stale.
+    async fn wipe(&self) -> StoreResult<()>;
+
     /// A feed of the changes committed to this store by any process sharing
     /// it (including this one), for a backend several nodes share; `None` for
     /// a backend only one process uses (SQLite), where this process's own

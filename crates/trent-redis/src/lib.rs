@@ -333,6 +333,27 @@ impl Limiter for RedisLimiter {
         cmd.arg(Self::key(key));
         self.bounded(cmd.query_async::<i64>(&mut conn)).await.map(|_| ())
     }
+
+    /// Deletes every key under [`KEY_PREFIX`], SCANning in batches so a
+    /// large Redis is not blocked the way `KEYS` would block it.
+    async fn reset_all(&self) -> Result<(), LimiterError> {
+        let mut conn = self.conn.clone();
+        let mut cursor: u64 = 0;
+        loop {
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(cursor).arg("MATCH").arg(format!("{KEY_PREFIX}*")).arg("COUNT").arg(1000);
+            let (next, keys): (u64, Vec<String>) = self.bounded(scan.query_async(&mut conn)).await?;
+            if !keys.is_empty() {
+                let mut del = redis::cmd("DEL");
+                del.arg(keys);
+                self.bounded(del.query_async::<i64>(&mut conn)).await?;
+            }
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -211,15 +211,44 @@ async fn reset_empties_a_bucket_and_idle_buckets_expire() {
     assert!((1_000..=2_010).contains(&ttl), "PTTL {ttl}");
 }
 
-/// PTTL of `key`, by a second plain connection (redis-cli is not needed).
-fn pttl(redis: &RedisServer, key: &str) -> i64 {
+#[tokio::test]
+async fn reset_all_empties_every_bucket_under_the_prefix_and_nothing_else() {
+    let (redis, limiter) = start().await;
+    // More buckets than one SCAN batch (1,000) returns.
+    let accounts: Vec<String> = (0..1_500).map(|i| format!("5000{i:08}")).collect();
+    for a in &accounts {
+        let req = LimitRequest { key: BucketKey::quota(account(a), QuotaId::SYMMETRIC), rate: window(1.0), cost: 1 };
+        assert!(limiter.check(&[req], 0).await.unwrap().allowed);
+        assert!(!limiter.check(&[req], 0).await.unwrap().allowed, "one per second");
+    }
+    // A key that is not the limiter's survives.
+    let foreign = "someone-else:key";
+    resp(&redis, &["SET", foreign, "1"]);
+    limiter.reset_all().await.unwrap();
+    for a in &accounts {
+        let req = LimitRequest { key: BucketKey::quota(account(a), QuotaId::SYMMETRIC), rate: window(1.0), cost: 1 };
+        assert!(limiter.check(&[req], 0).await.unwrap().allowed, "{a}: reset_all forgets every bucket");
+    }
+    assert_eq!(resp(&redis, &["EXISTS", foreign]).trim(), ":1", "reset_all deletes only the limiter's keys");
+}
+
+/// One command by a second plain connection (redis-cli is not needed): the raw reply.
+fn resp(redis: &RedisServer, args: &[&str]) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(redis.addr()).unwrap();
-    write!(s, "*2\r\n$4\r\nPTTL\r\n${}\r\n{key}\r\n", key.len()).unwrap();
+    let mut cmd = format!("*{}\r\n", args.len());
+    for a in args {
+        cmd.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    }
+    s.write_all(cmd.as_bytes()).unwrap();
     let mut buf = [0u8; 64];
     let n = s.read(&mut buf).unwrap();
-    let text = std::str::from_utf8(&buf[..n]).unwrap();
-    text.trim().trim_start_matches(':').parse().unwrap()
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// PTTL of `key`.
+fn pttl(redis: &RedisServer, key: &str) -> i64 {
+    resp(redis, &["PTTL", key]).trim().trim_start_matches(':').parse().unwrap()
 }
 
 #[tokio::test]

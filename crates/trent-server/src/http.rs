@@ -111,14 +111,14 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     r
 }
 
-fn admin_response(status: StatusCode, body: &serde_json::Value) -> Response {
+pub(crate) fn admin_response(status: StatusCode, body: &serde_json::Value) -> Response {
     let mut r = Response::new(Body::from(body.to_string()));
     *r.status_mut() = status;
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }
 
-fn admin_error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Response {
+pub(crate) fn admin_error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Response {
     admin_response(status, &serde_json::json!({ "Code": code, "Message": message.to_string() }))
 }
 
@@ -316,6 +316,9 @@ async fn api(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if crate::sts::is_query_request(&method, &uri, &headers) {
+        return caller_identity(&state, &method, &uri, &headers, body).await;
+    }
     if method != Method::POST {
         return error_response(&KmsError::new(ErrorKind::UnknownOperation, "Only POST / is served here."));
     }
@@ -371,5 +374,21 @@ async fn api(
     match result {
         Ok(out) => respond_with_id(StatusCode::OK, out, &id),
         Err(e) => error_response_with_id(&e, &id),
+    }
+}
+
+/// An STS Query request (`sts:GetCallerIdentity`), verified for the service `sts`.
+async fn caller_identity(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, body: Body) -> Response {
+    let body = match read_body(headers, body, state.body_read_timeout).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let id = request_id();
+    match state.verifier.verify(method, uri, headers, &body, "sts", SystemTime::now()) {
+        Ok(caller) => crate::sts::answer(&caller, method, uri, &body, &id),
+        Err(e) => {
+            state.metrics.record_auth_failure();
+            crate::sts::refusal(&e, &id)
+        }
     }
 }

@@ -217,6 +217,8 @@ pub struct ServeOptions {
     pub config: Config,
     /// Metrics on or off, and the audit log (`--no-metrics`, `--audit-log`).
     pub observe: ObserveOptions,
+    /// `--allow-reset`: serve `POST /_trent/reset` (see [`crate::reset`]).
+    pub allow_reset: bool,
 }
 
 /// What the server records about its requests.
@@ -332,6 +334,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
 pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> Result<RunningServer, StartError> {
     let config = opts.config;
     let observe = opts.observe;
+    let allow_reset = opts.allow_reset;
     let default_listen: SocketAddr =
         DEFAULT_LISTEN.parse().map_err(|_| StartError::Config("bad default listen address".into()))?;
     let listen = opts.listen.or(config.listen).unwrap_or(default_listen);
@@ -437,7 +440,8 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
     let ca_bundle = tls.as_ref().and_then(|t| t.ca_bundle.clone());
     let listener = TcpListener::bind(listen).await.map_err(|e| StartError::Io(format!("binding {listen}"), e))?;
     let addr = listener.local_addr().map_err(|e| StartError::Io("reading bound address".into(), e))?;
-    let app = router(state).merge(crate::dashboard::routes(dashboard.clone()));
+    let reset = allow_reset.then(|| Arc::new(crate::reset::Reset::new(kms.clone(), engine.clone())));
+    let app = router(state).merge(crate::dashboard::routes(dashboard.clone())).merge(crate::reset::routes(reset));
     let https = tls.is_some();
     let serve = tokio::spawn(crate::listener::serve(listener, app, limits, tls.map(|t| t.acceptor), metrics.clone()));
     Ok(RunningServer {

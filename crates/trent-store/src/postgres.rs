@@ -35,7 +35,7 @@
 
 mod changes;
 
-use crate::records::{backend, decode_key, encode_key, fetch_limit, into_page, is_aws_alias, map_err};
+use crate::records::{WIPE_DOCS, backend, decode_key, encode_key, fetch_limit, into_page, is_aws_alias, map_err};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -787,6 +787,21 @@ impl KeyStore for PostgresStore {
         .await
         .map_err(map_err)?;
         if deleted == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn wipe(&self) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        for table in ["DELETE FROM keys", "DELETE FROM aliases", WIPE_DOCS] {
+            sqlx::query(table).execute(&mut *tx).await.map_err(map_err)?;
+        }
+        // Delivered at commit, to every node (this one included).
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(changes::CHANNEL)
+            .bind(changes::encode(&StoreChange::Everything))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
     }
 
     /// Every change committed by any node on this database (see [`changes`]).

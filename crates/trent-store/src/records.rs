@@ -45,3 +45,8 @@ pub(crate) fn decode_key(doc: &str) -> StoreResult<KeyRecord> {
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
+
+/// The documents [`KeyStore::wipe`](trent_core::store::KeyStore::wipe)
+/// deletes: all but the server's own bookkeeping (kinds named `trent-…`,
+/// such as the root key canary, which must outlive a reset of the data).
+pub(crate) const WIPE_DOCS: &str = "DELETE FROM docs WHERE kind NOT LIKE 'trent-%'";

@@ -21,7 +21,7 @@
 //! out as claimed by it for a lease (one `UPDATE ... RETURNING`), so two
 //! processes sharing the file never both get the same due key.
 
-use crate::records::{backend, decode_key, encode_key, fetch_limit, into_page, is_aws_alias, map_err};
+use crate::records::{WIPE_DOCS, backend, decode_key, encode_key, fetch_limit, into_page, is_aws_alias, map_err};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -801,6 +801,14 @@ impl KeyStore for SqliteStore {
             .await
             .map_err(map_err)?;
         one_row(&done)
+    }
+
+    async fn wipe(&self) -> StoreResult<()> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        for table in ["DELETE FROM keys", "DELETE FROM aliases", WIPE_DOCS] {
+            sqlx::query(table).execute(&mut *tx).await.map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)
     }
 
     async fn list_docs(&self, kind: &str, scope: Option<&str>) -> StoreResult<Vec<Doc>> {

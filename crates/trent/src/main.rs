@@ -1,9 +1,6 @@
 //! `trent`: a local AWS KMS that enforces AWS's request quotas, and the
 //! client-side tools that show and relieve throttling.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
@@ -31,39 +28,7 @@ struct Cli {
 enum Command {
     /// Run the KMS-compatible server (SQLite in DATA_DIR or PostgreSQL via --store; loopback by default).
     #[command(after_help = serve::EXIT_CODES_HELP)]
-    Serve {
-        /// Address to listen on [default: 127.0.0.1:4599].
-        #[arg(long)]
-        listen: Option<SocketAddr>,
-        /// Directory for the key database and root key [default: ./trent-data].
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-        /// TOML configuration file (principals, quotas).
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Keep keys in this PostgreSQL database (postgres://USER@HOST:PORT/DB),
-        /// shared by several Trent nodes with one root key; overrides [store] url.
-        /// Default: SQLite in DATA_DIR.
-        #[arg(long, value_name = "URL")]
-        store: Option<String>,
-        /// Keep request-quota buckets in this Redis (redis://HOST:PORT), so every
-        /// node using it shares each account's quota; overrides [quotas] limiter.
-        /// Default: in memory, per node.
-        #[arg(long, value_name = "URL")]
-        limiter: Option<String>,
-        /// Serve HTTPS with a certificate made for this server and kept in
-        /// DATA_DIR/tls/ (its CA file is printed, for AWS_CA_BUNDLE).
-        #[arg(long, value_name = "self-signed", value_parser = ["self-signed"], conflicts_with_all = ["tls_cert", "tls_key"])]
-        tls: Option<String>,
-        /// Serve HTTPS with this certificate (PEM, with its chain); needs --tls-key.
-        #[arg(long, value_name = "FILE", requires = "tls_key")]
-        tls_cert: Option<PathBuf>,
-        /// The private key (PEM) of --tls-cert.
-        #[arg(long, value_name = "FILE", requires = "tls_cert")]
-        tls_key: Option<PathBuf>,
-        #[command(flatten)]
-        observe: serve::ObserveArgs,
-    },
+    Serve(serve::ServeArgs),
     /// Encrypt files, directories or stdin into AWS Encryption SDK messages.
     Encrypt(envelope_cli::EncryptArgs),
     /// Decrypt AWS Encryption SDK messages.
@@ -126,10 +91,7 @@ fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { listen, data_dir, config, store, limiter, tls, tls_cert, tls_key, observe } => {
-                let tls = serve::TlsFlags { self_signed: tls.is_some(), cert: tls_cert, key: tls_key };
-                Ok(serve::run(listen, data_dir, config, store, limiter, tls, observe).await?)
-            }
+            Command::Serve(args) => Ok(serve::run(args).await?),
             Command::Encrypt(args) => envelope_cli::encrypt(args).await,
             Command::Decrypt(args) => envelope_cli::decrypt(args).await,
             Command::Load(args) => Ok(trent_load::run(args).await?),

@@ -111,19 +111,54 @@ pub struct TlsFlags {
     pub key: Option<PathBuf>,
 }
 
+/// `trent serve`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:4599].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the key database and root key [default: ./trent-data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// TOML configuration file (principals, quotas).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Keep keys in this PostgreSQL database (postgres://USER@HOST:PORT/DB),
+    /// shared by several Trent nodes with one root key; overrides [store] url.
+    /// Default: SQLite in DATA_DIR.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// Keep request-quota buckets in this Redis (redis://HOST:PORT), so every
+    /// node using it shares each account's quota; overrides [quotas] limiter.
+    /// Default: in memory, per node.
+    #[arg(long, value_name = "URL")]
+    pub limiter: Option<String>,
+    /// Serve HTTPS with a certificate made for this server and kept in
+    /// DATA_DIR/tls/ (its CA file is printed, for AWS_CA_BUNDLE).
+    #[arg(long, value_name = "self-signed", value_parser = ["self-signed"], conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub tls: Option<String>,
+    /// Serve HTTPS with this certificate (PEM, with its chain); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve POST /_trent/reset (loopback only), which deletes every key,
+    /// alias, grant, quota increase request and quota bucket: for test
+    /// suites that start each run from an empty server.
+    #[arg(long)]
+    pub allow_reset: bool,
+    #[command(flatten)]
+    pub observe: ObserveArgs,
+}
+
 /// Runs the server until it stops.
 ///
-/// `store` (`--store URL`) overrides the config file's `[store] url`, and
-/// `limiter` (`--limiter URL`) its `[quotas] limiter`.
-pub async fn run(
-    listen: Option<SocketAddr>,
-    data_dir: Option<PathBuf>,
-    config: Option<PathBuf>,
-    store: Option<String>,
-    limiter: Option<String>,
-    tls: TlsFlags,
-    observe: ObserveArgs,
-) -> Result<(), ServeError> {
+/// `--store URL` overrides the config file's `[store] url`, and
+/// `--limiter URL` its `[quotas] limiter`.
+pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
+    let ServeArgs { listen, data_dir, config, store, limiter, tls, tls_cert, tls_key, allow_reset, observe } = args;
+    let tls = TlsFlags { self_signed: tls.is_some(), cert: tls_cert, key: tls_key };
     let mut config = read_config(config.as_deref()).map_err(ServeError::Config)?;
     if store.is_some() {
         config.store.url = store;
@@ -135,19 +170,23 @@ pub async fn run(
         config.tls =
             trent_server::tls::TlsConfig { cert_file: tls.cert, key_file: tls.key, self_signed: tls.self_signed };
     }
-    let server =
-        start(ServeOptions { listen, data_dir, config, observe: observe.options() }).await.map_err(|e| match e {
+    let server = start(ServeOptions { listen, data_dir, config, observe: observe.options(), allow_reset })
+        .await
+        .map_err(|e| match e {
             StartError::Config(_) => ServeError::Config(e.into()),
             _ => ServeError::Start(e.into()),
         })?;
     let endpoint = server.endpoint();
     println!("Trent is listening on {endpoint} (data in {})", server.data_dir.display());
     println!("Quota dashboard: {endpoint}/_trent/ui  (Prometheus metrics: {endpoint}/metrics)");
+    if allow_reset {
+        println!("Reset (deletes everything): curl -X POST {endpoint}/_trent/reset");
+    }
     if server.dev_principal {
         if let Some(p) = server.principals.first() {
             println!("Development principal (loopback only): account {}", p.account_id);
             println!();
-            println!("export AWS_ENDPOINT_URL_KMS={endpoint}");
+            print_endpoint_exports(&endpoint);
             if let Some(ca) = &server.ca_bundle {
                 println!("export AWS_CA_BUNDLE={}", ca.display());
             }
@@ -158,7 +197,7 @@ pub async fn run(
     } else {
         println!("{} configured principal(s)", server.principals.len());
         println!();
-        println!("export AWS_ENDPOINT_URL_KMS={endpoint}");
+        print_endpoint_exports(&endpoint);
         if let Some(ca) = &server.ca_bundle {
             println!("export AWS_CA_BUNDLE={}", ca.display());
         }
@@ -166,6 +205,15 @@ pub async fn run(
     use std::io::Write;
     let _ = std::io::stdout().flush();
     server.wait().await.context("serving").map_err(ServeError::Serving)
+}
+
+/// The `export` lines that send the AWS CLI and SDKs to Trent for every API it
+/// serves: KMS, Service Quotas and STS (`GetCallerIdentity`). Service-specific
+/// variables rather than `AWS_ENDPOINT_URL`, so other services still reach AWS.
+fn print_endpoint_exports(endpoint: &str) {
+    println!("export AWS_ENDPOINT_URL_KMS={endpoint}");
+    println!("export AWS_ENDPOINT_URL_SERVICE_QUOTAS={endpoint}");
+    println!("export AWS_ENDPOINT_URL_STS={endpoint}");
 }
 
 #[cfg(test)]

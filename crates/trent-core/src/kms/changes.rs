@@ -37,4 +37,12 @@ impl Kms {
             StoreChange::Everything => self.cache.clear(),
         }
     }
+
+    /// Deletes every key, alias and document and empties the cache: the
+    /// store half of a server reset (`POST /_trent/reset`).
+    pub async fn wipe(&self) -> crate::error::KmsResult<()> {
+        self.store.wipe().await.map_err(super::store_err)?;
+        self.cache.clear();
+        Ok(())
+    }
 }

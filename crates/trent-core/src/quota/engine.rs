@@ -146,6 +146,19 @@ impl QuotaEngine {
         }
     }
 
+    /// Forgets every approved increase and every bucket (`POST
+    /// /_trent/reset`): every quota is at its configured value and full.
+    pub async fn reset_all(&self) -> Result<(), LimiterError> {
+        self.values.clear_increases();
+        match &self.limiter {
+            Backend::Local(l) => {
+                l.clear();
+                Ok(())
+            }
+            Backend::Shared(l) => l.reset_all().await,
+        }
+    }
+
     /// Forgets idle in-memory buckets (see [`InMemoryLimiter::purge_idle`]);
     /// returns how many scopes were dropped. A no-op for shared limiters.
     pub fn purge_idle(&self) -> usize {

@@ -87,6 +87,9 @@ pub trait Limiter: Send + Sync + 'static {
     /// raised so the new value applies at once instead of after the units
     /// admitted at the old value leave the window (or the old backlog drains).
     async fn reset(&self, key: &BucketKey<'_>) -> Result<(), LimiterError>;
+
+    /// Forgets every bucket this limiter holds (`POST /_trent/reset`).
+    async fn reset_all(&self) -> Result<(), LimiterError>;
 }
 
 /// One bucket's state, in whichever algorithm last used it.
@@ -425,6 +428,15 @@ impl InMemoryLimiter {
         removed
     }
 
+    /// Forgets every bucket (a server reset): every quota starts full.
+    pub fn clear(&self) {
+        for shard in self.shards.iter() {
+            let mut shard = shard.0.lock();
+            shard.scopes.clear();
+            shard.collisions.clear();
+        }
+    }
+
     /// Number of scopes currently held (for tests and metrics).
     pub fn scope_count(&self) -> usize {
         self.shards.iter().map(|s| s.0.lock().len()).sum()
@@ -465,6 +477,11 @@ impl Limiter for InMemoryLimiter {
 
     async fn reset(&self, key: &BucketKey<'_>) -> Result<(), LimiterError> {
         self.reset_now(key);
+        Ok(())
+    }
+
+    async fn reset_all(&self) -> Result<(), LimiterError> {
+        self.clear();
         Ok(())
     }
 }

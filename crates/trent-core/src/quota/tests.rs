@@ -384,6 +384,9 @@ async fn shared_limiter_is_used_and_failures_fail_closed() {
         async fn reset(&self, _: &BucketKey<'_>) -> Result<(), LimiterError> {
             Err(LimiterError::Backend("down".into()))
         }
+        async fn reset_all(&self) -> Result<(), LimiterError> {
+            Err(LimiterError::Backend("down".into()))
+        }
     }
     let clock = Arc::new(ManualMonotonicClock::new(T0));
     let shared: Arc<dyn Limiter> = Arc::new(InMemoryLimiter::new(2));

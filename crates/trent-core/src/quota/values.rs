@@ -145,6 +145,14 @@ impl QuotaValues {
         set(&mut t, account, region, q, |old| old.map_or(value, |o| o.max(value)));
         self.increase_count.fetch_add(1, Ordering::Release);
     }
+
+    /// Forgets every approved increase (a server reset): configured values apply again.
+    pub(crate) fn clear_increases(&self) {
+        for shard in self.increases.iter() {
+            shard.write().clear();
+        }
+        self.increase_count.store(0, Ordering::Release);
+    }
 }
 
 #[cfg(test)]

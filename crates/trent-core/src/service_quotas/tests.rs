@@ -124,6 +124,11 @@ impl KeyStore for DocStore {
             .map(|_| ())
             .ok_or(StoreError::NotFound)
     }
+    async fn wipe(&self) -> StoreResult<()> {
+        self.docs.lock().clear();
+        Ok(())
+    }
+
     async fn list_docs(&self, kind: &str, scope: Option<&str>) -> StoreResult<Vec<Doc>> {
         if self.failing {
             return unsupported();

@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{Extensions, HeaderValue, StatusCode, header};
+use axum::http::{Extensions, StatusCode};
 use axum::response::Response;
 use axum::routing::{delete, get};
 
@@ -26,16 +26,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(faults: Arc<Faults>) -> Router<S
         .with_state(faults)
 }
 
-fn json(status: StatusCode, body: &serde_json::Value) -> Response {
-    let mut r = Response::new(Body::from(body.to_string()));
-    *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    r
-}
-
-fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Response {
-    json(status, &serde_json::json!({ "Code": code, "Message": message.to_string() }))
-}
+use crate::http::{admin_error as error, admin_response as json};
 
 /// Loopback peers only; without a known peer, no.
 fn refused(extensions: &Extensions) -> Option<Response> {

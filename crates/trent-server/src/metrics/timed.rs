@@ -173,6 +173,10 @@ impl KeyStore for TimedStore {
         self.time("list_docs", self.inner.list_docs(kind, scope)).await
     }
 
+    async fn wipe(&self) -> StoreResult<()> {
+        self.time("wipe", self.inner.wipe()).await
+    }
+
     fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<StoreChange>> {
         self.inner.changes()
     }

@@ -71,6 +71,7 @@ mod fixtures;
 pub mod keys;
 pub mod races;
 pub mod scheduled;
+pub mod wipe;
 
 pub use fixtures::sample_key;
 
@@ -125,6 +126,7 @@ macro_rules! conformance_tests {
             capped::capped_aliases_per_region,
             capped::capped_docs,
             capped::capped_docs_in_group,
+            wipe::wipe_everything,
         }
     };
     // Body of `run_all`: every case in turn on one store.
