@@ -260,6 +260,8 @@ pub struct RunningServer {
     pub https: bool,
     /// With `--tls self-signed`: the CA certificate clients should trust.
     pub ca_bundle: Option<PathBuf>,
+    /// The audit log, flushed before the process exits on a signal.
+    audit: Option<Arc<crate::audit::AuditLog>>,
     /// Held for as long as the server runs.
     _data_lock: crate::maintenance::data_lock::DataDirLock,
 }
@@ -275,6 +277,26 @@ impl RunningServer {
     /// Runs until the HTTP server stops.
     pub async fn wait(self) -> std::io::Result<()> {
         self.serve.await.map_err(std::io::Error::other)?
+    }
+
+    /// Runs until the HTTP server stops (`Ok(None)`) or SIGINT or SIGTERM
+    /// arrives: then writes what the audit log holds and returns the exit
+    /// status a shell shows for the signal (130, 143), for the caller to exit with.
+    pub async fn wait_or_signal(self) -> std::io::Result<Option<u8>> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        let status = tokio::select! {
+            served = self.serve => return served.map_err(std::io::Error::other)?.map(|()| None),
+            _ = interrupt.recv() => 130,
+            _ = terminate.recv() => 143,
+        };
+        if let Some(audit) = &self.audit
+            && let Err(e) = audit.flush().await
+        {
+            tracing::error!(error = %e, "flushing the audit log at exit failed");
+        }
+        Ok(Some(status))
     }
 }
 
@@ -392,6 +414,7 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
     }
 
     let skew = Duration::from_secs(config.max_clock_skew_seconds.unwrap_or(300));
+    let audit_log = audit.clone();
     let state = Arc::new(AppState {
         kms: kms.clone(),
         verifier: Verifier::new(principals.clone(), skew),
@@ -456,6 +479,7 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
         serve,
         https,
         ca_bundle,
+        audit: audit_log,
         _data_lock: data_lock,
     })
 }

@@ -114,6 +114,11 @@ async fn a_session_is_recorded_as_cloudtrail_records_kms_calls() {
     }
     assert!(throttled, "20 Encrypts in a row under a 3/s quota were all admitted");
 
+    // SIGTERM: the server writes what it holds and exits as a shell expects.
+    let throttles = server.count("Encrypt", "throttled");
+    let ok = server.count("Encrypt", "ok") + server.count("GenerateDataKey", "ok") + server.count("CreateKey", "ok");
+    let (_tmp, status) = server.terminate();
+    assert_eq!(status.code(), Some(143), "{status:?}");
     let recs = records(&log);
     let text = std::fs::read_to_string(&log).expect("log");
     use base64::Engine;
@@ -162,8 +167,6 @@ async fn a_session_is_recorded_as_cloudtrail_records_kms_calls() {
     assert_eq!(r["requestParameters"], json!({"keyId": key_id}), "no plaintext member");
 
     // One record per request: CreateKey + Encrypt + GenerateDataKey + the loop.
-    let throttles = server.count("Encrypt", "throttled");
-    let ok = server.count("Encrypt", "ok") + server.count("GenerateDataKey", "ok") + server.count("CreateKey", "ok");
     assert_eq!(recs.len() as u64, ok + throttles, "records vs requests counted by /metrics");
 }
 
@@ -182,6 +185,7 @@ async fn service_quotas_requests_are_recorded_too() {
     ]);
     let out = cmd.output().expect("aws cli");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_tmp, _) = server.terminate();
     let recs = records(&log);
     assert_eq!(recs.len(), 1, "{recs:?}");
     let r = &recs[0];

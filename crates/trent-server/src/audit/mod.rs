@@ -10,11 +10,14 @@
 //! * when it passes `max_bytes` it is closed and rewritten beside it as
 //!   `FILE.<UTC time>.json`, a `{"Records":[...]}` document: the shape of
 //!   the files CloudTrail delivers, which CloudTrail readers expect;
-//! * each record is written with one `write(2)` before the answer is sent,
-//!   so a record is never lost when the process dies after answering; the
-//!   file is fsync'd per [`FsyncPolicy`] (by default at most a second after
-//!   the write, which bounds what a machine crash can lose). Writes are
-//!   grouped: one writer task writes everything queued in one call.
+//! * records are handed to one writer task, which writes what arrived in
+//!   each millisecond with one `write(2)` ([`BATCH_PERIOD`]): a record per
+//!   system call cost a tenth of Encrypt's throughput. So a process killed
+//!   with SIGKILL can lose the records of its last millisecond; SIGINT and
+//!   SIGTERM flush first ([`AuditLog::flush`]). The file is fsync'd per
+//!   [`FsyncPolicy`] (by default at most a second after the write, which
+//!   bounds what a machine crash can lose); with [`FsyncPolicy::Always`]
+//!   each answer waits until its record is written and synced.
 //!
 //! Records never hold plaintext, key material or secrets ([`record`] drops them).
 
@@ -84,17 +87,22 @@ struct Live {
     len: u64,
 }
 
-/// One record on its way to the writer, and who waits for it.
-type Queued = (Vec<u8>, tokio::sync::oneshot::Sender<Result<(), String>>);
+/// One record on its way to the writer (empty: only a flush), and who
+/// waits for it to be written, if anyone.
+type Queued = (Vec<u8>, Option<tokio::sync::oneshot::Sender<Result<(), String>>>);
+
+/// How long the writer lets records gather between two writes when nobody
+/// waits for them: under load one `write(2)` carries hundreds of records.
+pub const BATCH_PERIOD: Duration = Duration::from_millis(1);
 
 /// The open audit log, shared by every request.
 ///
-/// Group commit: requests hand their line to one writer task and wait; the
-/// writer takes everything queued, writes it with one `write(2)`, applies the
-/// fsync policy and then releases the requests, which only then answer.
-/// Under load one system call carries many records; alone, a record is
-/// written at once. The writer is a task on the server's runtime (not a
-/// thread of its own) so handing a record over costs no thread wake-up.
+/// Requests hand their line to one writer task. With [`FsyncPolicy::Always`]
+/// they wait until the writer has written and synced it (group commit: one
+/// write and one fsync for everything queued); otherwise they answer at once
+/// and the writer writes what gathered every [`BATCH_PERIOD`]. The writer is
+/// a task on the server's runtime (not a thread of its own) so handing a
+/// record over costs no thread wake-up.
 pub struct AuditLog {
     opts: AuditOptions,
     tx: tokio::sync::mpsc::UnboundedSender<Queued>,
@@ -117,7 +125,7 @@ fn open_append(path: &Path) -> Result<Live, AuditError> {
 }
 
 /// Most records written with one system call.
-const MAX_BATCH: usize = 1024;
+const MAX_BATCH: usize = 4096;
 
 impl AuditLog {
     /// Opens (appending) the audit file and starts its writer task; with
@@ -158,8 +166,8 @@ impl AuditLog {
         &self.opts.path
     }
 
-    /// Appends one record and returns once it is written (and synced, with
-    /// [`FsyncPolicy::Always`]).
+    /// Appends one record. With [`FsyncPolicy::Always`] returns once it is
+    /// written and synced; otherwise once the writer has it.
     pub async fn append<T: serde::Serialize>(&self, record: &T) -> Result<(), AuditError> {
         let mut line = Vec::with_capacity(1024);
         if serde_json::to_writer(&mut line, record).is_err() {
@@ -167,15 +175,31 @@ impl AuditLog {
             line.extend_from_slice(b"{}");
         }
         line.push(b'\n');
+        if self.opts.fsync == FsyncPolicy::Always {
+            self.send_and_wait(line).await
+        } else {
+            self.tx.send((line, None)).map_err(|_| self.failed("the audit writer stopped".into()))
+        }
+    }
+
+    /// Returns once every record handed over before the call is written
+    /// (and synced with [`FsyncPolicy::Always`]): before the process exits.
+    pub async fn flush(&self) -> Result<(), AuditError> {
+        self.send_and_wait(Vec::new()).await
+    }
+
+    async fn send_and_wait(&self, line: Vec<u8>) -> Result<(), AuditError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let failed =
-            |e: String| AuditError::Io { path: self.opts.path.display().to_string(), source: std::io::Error::other(e) };
-        self.tx.send((line, tx)).map_err(|_| failed("the audit writer stopped".into()))?;
+        self.tx.send((line, Some(tx))).map_err(|_| self.failed("the audit writer stopped".into()))?;
         match rx.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(failed(e)),
-            Err(_) => Err(failed("the audit writer stopped".into())),
+            Ok(Err(e)) => Err(self.failed(e)),
+            Err(_) => Err(self.failed("the audit writer stopped".into())),
         }
+    }
+
+    fn failed(&self, e: String) -> AuditError {
+        AuditError::Io { path: self.opts.path.display().to_string(), source: std::io::Error::other(e) }
     }
 }
 
@@ -196,10 +220,18 @@ impl Writer {
             }
             // A write to a local file takes microseconds: done in place
             // rather than handed to the blocking pool.
-            let result = self.write(&batch).map_err(|e| e.to_string());
+            let result = if batch.is_empty() { Ok(()) } else { self.write(&batch).map_err(|e| e.to_string()) };
             batch.clear();
+            let mut waited = false;
             for (_, waiter) in queued.drain(..) {
-                let _ = waiter.send(result.clone());
+                if let Some(waiter) = waiter {
+                    waited = true;
+                    let _ = waiter.send(result.clone());
+                }
+            }
+            if !waited {
+                // Nobody is held up: let the next records gather.
+                tokio::time::sleep(BATCH_PERIOD).await;
             }
         }
     }

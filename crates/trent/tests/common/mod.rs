@@ -114,6 +114,17 @@ impl TestServer {
         self._tmp.take()
     }
 
+    /// Stops the server with SIGTERM (it flushes its audit log first) and
+    /// waits for it; hands back the temporary directory holding its data and
+    /// how it exited.
+    pub fn terminate(mut self) -> (Option<tempfile::TempDir>, std::process::ExitStatus) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+        let status = self.child.wait().expect("reap");
+        (self._tmp.take(), status)
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
