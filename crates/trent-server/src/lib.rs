@@ -11,6 +11,7 @@ pub mod listener;
 pub mod loopback;
 pub mod maintenance;
 pub mod metrics;
+pub mod parse_errors;
 pub mod reset;
 pub mod root_key_canary;
 pub mod root_key_file;
