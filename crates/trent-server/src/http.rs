@@ -345,12 +345,20 @@ async fn api(
     let id = request_id();
     let (result, event_name) = match target {
         Target::Kms(op) => {
+            let mut injected = None;
             if let Some(fault) = state.faults.inject(op, &caller, &body).await {
                 state.metrics.record_injected_fault(op, &fault.label);
                 tracing::warn!(injected_fault = %fault.label, operation = op.name(), account = %caller.account_id, "fault injected");
-                if let Some(e) = fault.error {
-                    return error_response(&e);
+                injected = fault.error;
+            }
+            if let Some(e) = injected {
+                // Answered like a real failure, and recorded in the audit log
+                // like one (CloudTrail records AWS's failures too).
+                if let Some(audit) = &state.audit {
+                    crate::audit::write(audit, &extensions, &headers, &caller, op.name(), &body, &Err(e.clone()), &id)
+                        .await;
                 }
+                return error_response_with_id(&e, &id);
             }
             let result = trent_core::ops::dispatch(&state.kms, &caller, op, &body).await;
             let (outcome, error_type) = match &result {

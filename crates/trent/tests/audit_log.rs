@@ -195,3 +195,20 @@ async fn service_quotas_requests_are_recorded_too() {
     assert_eq!(r["readOnly"], true);
     assert!(r["userAgent"].as_str().is_some_and(|ua| ua.contains("aws-cli")), "{r}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn injected_faults_are_recorded_like_real_failures() {
+    let config = "[[faults]]\noperations = [\"Encrypt\"]\nerror = \"KMSInternalException\"\n";
+    let server = TestServer::start_with_args(Some(config), &["--audit-log", "{dir}/faults.log"]);
+    let log = server.data_dir().parent().expect("tmp").join("faults.log");
+    let kms = server.kms_client().await;
+    let key_id = kms.create_key().send().await.expect("CreateKey").key_metadata.expect("metadata").key_id;
+    let e = kms.encrypt().key_id(&key_id).plaintext(Blob::new(PLAINTEXT)).send().await.expect_err("injected");
+    let request_id = e.request_id().expect("request id").to_owned();
+    let (_tmp, _) = server.terminate();
+    let recs = records(&log);
+    let r = recs.iter().find(|r| r["eventName"] == "Encrypt").expect("the injected failure is recorded");
+    assert_eq!(r["errorCode"], "KMSInternalException", "{r}");
+    assert_eq!(r["requestID"], request_id.as_str(), "{r}");
+    assert_eq!(r["requestParameters"], json!({"keyId": key_id}), "{r}");
+}

@@ -12,7 +12,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -50,6 +50,10 @@ pub struct Dashboard {
     state: Mutex<Samples>,
     latest: watch::Sender<Arc<str>>,
     clients: AtomicUsize,
+    /// Whether a sampler task runs (at most one does).
+    sampling: AtomicBool,
+    /// Snapshots the sampler has taken (tests check that it stops).
+    ticks: AtomicU64,
 }
 
 /// Per-second history, kept between ticks of the sampler.
@@ -84,6 +88,8 @@ impl Dashboard {
             state: Mutex::new(Samples::default()),
             latest,
             clients: AtomicUsize::new(0),
+            sampling: AtomicBool::new(false),
+            ticks: AtomicU64::new(0),
         })
     }
 
@@ -175,9 +181,11 @@ impl Dashboard {
     }
 
     /// Starts the sampler if it is not running: it ticks once a second and
-    /// stops when the last page disconnects.
+    /// stops when the last page disconnects. At most one runs: a page that
+    /// connects while the sampler is deciding to stop keeps it going.
     fn subscribe(self: &Arc<Self>) -> Subscription {
-        if self.clients.fetch_add(1, Ordering::SeqCst) == 0 {
+        self.clients.fetch_add(1, Ordering::SeqCst);
+        if self.sampling.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
             let me = self.clone();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -185,8 +193,17 @@ impl Dashboard {
                 loop {
                     tick.tick().await;
                     if me.clients.load(Ordering::SeqCst) == 0 {
-                        return;
+                        me.sampling.store(false, Ordering::SeqCst);
+                        // A page that came meanwhile saw `sampling` still set
+                        // and started nothing: take it over, unless another
+                        // sampler has started since.
+                        let revived = me.clients.load(Ordering::SeqCst) > 0
+                            && me.sampling.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_ok();
+                        if !revived {
+                            return;
+                        }
                     }
+                    me.ticks.fetch_add(1, Ordering::Relaxed);
                     let snap = me.snapshot(true).await;
                     me.latest.send_replace(Arc::from(snap.to_string()));
                 }
@@ -261,4 +278,59 @@ async fn events(State(d): State<Arc<Dashboard>>, extensions: Extensions, uri: ax
         Some((Ok::<Event, Infallible>(Event::default().event("snapshot").data(&*data)), (sub, sent + 1)))
     });
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+#[cfg(test)]
+mod sampler_tests {
+    use super::*;
+
+    fn dashboard() -> Arc<Dashboard> {
+        let engine = QuotaEngine::new(
+            &trent_core::quota::QuotaConfig::default(),
+            Arc::new(trent_core::quota::SystemMonotonicClock::default()),
+        )
+        .expect("engine");
+        Dashboard::new(Arc::new(engine), None)
+    }
+
+    /// Lets the sampler run every tick due by now (time is paused: the
+    /// runtime jumps the clock instead of waiting).
+    async fn run_for(seconds: u64) {
+        for _ in 0..seconds * 10 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_sampler_runs_only_while_a_page_is_connected() {
+        let d = dashboard();
+        run_for(5).await;
+        assert_eq!(d.ticks.load(Ordering::Relaxed), 0, "no page, no sampling");
+
+        let page = d.subscribe();
+        run_for(3).await;
+        let while_open = d.ticks.load(Ordering::Relaxed);
+        assert!((3..=4).contains(&while_open), "one snapshot a second while a page is open: {while_open}");
+
+        // Two pages share one sampler.
+        let second = d.subscribe();
+        run_for(3).await;
+        let both = d.ticks.load(Ordering::Relaxed) - while_open;
+        assert!((3..=4).contains(&both), "still one snapshot a second with two pages: {both}");
+
+        drop(page);
+        drop(second);
+        run_for(2).await;
+        let stopped_at = d.ticks.load(Ordering::Relaxed);
+        run_for(10).await;
+        assert_eq!(d.ticks.load(Ordering::Relaxed), stopped_at, "the sampler stops with the last page");
+        assert!(!d.sampling.load(Ordering::SeqCst));
+
+        // A page that comes back starts it again, once.
+        let back = d.subscribe();
+        run_for(3).await;
+        let again = d.ticks.load(Ordering::Relaxed) - stopped_at;
+        assert!((3..=4).contains(&again), "{again}");
+        drop(back);
+    }
 }
