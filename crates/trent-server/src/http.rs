@@ -28,6 +28,7 @@ use axum::routing::{any, get, post};
 use trent_core::service_quotas::{Decision, DecisionError, OperatorRequest};
 use trent_core::{ErrorKind, Kms, KmsError, Operation};
 
+use crate::admin_answer::{admin_error, admin_response};
 use crate::audit::AuditLog;
 use crate::metrics::{Metrics, Outcome};
 use crate::sigv4::Verifier;
@@ -109,17 +110,6 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
     r
-}
-
-pub(crate) fn admin_response(status: StatusCode, body: &serde_json::Value) -> Response {
-    let mut r = Response::new(Body::from(body.to_string()));
-    *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    r
-}
-
-pub(crate) fn admin_error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Response {
-    admin_response(status, &serde_json::json!({ "Code": code, "Message": message.to_string() }))
 }
 
 fn decision_error(e: &DecisionError) -> Response {

@@ -2,6 +2,7 @@
 //! `X-Amz-Target` dispatch to the KMS and Service Quotas APIs, metrics, the
 //! live quota dashboard and the CloudTrail-format audit log.
 
+pub mod admin_answer;
 pub mod audit;
 pub mod config;
 pub mod dashboard;

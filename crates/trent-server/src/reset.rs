@@ -23,7 +23,7 @@ use axum::routing::post;
 use trent_core::Kms;
 use trent_core::quota::QuotaEngine;
 
-use crate::http::{admin_error, admin_response};
+use crate::admin_answer::{admin_error, admin_response};
 
 /// What a reset empties.
 pub struct Reset {

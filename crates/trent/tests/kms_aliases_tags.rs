@@ -48,7 +48,7 @@ async fn keys_are_named_by_id_arn_alias_name_and_alias_arn_and_responses_echo_th
         c.get_key_policy().key_id(name).send().await.unwrap();
         c.list_key_policies().key_id(name).send().await.unwrap();
     }
-    expect_err(c.enable_key().key_id("alias/named").send().await, "NotFoundException", "Invalid keyId alias/named");
+    expect_err(c.enable_key().key_id("alias/named").send().await, "NotFoundException", "Invalid keyId 'alias/named'");
     err_of(c.disable_key().key_id(alias_arn("alias/named")).send().await, "NotFoundException");
     err_of(c.list_aliases().key_id("alias/named").send().await, "NotFoundException");
     assert_eq!(state_of(&c, &id).await, KeyState::Enabled);

@@ -51,13 +51,38 @@ impl KeyRef {
         if s.starts_with("alias/") {
             return Some(KeyRef::AliasName(s.to_owned()));
         }
-        Some(KeyRef::KeyId(s.to_owned()))
+        is_key_id(s).then(|| KeyRef::KeyId(s.to_owned()))
     }
+}
+
+/// Whether `s` has the shape of a key id: a UUID (`1234abcd-12ab-34cd-56ef-1234567890ab`)
+/// or a multi-Region key id (`mrk-` and 32 hex digits). AWS answers any
+/// other bare `KeyId` with "Invalid keyId '…'" rather than looking it up.
+pub fn is_key_id(s: &str) -> bool {
+    let hex = |part: &str| part.bytes().all(|b| b.is_ascii_hexdigit());
+    if let Some(rest) = s.strip_prefix("mrk-") {
+        return rest.len() == 32 && hex(rest);
+    }
+    let mut lens = [8usize, 4, 4, 4, 12].into_iter();
+    s.split('-').all(|part| lens.next() == Some(part.len()) && hex(part)) && lens.next().is_none()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_ids_are_uuids_or_multi_region_ids() {
+        assert!(is_key_id("1234abcd-12ab-34cd-56ef-1234567890ab"));
+        assert!(is_key_id("mrk-1234abcd12ab34cd56ef1234567890ab"));
+        for bad in ["fake-key-id", "134f2428cec14b25a1ae9048164dba47", "mrk-fake-key-id", "", "1234abcd-12ab-34cd-56ef"]
+        {
+            assert!(!is_key_id(bad), "{bad}");
+            assert_eq!(KeyRef::parse(bad), None, "{bad}");
+        }
+        assert!(!is_key_id("1234abcd-12ab-34cd-56ef-1234567890ab-00"));
+        assert!(!is_key_id("1234abcg-12ab-34cd-56ef-1234567890ab"));
+    }
 
     #[test]
     fn parses_every_form_aws_accepts() {

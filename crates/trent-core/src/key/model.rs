@@ -96,9 +96,10 @@ wire_enum!(
 );
 
 wire_enum!(
-    /// MAC algorithms (`MacAlgorithmSpec`).
+    /// MAC algorithms (`MacAlgorithmSpec`), in the order AWS lists them in
+    /// its "enum value set" message (recorded from AWS; not the model's).
     MacAlgorithm {
-        HmacSha224 = "HMAC_SHA_224", HmacSha256 = "HMAC_SHA_256", HmacSha384 = "HMAC_SHA_384", HmacSha512 = "HMAC_SHA_512",
+        HmacSha384 = "HMAC_SHA_384", HmacSha256 = "HMAC_SHA_256", HmacSha224 = "HMAC_SHA_224", HmacSha512 = "HMAC_SHA_512",
     }
 );
 

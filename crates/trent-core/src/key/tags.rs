@@ -28,21 +28,27 @@ pub fn validate(v: &mut Validator, tags: Option<&[TagInput]>) {
     }
 }
 
-/// Service rules beyond the model: reserved `aws:` prefix, and merges new tags
-/// into `existing` (a new value replaces an old one), refusing more than 50.
+/// Service rules beyond the model, in AWS's words: no key twice in one
+/// request, no key starting `aws:` in any letter case; then merges the new
+/// tags into `existing` (a new value replaces an old one), refusing more than
+/// [`MAX_TAGS`] in all.
 pub fn merge(existing: &mut Vec<Tag>, new: &[TagInput]) -> KmsResult<()> {
+    let keys: Vec<&str> = new.iter().filter_map(|t| t.tag_key.as_deref()).collect();
+    if keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k)) {
+        return Err(KmsError::new(ErrorKind::Tag, "Duplicate tag keys"));
+    }
+    if keys.iter().any(|k| k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))) {
+        return Err(KmsError::new(ErrorKind::Tag, "Tags beginning with aws: are reserved"));
+    }
     for t in new {
         let (Some(k), Some(val)) = (&t.tag_key, &t.tag_value) else { continue };
-        if k.starts_with("aws:") {
-            return Err(KmsError::new(ErrorKind::Tag, "Tags beginning with aws: are reserved."));
-        }
         match existing.iter_mut().find(|e| &e.tag_key == k) {
             Some(e) => e.tag_value = val.clone(),
             None => existing.push(Tag { tag_key: k.clone(), tag_value: val.clone() }),
         }
     }
     if existing.len() > MAX_TAGS {
-        return Err(KmsError::new(ErrorKind::Tag, format!("A key can have at most {MAX_TAGS} tags.")));
+        return Err(KmsError::new(ErrorKind::Tag, "Too many tags"));
     }
     Ok(())
 }

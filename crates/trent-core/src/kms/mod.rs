@@ -154,6 +154,7 @@ pub fn key_class(key: &KeyRecord) -> KeyClass<'_> {
     }
 }
 
+/// AWS's answer to a `KeyId` that is no key id, key ARN or alias.
 fn invalid_arn(key_ref: &str) -> KmsError {
-    KmsError::new(ErrorKind::NotFound, format!("Invalid keyId {key_ref}"))
+    KmsError::new(ErrorKind::NotFound, format!("Invalid keyId '{key_ref}'"))
 }

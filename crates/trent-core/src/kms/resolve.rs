@@ -46,6 +46,10 @@ impl Kms {
         let mut request_alias = None;
         let (account, region, key_id) = match parsed {
             KeyRef::KeyId(id) => (caller.account_id.clone(), caller.region.clone(), id),
+            // A key ARN of another region names no key here (AWS's words).
+            KeyRef::KeyArn { region, .. } if region != caller.region => {
+                return Err(KmsError::new(ErrorKind::NotFound, format!("Invalid arn {region}")));
+            }
             KeyRef::KeyArn { region, account, key_id } => (account, region, key_id),
             KeyRef::AliasName(name) => {
                 if !aliases_ok {

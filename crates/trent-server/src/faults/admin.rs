@@ -26,7 +26,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(faults: Arc<Faults>) -> Router<S
         .with_state(faults)
 }
 
-use crate::http::{admin_error as error, admin_response as json};
+use crate::admin_answer::{admin_error as error, admin_response as json};
 
 /// Loopback peers only; without a known peer, no.
 fn refused(extensions: &Extensions) -> Option<Response> {
