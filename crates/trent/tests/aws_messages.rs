@@ -2,7 +2,8 @@
 //! expects the error type and message AWS answered the same request with,
 //! as recorded against AWS (the messages in docs/aws-messages.md are the
 //! ones no record was found for). boto3 drives the real server; every
-//! mismatch is listed before the test fails.
+//! mismatch is listed before the test fails. A second test walks botocore's
+//! KMS model: every operation's required members and its `KeyId` length.
 
 mod common;
 
@@ -78,6 +79,61 @@ for f in failures:
 print(f"{len(failures)} mismatches")
 assert not failures, "\n".join(failures)
 "#####;
+
+/// Every operation of botocore's KMS model with required members: sent
+/// without them, the answer names each one as AWS's validation does; sent
+/// with a `KeyId` over the model's 2,048 characters, it says so too.
+const MODEL_WALK: &str = r#####"
+import boto3, botocore, botocore.session
+from botocore import xform_name
+cfg = botocore.config.Config(retries={"max_attempts": 0, "mode": "standard"}, parameter_validation=False)
+kms = boto3.client("kms", config=cfg)
+model = botocore.session.get_session().get_service_model("kms")
+failures = []
+checked = 0
+def lower_first(s):
+    return s[:1].lower() + s[1:]
+def call(op, params):
+    try:
+        getattr(kms, xform_name(op))(**params)
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"], e.response["Error"].get("Message", "")
+    return None, None
+for op in model.operation_names:
+    shape = model.operation_model(op).input_shape
+    required = list(shape.required_members) if shape else []
+    # Required by the documentation rather than the model: "in all cases
+    # except when DryRun is true and DryRunModifiers is IGNORE_CIPHERTEXT".
+    if op == "ReEncrypt":
+        required = ["CiphertextBlob"] + required
+    if not required:
+        continue
+    checked += 1
+    # Nothing given: every required member is reported, in AWS's words.
+    code, message = call(op, {})
+    want = [f"Value null at '{lower_first(m)}' failed to satisfy constraint: Member must not be null" for m in required]
+    n = len(want)
+    head = f"{n} validation error{'s' if n > 1 else ''} detected: "
+    if code != "ValidationException" or not message.startswith(head) or any(w not in message for w in want):
+        failures.append(f"{op} {{}}: got {code}: {message!r}")
+    # A KeyId over the model's 2,048 characters, the other members missing.
+    if "KeyId" in required:
+        code, message = call(op, {"KeyId": "k" * 2049})
+        want_len = "Value '" + "k" * 2049 + "' at 'keyId' failed to satisfy constraint: Member must have length less than or equal to 2048"
+        head = f"{n} validation error{'s' if n > 1 else ''} detected: "
+        if code != "ValidationException" or not message.startswith(head) or want_len not in message:
+            failures.append(f"{op} long KeyId: got {code}: {message[:300]!r}")
+for f in failures:
+    print("MISMATCH", f)
+print(f"{checked} operations, {len(failures)} mismatches")
+assert not failures, "\n".join(failures)
+"#####;
+
+#[test]
+fn every_operation_reports_missing_members_and_long_key_ids_as_aws_does() {
+    let server = TestServer::start_unthrottled();
+    run_boto3(&server, MODEL_WALK, "mismatches");
+}
 
 #[test]
 fn errors_match_the_answers_recorded_from_aws() {
