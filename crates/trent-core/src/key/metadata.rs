@@ -40,6 +40,8 @@ pub struct KeyMetadata {
     pub mac_algorithms: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_agreement_algorithms: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encapsulation_algorithms: Option<Vec<&'static str>>,
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<u32>,
@@ -73,6 +75,7 @@ impl KeyMetadata {
             signing_algorithms: algs.signing,
             mac_algorithms: algs.mac,
             key_agreement_algorithms: algs.key_agreement,
+            encapsulation_algorithms: algs.encapsulation,
             multi_region: key.multi_region,
             pending_deletion_window_in_days: key
                 .pending_deletion_window_days
