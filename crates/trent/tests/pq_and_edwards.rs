@@ -351,3 +351,25 @@ async fn key_policies_govern_encapsulate_and_decapsulate_separately() {
         .unwrap();
     assert_eq!(d.shared_secret().unwrap().as_ref().len(), 32);
 }
+
+/// `trent load` sends Encapsulate and Decapsulate (creating an ML_KEM_768 key)
+/// and groups them under the ML-KEM pool, as the server charges them.
+#[test]
+fn trent_load_sends_encapsulate_and_decapsulate_on_the_ml_kem_pool() {
+    let server = server();
+    let out = Command::new(env!("CARGO_BIN_EXE_trent"))
+        .args(["load", "--endpoint", &server.endpoint, "--output", "json", "--progress", "never"])
+        .args(["--settle", "200ms", "--drain", "2s", "--rate", "40", "--duration", "1s"])
+        .args(["--operation", "Encapsulate,Decapsulate"])
+        .envs(server.envs())
+        .output()
+        .expect("run trent load");
+    assert!(out.status.success(), "trent load failed: {}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["errors"].as_u64(), Some(0), "{r}");
+    let ok = server.count("Encapsulate", "ok") + server.count("Decapsulate", "ok");
+    // Setup encapsulates once for the Decapsulate bodies.
+    assert_eq!(r["succeeded"].as_u64().unwrap() + 1, ok, "{r}");
+    assert!(server.count("Decapsulate", "ok") >= 10, "{r}");
+    assert_eq!(r["quota"][0]["quota_code"], "T-Crypto-MLKEM", "{r}");
+}
