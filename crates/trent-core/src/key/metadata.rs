@@ -81,9 +81,7 @@ impl KeyMetadata {
                 .pending_deletion_window_days
                 .filter(|_| key.key_state == KeyState::PendingDeletion),
             // AWS reports a current material id only for symmetric encryption keys.
-            current_key_material_id: key
-                .materials
-                .last()
+            current_key_material_id: crate::key::imported_materials::current(key)
                 .filter(|_| key.key_spec == KeySpec::SymmetricDefault)
                 .map(|m| m.id.clone()),
         }

@@ -12,6 +12,7 @@ pub mod crypto_pool;
 pub mod ed25519;
 pub mod encryption_context;
 pub mod import;
+pub mod imported_materials;
 pub mod mac;
 pub mod material;
 pub mod metadata;
