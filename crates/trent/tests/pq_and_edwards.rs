@@ -373,3 +373,57 @@ fn trent_load_sends_encapsulate_and_decapsulate_on_the_ml_kem_pool() {
     assert!(server.count("Decapsulate", "ok") >= 10, "{r}");
     assert_eq!(r["quota"][0]["quota_code"], "T-Crypto-MLKEM", "{r}");
 }
+
+/// An Ed25519 private key made by openssl, imported (RSAES_OAEP_SHA_256), signs as openssl verifies.
+#[tokio::test]
+async fn imported_ed25519_material_signs_as_openssl_verifies() {
+    let server = server();
+    let c = server.kms_client().await;
+    let dir = Dir::new();
+    let key = c
+        .create_key()
+        .key_spec(KeySpec::EccNistEdwards25519)
+        .key_usage(KeyUsageType::SignVerify)
+        .origin(aws_sdk_kms::types::OriginType::External)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_owned();
+    let private = dir.path("ed.der");
+    openssl(&["genpkey", "-algorithm", "ED25519", "-outform", "DER", "-out", &private]);
+    let pkcs8 = dir.read("ed.der");
+    let (token, wrapped) = common::asymmetric::wrap_with_openssl(
+        &c,
+        &key,
+        aws_sdk_kms::types::AlgorithmSpec::RsaesOaepSha256,
+        &pkcs8,
+        &dir,
+    )
+    .await;
+    c.import_key_material()
+        .key_id(&key)
+        .import_token(token)
+        .encrypted_key_material(Blob::new(wrapped))
+        .expiration_model(aws_sdk_kms::types::ExpirationModelType::KeyMaterialDoesNotExpire)
+        .send()
+        .await
+        .unwrap();
+    let spki = openssl(&["pkey", "-inform", "DER", "-in", &private, "-pubout", "-outform", "DER"]);
+    let pk = c.get_public_key().key_id(&key).send().await.unwrap();
+    assert_eq!(pk.public_key().unwrap().as_ref(), &spki[..], "the public key openssl derives");
+    let sig = c
+        .sign()
+        .key_id(&key)
+        .message(Blob::new("imported"))
+        .signing_algorithm(SigningAlgorithmSpec::Ed25519Sha512)
+        .send()
+        .await
+        .unwrap();
+    let pem = public_pem(&c, &key, &dir, "imported").await;
+    let (m, s) = (dir.write("im.bin", b"imported"), dir.write("is.bin", sig.signature().unwrap().as_ref()));
+    let out = openssl(&["pkeyutl", "-verify", "-pubin", "-inkey", &pem, "-rawin", "-in", &m, "-sigfile", &s]);
+    assert!(String::from_utf8_lossy(&out).contains("Signature Verified Successfully"));
+}
