@@ -9,7 +9,7 @@ use aws_lc_rs::signature::{self, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use zeroize::Zeroizing;
 
 use crate::key::aws_lc_ffi;
-use crate::key::material::CryptoRefusal;
+use crate::key::crypto_refusal::CryptoRefusal;
 use crate::key::model::SigningAlgorithm;
 
 /// The signing algorithms of an Ed25519 key, in AWS's order.

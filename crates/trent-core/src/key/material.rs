@@ -25,16 +25,7 @@ use zeroize::Zeroizing;
 use crate::error::{KmsError, KmsResult};
 use crate::key::model::{EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm};
 
-/// Why a primitive refused its input (mapped to AWS errors by the operations).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CryptoRefusal {
-    /// A DIGEST message whose length is not the algorithm's digest length.
-    DigestLength,
-    /// The signature or MAC does not verify, or the ciphertext does not decrypt.
-    Invalid,
-    /// The algorithm does not belong to this key.
-    WrongAlgorithm,
-}
+pub use crate::key::crypto_refusal::CryptoRefusal;
 
 /// Digest length in bytes of a signing algorithm's hash (for DIGEST messages).
 pub fn digest_len(alg: SigningAlgorithm) -> Option<usize> {

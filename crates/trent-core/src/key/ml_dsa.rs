@@ -11,7 +11,7 @@ use aws_lc_rs::signature::{
 use zeroize::Zeroizing;
 
 use crate::key::aws_lc_ffi;
-use crate::key::material::CryptoRefusal;
+use crate::key::crypto_refusal::CryptoRefusal;
 use crate::key::model::KeySpec;
 
 /// Length of an external mu (FIPS 204 §6.2).

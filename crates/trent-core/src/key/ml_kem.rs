@@ -7,7 +7,7 @@
 use aws_lc_rs::kem::{self, Algorithm, AlgorithmId, Ciphertext, DecapsulationKey, EncapsulationKey};
 use zeroize::Zeroizing;
 
-use crate::key::material::CryptoRefusal;
+use crate::key::crypto_refusal::CryptoRefusal;
 use crate::key::model::KeySpec;
 
 /// The one encapsulation algorithm AWS offers.

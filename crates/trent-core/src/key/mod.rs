@@ -9,6 +9,7 @@ pub mod cache;
 pub mod ciphertext;
 pub mod crypto;
 pub mod crypto_pool;
+pub mod crypto_refusal;
 pub mod ed25519;
 pub mod encryption_context;
 pub mod import;
