@@ -427,3 +427,34 @@ async fn imported_ed25519_material_signs_as_openssl_verifies() {
     let out = openssl(&["pkeyutl", "-verify", "-pubin", "-inkey", &pem, "-rawin", "-in", &m, "-sigfile", &s]);
     assert!(String::from_utf8_lossy(&out).contains("Signature Verified Successfully"));
 }
+
+/// ML-DSA material made by Python's `cryptography` (RFC 9881 seed PKCS#8),
+/// wrapped by it with RSAES_OAEP_SHA_256 and imported: the public key and
+/// signatures agree both ways.
+const IMPORTED_ML_DSA_SCRIPT: &str = r#"
+import boto3, datetime
+from cryptography.hazmat.primitives import hashes, serialization as s
+from cryptography.hazmat.primitives.asymmetric import mldsa, padding
+kms = boto3.client('kms')
+key = kms.create_key(KeySpec='ML_DSA_65', KeyUsage='SIGN_VERIFY', Origin='EXTERNAL')['KeyMetadata']['KeyId']
+private = mldsa.MLDSA65PrivateKey.generate()
+pkcs8 = private.private_bytes(s.Encoding.DER, s.PrivateFormat.PKCS8, s.NoEncryption())
+p = kms.get_parameters_for_import(KeyId=key, WrappingAlgorithm='RSAES_OAEP_SHA_256', WrappingKeySpec='RSA_3072')
+wrapping = s.load_der_public_key(p['PublicKey'])
+oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+kms.import_key_material(KeyId=key, ImportToken=p['ImportToken'], EncryptedKeyMaterial=wrapping.encrypt(pkcs8, oaep),
+                        ExpirationModel='KEY_MATERIAL_DOES_NOT_EXPIRE')
+spki = private.public_key().public_bytes(s.Encoding.DER, s.PublicFormat.SubjectPublicKeyInfo)
+assert kms.get_public_key(KeyId=key)['PublicKey'] == spki
+msg = b'signed outside, verified inside'
+assert kms.verify(KeyId=key, Message=msg, Signature=private.sign(msg), SigningAlgorithm='ML_DSA_SHAKE_256')['SignatureValid']
+sig = kms.sign(KeyId=key, Message=msg, SigningAlgorithm='ML_DSA_SHAKE_256')['Signature']
+private.public_key().verify(sig, msg)
+print('imported ml-dsa ok')
+"#;
+
+#[tokio::test]
+async fn imported_ml_dsa_material_from_python_cryptography_agrees_both_ways() {
+    let server = server();
+    run_boto3(&server, IMPORTED_ML_DSA_SCRIPT, "imported ml-dsa ok");
+}

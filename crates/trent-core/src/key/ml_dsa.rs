@@ -109,4 +109,14 @@ mod tests {
         assert_eq!(k.sign(&[0u8; 32], true), Err(CryptoRefusal::DigestLength));
         assert!(open(KeySpec::MlDsa65, &m).is_err());
     }
+
+    #[test]
+    fn opens_the_seed_only_pkcs8_other_libraries_write() {
+        // RFC 9881's seed form (what Python's cryptography writes) for ML-DSA-44, seed 0..32.
+        let mut der = hex::decode("3034020100300b0609608648016503040311042280 20".replace(' ', "")).unwrap();
+        der.extend(0u8..32);
+        let (k, _) = open(KeySpec::MlDsa44, &der).unwrap();
+        let sig = k.sign(b"m", false).unwrap();
+        k.verify(b"m", false, &sig).unwrap();
+    }
 }
