@@ -374,7 +374,8 @@ fn trent_load_sends_encapsulate_and_decapsulate_on_the_ml_kem_pool() {
     assert_eq!(r["quota"][0]["quota_code"], "T-Crypto-MLKEM", "{r}");
 }
 
-/// An Ed25519 private key made by openssl, imported (RSAES_OAEP_SHA_256), signs as openssl verifies.
+/// An Ed25519 private key made by openssl, imported (RSAES_OAEP_SHA_256), signs as openssl
+/// verifies, and Ed25519ph signatures pycryptodome makes with it verify in Trent.
 #[tokio::test]
 async fn imported_ed25519_material_signs_as_openssl_verifies() {
     let server = server();
@@ -426,7 +427,40 @@ async fn imported_ed25519_material_signs_as_openssl_verifies() {
     let (m, s) = (dir.write("im.bin", b"imported"), dir.write("is.bin", sig.signature().unwrap().as_ref()));
     let out = openssl(&["pkeyutl", "-verify", "-pubin", "-inkey", &pem, "-rawin", "-in", &m, "-sigfile", &s]);
     assert!(String::from_utf8_lossy(&out).contains("Signature Verified Successfully"));
+
+    // Ed25519ph signatures pycryptodome makes with the same private key verify in Trent.
+    let digest = openssl(&["dgst", "-sha512", "-binary", &m]);
+    let out = Command::new(venv_bin("python"))
+        .arg("-c")
+        .arg(PYCRYPTODOME_ED25519PH_SIGN)
+        .args([hex(&pkcs8), hex(&digest)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ph =
+        (0..128).step_by(2).map(|i| u8::from_str_radix(&String::from_utf8_lossy(&out.stdout)[i..i + 2], 16).unwrap());
+    let verified = c
+        .verify()
+        .key_id(&key)
+        .message(Blob::new(digest))
+        .message_type(MessageType::Digest)
+        .signing_algorithm(SigningAlgorithmSpec::Ed25519PhSha512)
+        .signature(Blob::new(ph.collect::<Vec<u8>>()))
+        .send()
+        .await
+        .unwrap();
+    assert!(verified.signature_valid());
 }
+
+/// Signs a digest with Ed25519ph (prehashing it once more, as AWS does) using pycryptodome.
+const PYCRYPTODOME_ED25519PH_SIGN: &str = r#"
+import sys
+from Crypto.PublicKey import ECC
+from Crypto.Signature import eddsa
+from Crypto.Hash import SHA512
+pkcs8, digest = (bytes.fromhex(a) for a in sys.argv[1:3])
+print(eddsa.new(ECC.import_key(pkcs8), 'rfc8032').sign(SHA512.new(digest)).hex())
+"#;
 
 /// ML-DSA material made by Python's `cryptography` (RFC 9881 seed PKCS#8),
 /// wrapped by it with RSAES_OAEP_SHA_256 and imported: the public key and
