@@ -492,3 +492,34 @@ async fn imported_ml_dsa_material_from_python_cryptography_agrees_both_ways() {
     let server = server();
     run_boto3(&server, IMPORTED_ML_DSA_SCRIPT, "imported ml-dsa ok");
 }
+
+/// ML-KEM material made by Python's `cryptography` (seed PKCS#8), imported:
+/// GetPublicKey is byte for byte cryptography's SubjectPublicKeyInfo, and
+/// secrets agree both ways.
+const IMPORTED_ML_KEM_SCRIPT: &str = r#"
+import boto3
+from cryptography.hazmat.primitives import hashes, serialization as s
+from cryptography.hazmat.primitives.asymmetric import mlkem, padding
+kms = boto3.client('kms')
+key = kms.create_key(KeySpec='ML_KEM_768', KeyUsage='ENCAPSULATE_DECAPSULATE', Origin='EXTERNAL')['KeyMetadata']['KeyId']
+private = mlkem.MLKEM768PrivateKey.generate()
+pkcs8 = private.private_bytes(s.Encoding.DER, s.PrivateFormat.PKCS8, s.NoEncryption())
+p = kms.get_parameters_for_import(KeyId=key, WrappingAlgorithm='RSAES_OAEP_SHA_256', WrappingKeySpec='RSA_2048')
+oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+kms.import_key_material(KeyId=key, ImportToken=p['ImportToken'],
+                        EncryptedKeyMaterial=s.load_der_public_key(p['PublicKey']).encrypt(pkcs8, oaep),
+                        ExpirationModel='KEY_MATERIAL_DOES_NOT_EXPIRE')
+spki = private.public_key().public_bytes(s.Encoding.DER, s.PublicFormat.SubjectPublicKeyInfo)
+assert kms.get_public_key(KeyId=key)['PublicKey'] == spki
+secret, ct = private.public_key().encapsulate()
+assert kms.decapsulate(KeyId=key, SharedSecretCiphertextBlob=ct, EncapsulationAlgorithm='ML_KEM')['SharedSecret'] == secret
+e = kms.encapsulate(KeyId=key, EncapsulationAlgorithm='ML_KEM')
+assert private.decapsulate(e['SharedSecretCiphertextBlob']) == e['SharedSecret']
+print('imported ml-kem ok')
+"#;
+
+#[tokio::test]
+async fn imported_ml_kem_material_from_python_cryptography_agrees_both_ways() {
+    let server = server();
+    run_boto3(&server, IMPORTED_ML_KEM_SCRIPT, "imported ml-kem ok");
+}

@@ -1,12 +1,15 @@
-//! The two AWS-LC primitives aws-lc-rs does not expose, behind safe
-//! functions: Ed25519ph (RFC 8032 HashEdDSA, `ED25519_PH_SHA_512`) and ML-DSA
-//! signing and verification of an external mu (FIPS 204 §6.2, `EXTERNAL_MU`).
+//! The AWS-LC functions aws-lc-rs does not expose, behind safe functions:
+//! Ed25519ph (RFC 8032 HashEdDSA, `ED25519_PH_SHA_512`), ML-DSA signing and
+//! verification of an external mu (FIPS 204 §6.2, `EXTERNAL_MU`), and reading
+//! an ML-KEM PKCS#8 key (seed or expanded form) into FIPS 203's expanded key.
 //! AWS-LC is the library aws-lc-rs already builds, so this adds no crypto of
 //! Trent's own; every pointer handed over is a live slice of the stated length
 //! and every object allocated here is freed here.
 #![allow(unsafe_code)]
 
 use std::ptr;
+
+use zeroize::Zeroizing;
 
 /// Length of an Ed25519 signature.
 pub const ED25519_SIGNATURE_LEN: usize = 64;
@@ -110,4 +113,22 @@ pub fn ml_dsa_verify_mu(spki: &[u8], mu: &[u8], sig: &[u8]) -> bool {
         aws_lc_sys::EVP_PKEY_verify_init(c.0) == 1
             && aws_lc_sys::EVP_PKEY_verify(c.0, sig.as_ptr(), sig.len(), mu.as_ptr(), mu.len()) == 1
     }
+}
+
+/// The raw private key in a PKCS#8 document AWS-LC parses; for ML-KEM, the
+/// expanded decapsulation key, also when the document holds only the seed.
+pub fn raw_private_key_from_pkcs8(pkcs8: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let key = parse(pkcs8, true)?;
+    let mut len = 0usize;
+    // SAFETY: key is live; a null output asks only for the length.
+    if unsafe { aws_lc_sys::EVP_PKEY_get_raw_private_key(key.0, ptr::null_mut(), &mut len) } != 1 {
+        return None;
+    }
+    let mut out = Zeroizing::new(vec![0u8; len]);
+    // SAFETY: out has `len` writable bytes, the length AWS-LC just gave.
+    if unsafe { aws_lc_sys::EVP_PKEY_get_raw_private_key(key.0, out.as_mut_ptr(), &mut len) } != 1 || len > out.len() {
+        return None;
+    }
+    out.truncate(len);
+    Some(out)
 }

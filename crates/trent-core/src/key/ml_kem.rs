@@ -1,6 +1,6 @@
 //! `ML_KEM_512/768/1024` keys (FIPS 203), algorithm `ML_KEM`, for Encapsulate
 //! and Decapsulate. The material is the decapsulation key in FIPS 203's
-//! encoding; the public key is the encapsulation key in a SubjectPublicKeyInfo
+//! encoding (imported material may also be a PKCS#8 document, seed or expanded); the public key is the encapsulation key in a SubjectPublicKeyInfo
 //! with the NIST algorithm identifier (id-alg-ml-kem-512/768/1024, no
 //! parameters), which aws-lc-rs does not encode, so it is built here.
 
@@ -29,6 +29,16 @@ pub fn ciphertext_len(spec: KeySpec) -> Option<usize> {
         KeySpec::MlKem512 => 768,
         KeySpec::MlKem768 => 1088,
         KeySpec::MlKem1024 => 1568,
+        _ => return None,
+    })
+}
+
+/// Length of the expanded decapsulation key of each spec (FIPS 203 table 3).
+fn decapsulation_key_len(spec: KeySpec) -> Option<usize> {
+    Some(match spec {
+        KeySpec::MlKem512 => 1632,
+        KeySpec::MlKem768 => 2400,
+        KeySpec::MlKem1024 => 3168,
         _ => return None,
     })
 }
@@ -77,6 +87,15 @@ pub fn spki(oid_last_arc: u8, encapsulation_key: &[u8]) -> Vec<u8> {
 /// Opens ML-KEM material of `spec`; returns the key and its SubjectPublicKeyInfo.
 pub fn open(spec: KeySpec, material: &[u8]) -> Result<(MlKemKey, Vec<u8>), &'static str> {
     let (alg, arc) = algorithm(spec).ok_or("not an ML-KEM key spec")?;
+    // Imported material may be a PKCS#8 document (RFC's seed or expanded form);
+    // the raw key has a fixed length per spec, which tells the two apart.
+    let expanded;
+    let material = if material.len() == decapsulation_key_len(spec).ok_or("not an ML-KEM key spec")? {
+        material
+    } else {
+        expanded = crate::key::aws_lc_ffi::raw_private_key_from_pkcs8(material).ok_or("not an ML-KEM private key")?;
+        &expanded[..]
+    };
     let decapsulation = DecapsulationKey::new(alg, material).map_err(|_| "not an ML-KEM key of this spec")?;
     // FIPS 203 dk = dk_PKE (384·k bytes) ‖ ek (384·k + 32) ‖ H(ek) ‖ z; a key
     // made from raw bytes has no encapsulation key in aws-lc-rs, so take it from there.
@@ -128,5 +147,17 @@ mod tests {
             assert_ne!(&other[..], &secret[..]);
             assert_eq!(k.decapsulate(&ct[1..]).err(), Some(CryptoRefusal::Invalid));
         }
+    }
+
+    #[test]
+    fn opens_the_seed_only_pkcs8_other_libraries_write() {
+        // The RFC's seed form for ML-KEM-768 (what Python's cryptography writes), seed 0..64.
+        let mut der = hex::decode("3054020100300b060960864801650304040204428040").unwrap();
+        der.extend(0u8..64);
+        let (k, spki) = open(KeySpec::MlKem768, &der).unwrap();
+        assert_eq!(spki.len(), 4 + 13 + 5 + 1184);
+        let (secret, ct) = k.encapsulate().unwrap();
+        assert_eq!(&k.decapsulate(&ct).unwrap()[..], &secret[..]);
+        assert!(open(KeySpec::MlKem512, &der).is_err(), "another spec's key");
     }
 }
