@@ -372,6 +372,21 @@ fn trent_load_sends_encapsulate_and_decapsulate_on_the_ml_kem_pool() {
     assert_eq!(r["succeeded"].as_u64().unwrap() + 1, ok, "{r}");
     assert!(server.count("Decapsulate", "ok") >= 10, "{r}");
     assert_eq!(r["quota"][0]["quota_code"], "T-Crypto-MLKEM", "{r}");
+
+    // The same through aws-sdk-kms (the SDK's standard retry mode).
+    let before = server.count("Decapsulate", "ok");
+    let out = Command::new(env!("CARGO_BIN_EXE_trent"))
+        .args(["load", "--endpoint", &server.endpoint, "--output", "json", "--progress", "never"])
+        .args(["--settle", "200ms", "--drain", "2s", "--rate", "40", "--duration", "1s", "--retry", "standard"])
+        .args(["--operation", "Decapsulate"])
+        .envs(server.envs())
+        .output()
+        .expect("run trent load");
+    assert!(out.status.success(), "trent load failed: {}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["errors"].as_u64(), Some(0), "{r}");
+    assert_eq!(server.count("Decapsulate", "ok") - before, r["succeeded"].as_u64().unwrap(), "{r}");
+    assert!(r["succeeded"].as_u64().unwrap() >= 10, "{r}");
 }
 
 /// An Ed25519 private key made by openssl, imported (RSAES_OAEP_SHA_256), signs as openssl
