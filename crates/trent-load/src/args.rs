@@ -70,7 +70,7 @@ pub struct LoadArgs {
     /// Operation mix: NAME or NAME=WEIGHT, comma-separated or repeated, e.g.
     /// `Encrypt=3,Decrypt=1` [default: Encrypt]. Known: Encrypt, Decrypt, GenerateDataKey,
     /// GenerateDataKeyWithoutPlaintext, ReEncrypt, GenerateRandom, Sign, Verify, GenerateMac,
-    /// VerifyMac, DescribeKey, GetPublicKey, ListKeys, ListAliases.
+    /// VerifyMac, DescribeKey, GetPublicKey, ListKeys, ListAliases, Encapsulate, Decapsulate.
     #[arg(long = "operation", short = 'o', value_name = "OP[=WEIGHT]")]
     pub operations: Vec<String>,
     /// Symmetric key(s) to use (id, ARN or alias); repeated keys are used in turn. Without
@@ -83,6 +83,9 @@ pub struct LoadArgs {
     /// HMAC key for GenerateMac / VerifyMac [default: create HMAC_256].
     #[arg(long, value_name = "KEY")]
     pub mac_key_id: Option<String>,
+    /// ML-KEM key for Encapsulate / Decapsulate [default: create ML_KEM_768].
+    #[arg(long, value_name = "KEY")]
+    pub kem_key_id: Option<String>,
     /// Symmetric keys to create per account and region when no --key-id is given.
     #[arg(long, default_value_t = 1)]
     pub keys: usize,

@@ -14,7 +14,7 @@ use trent_core::wire::aws_enum::AwsEnum;
 
 /// The operations `trent load` can send, in help-text order: those whose request bodies it
 /// knows how to build from the keys, ciphertexts, signatures and MACs of setup.
-pub const SUPPORTED: [Operation; 14] = [
+pub const SUPPORTED: [Operation; 16] = [
     Operation::Encrypt,
     Operation::Decrypt,
     Operation::GenerateDataKey,
@@ -29,6 +29,8 @@ pub const SUPPORTED: [Operation; 14] = [
     Operation::GetPublicKey,
     Operation::ListKeys,
     Operation::ListAliases,
+    Operation::Encapsulate,
+    Operation::Decapsulate,
 ];
 
 /// Which key an operation is sent with.
@@ -42,6 +44,8 @@ pub enum KeyRole {
     Signing,
     /// An HMAC key.
     Mac,
+    /// An ML-KEM key.
+    Kem,
 }
 
 /// Case-insensitive lookup of a supported operation by its API name.
@@ -63,6 +67,7 @@ pub fn key_role(op: Operation) -> KeyRole {
         }
         Sign | Verify | GetPublicKey => KeyRole::Signing,
         GenerateMac | VerifyMac => KeyRole::Mac,
+        Encapsulate | Decapsulate => KeyRole::Kem,
         _ => KeyRole::None,
     }
 }
@@ -182,6 +187,8 @@ pub struct Material {
     pub signing_algorithm: String,
     /// MAC algorithm for GenerateMac / VerifyMac.
     pub mac_algorithm: String,
+    /// Encapsulated shared secret for Decapsulate.
+    pub shared_secret_ciphertext: Vec<u8>,
 }
 
 /// The JSON body of `op` with `m` (`{}` for operations outside [`SUPPORTED`], which a
@@ -212,6 +219,11 @@ pub fn body(op: Operation, m: &Material) -> Vec<u8> {
             "KeyId": m.key_id, "Message": b(&m.message), "MacAlgorithm": m.mac_algorithm, "Mac": b(&m.mac)
         }),
         Operation::DescribeKey | Operation::GetPublicKey => json!({"KeyId": m.key_id}),
+        Operation::Encapsulate => json!({"KeyId": m.key_id, "EncapsulationAlgorithm": "ML_KEM"}),
+        Operation::Decapsulate => json!({
+            "KeyId": m.key_id, "SharedSecretCiphertextBlob": b(&m.shared_secret_ciphertext),
+            "EncapsulationAlgorithm": "ML_KEM"
+        }),
         _ => json!({}),
     };
     v.to_string().into_bytes()
@@ -240,6 +252,17 @@ mod tests {
         assert_eq!(quota_code(Operation::Sign, "ECC_NIST_P256"), Some("L-DC14942D"));
         assert_eq!(quota_code(Operation::Sign, "RSA_2048"), Some("L-2AC98190"));
         assert_eq!(quota_code(Operation::DescribeKey, "SYMMETRIC_DEFAULT"), Some("L-FAE8F084"));
+        assert_eq!(quota_code(Operation::Decapsulate, "ML_KEM_768"), Some(QuotaId::ML_KEM.def().code));
+        assert_eq!(quota_code(Operation::Sign, "ECC_NIST_EDWARDS25519"), Some("L-DC14942D"));
+    }
+
+    #[test]
+    fn decapsulate_sends_the_encapsulated_secret() {
+        let m = Material { key_id: "k".into(), shared_secret_ciphertext: vec![1, 2, 3], ..Material::default() };
+        let v: serde_json::Value = serde_json::from_slice(&body(Operation::Decapsulate, &m)).unwrap();
+        assert_eq!(v["SharedSecretCiphertextBlob"], "AQID");
+        assert_eq!(v["EncapsulationAlgorithm"], "ML_KEM");
+        assert_eq!(key_role(Operation::Encapsulate), KeyRole::Kem);
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub(crate) async fn run_once(args: &LoadArgs, label: &str, run_id: usize) -> Res
         key_ids: &args.key_ids,
         sign_key_id: args.sign_key_id.as_deref(),
         mac_key_id: args.mac_key_id.as_deref(),
+        kem_key_id: args.kem_key_id.as_deref(),
         create_keys: args.keys,
         payload_size: args.payload_size,
         quota: args.quota,

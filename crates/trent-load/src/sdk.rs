@@ -11,7 +11,9 @@ use aws_sdk_kms::config::retry::{RetryConfig, RetryPartition};
 use aws_sdk_kms::config::{BehaviorVersion, Intercept, Region, RuntimeComponents};
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{DataKeySpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec};
+use aws_sdk_kms::types::{
+    DataKeySpec, EncapsulationAlgorithmSpec, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec,
+};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
@@ -232,6 +234,23 @@ pub async fn call(client: &aws_sdk_kms::Client, op: Operation, m: &Material) -> 
         Operation::GetPublicKey => client.get_public_key().key_id(&m.key_id).send().await.map(drop).map_err(failure),
         Operation::ListKeys => client.list_keys().send().await.map(drop).map_err(failure),
         Operation::ListAliases => client.list_aliases().send().await.map(drop).map_err(failure),
+        Operation::Encapsulate => client
+            .encapsulate()
+            .key_id(&m.key_id)
+            .encapsulation_algorithm(EncapsulationAlgorithmSpec::MlKem)
+            .send()
+            .await
+            .map(drop)
+            .map_err(failure),
+        Operation::Decapsulate => client
+            .decapsulate()
+            .key_id(&m.key_id)
+            .shared_secret_ciphertext_blob(blob(&m.shared_secret_ciphertext))
+            .encapsulation_algorithm(EncapsulationAlgorithmSpec::MlKem)
+            .send()
+            .await
+            .map(drop)
+            .map_err(failure),
         // A mix only holds supported operations (ops::SUPPORTED).
         other => Err(Failure::local(
             FailureKind::Service,

@@ -113,6 +113,7 @@ fn signing_algorithm(spec: &str) -> &'static str {
         "ECC_NIST_P521" => "ECDSA_SHA_512",
         s if s.starts_with("RSA_") => "RSASSA_PSS_SHA_256",
         s if s.starts_with("ML_DSA_") => "ML_DSA_SHAKE_256",
+        "ECC_NIST_EDWARDS25519" => "ED25519_SHA_512",
         "SM2" => "SM2DSA",
         _ => "ECDSA_SHA_256",
     }
@@ -139,6 +140,8 @@ pub struct Wanted<'a> {
     pub sign_key_id: Option<&'a str>,
     /// Given HMAC key.
     pub mac_key_id: Option<&'a str>,
+    /// Given ML-KEM key.
+    pub kem_key_id: Option<&'a str>,
     /// Keys to create per identity.
     pub create_keys: usize,
     /// Encrypt plaintext size.
@@ -184,12 +187,15 @@ pub async fn prepare(
             }
         }
         let mut role_key: HashMap<&'static str, Key> = HashMap::new();
-        for (role, given) in [(KeyRole::Signing, want.sign_key_id), (KeyRole::Mac, want.mac_key_id)] {
+        for (role, given) in
+            [(KeyRole::Signing, want.sign_key_id), (KeyRole::Mac, want.mac_key_id), (KeyRole::Kem, want.kem_key_id)]
+        {
             if !mix.needs(role) {
                 continue;
             }
             let (usage, spec, name) = match role {
                 KeyRole::Signing => ("SIGN_VERIFY", "ECC_NIST_P256", "signing"),
+                KeyRole::Kem => ("ENCAPSULATE_DECAPSULATE", "ML_KEM_768", "kem"),
                 _ => ("GENERATE_VERIFY_MAC", "HMAC_256", "mac"),
             };
             let key = match given {
@@ -197,7 +203,7 @@ pub async fn prepare(
                 None if endpoint.is_aws() => {
                     return Err(Error::usage(format!(
                         "give --{}-key-id: trent load never creates keys on AWS",
-                        if name == "mac" { "mac" } else { "sign" }
+                        if name == "signing" { "sign" } else { name }
                     )));
                 }
                 None => match create(kms, usage, spec).await {
@@ -279,6 +285,23 @@ pub async fn prepare(
                         }
                     };
                 }
+                if *role == "kem" && mix.contains(Operation::Decapsulate) {
+                    let body = json!({"KeyId": k.id, "EncapsulationAlgorithm": "ML_KEM"});
+                    m.shared_secret_ciphertext = match call(kms, &ops::target(Operation::Encapsulate), body)
+                        .await
+                        .map(|v| b64(&v, "SharedSecretCiphertextBlob"))
+                    {
+                        Ok(Some(s)) => s,
+                        other => {
+                            notes.push(format!(
+                                "Encapsulate for Decapsulate under {} failed: {}",
+                                k.id,
+                                describe_err(other)
+                            ));
+                            vec![0u8; 1088]
+                        }
+                    };
+                }
                 materials.insert(format!("{role}/{}", k.id), Arc::new(m));
             }
         }
@@ -302,6 +325,7 @@ pub async fn prepare(
                 KeyRole::Symmetric => ("sym", sym.clone()),
                 KeyRole::Signing => ("signing", keys_for_role.get("signing").cloned().unwrap_or_default()),
                 KeyRole::Mac => ("mac", keys_for_role.get("mac").cloned().unwrap_or_default()),
+                KeyRole::Kem => ("kem", keys_for_role.get("kem").cloned().unwrap_or_default()),
             };
             let mut variants = Vec::new();
             for k in keys {

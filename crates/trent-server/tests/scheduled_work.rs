@@ -1,7 +1,8 @@
 //! Work that comes due with time, proved in-process with a hand-moved clock:
 //! a key scheduled for deletion really goes (with its aliases) when its
 //! waiting period ends, and automatic rotation makes new material on schedule
-//! while old ciphertexts still decrypt. Also: internal faults reach clients as
+//! while old ciphertexts still decrypt, and each imported material expires on
+//! its own ValidTo. Also: internal faults reach clients as
 //! a bare 500 KMSInternalException without detail.
 #![allow(clippy::unwrap_used)]
 
@@ -267,4 +268,68 @@ async fn internal_faults_are_500_kms_internal_exception_without_detail() {
     assert_eq!(response.status().as_u16(), 400);
     let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
     assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), json!({ "__type": "InvalidCiphertextException" }));
+}
+
+/// Wraps `material` for `key` with RSAES_OAEP_SHA_256 under a fresh wrapping key; (token, wrapped).
+async fn wrapped_for(s: &Service, key: &str, material: &[u8]) -> (String, String) {
+    use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
+    let p = s
+        .ok(
+            Operation::GetParametersForImport,
+            json!({ "KeyId": key, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048" }),
+        )
+        .await;
+    let spki = STANDARD.decode(p["PublicKey"].as_str().unwrap()).unwrap();
+    let public = OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(&spki).unwrap()).unwrap();
+    let mut out = vec![0u8; public.ciphertext_size()];
+    let n = public.encrypt(&OAEP_SHA256_MGF1SHA256, material, &mut out, None).unwrap().len();
+    out.truncate(n);
+    (p["ImportToken"].as_str().unwrap().to_owned(), STANDARD.encode(out))
+}
+
+#[tokio::test]
+async fn each_imported_material_expires_on_its_own_valid_to() {
+    let s = Service::new().await;
+    let md = s.ok(Operation::CreateKey, json!({ "Origin": "EXTERNAL" })).await["KeyMetadata"].clone();
+    let key = md["KeyId"].as_str().unwrap().to_owned();
+    let (a, b) = ([1u8; 32], [2u8; 32]);
+    let (token, wrapped) = wrapped_for(&s, &key, &a).await;
+    let import = json!({ "KeyId": key, "ImportToken": token, "EncryptedKeyMaterial": wrapped,
+        "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE" });
+    let id_a = s.ok(Operation::ImportKeyMaterial, import).await["KeyMaterialId"].as_str().unwrap().to_owned();
+    let ct_a = s.encrypt(&key, b"under A").await;
+    let (token, wrapped) = wrapped_for(&s, &key, &b).await;
+    let import_b = json!({ "KeyId": key, "ImportToken": token, "EncryptedKeyMaterial": wrapped,
+        "ImportType": "NEW_KEY_MATERIAL", "ValidTo": T0 + DAY });
+    let id_b = s.ok(Operation::ImportKeyMaterial, import_b).await["KeyMaterialId"].as_str().unwrap().to_owned();
+    s.ok(Operation::RotateKeyOnDemand, json!({ "KeyId": key })).await;
+    let ct_b = s.encrypt(&key, b"under B").await;
+    assert_eq!(s.decrypt(&ct_b).await, (b"under B".to_vec(), id_b.clone()));
+
+    // One second before B's ValidTo everything works; at it, B alone is deleted.
+    s.clock.advance(DAY - 1.0);
+    assert_eq!(s.decrypt(&ct_a).await, (b"under A".to_vec(), id_a.clone()));
+    s.clock.advance(1.0);
+    let md = s.describe(&key).await;
+    assert_eq!(md["KeyState"], "PendingImport");
+    assert!(md.get("ValidTo").is_none(), "{md}");
+    let all =
+        s.ok(Operation::ListKeyRotations, json!({ "KeyId": key, "IncludeKeyMaterial": "ALL_KEY_MATERIAL" })).await;
+    let states: Vec<(&str, &str)> = all["Rotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["KeyMaterialId"].as_str().unwrap(), r["ImportState"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, [(id_a.as_str(), "IMPORTED"), (id_b.as_str(), "PENDING_IMPORT")]);
+    assert_eq!(s.err_kind(Operation::Decrypt, json!({ "CiphertextBlob": ct_a })).await, ErrorKind::KmsInvalidState);
+
+    // Re-importing B (it is associated, so EXISTING_KEY_MATERIAL by default) brings the key back.
+    let (token, wrapped) = wrapped_for(&s, &key, &b).await;
+    let again = json!({ "KeyId": key, "ImportToken": token, "EncryptedKeyMaterial": wrapped,
+        "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE" });
+    assert_eq!(s.ok(Operation::ImportKeyMaterial, again).await["KeyMaterialId"], id_b.as_str());
+    assert_eq!(s.key_state(&key).await, "Enabled");
+    assert_eq!(s.decrypt(&ct_a).await.0, b"under A");
+    assert_eq!(s.decrypt(&ct_b).await.0, b"under B");
 }

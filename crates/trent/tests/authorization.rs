@@ -547,3 +547,54 @@ async fn a_source_arn_grant_never_applies_to_direct_calls() {
         .expect_err("malformed SourceArn");
     assert_eq!(code(e.into_service_error()), "ValidationException");
 }
+
+/// Encapsulate and Decapsulate are their own actions: a grant can give one
+/// principal Decapsulate alone, and another account encapsulates by key ARN
+/// when the key policy lets it.
+#[tokio::test]
+async fn ml_kem_grants_and_cross_account_encapsulation() {
+    use aws_sdk_kms::types::{EncapsulationAlgorithmSpec, KeySpec, KeyUsageType};
+    let statements = [alice_admin(), allow(&format!("arn:aws:iam::{B}:root"), serde_json::json!("kms:Encapsulate"))];
+    let w = world(UNTHROTTLED).await;
+    let md = w
+        .alice
+        .create_key()
+        .key_spec(KeySpec::MlKem768)
+        .key_usage(KeyUsageType::EncapsulateDecapsulate)
+        .policy(policy(&statements))
+        .send()
+        .await
+        .unwrap();
+    let arn = md.key_metadata().unwrap().arn().unwrap().to_owned();
+    let e = w.carol.encapsulate().key_id(&arn).encapsulation_algorithm(EncapsulationAlgorithmSpec::MlKem).send().await;
+    let e = e.expect("carol encapsulates by key ARN");
+    let ct = e.shared_secret_ciphertext_blob().unwrap().clone();
+    let decapsulate = |c: &Client| {
+        c.decapsulate()
+            .key_id(&arn)
+            .shared_secret_ciphertext_blob(ct.clone())
+            .encapsulation_algorithm(EncapsulationAlgorithmSpec::MlKem)
+            .send()
+    };
+    let err = decapsulate(&w.carol).await.expect_err("the policy does not give carol Decapsulate");
+    assert_eq!(code(err.into_service_error()), "AccessDeniedException");
+    let err = decapsulate(&w.bob).await.expect_err("bob has no grant yet");
+    assert_eq!(code(err.into_service_error()), "AccessDeniedException");
+    let grant = w
+        .alice
+        .create_grant()
+        .key_id(&arn)
+        .grantee_principal(BOB)
+        .operations(GrantOperation::Decapsulate)
+        .send()
+        .await
+        .expect("Decapsulate is a grant operation of ML-KEM keys");
+    let d = decapsulate(&w.bob).await.expect("the grant lets bob decapsulate");
+    assert_eq!(d.shared_secret().unwrap().as_ref(), e.shared_secret().unwrap().as_ref());
+    let err = w.bob.encapsulate().key_id(&arn).encapsulation_algorithm(EncapsulationAlgorithmSpec::MlKem).send().await;
+    assert_eq!(code(err.expect_err("the grant gives Decapsulate only").into_service_error()), "AccessDeniedException");
+    assert!(grant.grant_id().is_some());
+    // A grant for Sign on an ML-KEM key is refused: not an operation this key supports.
+    let err = w.alice.create_grant().key_id(&arn).grantee_principal(BOB).operations(GrantOperation::Sign).send().await;
+    assert_eq!(code(err.expect_err("Sign is not an ML-KEM operation").into_service_error()), "ValidationException");
+}

@@ -95,9 +95,9 @@ async fn create_key_and_describe_key_fill_key_metadata_as_aws_does() {
     assert!(msg.contains("multi-Region"), "{msg}");
     assert_eq!(c.list_keys().send().await.unwrap().keys().len(), keys_before);
 
-    // Specs Trent does not serve yet (ML-DSA) are refused clearly; enum values are checked.
+    // Specs Trent does not serve yet (SM2) are refused clearly; enum values are checked.
     err_of(
-        c.create_key().key_spec(KeySpec::MlDsa44).key_usage(KeyUsageType::SignVerify).send().await,
+        c.create_key().key_spec(KeySpec::Sm2).key_usage(KeyUsageType::SignVerify).send().await,
         "UnsupportedOperationException",
     );
     let msg =

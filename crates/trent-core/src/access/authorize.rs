@@ -99,6 +99,8 @@ pub fn cross_account_action(action: &str) -> bool {
             | "Decrypt"
             | "DescribeKey"
             | "DeriveSharedSecret"
+            | "Decapsulate"
+            | "Encapsulate"
             | "Encrypt"
             | "GenerateDataKey"
             | "GenerateDataKeyPair"

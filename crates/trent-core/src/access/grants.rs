@@ -46,6 +46,8 @@ pub const GRANT_OPERATIONS: &[&str] = &[
     "GenerateMac",
     "VerifyMac",
     "DeriveSharedSecret",
+    "Encapsulate",
+    "Decapsulate",
 ];
 
 /// Operations a grant on any key may allow. They take no encryption context,
@@ -69,7 +71,7 @@ pub fn operations_for(spec: KeySpec, usage: KeyUsage) -> &'static [&'static str]
         (_, KeyUsage::EncryptDecrypt) => &["Decrypt", "Encrypt", "GetPublicKey", "ReEncryptFrom", "ReEncryptTo"],
         (_, KeyUsage::SignVerify) => &["GetPublicKey", "Sign", "Verify"],
         (_, KeyUsage::KeyAgreement) => &["DeriveSharedSecret", "GetPublicKey"],
-        (_, KeyUsage::EncapsulateDecapsulate) => &["GetPublicKey"],
+        (_, KeyUsage::EncapsulateDecapsulate) => &["Decapsulate", "Encapsulate", "GetPublicKey"],
     }
 }
 

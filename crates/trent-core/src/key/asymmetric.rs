@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::cache::LoadedKey;
 use crate::key::material::{KeyObject, LoadedMaterial};
-use crate::key::model::{KeyRecord, KeySpec, KeyUsage};
+use crate::key::model::{KeyRecord, KeySpec, KeyUsage, SigningAlgorithm};
 use crate::operation::Operation;
 use crate::wire::aws_enum::AwsEnum;
 
@@ -18,7 +18,8 @@ pub fn allowed_usages(spec: KeySpec) -> Option<&'static [KeyUsage]> {
         SymmetricDefault => &[KeyUsage::EncryptDecrypt],
         Rsa2048 | Rsa3072 | Rsa4096 => &[KeyUsage::EncryptDecrypt, KeyUsage::SignVerify],
         EccNistP256 | EccNistP384 | EccNistP521 => &[KeyUsage::SignVerify, KeyUsage::KeyAgreement],
-        EccSecgP256k1 => &[KeyUsage::SignVerify],
+        EccSecgP256k1 | EccNistEdwards25519 | MlDsa44 | MlDsa65 | MlDsa87 => &[KeyUsage::SignVerify],
+        MlKem512 | MlKem768 | MlKem1024 => &[KeyUsage::EncapsulateDecapsulate],
         Hmac224 | Hmac256 | Hmac384 | Hmac512 => &[KeyUsage::GenerateVerifyMac],
         _ => return None,
     })
@@ -40,6 +41,8 @@ pub struct Algorithms {
     pub mac: Option<Vec<&'static str>>,
     /// `KeyAgreementAlgorithms` (KEY_AGREEMENT keys).
     pub key_agreement: Option<Vec<&'static str>>,
+    /// `EncapsulationAlgorithms` (ENCAPSULATE_DECAPSULATE keys).
+    pub encapsulation: Option<Vec<&'static str>>,
 }
 
 /// The algorithms AWS lists for a key of `spec` and `usage`.
@@ -58,12 +61,18 @@ pub fn algorithms(spec: KeySpec, usage: KeyUsage) -> Algorithms {
                 "RSASSA_PKCS1_V1_5_SHA_512",
             ])
         }
+        KeyUsage::SignVerify if spec == KeySpec::EccNistEdwards25519 => {
+            a.signing = Some(crate::key::ed25519::ALGORITHMS.iter().map(|s| s.as_str()).collect());
+        }
+        KeyUsage::SignVerify if spec.family() == crate::key::model::KeyFamily::MlDsa => {
+            a.signing = Some(vec![SigningAlgorithm::MlDsaShake256.as_str()]);
+        }
         KeyUsage::SignVerify => {
             a.signing = crate::key::material::ecdsa_signing_algorithm(spec).map(|s| vec![s.as_str()]);
         }
         KeyUsage::GenerateVerifyMac => a.mac = crate::key::material::mac_algorithm(spec).map(|m| vec![m.as_str()]),
         KeyUsage::KeyAgreement => a.key_agreement = Some(vec!["ECDH"]),
-        KeyUsage::EncapsulateDecapsulate => {}
+        KeyUsage::EncapsulateDecapsulate => a.encapsulation = Some(vec![crate::key::ml_kem::ALGORITHM]),
     }
     a
 }

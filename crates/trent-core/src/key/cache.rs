@@ -57,7 +57,12 @@ impl LoadedKey {
             asymmetric = Some(loaded);
         }
         if record.key_spec == KeySpec::SymmetricDefault {
-            for m in &record.materials {
+            // Deleted imported material (empty) and material pending rotation take no part in crypto.
+            for m in record
+                .materials
+                .iter()
+                .filter(|m| !m.wrapped.is_empty() && !crate::key::imported_materials::is_pending(&record, &m.id))
+            {
                 let material = root.open_material(&record.key_id, &m.id, &m.wrapped)?;
                 let mut id = [0u8; 32];
                 hex::decode_to_slice(&m.id, &mut id).map_err(|_| KmsError::internal("bad material id"))?;

@@ -1,9 +1,11 @@
 //! Asymmetric and HMAC key material, all on aws-lc-rs: generating it, opening
 //! it into ready-to-use key objects, and the primitives the operations need
-//! (sign, verify, RSA-OAEP, ECDH, HMAC).
+//! (sign, verify, RSA-OAEP, ECDH, HMAC, ML-KEM). Ed25519, ML-DSA and ML-KEM
+//! keys live in `ed25519.rs`, `ml_dsa.rs` and `ml_kem.rs`; this file routes to them.
 //!
-//! RSA and EC material is kept as an unencrypted PKCS#8 v1 document (sealed
-//! under the root key like symmetric material); HMAC material is the raw key.
+//! RSA, EC, Ed25519 and ML-DSA material is kept as an unencrypted PKCS#8 v1
+//! document (sealed under the root key like symmetric material); HMAC material
+//! is the raw key, ML-KEM material the FIPS 203 decapsulation key.
 //! Opening parses once, so a request only runs the primitive.
 
 use aws_lc_rs::agreement;
@@ -23,16 +25,7 @@ use zeroize::Zeroizing;
 use crate::error::{KmsError, KmsResult};
 use crate::key::model::{EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm};
 
-/// Why a primitive refused its input (mapped to AWS errors by the operations).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CryptoRefusal {
-    /// A DIGEST message whose length is not the algorithm's digest length.
-    DigestLength,
-    /// The signature or MAC does not verify, or the ciphertext does not decrypt.
-    Invalid,
-    /// The algorithm does not belong to this key.
-    WrongAlgorithm,
-}
+pub use crate::key::crypto_refusal::CryptoRefusal;
 
 /// Digest length in bytes of a signing algorithm's hash (for DIGEST messages).
 pub fn digest_len(alg: SigningAlgorithm) -> Option<usize> {
@@ -162,7 +155,14 @@ pub fn generate(spec: KeySpec) -> KmsResult<Zeroizing<Vec<u8>>> {
     if let Some((alg, _)) = hmac_alg(spec) {
         return crate::key::crypto::random_bytes(alg.digest_algorithm().output_len());
     }
-    Err(internal("no material generator for this key spec"))
+    match spec {
+        KeySpec::EccNistEdwards25519 => crate::key::ed25519::generate().map_err(internal),
+        KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => crate::key::ml_dsa::generate(spec).map_err(internal),
+        KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => {
+            crate::key::ml_kem::generate(spec).map_err(internal)
+        }
+        _ => Err(internal("no material generator for this key spec")),
+    }
 }
 
 /// An RSA key: its signing or decrypting half (by key usage) and public parts.
@@ -192,6 +192,12 @@ pub enum KeyObject {
     Ecdh(Box<agreement::PrivateKey>),
     /// HMAC keys.
     Hmac(Box<hmac::Key>),
+    /// ECC_NIST_EDWARDS25519 keys.
+    Ed25519(Box<crate::key::ed25519::Ed25519Key>),
+    /// ML_DSA_44/65/87 keys.
+    MlDsa(Box<crate::key::ml_dsa::MlDsaKey>),
+    /// ML_KEM_512/768/1024 keys.
+    MlKem(Box<crate::key::ml_kem::MlKemKey>),
 }
 
 impl std::fmt::Debug for KeyObject {
@@ -201,6 +207,9 @@ impl std::fmt::Debug for KeyObject {
             KeyObject::Ecdsa(_) => "KeyObject::Ecdsa(..)",
             KeyObject::Ecdh(_) => "KeyObject::Ecdh(..)",
             KeyObject::Hmac(_) => "KeyObject::Hmac(..)",
+            KeyObject::Ed25519(_) => "KeyObject::Ed25519(..)",
+            KeyObject::MlDsa(_) => "KeyObject::MlDsa(..)",
+            KeyObject::MlKem(_) => "KeyObject::MlKem(..)",
         })
     }
 }
@@ -281,17 +290,37 @@ impl LoadedMaterial {
                 public_der: Vec::new(),
             });
         }
-        Err("unsupported key spec")
+        match spec {
+            KeySpec::EccNistEdwards25519 => {
+                let (key, public_der) = crate::key::ed25519::open(material)?;
+                Ok(Self { object: KeyObject::Ed25519(Box::new(key)), public_der })
+            }
+            KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
+                let (key, public_der) = crate::key::ml_dsa::open(spec, material)?;
+                Ok(Self { object: KeyObject::MlDsa(Box::new(key)), public_der })
+            }
+            KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => {
+                let (key, public_der) = crate::key::ml_kem::open(spec, material)?;
+                Ok(Self { object: KeyObject::MlKem(Box::new(key)), public_der })
+            }
+            _ => Err("unsupported key spec"),
+        }
     }
 }
 
-/// Signs `message` (or, with `is_digest`, the given digest) with a SIGN_VERIFY key.
+/// Signs `message` (or, with `is_digest`, the given digest; for ML-DSA the
+/// given 64-byte mu) with a SIGN_VERIFY key.
 pub fn sign(
     object: &KeyObject,
     alg: SigningAlgorithm,
     message: &[u8],
     is_digest: bool,
 ) -> Result<Vec<u8>, CryptoRefusal> {
+    match object {
+        KeyObject::Ed25519(k) => return k.sign(alg, message),
+        KeyObject::MlDsa(k) if alg == SigningAlgorithm::MlDsaShake256 => return k.sign(message, is_digest),
+        _ => {}
+    }
     let d = digest_alg(alg).ok_or(CryptoRefusal::WrongAlgorithm)?;
     let digest = if is_digest {
         Some(Digest::import_less_safe(message, d).map_err(|_| CryptoRefusal::DigestLength)?)
@@ -332,6 +361,11 @@ pub fn verify(
     is_digest: bool,
     sig: &[u8],
 ) -> Result<(), CryptoRefusal> {
+    match object {
+        KeyObject::Ed25519(k) => return k.verify(alg, message, sig),
+        KeyObject::MlDsa(k) if alg == SigningAlgorithm::MlDsaShake256 => return k.verify(message, is_digest, sig),
+        _ => {}
+    }
     let d = digest_alg(alg).ok_or(CryptoRefusal::WrongAlgorithm)?;
     let verifier = match object {
         KeyObject::Rsa(k) => {
@@ -388,6 +422,18 @@ pub fn ecdh(object: &KeyObject, peer_spki: &[u8]) -> Result<Zeroizing<Vec<u8>>, 
     }
     let peer = agreement::UnparsedPublicKey::new(k.algorithm(), peer_spki);
     agreement::agree(k, peer, CryptoRefusal::Invalid, |s| Ok(Zeroizing::new(s.to_vec())))
+}
+
+/// ML-KEM encapsulation with the key's public half: (shared secret, ciphertext).
+pub fn encapsulate(object: &KeyObject) -> Result<(Zeroizing<Vec<u8>>, Vec<u8>), CryptoRefusal> {
+    let KeyObject::MlKem(k) = object else { return Err(CryptoRefusal::WrongAlgorithm) };
+    k.encapsulate()
+}
+
+/// ML-KEM decapsulation with the key's private half.
+pub fn decapsulate(object: &KeyObject, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoRefusal> {
+    let KeyObject::MlKem(k) = object else { return Err(CryptoRefusal::WrongAlgorithm) };
+    k.decapsulate(ciphertext)
 }
 
 /// HMAC of `message` with an HMAC key.

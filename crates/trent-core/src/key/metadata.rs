@@ -40,6 +40,8 @@ pub struct KeyMetadata {
     pub mac_algorithms: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_agreement_algorithms: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encapsulation_algorithms: Option<Vec<&'static str>>,
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<u32>,
@@ -73,14 +75,13 @@ impl KeyMetadata {
             signing_algorithms: algs.signing,
             mac_algorithms: algs.mac,
             key_agreement_algorithms: algs.key_agreement,
+            encapsulation_algorithms: algs.encapsulation,
             multi_region: key.multi_region,
             pending_deletion_window_in_days: key
                 .pending_deletion_window_days
                 .filter(|_| key.key_state == KeyState::PendingDeletion),
             // AWS reports a current material id only for symmetric encryption keys.
-            current_key_material_id: key
-                .materials
-                .last()
+            current_key_material_id: crate::key::imported_materials::current(key)
                 .filter(|_| key.key_spec == KeySpec::SymmetricDefault)
                 .map(|m| m.id.clone()),
         }

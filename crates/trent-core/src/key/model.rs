@@ -109,6 +109,11 @@ wire_enum!(
 );
 
 wire_enum!(
+    /// Key encapsulation algorithms (`EncapsulationAlgorithmSpec`).
+    EncapsulationAlgorithm { MlKem = "ML_KEM" }
+);
+
+wire_enum!(
     /// How Sign and Verify read `Message` (`MessageType`).
     MessageType { Raw = "RAW", Digest = "DIGEST", ExternalMu = "EXTERNAL_MU" }
 );
@@ -296,6 +301,7 @@ mod tests {
         assert_consistent::<MacAlgorithm>();
         assert_consistent::<KeyAgreementAlgorithm>();
         assert_consistent::<MessageType>();
+        assert_consistent::<EncapsulationAlgorithm>();
         assert_consistent::<WrappingAlgorithm>();
         assert_consistent::<WrappingKeySpec>();
         assert_consistent::<DataKeySpec>();

@@ -35,6 +35,17 @@ pub fn require_rotatable(key: &KeyRecord) -> KmsResult<()> {
     Ok(())
 }
 
+/// RotateKeyOnDemand and ListKeyRotations also take symmetric keys with
+/// imported material (EXTERNAL origin), which rotate to material imported as
+/// NEW_KEY_MATERIAL; automatic rotation does not.
+pub fn require_rotatable_on_demand(key: &KeyRecord) -> KmsResult<()> {
+    if key.origin == Origin::External && key.key_spec == KeySpec::SymmetricDefault && key.custom_key_store_id.is_none()
+    {
+        return Ok(());
+    }
+    require_rotatable(key)
+}
+
 /// Adds a new material version to `key`.
 pub fn add_material(root: &RootKey, now: f64, key: &mut KeyRecord, kind: RotationType) -> KmsResult<()> {
     let m = crate::key::sealing::new_material(root, now, &key.key_id, Some(kind))?;

@@ -44,7 +44,8 @@ pub fn seal_material(
 /// Material ids stay, so ciphertexts made before still decrypt.
 pub fn reseal_record(root: &RootKey, record: &mut KeyRecord) -> KmsResult<bool> {
     let mut changed = false;
-    for m in &mut record.materials {
+    // Deleted imported material keeps its place with nothing sealed.
+    for m in record.materials.iter_mut().filter(|m| !m.wrapped.is_empty()) {
         if let Some(wrapped) = root.reseal(&record.key_id, &m.id, &m.wrapped)? {
             m.wrapped = wrapped;
             changed = true;

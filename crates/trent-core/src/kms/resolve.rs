@@ -93,17 +93,11 @@ impl Kms {
     /// key goes to PendingImport. Checked whenever a key is resolved.
     async fn expire_imported_material(&self, key: Arc<LoadedKey>) -> KmsResult<Arc<LoadedKey>> {
         let now = self.now();
-        let due = |k: &KeyRecord| k.valid_to.is_some_and(|t| t <= now) && !k.materials.is_empty();
+        let due = |k: &KeyRecord| crate::key::imported_materials::expiry_due(k, now);
         if !due(&key.record) {
             return Ok(key);
         }
-        self.update_key(&key.record.key_id, |k| {
-            if due(k) {
-                crate::key::import::remove_material(k);
-            }
-            Ok(())
-        })
-        .await
+        self.update_key(&key.record.key_id, |k| crate::key::imported_materials::expire(k, now)).await
     }
 
     async fn alias_target(&self, account: &str, region: &str, name: &str) -> KmsResult<String> {

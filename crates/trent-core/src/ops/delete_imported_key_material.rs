@@ -1,6 +1,8 @@
 //! DeleteImportedKeyMaterial: removes imported material; the key goes to
 //! PendingImport (it stays PendingDeletion if deletion is scheduled) until
-//! the same material is imported again.
+//! the same material is imported again. On symmetric keys `KeyMaterialId`
+//! picks the material (the current one by default); material only pending
+//! rotation is dissociated and the key state stays.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +36,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let key_id = Validator::new()
         .key_id("keyId", req.key_id.as_deref(), true)
         .str_len("keyMaterialId", req.key_material_id.as_deref(), 64, 64)
+        .pattern("keyMaterialId", req.key_material_id.as_deref(), "^[a-f0-9]+$", |s| {
+            s.chars().all(|c| matches!(c, 'a'..='f' | '0'..='9'))
+        })
         .finish_with(req.key_id)?;
     let key = kms.resolve_key_only(caller, &key_id, &Access::new("DeleteImportedKeyMaterial")).await?;
     kms.admit_key(caller, Operation::DeleteImportedKeyMaterial, &key.record).await?;
@@ -41,6 +46,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let updated = kms
         .update_key(&key.record.key_id, |k| {
             crate::key::import::require_external(k)?;
+            if crate::key::imported_materials::applies(k) {
+                removed = crate::key::imported_materials::delete(k, req.key_material_id.as_deref())?;
+                return Ok(());
+            }
             removed = k.materials.last().map(|m| m.id.clone());
             crate::key::import::remove_material(k);
             Ok(())

@@ -54,6 +54,7 @@ fn pair_key_spec(spec: DataKeyPairSpec) -> Option<KeySpec> {
         DataKeyPairSpec::EccNistP384 => KeySpec::EccNistP384,
         DataKeyPairSpec::EccNistP521 => KeySpec::EccNistP521,
         DataKeyPairSpec::EccSecgP256k1 => KeySpec::EccSecgP256k1,
+        DataKeyPairSpec::EccNistEdwards25519 => KeySpec::EccNistEdwards25519,
         _ => return None,
     })
 }

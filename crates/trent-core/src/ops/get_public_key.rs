@@ -36,6 +36,8 @@ pub struct Response {
     pub signing_algorithms: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_agreement_algorithms: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encapsulation_algorithms: Option<Vec<&'static str>>,
 }
 
 /// Runs GetPublicKey.
@@ -69,5 +71,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         encryption_algorithms: algs.encryption,
         signing_algorithms: algs.signing,
         key_agreement_algorithms: algs.key_agreement,
+        encapsulation_algorithms: algs.encapsulation,
     })
 }

@@ -1,6 +1,8 @@
 //! ImportKeyMaterial: unwraps material with the token's wrapping key, checks it
 //! fits the key, and makes an EXTERNAL key usable (PendingImport → Enabled),
-//! optionally until ValidTo. Re-imports must bring the same material.
+//! optionally until ValidTo. Asymmetric and HMAC keys take one material, and
+//! re-imports must bring it again; symmetric keys also take NEW_KEY_MATERIAL,
+//! staged for RotateKeyOnDemand (`key/imported_materials.rs`).
 
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +16,7 @@ use crate::wire::blob::Blob;
 use crate::wire::validate::Validator;
 
 use crate::key::import::{EXT_IMPORTED_MATERIAL_ID, check_material, material_id, open_token, require_external, unwrap};
+use crate::key::imported_materials::{self, ImportType};
 
 /// ImportKeyMaterial request.
 #[derive(Debug, Deserialize)]
@@ -49,7 +52,19 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         .required("encryptedKeyMaterial", &req.encrypted_key_material)
         .blob_len("encryptedKeyMaterial", req.encrypted_key_material.as_ref().map(|b| &b.0[..]), 1, 6144);
     let model = v.enum_member::<ExpirationModel>("expirationModel", req.expiration_model.as_deref());
-    v.str_len("keyMaterialDescription", req.key_material_description.as_deref(), 0, 256);
+    let import_type = v.enum_member::<ImportType>("importType", req.import_type.as_deref());
+    v.str_len("keyMaterialDescription", req.key_material_description.as_deref(), 0, 256).pattern(
+        "keyMaterialDescription",
+        req.key_material_description.as_deref(),
+        "^[a-zA-Z0-9:/_\\s.-]+$",
+        |s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || ":/_.-".contains(c)),
+    );
+    v.str_len("keyMaterialId", req.key_material_id.as_deref(), 64, 64).pattern(
+        "keyMaterialId",
+        req.key_material_id.as_deref(),
+        "^[a-f0-9]+$",
+        |s| s.chars().all(|c| matches!(c, 'a'..='f' | '0'..='9')),
+    );
     let (key_id, token, wrapped) = v.finish_with((req.key_id, req.import_token, req.encrypted_key_material))?;
     let model = match (model, req.valid_to) {
         (Some(m), _) => m,
@@ -73,12 +88,18 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         }
         _ => {}
     }
-    if req.import_type.as_deref().is_some_and(|t| t != "EXISTING_KEY_MATERIAL" && t != "NEW_KEY_MATERIAL") {
-        return Err(KmsError::validation("ImportType must be NEW_KEY_MATERIAL or EXISTING_KEY_MATERIAL."));
+    if import_type == Some(ImportType::NewKeyMaterial) && req.key_material_id.is_some() {
+        return Err(KmsError::validation("You cannot specify a KeyMaterialId with ImportType NEW_KEY_MATERIAL."));
     }
     let key = kms.resolve_key_only(caller, &key_id, &Access::new("ImportKeyMaterial")).await?;
     kms.admit_key(caller, Operation::ImportKeyMaterial, &key.record).await?;
     require_external(&key.record)?;
+    let several = imported_materials::applies(&key.record);
+    if !several && (import_type.is_some() || req.key_material_id.is_some() || req.key_material_description.is_some()) {
+        return Err(KmsError::validation(
+            "ImportType, KeyMaterialId and KeyMaterialDescription are valid only for symmetric encryption KMS keys.",
+        ));
+    }
     let token = open_token(&kms.root, kms.now(), &key.record, &token.0)?;
     let material = tokio::task::spawn_blocking(move || unwrap(&token, &wrapped.0))
         .await
@@ -96,6 +117,28 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let updated = kms
         .update_key(&key.record.key_id, |k| {
             require_external(k)?;
+            if imported_materials::applies(k) {
+                let first = k.ext.get(EXT_IMPORTED_MATERIAL_ID).and_then(|v| v.as_str()).map(str::to_owned);
+                let import_type = import_type.unwrap_or(if first.is_none() {
+                    ImportType::NewKeyMaterial
+                } else {
+                    ImportType::ExistingKeyMaterial
+                });
+                let import = imported_materials::Import {
+                    import_type,
+                    id: &id,
+                    wrapped: &wrapped,
+                    now: created,
+                    description: req.key_material_description.as_deref(),
+                    expiration_model: model,
+                    valid_to: req.valid_to.filter(|_| model == ExpirationModel::KeyMaterialExpires),
+                };
+                imported_materials::import(k, first.as_deref(), &import)?;
+                if first.is_none() {
+                    k.ext.insert(EXT_IMPORTED_MATERIAL_ID.to_owned(), serde_json::Value::String(id.clone()));
+                }
+                return Ok(());
+            }
             match k.ext.get(EXT_IMPORTED_MATERIAL_ID).and_then(|v| v.as_str()) {
                 Some(first) if first != id => {
                     return Err(KmsError::new(

@@ -1,4 +1,6 @@
-//! ListKeyRotations: the rotations a key has had (and optionally its original material).
+//! ListKeyRotations: the rotations a key has had (and optionally its original
+//! material); for imported keys also each material's import state,
+//! description and expiry, and material pending rotation.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +12,9 @@ use crate::wire::aws_enum::{AwsEnum, wire_enum};
 use crate::wire::pagination::{self, Tokens};
 use crate::wire::validate::Validator;
 
-use crate::key::rotation::require_rotatable;
+use crate::key::imported_materials;
+use crate::key::model::ExpirationModel;
+use crate::key::rotation::require_rotatable_on_demand;
 
 /// ListKeyRotations request.
 #[derive(Debug, Deserialize)]
@@ -32,16 +36,26 @@ wire_enum!(
     }
 );
 
-/// One rotation.
+/// One material of the key.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RotationsListEntry {
     pub key_id: String,
     pub key_material_id: String,
-    pub rotation_date: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_state: Option<&'static str>,
+    pub key_material_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<f64>,
+    /// Absent for the first material and for material pending rotation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_date: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rotation_type: Option<&'static str>,
-    pub key_material_state: &'static str,
 }
 
 /// ListKeyRotations response.
@@ -62,22 +76,40 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     pagination::validate(&mut v, req.limit, req.marker.as_deref());
     v.finish()?;
     let key = kms.key_only(caller, Operation::ListKeyRotations, req.key_id.as_deref()).await?;
-    require_rotatable(&key.record)?;
+    require_rotatable_on_demand(&key.record)?;
     let all = include == Some(IncludeKeyMaterial::AllKeyMaterial);
     let arn = key.arn();
-    let current = key.record.materials.len().saturating_sub(1);
-    let entries: Vec<RotationsListEntry> = key
-        .record
+    let record = &key.record;
+    let imported = imported_materials::applies(record);
+    let imports = if imported { imported_materials::read(record) } else { Default::default() };
+    let current = imported_materials::current(record).map(|m| m.id.as_str());
+    let entries: Vec<RotationsListEntry> = record
         .materials
         .iter()
-        .enumerate()
-        .filter(|(_, m)| all || m.rotation_type.is_some())
-        .map(|(i, m)| RotationsListEntry {
-            key_id: arn.clone(),
-            key_material_id: m.id.clone(),
-            rotation_date: m.created,
-            rotation_type: m.rotation_type.map(|t| t.as_str()),
-            key_material_state: if i == current { "CURRENT" } else { "NON_CURRENT" },
+        .filter(|m| all || m.rotation_type.is_some())
+        .map(|m| {
+            let facts = imports.get(&m.id);
+            let pending = facts.is_some_and(|f| f.pending_rotation);
+            let expiration_model = facts.and_then(|f| f.expiration_model).filter(|_| imported);
+            RotationsListEntry {
+                key_id: arn.clone(),
+                key_material_id: m.id.clone(),
+                key_material_description: facts.and_then(|f| f.description.clone()),
+                import_state: facts.map(|f| if f.deleted { "PENDING_IMPORT" } else { "IMPORTED" }),
+                key_material_state: if pending {
+                    "PENDING_ROTATION"
+                } else if Some(m.id.as_str()) == current {
+                    "CURRENT"
+                } else {
+                    "NON_CURRENT"
+                },
+                expiration_model: expiration_model.map(|e| e.as_str()),
+                valid_to: facts
+                    .and_then(|f| f.valid_to)
+                    .filter(|_| expiration_model == Some(ExpirationModel::KeyMaterialExpires)),
+                rotation_date: m.rotation_type.and(facts.and_then(|f| f.rotation_date).or(Some(m.created))),
+                rotation_type: m.rotation_type.map(|t| t.as_str()),
+            }
         })
         .collect();
     let limit = pagination::page_size(req.limit, 100, 1000);

@@ -9,6 +9,7 @@ pub mod create_alias;
 pub mod create_custom_key_store;
 pub mod create_grant;
 pub mod create_key;
+pub mod decapsulate;
 
 pub mod decrypt;
 pub mod delete_alias;
@@ -22,6 +23,7 @@ pub mod disable_key_rotation;
 pub mod disconnect_custom_key_store;
 pub mod enable_key;
 pub mod enable_key_rotation;
+pub mod encapsulate;
 pub mod encrypt;
 pub mod generate_data_key;
 pub mod generate_data_key_pair;

@@ -1,4 +1,6 @@
-//! RotateKeyOnDemand: a new material version now, without touching the automatic schedule.
+//! RotateKeyOnDemand: a new material version now, without touching the
+//! automatic schedule; for imported keys, the material imported as
+//! NEW_KEY_MATERIAL becomes current.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +12,7 @@ use crate::kms::Kms;
 use crate::operation::Operation;
 use crate::quota::resource::ResourceQuota;
 
-use crate::key::rotation::{add_material, require_rotatable};
+use crate::key::rotation::{add_material, require_rotatable_on_demand};
 
 /// RotateKeyOnDemand request.
 #[derive(Debug, Deserialize)]
@@ -36,11 +38,14 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let updated = kms
         .update_key(&key.record.key_id, |k| {
             require_usable(k)?;
-            require_rotatable(k)?;
+            require_rotatable_on_demand(k)?;
             let done = k.materials.iter().filter(|m| m.rotation_type == Some(RotationType::OnDemand)).count();
             let done = u64::try_from(done).unwrap_or(u64::MAX);
             if done >= limit {
                 return Err(quota.exceeded(limit, done));
+            }
+            if crate::key::imported_materials::applies(k) {
+                return crate::key::imported_materials::rotate(k, kms.now());
             }
             add_material(&kms.root, kms.now(), k, RotationType::OnDemand)
         })

@@ -52,6 +52,8 @@ pub fn read_only(op_name: &str) -> bool {
         "GenerateMac",
         "VerifyMac",
         "DeriveSharedSecret",
+        "Encapsulate",
+        "Decapsulate",
     ];
     op_name.starts_with("Describe")
         || op_name.starts_with("Get")
