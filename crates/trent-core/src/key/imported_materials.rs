@@ -168,12 +168,13 @@ pub fn import(key: &mut KeyRecord, first_id: Option<&str>, i: &Import<'_>) -> Km
             ));
         }
         (ImportType::NewKeyMaterial, None) => {
-            if imports.values().any(|m| m.pending_rotation) {
+            if let Some((pending, _)) = imports.iter().find(|(_, m)| m.pending_rotation) {
+                // AWS's words, as recorded.
                 return Err(KmsError::new(
                     ErrorKind::KmsInvalidState,
                     format!(
-                        "{} already has key material pending rotation. Rotate the key or delete that key material first.",
-                        key.arn()
+                        "New key material (id: {}) cannot be imported into KMS key {}, because another key material (id: {pending}) is pending rotation.",
+                        i.id, key.key_id
                     ),
                 ));
             }
@@ -259,10 +260,8 @@ pub fn rotate(key: &mut KeyRecord, now: f64) -> KmsResult<()> {
     let Some(p) = pending else {
         return Err(KmsError::new(
             ErrorKind::KmsInvalidState,
-            format!(
-                "{} has no key material in PENDING_ROTATION state. Import new key material with ImportType NEW_KEY_MATERIAL first.",
-                key.arn()
-            ),
+            // AWS's words, as recorded.
+            format!("No available key material pending rotation for the key: {}.", key.arn()),
         ));
     };
     let id = key.materials[p].id.clone();
