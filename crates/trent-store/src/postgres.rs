@@ -44,7 +44,7 @@ use trent_core::wire::aws_enum::AwsEnum;
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use tokio::sync::broadcast;
-use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord};
+use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord, split_store_id};
 use trent_core::store::{AliasCaps, Doc, KeyStore, Page, StoreChange, StoreError, StoreResult};
 
 /// The migrations in `migrations/postgres/`, embedded at compile time
@@ -273,7 +273,7 @@ async fn insert_key_row(conn: &mut PgConnection, key: &KeyRecord) -> StoreResult
         "INSERT INTO keys (key_id, account_id, region, version, key_state, key_manager, deletion_date, \
          rotation_due, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(&key.key_id)
+    .bind(key.store_id())
     .bind(&key.account_id)
     .bind(&key.region)
     .bind(to_i64(key.version)?)
@@ -465,7 +465,7 @@ impl KeyStore for PostgresStore {
              WHERE key_id = $1 AND version = $10 RETURNING 1) \
              SELECT count(pg_notify($11, $12)) FROM done",
         )
-        .bind(&key.key_id)
+        .bind(key.store_id())
         .bind(&key.account_id)
         .bind(&key.region)
         .bind(new_version)
@@ -476,7 +476,7 @@ impl KeyStore for PostgresStore {
         .bind(encode_key(key)?)
         .bind(expected)
         .bind(changes::CHANNEL)
-        .bind(changes::encode(&StoreChange::Key { key_id: key.key_id.clone() }))
+        .bind(changes::encode(&StoreChange::Key { key_id: key.store_id() }))
         .fetch_one(&self.pool)
         .await
         .map_err(map_err)?;
@@ -484,7 +484,7 @@ impl KeyStore for PostgresStore {
             return Ok(());
         }
         let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM keys WHERE key_id = $1")
-            .bind(&key.key_id)
+            .bind(key.store_id())
             .fetch_optional(&self.pool)
             .await
             .map_err(map_err)?;
@@ -499,12 +499,18 @@ impl KeyStore for PostgresStore {
             tx.rollback().await.map_err(map_err)?;
             return Err(StoreError::NotFound);
         }
-        let aliases =
-            sqlx::query("DELETE FROM aliases WHERE target_key_id = $1 RETURNING account_id, region, alias_name")
-                .bind(key_id)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
+        // A multi-Region key shares its id with related keys in other regions:
+        // only its own region's aliases go with it.
+        let (target, region) = split_store_id(key_id);
+        let aliases = sqlx::query(
+            "DELETE FROM aliases WHERE target_key_id = $1 AND ($2::text IS NULL OR region = $2) \
+             RETURNING account_id, region, alias_name",
+        )
+        .bind(target)
+        .bind(region)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
         notify(&mut tx, &StoreChange::Key { key_id: key_id.to_owned() }).await?;
         for row in &aliases {
             let change = StoreChange::Alias {

@@ -31,7 +31,7 @@ use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord};
+use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord, split_store_id};
 use trent_core::store::{AliasCaps, Doc, KeyStore, Page, StoreError, StoreResult};
 use trent_core::wire::aws_enum::AwsEnum;
 
@@ -371,7 +371,7 @@ async fn insert_key_row(conn: &mut sqlx::SqliteConnection, key: &KeyRecord) -> S
         "INSERT INTO keys (key_id, account_id, region, version, key_state, deletion_date, doc, key_manager) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
-    .bind(&key.key_id)
+    .bind(key.store_id())
     .bind(&key.account_id)
     .bind(&key.region)
     .bind(to_i64(key.version)?)
@@ -547,7 +547,7 @@ impl KeyStore for SqliteStore {
             "UPDATE keys SET account_id = ?2, region = ?3, version = ?4, key_state = ?5, deletion_date = ?6, doc = ?7, \
              key_manager = ?9 WHERE key_id = ?1 AND version = ?8",
         )
-        .bind(&key.key_id)
+        .bind(key.store_id())
         .bind(&key.account_id)
         .bind(&key.region)
         .bind(new_version)
@@ -564,7 +564,7 @@ impl KeyStore for SqliteStore {
         }
         // Ask the writer, not a reader: it has certainly seen its own commits.
         let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM keys WHERE key_id = ?1")
-            .bind(&key.key_id)
+            .bind(key.store_id())
             .fetch_optional(&self.writer)
             .await
             .map_err(map_err)?;
@@ -579,8 +579,12 @@ impl KeyStore for SqliteStore {
             tx.rollback().await.map_err(map_err)?;
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM aliases WHERE target_key_id = ?1")
-            .bind(key_id)
+        // A multi-Region key shares its id with related keys in other regions:
+        // only its own region's aliases go with it.
+        let (target, region) = split_store_id(key_id);
+        sqlx::query("DELETE FROM aliases WHERE target_key_id = ?1 AND (?2 IS NULL OR region = ?2)")
+            .bind(target)
+            .bind(region)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;

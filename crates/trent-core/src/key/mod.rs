@@ -14,6 +14,7 @@ pub mod mac;
 pub mod material;
 pub mod metadata;
 pub mod model;
+pub mod multi_region;
 pub mod root_key;
 pub mod rotation;
 pub mod rsa_encryption;

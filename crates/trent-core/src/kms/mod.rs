@@ -7,6 +7,7 @@ mod authorize;
 mod changes;
 mod crypto_keys;
 mod due_work;
+mod related_keys;
 mod resolve;
 mod update;
 pub mod wall_clock;
@@ -120,7 +121,7 @@ impl Kms {
         self.admission.admit(charge).await
     }
 
-    /// Loads a key by id from the cache or the store. `None` if it does not exist.
+    /// Loads a key by store id (`KeyRecord::store_id`) from the cache or the store. `None` if it does not exist.
     pub async fn load_key(&self, key_id: &str) -> KmsResult<Option<Arc<LoadedKey>>> {
         if let Some(k) = self.cache.get(key_id) {
             return Ok(Some(k));

@@ -39,7 +39,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     kms.admit_key(caller, Operation::DeleteImportedKeyMaterial, &key.record).await?;
     let mut removed = None;
     let updated = kms
-        .update_key(&key.record.key_id, |k| {
+        .update_key(&key.record.store_id(), |k| {
             crate::key::import::require_external(k)?;
             removed = k.materials.last().map(|m| m.id.clone());
             crate::key::import::remove_material(k);

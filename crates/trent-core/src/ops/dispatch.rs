@@ -86,6 +86,7 @@ pub async fn dispatch(kms: &Kms, caller: &Caller, op: Operation, body: &[u8]) ->
         ListRetirableGrants => list_retirable_grants,
         PutKeyPolicy => put_key_policy,
         ReEncrypt => re_encrypt,
+        ReplicateKey => replicate_key,
         RetireGrant => retire_grant,
         RevokeGrant => revoke_grant,
         RotateKeyOnDemand => rotate_key_on_demand,
@@ -96,6 +97,7 @@ pub async fn dispatch(kms: &Kms, caller: &Caller, op: Operation, body: &[u8]) ->
         UpdateAlias => update_alias,
         UpdateCustomKeyStore => update_custom_key_store,
         UpdateKeyDescription => update_key_description,
+        UpdatePrimaryRegion => update_primary_region,
         Verify => verify,
         VerifyMac => verify_mac,
     })

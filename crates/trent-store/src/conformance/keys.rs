@@ -241,3 +241,50 @@ pub async fn key_list_all(store: &dyn KeyStore) {
         assert!(seen.contains(id), "conformance: list_all_keys missed {id}");
     }
 }
+
+/// Related multi-Region keys share their key id across regions: each is its
+/// own record under its store id (`mrk-…@REGION`), updated and deleted
+/// alone, and deleting one takes only its own region's aliases.
+pub async fn multi_region_keys_share_an_id(store: &dyn KeyStore) {
+    use trent_core::key::model::{split_store_id, store_id};
+    let account = fresh_account();
+    let key_id = format!("mrk-{}", uid().replace('-', ""));
+    let mut primary = sample_key(&key_id, &account, "us-east-1");
+    primary.multi_region = true;
+    let mut replica = primary.clone();
+    replica.region = "eu-west-1".into();
+    replica.description = "replica".into();
+    ok(store.insert_key(&primary).await, "insert_key primary");
+    ok(store.insert_key(&replica).await, "insert_key replica with the primary's id in another region");
+    expect_err(store.insert_key(&replica).await, &StoreError::AlreadyExists, "insert_key of the same region twice");
+    let (east, west) = (store_id(&key_id, "us-east-1"), store_id(&key_id, "eu-west-1"));
+    assert_eq!(split_store_id(&west), (key_id.as_str(), Some("eu-west-1")));
+    let got = ok(store.get_key(&west).await, "get_key replica");
+    assert_eq!(got.as_ref(), Some(&replica), "conformance: each region's record is its own");
+    assert_eq!(ok(store.get_key(&east).await, "get_key primary").as_ref(), Some(&primary));
+    let mut changed = replica.clone();
+    changed.version += 1;
+    changed.description = "changed".into();
+    ok(store.update_key(&changed).await, "update_key replica");
+    assert_eq!(
+        ok(store.get_key(&east).await, "get_key primary after replica update").map(|k| k.description),
+        Some(primary.description.clone()),
+        "conformance: updating a replica must not touch its primary"
+    );
+    for region in ["us-east-1", "eu-west-1"] {
+        ok(store.insert_alias(&sample_alias(&account, region, "alias/mrk", &key_id)).await, "insert_alias");
+    }
+    ok(store.delete_key(&west).await, "delete_key replica");
+    assert!(ok(store.get_key(&west).await, "get_key deleted replica").is_none());
+    assert!(ok(store.get_key(&east).await, "get_key primary after replica deletion").is_some());
+    assert!(
+        ok(store.get_alias(&account, "eu-west-1", "alias/mrk").await, "get_alias replica").is_none(),
+        "conformance: a deleted replica's aliases go with it"
+    );
+    assert!(
+        ok(store.get_alias(&account, "us-east-1", "alias/mrk").await, "get_alias primary").is_some(),
+        "conformance: deleting a replica must keep its primary's aliases"
+    );
+    let page = ok(store.list_keys(&account, "us-east-1", None, 10).await, "list_keys");
+    assert_eq!(ids(&page), [key_id.clone()]);
+}
