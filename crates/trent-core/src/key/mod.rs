@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod crypto_pool;
 pub mod encryption_context;
 pub mod import;
+pub mod last_usage;
 pub mod mac;
 pub mod material;
 pub mod metadata;

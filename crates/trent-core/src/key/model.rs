@@ -254,6 +254,16 @@ impl KeyRecord {
         store_id(&self.key_id, &self.region)
     }
 
+    /// [`KeyRecord::store_id`] without an allocation for a single-Region key
+    /// (for paths every cryptographic request takes).
+    pub fn store_id_ref(&self) -> std::borrow::Cow<'_, str> {
+        if self.key_id.starts_with(MULTI_REGION_PREFIX) {
+            std::borrow::Cow::Owned(self.store_id())
+        } else {
+            std::borrow::Cow::Borrowed(&self.key_id)
+        }
+    }
+
     /// Whether the key is enabled (the `Enabled` flag of KeyMetadata).
     pub fn enabled(&self) -> bool {
         self.key_state == KeyState::Enabled

@@ -30,6 +30,7 @@ impl Kms {
             if let Some(deleted) = &related {
                 self.forget_deleted_related_key(deleted).await?;
             }
+            self.forget_key_use(&key_id).await?;
             // A deleted key's grants go with it.
             for grant in
                 self.store.list_docs(crate::access::grants::DOC_KIND, Some(&key_id)).await.map_err(store_err)?

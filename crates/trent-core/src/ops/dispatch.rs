@@ -72,6 +72,7 @@ pub async fn dispatch(kms: &Kms, caller: &Caller, op: Operation, body: &[u8]) ->
         GenerateDataKeyWithoutPlaintext => generate_data_key_without_plaintext,
         GenerateMac => generate_mac,
         GenerateRandom => generate_random,
+        GetKeyLastUsage => get_key_last_usage,
         GetKeyPolicy => get_key_policy,
         GetKeyRotationStatus => get_key_rotation_status,
         GetParametersForImport => get_parameters_for_import,
