@@ -284,3 +284,88 @@ print("boto3 multi-region ok")
 "#;
     common::run_boto3(&server, script, "boto3 multi-region ok");
 }
+
+#[tokio::test]
+async fn replicate_key_charges_two_create_key_requests_in_the_replica_region() {
+    // CreateKey at 1 request per second in eu-west-1 only: ReplicateKey needs two there.
+    let config = format!(
+        "[[quotas.overrides]]\naccount_id = \"*\"\nregion = \"{WEST}\"\nquota_code = \"L-32B67F4A\"\nvalue = 1.0\n"
+    );
+    let s = TestServer::start_with_config(Some(&config));
+    let east = client_in(&s, EAST).await;
+    let id = east.create_key().multi_region(true).send().await.unwrap().key_metadata.unwrap().key_id().to_owned();
+    err_of(east.replicate_key().key_id(&id).replica_region(WEST).send().await, "ThrottlingException");
+    // Refused before anything was written: no replica exists.
+    let md = east.describe_key().key_id(&id).send().await.unwrap().key_metadata.unwrap();
+    assert!(md.multi_region_configuration().unwrap().replica_keys().is_empty());
+    // Another region, at AWS's default CreateKey rate, takes it.
+    east.replicate_key().key_id(&id).replica_region("ap-south-1").send().await.unwrap();
+}
+
+/// GetParametersForImport in the client's region, then wraps `material` with openssl (RSAES_OAEP_SHA_256).
+async fn import(c: &Client, key: &str, material: &[u8], dir: &common::asymmetric::Dir) -> Result<(), String> {
+    use aws_sdk_kms::types::{AlgorithmSpec, ExpirationModelType, WrappingKeySpec};
+    let p = c
+        .get_parameters_for_import()
+        .key_id(key)
+        .wrapping_algorithm(AlgorithmSpec::RsaesOaepSha256)
+        .wrapping_key_spec(WrappingKeySpec::Rsa2048)
+        .send()
+        .await
+        .unwrap();
+    let der = dir.write("wrap.der", p.public_key().unwrap().as_ref());
+    let pem = dir.path("wrap.pem");
+    common::asymmetric::openssl(&["pkey", "-pubin", "-inform", "DER", "-in", &der, "-out", &pem]);
+    let mat = dir.write("material.bin", material);
+    let out = dir.path("wrapped.bin");
+    common::asymmetric::openssl(&[
+        "pkeyutl",
+        "-encrypt",
+        "-pubin",
+        "-inkey",
+        &pem,
+        "-in",
+        &mat,
+        "-out",
+        &out,
+        "-pkeyopt",
+        "rsa_padding_mode:oaep",
+        "-pkeyopt",
+        "rsa_oaep_md:sha256",
+        "-pkeyopt",
+        "rsa_mgf1_md:sha256",
+    ]);
+    c.import_key_material()
+        .key_id(key)
+        .import_token(p.import_token().unwrap().clone())
+        .encrypted_key_material(Blob::new(dir.read("wrapped.bin")))
+        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("{}", aws_sdk_kms::error::DisplayErrorContext(e)))
+}
+
+#[tokio::test]
+async fn an_imported_primary_s_replica_takes_only_the_same_material() {
+    let s = TestServer::start_unthrottled();
+    let (east, west) = (client_in(&s, EAST).await, client_in(&s, WEST).await);
+    let dir = common::asymmetric::Dir::new();
+    let md = east.create_key().multi_region(true).origin(OriginType::External).send().await.unwrap();
+    let id = md.key_metadata().unwrap().key_id().to_owned();
+    let material: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(29).wrapping_add(3)).collect();
+    import(&east, &id, &material, &dir).await.unwrap();
+
+    // The replica has no material until the same material is imported into it.
+    let out = east.replicate_key().key_id(&id).replica_region(WEST).send().await.unwrap();
+    let rmd = out.replica_key_metadata().unwrap();
+    assert_eq!(rmd.key_state(), Some(&KeyState::PendingImport));
+    assert_eq!(rmd.origin(), Some(&OriginType::External));
+    let ct = encrypt(&east, &id, b"imported in both").await;
+    err_of(west.decrypt().ciphertext_blob(ct.clone()).send().await, "KMSInvalidStateException");
+    let other: Vec<u8> = material.iter().map(|b| b ^ 0xff).collect();
+    let refused = import(&west, &id, &other, &dir).await.unwrap_err();
+    assert!(refused.contains("IncorrectKeyMaterialException"), "{refused}");
+    import(&west, &id, &material, &dir).await.unwrap();
+    assert_eq!(decrypt(&west, &ct).await, b"imported in both");
+}

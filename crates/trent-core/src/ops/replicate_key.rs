@@ -102,6 +102,11 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     if primary.origin == Origin::External {
         replica.key_state = KeyState::PendingImport;
         replica.rotation = primary.rotation.clone();
+        // ... and only that material: ImportKeyMaterial refuses any other.
+        let imported = crate::key::import::EXT_IMPORTED_MATERIAL_ID;
+        if let Some(id) = primary.ext.get(imported) {
+            replica.ext.insert(imported.to_owned(), id.clone());
+        }
     } else {
         replica.key_state = KeyState::Enabled;
         copy_shared(primary, &mut replica);
