@@ -125,6 +125,30 @@ async fn replicas_share_material_and_describe_their_set() {
     east.enable_key_rotation().key_id(&id).send().await.unwrap();
     assert!(west.get_key_rotation_status().key_id(&id).send().await.unwrap().key_rotation_enabled());
     assert_eq!(decrypt(&west, &from_east).await, b"made in us-east-1", "old material still decrypts");
+
+    // Grants and last usage are each related key's own.
+    let grant = east
+        .create_grant()
+        .key_id(&id)
+        .grantee_principal(format!("arn:aws:iam::{DEV_ACCOUNT_ID}:user/east-only"))
+        .operations(aws_sdk_kms::types::GrantOperation::Decrypt)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(east.list_grants().key_id(&id).send().await.unwrap().grants().len(), 1);
+    assert!(west.list_grants().key_id(&id).send().await.unwrap().grants().is_empty());
+    err_of(west.revoke_grant().key_id(&id).grant_id(grant.grant_id().unwrap()).send().await, "NotFoundException");
+    encrypt(&east, &id, b"last use in us-east-1").await;
+    let used = |c: &Client| {
+        let c = c.clone();
+        let id = id.clone();
+        async move {
+            let out = c.get_key_last_usage().key_id(&id).send().await.unwrap();
+            out.key_last_usage().unwrap().operation().unwrap().as_str().to_owned()
+        }
+    };
+    assert_eq!(used(&east).await, "Encrypt");
+    assert_eq!(used(&west).await, "Decrypt");
 }
 
 #[tokio::test]
