@@ -393,3 +393,33 @@ async fn an_imported_primary_s_replica_takes_only_the_same_material() {
     import(&west, &id, &material, &dir).await.unwrap();
     assert_eq!(decrypt(&west, &ct).await, b"imported in both");
 }
+
+#[tokio::test]
+async fn key_policies_see_the_multi_region_condition_keys() {
+    let s = TestServer::start_unthrottled();
+    let (east, west) = (client_in(&s, EAST).await, client_in(&s, WEST).await);
+    let root = format!("arn:aws:iam::{DEV_ACCOUNT_ID}:root");
+    let policy = |deny: serde_json::Value| {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"},
+            deny,
+        ]})
+        .to_string()
+    };
+    let no_south =
+        policy(serde_json::json!({"Effect": "Deny", "Principal": {"AWS": root}, "Action": "kms:ReplicateKey",
+        "Resource": "*", "Condition": {"StringEquals": {"kms:ReplicaRegion": "ap-south-1"}}}));
+    let md = east.create_key().multi_region(true).policy(no_south).send().await.unwrap().key_metadata.unwrap();
+    let id = md.key_id().to_owned();
+    let denied =
+        err_of(east.replicate_key().key_id(&id).replica_region("ap-south-1").send().await, "AccessDeniedException");
+    assert!(denied.unwrap().contains("kms:ReplicateKey"));
+    let no_replica_encrypt = policy(serde_json::json!({"Effect": "Deny", "Principal": {"AWS": root},
+        "Action": "kms:Encrypt", "Resource": "*",
+        "Condition": {"StringEquals": {"kms:MultiRegionKeyType": "REPLICA"}, "Bool": {"kms:MultiRegion": "true"}}}));
+    east.replicate_key().key_id(&id).replica_region(WEST).policy(&no_replica_encrypt).send().await.unwrap();
+    err_of(west.encrypt().key_id(&id).plaintext(Blob::new("x")).send().await, "AccessDeniedException");
+    // The same policy on the primary does not stop it.
+    east.put_key_policy().key_id(&id).policy(&no_replica_encrypt).send().await.unwrap();
+    encrypt(&east, &id, b"primary").await;
+}

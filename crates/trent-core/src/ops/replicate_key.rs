@@ -50,7 +50,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     v.str_len("description", req.description.as_deref(), 0, 8192);
     crate::key::tags::validate(&mut v, req.tags.as_deref());
     let (key_ref, region) = v.finish_with((req.key_id.as_deref(), req.replica_region.as_deref()))?;
-    let primary = kms.resolve_key_only(caller, key_ref, &Access::new("ReplicateKey")).await?;
+    let access = Access::new("ReplicateKey").region("kms:ReplicaRegion", region);
+    let primary = kms.resolve_key_only(caller, key_ref, &access).await?;
     // AWS counts one ReplicateKey in the primary's region and two CreateKey
     // requests (one a dry run) in the replica's region.
     kms.admit_key(caller, Operation::ReplicateKey, &primary.record).await?;

@@ -29,7 +29,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     v.required("primaryRegion", &req.primary_region);
     multi_region::validate_region(&mut v, "primaryRegion", req.primary_region.as_deref());
     let (key_ref, new_region) = v.finish_with((req.key_id.as_deref(), req.primary_region.as_deref()))?;
-    let access = Access::new("UpdatePrimaryRegion");
+    let access = Access::new("UpdatePrimaryRegion").region("kms:PrimaryRegion", new_region);
     let primary = kms.resolve_key_only(caller, key_ref, &access).await?;
     // Charged as two requests, one in each region involved.
     kms.admit_key(caller, Operation::UpdatePrimaryRegion, &primary.record).await?;
