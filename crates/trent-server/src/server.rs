@@ -283,9 +283,11 @@ impl RunningServer {
             _ = interrupt.recv() => 130,
             _ = terminate.recv() => 143,
         };
-        match self.kms.flush_key_usage().await {
-            Ok(n) => tracing::info!(keys = n, "key usage written before exit"),
-            Err(e) => tracing::error!(error = %e, "writing key usage before exit failed"),
+        // Bounded: an unreachable store must not keep the process from exiting.
+        match tokio::time::timeout(Duration::from_secs(5), self.kms.flush_key_usage()).await {
+            Ok(Ok(n)) => tracing::info!(keys = n, "key usage written before exit"),
+            Ok(Err(e)) => tracing::error!(error = %e, "writing key usage before exit failed"),
+            Err(_) => tracing::error!("writing key usage before exit timed out after 5 s"),
         }
         std::process::exit(code)
     }

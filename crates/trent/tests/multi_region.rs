@@ -423,3 +423,61 @@ async fn key_policies_see_the_multi_region_condition_keys() {
     east.put_key_policy().key_id(&id).policy(&no_replica_encrypt).send().await.unwrap();
     encrypt(&east, &id, b"primary").await;
 }
+
+#[tokio::test]
+async fn asymmetric_and_hmac_replicas_share_their_key_pair_and_secret() {
+    use aws_sdk_kms::types::{KeySpec, KeyUsageType, MacAlgorithmSpec, SigningAlgorithmSpec};
+    let s = TestServer::start_unthrottled();
+    let (east, west) = (client_in(&s, EAST).await, client_in(&s, WEST).await);
+    let dir = common::asymmetric::Dir::new();
+    let ecc = east
+        .create_key()
+        .multi_region(true)
+        .key_spec(KeySpec::EccNistP256)
+        .key_usage(KeyUsageType::SignVerify)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id()
+        .to_owned();
+    east.replicate_key().key_id(&ecc).replica_region(WEST).send().await.unwrap();
+    let east_pem = common::asymmetric::public_pem(&east, &ecc, &dir, "east").await;
+    let west_pem = common::asymmetric::public_pem(&west, &ecc, &dir, "west").await;
+    assert_eq!(std::fs::read(&east_pem).unwrap(), std::fs::read(&west_pem).unwrap());
+    // Signed in us-east-1, verified by openssl with the eu-west-1 replica's public key.
+    common::asymmetric::sign_and_prove(&east, &ecc, SigningAlgorithmSpec::EcdsaSha256, &west_pem, &dir).await;
+
+    let hmac = east
+        .create_key()
+        .multi_region(true)
+        .key_spec(KeySpec::Hmac256)
+        .key_usage(KeyUsageType::GenerateVerifyMac)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id()
+        .to_owned();
+    east.replicate_key().key_id(&hmac).replica_region(WEST).send().await.unwrap();
+    let mac = east
+        .generate_mac()
+        .key_id(&hmac)
+        .message(Blob::new("m"))
+        .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .unwrap();
+    let ok = west
+        .verify_mac()
+        .key_id(&hmac)
+        .message(Blob::new("m"))
+        .mac(mac.mac().unwrap().clone())
+        .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .unwrap();
+    assert!(ok.mac_valid());
+}
