@@ -108,3 +108,26 @@ async fn automatic_rotation_of_the_primary_reaches_its_replica() {
     let out = s.ok(Operation::Decrypt, json!({ "CiphertextBlob": ct["CiphertextBlob"] })).await;
     assert_eq!(STANDARD.decode(out["Plaintext"].as_str().unwrap()).unwrap(), b"after rotation");
 }
+
+#[tokio::test]
+async fn a_replicate_key_stopped_between_its_writes_is_finished_by_its_retry() {
+    use trent_core::key::multi_region::{MultiRegionSet, set_set};
+    use trent_core::store::KeyStore;
+    let s = Service::new().await;
+    let md = s.ok(Operation::CreateKey, json!({ "MultiRegion": true })).await;
+    let id = md["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    // The state a crash right after the replica's insert leaves: the replica
+    // exists, its primary does not list it.
+    let handle = trent_core::key::model::store_id(&id, common::REGION);
+    let mut replica = s.store.get_key(&handle).await.unwrap().unwrap();
+    replica.region = WEST.into();
+    let set = MultiRegionSet { primary_region: common::REGION.into(), replica_regions: vec![WEST.into()] };
+    set_set(&mut replica, &set).unwrap();
+    s.store.insert_key(&replica).await.unwrap();
+    assert_eq!(s.describe(&id).await["MultiRegionConfiguration"]["ReplicaKeys"], json!([]));
+
+    let e = s.err(Operation::ReplicateKey, json!({ "KeyId": id, "ReplicaRegion": WEST })).await;
+    assert_eq!(e.kind, ErrorKind::AlreadyExists);
+    let replicas = s.describe(&id).await["MultiRegionConfiguration"]["ReplicaKeys"].clone();
+    assert_eq!(replicas[0]["Region"], WEST, "{replicas}");
+}

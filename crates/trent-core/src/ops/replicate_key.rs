@@ -119,11 +119,26 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     }
     let limit = kms.resource_limit(&replica.account_id, region, ResourceQuota::Keys);
     match ResourceQuota::Keys.check(limit, kms.store.insert_key_capped(&replica, limit).await)? {
-        Ok(()) => {}
-        Err(StoreError::AlreadyExists) => return Err(already_exists(primary, region)),
+        Ok(()) => announce_replica(kms, primary, region).await?,
+        // The replica is there but the primary did not list it: an earlier
+        // ReplicateKey stopped between its writes. Finish them, then refuse.
+        Err(StoreError::AlreadyExists) => {
+            announce_replica(kms, primary, region).await?;
+            return Err(already_exists(primary, region));
+        }
         Err(e) => return Err(store_err(e)),
     }
-    // The primary, then every other replica, learns of the new replica.
+    Ok(Response {
+        replica_policy: replica.policy.clone(),
+        replica_tags: replica.tags.clone(),
+        replica_key_metadata: KeyMetadata::of(&replica),
+    })
+}
+
+/// The primary, then every other related key, learns of the replica in
+/// `region` (written after the replica itself, so the set never names a
+/// replica that does not exist). Idempotent.
+async fn announce_replica(kms: &Kms, primary: &KeyRecord, region: &str) -> KmsResult<()> {
     let add = |k: &mut KeyRecord| {
         let Some(mut s) = set_of(k) else { return Ok(()) };
         if !s.has_region(region) {
@@ -132,12 +147,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         set_set(k, &s)
     };
     let updated = kms.update_key(&primary.store_id(), add).await?;
-    kms.update_related_keys(&updated.record, |k| if k.region == region { Ok(()) } else { add(k) }).await?;
-    Ok(Response {
-        replica_policy: replica.policy.clone(),
-        replica_tags: replica.tags.clone(),
-        replica_key_metadata: KeyMetadata::of(&replica),
-    })
+    kms.update_related_keys(&updated.record, |k| if k.region == region { Ok(()) } else { add(k) }).await
 }
 
 /// AlreadyExistsException: `region` already holds a key of the set.
