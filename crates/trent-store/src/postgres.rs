@@ -346,10 +346,11 @@ async fn insert_doc_row(conn: &mut PgConnection, doc: &Doc, group: Option<&str>)
 const COUNT_CUSTOMER_KEYS_SQL: &str =
     "SELECT COUNT(*) FROM keys WHERE account_id = $1 AND region = $2 AND key_manager = 'CUSTOMER'";
 
-/// Counts the customer-created aliases targeting a key (`starts_with`, not
+/// Counts the customer-created aliases targeting a key (by key id, account
+/// and region: related multi-Region keys share their id; `starts_with`, not
 /// `LIKE`, which would treat `_` as a wildcard).
-const COUNT_ALIASES_SQL: &str =
-    "SELECT COUNT(*) FROM aliases WHERE target_key_id = $1 AND NOT starts_with(alias_name, 'alias/aws/')";
+const COUNT_ALIASES_SQL: &str = "SELECT COUNT(*) FROM aliases WHERE target_key_id = $1 AND account_id = $2 \
+     AND region = $3 AND NOT starts_with(alias_name, 'alias/aws/')";
 
 /// Counts the customer-created aliases of one account and region.
 const COUNT_REGION_ALIASES_SQL: &str = "SELECT COUNT(*) FROM aliases WHERE account_id = $1 AND region = $2 \
@@ -592,7 +593,8 @@ impl KeyStore for PostgresStore {
         if is_aws_alias(&alias.alias_name) {
             return self.insert_alias(alias).await;
         }
-        let (key_args, region_args) = ([alias.target_key_id.as_str()], [alias.account_id.as_str(), &alias.region]);
+        let key_args = [alias.target_key_id.as_str(), &alias.account_id, &alias.region];
+        let region_args = [alias.account_id.as_str(), &alias.region];
         let caps = [
             Cap::first(COUNT_ALIASES_SQL, &key_args, caps.per_key),
             Cap::second(COUNT_REGION_ALIASES_SQL, &region_args, caps.per_region),
@@ -639,7 +641,11 @@ impl KeyStore for PostgresStore {
             // Not a move: the target's count does not change.
             return tx.commit().await.map_err(map_err);
         }
-        commit_within_caps(tx, &[Cap::first(COUNT_ALIASES_SQL, &[&alias.target_key_id], cap)]).await
+        commit_within_caps(
+            tx,
+            &[Cap::first(COUNT_ALIASES_SQL, &[&alias.target_key_id, &alias.account_id, &alias.region], cap)],
+        )
+        .await
     }
 
     async fn delete_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<()> {

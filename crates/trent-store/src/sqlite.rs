@@ -307,10 +307,11 @@ fn to_u64(n: i64) -> StoreResult<u64> {
     u64::try_from(n).map_err(backend)
 }
 
-/// Counts the customer-created aliases targeting a key. `substr` rather than
-/// `LIKE`, which would ignore case and treat `_` as a wildcard.
-const COUNT_ALIASES_SQL: &str =
-    "SELECT COUNT(*) FROM aliases WHERE target_key_id = ?1 AND substr(alias_name, 1, 10) <> 'alias/aws/'";
+/// Counts the customer-created aliases targeting a key (by key id, account
+/// and region: related multi-Region keys share their id). `substr` rather
+/// than `LIKE`, which would ignore case and treat `_` as a wildcard.
+const COUNT_ALIASES_SQL: &str = "SELECT COUNT(*) FROM aliases WHERE target_key_id = ?1 AND account_id = ?2 \
+     AND region = ?3 AND substr(alias_name, 1, 10) <> 'alias/aws/'";
 
 /// Counts the customer-created aliases of one account and region (a range of
 /// the primary key).
@@ -663,7 +664,8 @@ impl KeyStore for SqliteStore {
         }
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         insert_alias_row(&mut tx, alias).await?;
-        let (key_args, region_args) = ([alias.target_key_id.as_str()], [alias.account_id.as_str(), &alias.region]);
+        let key_args = [alias.target_key_id.as_str(), &alias.account_id, &alias.region];
+        let region_args = [alias.account_id.as_str(), &alias.region];
         let caps = [
             Cap::first(COUNT_ALIASES_SQL, &key_args, caps.per_key),
             Cap::second(COUNT_REGION_ALIASES_SQL, &region_args, caps.per_region),
@@ -699,7 +701,11 @@ impl KeyStore for SqliteStore {
             // Not a move: the target's count does not change.
             return tx.commit().await.map_err(map_err);
         }
-        commit_within_caps(tx, &[Cap::first(COUNT_ALIASES_SQL, &[&alias.target_key_id], cap)]).await
+        commit_within_caps(
+            tx,
+            &[Cap::first(COUNT_ALIASES_SQL, &[&alias.target_key_id, &alias.account_id, &alias.region], cap)],
+        )
+        .await
     }
 
     async fn delete_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<()> {

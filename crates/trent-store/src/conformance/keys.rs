@@ -212,7 +212,9 @@ pub async fn key_list_isolation_and_count(store: &dyn KeyStore) {
     );
 }
 
-/// `list_all_keys` walks every account and region in key-id order.
+/// `list_all_keys` walks every account and region in store-id order (the
+/// key id; a multi-Region key's carries its region, so related keys that
+/// other cases left in the store appear once each).
 pub async fn key_list_all(store: &dyn KeyStore) {
     let mut mine = Vec::new();
     for (account, region) in [(fresh_account(), "us-east-1"), (fresh_account(), "eu-west-3")] {
@@ -226,16 +228,16 @@ pub async fn key_list_all(store: &dyn KeyStore) {
     for _ in 0..10_000 {
         let page = ok(store.list_all_keys(after.as_deref(), 2).await, "list_all_keys page");
         assert!(page.items.len() <= 2, "conformance: list_all_keys returned {} items for limit 2", page.items.len());
-        seen.extend(ids(&page));
+        seen.extend(page.items.iter().map(|k| k.store_id()));
         if !page.truncated {
             break;
         }
-        after = page.items.last().map(|k| k.key_id.clone());
+        after = page.items.last().map(|k| k.store_id());
     }
     let mut sorted = seen.clone();
     sorted.sort();
     sorted.dedup();
-    assert_eq!(seen, sorted, "conformance: list_all_keys must be in key-id order without repeats");
+    assert_eq!(seen, sorted, "conformance: list_all_keys must be in store-id order without repeats");
     // Other cases share the store, so other keys may appear between ours.
     for id in &mine {
         assert!(seen.contains(id), "conformance: list_all_keys missed {id}");
@@ -271,9 +273,17 @@ pub async fn multi_region_keys_share_an_id(store: &dyn KeyStore) {
         Some(primary.description.clone()),
         "conformance: updating a replica must not touch its primary"
     );
+    // "Aliases per key" counts each related key's own aliases.
+    let one = trent_core::store::AliasCaps::per_key(1);
     for region in ["us-east-1", "eu-west-1"] {
-        ok(store.insert_alias(&sample_alias(&account, region, "alias/mrk", &key_id)).await, "insert_alias");
+        let alias = sample_alias(&account, region, "alias/mrk", &key_id);
+        ok(store.insert_alias_capped(&alias, one).await, "insert_alias_capped, one per related key");
     }
+    expect_err(
+        store.insert_alias_capped(&sample_alias(&account, "us-east-1", "alias/mrk-2", &key_id), one).await,
+        &StoreError::LimitReached { usage: 1 },
+        "insert_alias_capped over the per-key cap of one related key",
+    );
     ok(store.delete_key(&west).await, "delete_key replica");
     assert!(ok(store.get_key(&west).await, "get_key deleted replica").is_none());
     assert!(ok(store.get_key(&east).await, "get_key primary after replica deletion").is_some());
