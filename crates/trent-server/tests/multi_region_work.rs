@@ -131,3 +131,26 @@ async fn a_replicate_key_stopped_between_its_writes_is_finished_by_its_retry() {
     let replicas = s.describe(&id).await["MultiRegionConfiguration"]["ReplicaKeys"].clone();
     assert_eq!(replicas[0]["Region"], WEST, "{replicas}");
 }
+
+#[tokio::test]
+async fn a_replica_left_behind_by_a_rotation_catches_up_when_its_rotation_comes_due() {
+    use trent_core::store::KeyStore;
+    let s = Service::new().await;
+    let id = primary_and_replica(&s).await;
+    s.ok(Operation::EnableKeyRotation, json!({ "KeyId": id, "RotationPeriodInDays": 90 })).await;
+    let handle = trent_core::key::model::store_id(&id, WEST);
+    let before = s.store.get_key(&handle).await.unwrap().unwrap();
+    s.clock.advance(90.0 * DAY);
+    assert_eq!(s.due_work().await, DueWork { deleted: 0, rotated: 1 });
+    // The state a stop between the primary's rotation and the replica's write leaves.
+    let mut behind = before.clone();
+    behind.version = s.store.get_key(&handle).await.unwrap().unwrap().version + 1;
+    s.store.update_key(&behind).await.unwrap();
+    // Its rotation is due: the scheduler brings it up to its primary.
+    assert_eq!(s.due_work().await, DueWork { deleted: 0, rotated: 0 });
+    let replica = s.store.get_key(&handle).await.unwrap().unwrap();
+    let primary = s.store.get_key(&trent_core::key::model::store_id(&id, common::REGION)).await.unwrap().unwrap();
+    assert_eq!(replica.materials, primary.materials);
+    assert_eq!(replica.rotation, primary.rotation);
+    assert_eq!(replica.materials.len(), 2);
+}

@@ -78,6 +78,7 @@ impl Kms {
                     self.share_with_replicas(&primary.record).await?;
                     n += 1
                 }
+                Ok(replica) if is_replica(&replica.record) => self.follow_primary(&replica.record).await?,
                 Ok(_) => {}
                 Err(e) if e.kind == ErrorKind::NotFound => {}
                 Err(e) => return Err(e),

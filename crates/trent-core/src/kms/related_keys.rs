@@ -38,6 +38,32 @@ impl Kms {
         .await
     }
 
+    /// Brings a replica's shared properties up to its primary's, if they lag
+    /// (the primary rotated but a write to this replica did not happen, e.g.
+    /// the process stopped in between). The scheduler calls it for a replica
+    /// whose rotation came due, which is exactly the sign of such a lag.
+    pub(crate) async fn follow_primary(&self, replica: &KeyRecord) -> KmsResult<()> {
+        let Some(set) = set_of(replica).filter(|s| s.primary_region != replica.region) else { return Ok(()) };
+        let Some(primary) = self.related_key(&replica.key_id, &set.primary_region).await? else { return Ok(()) };
+        let lags = |k: &KeyRecord| k.materials != primary.materials || k.rotation != primary.rotation;
+        if !lags(replica) {
+            return Ok(());
+        }
+        match self
+            .update_key(&replica.store_id(), |k| {
+                if lags(k) {
+                    copy_shared(&primary, k);
+                }
+                Ok(())
+            })
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// After the deletion of the multi-Region key `deleted`: the other keys of
     /// its set forget it, and a primary that waited for its last replica to go
     /// (PendingReplicaDeletion) starts its own waiting period (PendingDeletion).
