@@ -5,6 +5,12 @@
 //! The trait lives here rather than in `trent-store` because the operations
 //! that call it live here, and `trent-core` must not depend on a database crate.
 //!
+//! Keys are addressed by their store id (`KeyRecord::store_id`): the key id,
+//! except for multi-Region keys, whose related keys in several regions share
+//! one key id and are stored as `mrk-…@REGION`. A backend keeps that handle in
+//! its key column and treats it as opaque, except that deleting a key deletes
+//! only the aliases of its own region (`split_store_id`).
+//!
 //! Contract for every backend:
 //! - a method returns only after its write is durable (a crash right after
 //!   the return loses nothing);
@@ -119,7 +125,7 @@ pub struct Doc {
 pub enum StoreChange {
     /// A key record was updated or deleted (its state, policy, rotation ...).
     Key {
-        /// The key id.
+        /// The key's store id (`KeyRecord::store_id`).
         key_id: String,
     },
     /// An alias was re-pointed or deleted.
@@ -149,7 +155,7 @@ pub enum StoreChange {
 /// Durable storage for keys, aliases and subsystem documents.
 #[async_trait::async_trait]
 pub trait KeyStore: Send + Sync + 'static {
-    /// Inserts a new key. `AlreadyExists` if the key id is taken.
+    /// Inserts a new key. `AlreadyExists` if its store id is taken.
     async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()>;
 
     /// Inserts a new key unless its account and region already hold `cap`
@@ -160,7 +166,7 @@ pub trait KeyStore: Send + Sync + 'static {
     /// written) if `usage >= cap` customer managed keys exist.
     async fn insert_key_capped(&self, key: &KeyRecord, cap: u64) -> StoreResult<()>;
 
-    /// Reads a key by id, whatever its account or region.
+    /// Reads a key by store id, whatever its account or region.
     async fn get_key(&self, key_id: &str) -> StoreResult<Option<KeyRecord>>;
 
     /// Replaces a key if its stored version is `key.version - 1`
@@ -168,10 +174,11 @@ pub trait KeyStore: Send + Sync + 'static {
     /// `NotFound` if the key is gone.
     async fn update_key(&self, key: &KeyRecord) -> StoreResult<()>;
 
-    /// Deletes a key and every alias pointing at it. `NotFound` if absent.
+    /// Deletes a key (by store id) and every alias pointing at it in its
+    /// region. `NotFound` if absent.
     async fn delete_key(&self, key_id: &str) -> StoreResult<()>;
 
-    /// Keys of one account and region ordered by key id, starting after `after`.
+    /// Keys of one account and region ordered by store id, starting after the store id `after`.
     async fn list_keys(
         &self,
         account_id: &str,
@@ -180,18 +187,18 @@ pub trait KeyStore: Send + Sync + 'static {
         limit: usize,
     ) -> StoreResult<Page<KeyRecord>>;
 
-    /// Every key of every account and region ordered by key id, starting
-    /// after `after`. Exists for whole-store maintenance (re-sealing all key
+    /// Every key of every account and region ordered by store id, starting
+    /// after the store id `after`. Exists for whole-store maintenance (re-sealing all key
     /// material under a new root key), never for a request.
     async fn list_all_keys(&self, after: Option<&str>, limit: usize) -> StoreResult<Page<KeyRecord>>;
 
     /// Number of keys in one account and region (for resource quotas).
     async fn count_keys(&self, account_id: &str, region: &str) -> StoreResult<u64>;
 
-    /// Ids of keys in `PendingDeletion` whose deletion date is at or before `now`.
+    /// Store ids of keys in `PendingDeletion` whose deletion date is at or before `now`.
     async fn keys_due_for_deletion(&self, now: f64) -> StoreResult<Vec<String>>;
 
-    /// Ids of keys whose automatic rotation is enabled and due at or before `now`.
+    /// Store ids of keys whose automatic rotation is enabled and due at or before `now`.
     async fn keys_due_for_rotation(&self, now: f64) -> StoreResult<Vec<String>> {
         let _ = now;
         Err(StoreError::Backend("this backend cannot find keys due for rotation".into()))

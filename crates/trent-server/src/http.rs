@@ -25,6 +25,7 @@ use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri, he
 use axum::response::Response;
 use axum::routing::{any, get, post};
 
+use trent_core::key::last_usage::{RequestIds, with_request_ids};
 use trent_core::service_quotas::{Decision, DecisionError, OperatorRequest};
 use trent_core::{ErrorKind, Kms, KmsError, Operation};
 
@@ -209,16 +210,21 @@ fn respond_with_id(status: StatusCode, body: Vec<u8>, id: &str) -> Response {
     r
 }
 
-/// A unique request id in UUID form: a random per-process prefix and a
+/// A unique id in UUID form (as 128 bits): a random per-process prefix and a
 /// counter, so answering a request costs no system call for randomness.
-fn request_id() -> String {
+fn unique_id() -> u128 {
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU64, Ordering};
     static PREFIX: OnceLock<u128> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let prefix = *PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u128());
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    uuid::Uuid::from_u128((prefix & !u128::from(u64::MAX)) | u128::from(n)).to_string()
+    (prefix & !u128::from(u64::MAX)) | u128::from(n)
+}
+
+/// A unique request id (`x-amzn-RequestId`).
+fn request_id() -> String {
+    uuid::Uuid::from_u128(unique_id()).to_string()
 }
 
 /// Serializes an error as `{"__type": ..., "message": ...}` with its HTTP status.
@@ -332,7 +338,10 @@ async fn api(
         }
     };
     let started = Instant::now();
-    let id = request_id();
+    // The request id and the audit record's event id, made here so the key
+    // usage a request records (GetKeyLastUsage) names the same ids.
+    let ids = RequestIds { request_id: unique_id(), event_id: unique_id() };
+    let id = ids.request_id();
     let (result, event_name) = match target {
         Target::Kms(op) => {
             let mut injected = None;
@@ -345,12 +354,23 @@ async fn api(
                 // Answered like a real failure, and recorded in the audit log
                 // like one (CloudTrail records AWS's failures too).
                 if let Some(audit) = &state.audit {
-                    crate::audit::write(audit, &extensions, &headers, &caller, op.name(), &body, &Err(e.clone()), &id)
-                        .await;
+                    let event_id = ids.event_id();
+                    let request = crate::audit::RequestRef { request_id: &id, event_id: &event_id };
+                    crate::audit::write(
+                        audit,
+                        &extensions,
+                        &headers,
+                        &caller,
+                        op.name(),
+                        &body,
+                        &Err(e.clone()),
+                        request,
+                    )
+                    .await;
                 }
                 return error_response_with_id(&e, &id);
             }
-            let result = trent_core::ops::dispatch(&state.kms, &caller, op, &body).await;
+            let result = with_request_ids(ids, trent_core::ops::dispatch(&state.kms, &caller, op, &body)).await;
             let (outcome, error_type) = match &result {
                 Ok(_) => (Outcome::Ok, ""),
                 Err(e) if e.kind == ErrorKind::Throttling => (Outcome::Throttled, e.kind.aws_type()),
@@ -367,7 +387,9 @@ async fn api(
         }
     };
     if let Some(audit) = &state.audit {
-        crate::audit::write(audit, &extensions, &headers, &caller, event_name, &body, &result, &id).await;
+        let event_id = ids.event_id();
+        let request = crate::audit::RequestRef { request_id: &id, event_id: &event_id };
+        crate::audit::write(audit, &extensions, &headers, &caller, event_name, &body, &result, request).await;
     }
     match result {
         Ok(out) => respond_with_id(StatusCode::OK, out, &id),

@@ -274,9 +274,26 @@ impl RunningServer {
 }
 
 impl RunningServer {
-    /// Runs until the HTTP server stops.
+    /// Runs until the HTTP server stops, or until SIGINT or SIGTERM: then the
+    /// key usage still in memory is written to the store and the process
+    /// exits with 128 + the signal's number (what a shell reports for a
+    /// process the signal ended).
     pub async fn wait(self) -> std::io::Result<()> {
-        self.serve.await.map_err(std::io::Error::other)?
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        let code = tokio::select! {
+            served = self.serve => return served.map_err(std::io::Error::other)?,
+            _ = interrupt.recv() => 130,
+            _ = terminate.recv() => 143,
+        };
+        // Bounded: an unreachable store must not keep the process from exiting.
+        match tokio::time::timeout(Duration::from_secs(5), self.kms.flush_key_usage()).await {
+            Ok(Ok(n)) => tracing::info!(keys = n, "key usage written before exit"),
+            Ok(Err(e)) => tracing::error!(error = %e, "writing key usage before exit failed"),
+            Err(_) => tracing::error!("writing key usage before exit timed out after 5 s"),
+        }
+        std::process::exit(code)
     }
 
     /// Runs until the HTTP server stops (`Ok(None)`) or SIGINT or SIGTERM
@@ -429,6 +446,10 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
     });
     let dashboard = crate::dashboard::Dashboard::new(engine.clone(), Some(service_quotas.clone()));
 
+    // GetKeyLastUsage's TrackingStartDate: fixed by the first server on this store.
+    if let Err(e) = kms.usage_tracking_start().await {
+        tracing::warn!(error = %e, "reading when key usage tracking began failed");
+    }
     let interval = Duration::from_secs_f64(config.maintenance_interval_seconds.unwrap_or(10.0).max(0.05));
     let maintenance_kms = kms.clone();
     tokio::spawn(async move {
@@ -437,6 +458,10 @@ pub async fn start_with_clock(opts: ServeOptions, clock: Arc<dyn WallClock>) -> 
             tick.tick().await;
             if let Err(e) = maintenance_kms.run_due_work().await {
                 tracing::warn!(error = %e, "scheduled work failed");
+            }
+            // Key usage is kept in memory and written here, at most once per key per pass.
+            if let Err(e) = maintenance_kms.flush_key_usage().await {
+                tracing::warn!(error = %e, "writing key usage failed");
             }
             // Opens cases, approves per policy, applies approvals stored by others.
             if let Err(e) = service_quotas.advance().await {

@@ -44,7 +44,7 @@ use trent_core::wire::aws_enum::AwsEnum;
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use tokio::sync::broadcast;
-use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord};
+use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord, split_store_id};
 use trent_core::store::{AliasCaps, Doc, KeyStore, Page, StoreChange, StoreError, StoreResult};
 
 /// The migrations in `migrations/postgres/`, embedded at compile time
@@ -273,7 +273,7 @@ async fn insert_key_row(conn: &mut PgConnection, key: &KeyRecord) -> StoreResult
         "INSERT INTO keys (key_id, account_id, region, version, key_state, key_manager, deletion_date, \
          rotation_due, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(&key.key_id)
+    .bind(key.store_id())
     .bind(&key.account_id)
     .bind(&key.region)
     .bind(to_i64(key.version)?)
@@ -346,10 +346,11 @@ async fn insert_doc_row(conn: &mut PgConnection, doc: &Doc, group: Option<&str>)
 const COUNT_CUSTOMER_KEYS_SQL: &str =
     "SELECT COUNT(*) FROM keys WHERE account_id = $1 AND region = $2 AND key_manager = 'CUSTOMER'";
 
-/// Counts the customer-created aliases targeting a key (`starts_with`, not
+/// Counts the customer-created aliases targeting a key (by key id, account
+/// and region: related multi-Region keys share their id; `starts_with`, not
 /// `LIKE`, which would treat `_` as a wildcard).
-const COUNT_ALIASES_SQL: &str =
-    "SELECT COUNT(*) FROM aliases WHERE target_key_id = $1 AND NOT starts_with(alias_name, 'alias/aws/')";
+const COUNT_ALIASES_SQL: &str = "SELECT COUNT(*) FROM aliases WHERE target_key_id = $1 AND account_id = $2 \
+     AND region = $3 AND NOT starts_with(alias_name, 'alias/aws/')";
 
 /// Counts the customer-created aliases of one account and region.
 const COUNT_REGION_ALIASES_SQL: &str = "SELECT COUNT(*) FROM aliases WHERE account_id = $1 AND region = $2 \
@@ -465,7 +466,7 @@ impl KeyStore for PostgresStore {
              WHERE key_id = $1 AND version = $10 RETURNING 1) \
              SELECT count(pg_notify($11, $12)) FROM done",
         )
-        .bind(&key.key_id)
+        .bind(key.store_id())
         .bind(&key.account_id)
         .bind(&key.region)
         .bind(new_version)
@@ -476,7 +477,7 @@ impl KeyStore for PostgresStore {
         .bind(encode_key(key)?)
         .bind(expected)
         .bind(changes::CHANNEL)
-        .bind(changes::encode(&StoreChange::Key { key_id: key.key_id.clone() }))
+        .bind(changes::encode(&StoreChange::Key { key_id: key.store_id() }))
         .fetch_one(&self.pool)
         .await
         .map_err(map_err)?;
@@ -484,7 +485,7 @@ impl KeyStore for PostgresStore {
             return Ok(());
         }
         let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM keys WHERE key_id = $1")
-            .bind(&key.key_id)
+            .bind(key.store_id())
             .fetch_optional(&self.pool)
             .await
             .map_err(map_err)?;
@@ -499,12 +500,18 @@ impl KeyStore for PostgresStore {
             tx.rollback().await.map_err(map_err)?;
             return Err(StoreError::NotFound);
         }
-        let aliases =
-            sqlx::query("DELETE FROM aliases WHERE target_key_id = $1 RETURNING account_id, region, alias_name")
-                .bind(key_id)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
+        // A multi-Region key shares its id with related keys in other regions:
+        // only its own region's aliases go with it.
+        let (target, region) = split_store_id(key_id);
+        let aliases = sqlx::query(
+            "DELETE FROM aliases WHERE target_key_id = $1 AND ($2::text IS NULL OR region = $2) \
+             RETURNING account_id, region, alias_name",
+        )
+        .bind(target)
+        .bind(region)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
         notify(&mut tx, &StoreChange::Key { key_id: key_id.to_owned() }).await?;
         for row in &aliases {
             let change = StoreChange::Alias {
@@ -586,7 +593,8 @@ impl KeyStore for PostgresStore {
         if is_aws_alias(&alias.alias_name) {
             return self.insert_alias(alias).await;
         }
-        let (key_args, region_args) = ([alias.target_key_id.as_str()], [alias.account_id.as_str(), &alias.region]);
+        let key_args = [alias.target_key_id.as_str(), &alias.account_id, &alias.region];
+        let region_args = [alias.account_id.as_str(), &alias.region];
         let caps = [
             Cap::first(COUNT_ALIASES_SQL, &key_args, caps.per_key),
             Cap::second(COUNT_REGION_ALIASES_SQL, &region_args, caps.per_region),
@@ -633,7 +641,11 @@ impl KeyStore for PostgresStore {
             // Not a move: the target's count does not change.
             return tx.commit().await.map_err(map_err);
         }
-        commit_within_caps(tx, &[Cap::first(COUNT_ALIASES_SQL, &[&alias.target_key_id], cap)]).await
+        commit_within_caps(
+            tx,
+            &[Cap::first(COUNT_ALIASES_SQL, &[&alias.target_key_id, &alias.account_id, &alias.region], cap)],
+        )
+        .await
     }
 
     async fn delete_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<()> {

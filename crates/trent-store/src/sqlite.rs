@@ -31,7 +31,7 @@ use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord};
+use trent_core::key::model::{AliasRecord, KeyManager, KeyRecord, split_store_id};
 use trent_core::store::{AliasCaps, Doc, KeyStore, Page, StoreError, StoreResult};
 use trent_core::wire::aws_enum::AwsEnum;
 
@@ -307,10 +307,11 @@ fn to_u64(n: i64) -> StoreResult<u64> {
     u64::try_from(n).map_err(backend)
 }
 
-/// Counts the customer-created aliases targeting a key. `substr` rather than
-/// `LIKE`, which would ignore case and treat `_` as a wildcard.
-const COUNT_ALIASES_SQL: &str =
-    "SELECT COUNT(*) FROM aliases WHERE target_key_id = ?1 AND substr(alias_name, 1, 10) <> 'alias/aws/'";
+/// Counts the customer-created aliases targeting a key (by key id, account
+/// and region: related multi-Region keys share their id). `substr` rather
+/// than `LIKE`, which would ignore case and treat `_` as a wildcard.
+const COUNT_ALIASES_SQL: &str = "SELECT COUNT(*) FROM aliases WHERE target_key_id = ?1 AND account_id = ?2 \
+     AND region = ?3 AND substr(alias_name, 1, 10) <> 'alias/aws/'";
 
 /// Counts the customer-created aliases of one account and region (a range of
 /// the primary key).
@@ -371,7 +372,7 @@ async fn insert_key_row(conn: &mut sqlx::SqliteConnection, key: &KeyRecord) -> S
         "INSERT INTO keys (key_id, account_id, region, version, key_state, deletion_date, doc, key_manager) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
-    .bind(&key.key_id)
+    .bind(key.store_id())
     .bind(&key.account_id)
     .bind(&key.region)
     .bind(to_i64(key.version)?)
@@ -547,7 +548,7 @@ impl KeyStore for SqliteStore {
             "UPDATE keys SET account_id = ?2, region = ?3, version = ?4, key_state = ?5, deletion_date = ?6, doc = ?7, \
              key_manager = ?9 WHERE key_id = ?1 AND version = ?8",
         )
-        .bind(&key.key_id)
+        .bind(key.store_id())
         .bind(&key.account_id)
         .bind(&key.region)
         .bind(new_version)
@@ -564,7 +565,7 @@ impl KeyStore for SqliteStore {
         }
         // Ask the writer, not a reader: it has certainly seen its own commits.
         let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM keys WHERE key_id = ?1")
-            .bind(&key.key_id)
+            .bind(key.store_id())
             .fetch_optional(&self.writer)
             .await
             .map_err(map_err)?;
@@ -579,8 +580,12 @@ impl KeyStore for SqliteStore {
             tx.rollback().await.map_err(map_err)?;
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM aliases WHERE target_key_id = ?1")
-            .bind(key_id)
+        // A multi-Region key shares its id with related keys in other regions:
+        // only its own region's aliases go with it.
+        let (target, region) = split_store_id(key_id);
+        sqlx::query("DELETE FROM aliases WHERE target_key_id = ?1 AND (?2 IS NULL OR region = ?2)")
+            .bind(target)
+            .bind(region)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
@@ -659,7 +664,8 @@ impl KeyStore for SqliteStore {
         }
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         insert_alias_row(&mut tx, alias).await?;
-        let (key_args, region_args) = ([alias.target_key_id.as_str()], [alias.account_id.as_str(), &alias.region]);
+        let key_args = [alias.target_key_id.as_str(), &alias.account_id, &alias.region];
+        let region_args = [alias.account_id.as_str(), &alias.region];
         let caps = [
             Cap::first(COUNT_ALIASES_SQL, &key_args, caps.per_key),
             Cap::second(COUNT_REGION_ALIASES_SQL, &region_args, caps.per_region),
@@ -695,7 +701,11 @@ impl KeyStore for SqliteStore {
             // Not a move: the target's count does not change.
             return tx.commit().await.map_err(map_err);
         }
-        commit_within_caps(tx, &[Cap::first(COUNT_ALIASES_SQL, &[&alias.target_key_id], cap)]).await
+        commit_within_caps(
+            tx,
+            &[Cap::first(COUNT_ALIASES_SQL, &[&alias.target_key_id, &alias.account_id, &alias.region], cap)],
+        )
+        .await
     }
 
     async fn delete_alias(&self, account_id: &str, region: &str, alias_name: &str) -> StoreResult<()> {

@@ -53,8 +53,8 @@ pub const EXIT_SERVING: u8 = 12;
 /// The codes as `trent serve --help` lists them; apart from the envelope commands' 1–4 and
 /// `trent load`'s 20–23.
 pub const EXIT_CODES_HELP: &str = "\
-Exit codes (the server serves until a signal ends it, which shells report as 128 + the
-signal's number, e.g. 130 for Ctrl-C):
+Exit codes (the server serves until a signal ends it; on SIGINT or SIGTERM it first writes
+the key usage it keeps in memory, then exits 128 + the signal's number, e.g. 130 for Ctrl-C):
    2  the command line does not parse
   10  the configuration is unusable: --config unreadable or invalid, or a value the server refuses
   11  the server could not start: data directory, listen address, key store, root key,

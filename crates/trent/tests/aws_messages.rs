@@ -73,6 +73,9 @@ ext = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]
 expect("encrypt before import", lambda: kms.encrypt(KeyId=ext["KeyId"], Plaintext=b"x"), "KMSInvalidStateException", f"{ext['Arn']} is pending import.")
 kms.disable_key(KeyId=hmac224["KeyId"])
 expect("disabled", lambda: kms.generate_mac(KeyId=hmac224["KeyId"], Message=b"m", MacAlgorithm="HMAC_SHA_224"), "DisabledException", f"{hmac224['Arn']} is disabled.")
+primary = kms.create_key(MultiRegion=True)["KeyMetadata"]
+replica = kms.replicate_key(KeyId=primary["KeyId"], ReplicaRegion="us-west-2")["ReplicaKeyMetadata"]
+expect("replicate a replica", lambda: other.replicate_key(KeyId=replica["KeyId"], ReplicaRegion="eu-west-1"), "UnsupportedOperationException", f"{replica['Arn']} is not a multi-region primary key.")
 expect("dry run", lambda: kms.generate_data_key_pair(KeyId=sym["KeyId"], KeyPairSpec="RSA_2048", DryRun=True), "DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
 for f in failures:
     print("MISMATCH", f)

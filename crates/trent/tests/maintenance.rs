@@ -142,6 +142,8 @@ struct Witness {
     symmetric: Vec<(String, Vec<u8>)>,
     hmac: (String, Vec<u8>),
     rsa: (String, Vec<u8>),
+    /// A ciphertext of a multi-Region primary (us-east-1) with a replica in eu-west-1.
+    multi_region: Vec<u8>,
 }
 
 async fn witnesses(kms: &aws_sdk_kms::Client, n: usize) -> Witness {
@@ -189,7 +191,11 @@ async fn witnesses(kms: &aws_sdk_kms::Client, n: usize) -> Witness {
         .send()
         .await
         .expect("rsa encrypt");
+    let mrk = kms.create_key().multi_region(true).send().await.expect("mrk").key_metadata.expect("md");
+    kms.replicate_key().key_id(mrk.key_id()).replica_region("eu-west-1").send().await.expect("replicate");
+    let mrk_ct = kms.encrypt().key_id(mrk.key_id()).plaintext(Blob::new("mrk")).send().await.expect("mrk encrypt");
     Witness {
+        multi_region: mrk_ct.ciphertext_blob().expect("ct").as_ref().to_vec(),
         symmetric,
         hmac: (hmac_id, mac.mac().expect("mac").as_ref().to_vec()),
         rsa: (rsa_id, ct.ciphertext_blob().expect("ct").as_ref().to_vec()),
@@ -222,6 +228,12 @@ async fn all_readable(server: &TestServer, w: &Witness) {
         .await
         .expect("rsa decrypt");
     assert_eq!(pt.plaintext().expect("pt").as_ref(), b"rsa");
+    // Both related multi-Region keys (two records sharing a key id) open it.
+    let west = server.kms_client_as(common::DEV_ACCESS_KEY_ID, common::DEV_SECRET_ACCESS_KEY, "eu-west-1", 1).await;
+    for c in [&kms, &west] {
+        let pt = c.decrypt().ciphertext_blob(Blob::new(w.multi_region.clone())).send().await.expect("mrk decrypt");
+        assert_eq!(pt.plaintext().expect("pt").as_ref(), b"mrk");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,8 +243,8 @@ async fn a_root_key_rotation_killed_mid_way_loses_nothing_and_resumes() {
     let data = tmp.path().join("data");
     let server = TestServer::start_on(&data, Some(&config));
     let witness = witnesses(&server.kms_client().await, 300).await;
-    // Two entries for the rotated key, plus the HMAC and RSA keys.
-    let keys = witness.symmetric.len() as u64 + 1;
+    // Two entries for the rotated key, plus the HMAC and RSA keys and the two related multi-Region keys.
+    let keys = witness.symmetric.len() as u64 + 3;
 
     // Not under a running server.
     let (ok, _, stderr) = trent(&["rotate-root-key", "--data-dir", path(&data), "--config", path(&config)]);

@@ -97,6 +97,11 @@ impl Node {
 
     /// A client signing as `(access key, secret)`, SDK retries off, bounded.
     fn client(&self, creds: (&str, &str)) -> Client {
+        self.client_in(creds, REGION)
+    }
+
+    /// [`Node::client`] in another region.
+    fn client_in(&self, creds: (&str, &str), region: &str) -> Client {
         let creds = aws_credential_types::Credentials::new(creds.0, creds.1, None, None, "multi-node");
         let timeouts = aws_smithy_types::timeout::TimeoutConfig::builder()
             .operation_timeout(Duration::from_secs(20))
@@ -104,7 +109,7 @@ impl Node {
             .build();
         let conf = aws_sdk_kms::Config::builder()
             .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
-            .region(aws_sdk_kms::config::Region::new(REGION))
+            .region(aws_sdk_kms::config::Region::new(region.to_owned()))
             .credentials_provider(creds)
             .endpoint_url(&self.endpoint)
             .retry_config(aws_sdk_kms::config::retry::RetryConfig::standard().with_max_attempts(1))
@@ -790,4 +795,43 @@ async fn an_unreachable_store_gives_aws_errors_and_the_node_recovers_by_itself()
     })
     .await;
     println!("A served again {recovered:?} after the store came back; saw the missed change after {caught_up:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replica_and_its_primary_are_separate_entries_in_every_node_s_cache() {
+    let [a, _b, c] = three_nodes(&config(UNTHROTTLED), Some("30"));
+    let (east_a, west_a) = (a.client(ALICE_KEY), a.client_in(ALICE_KEY, "eu-west-1"));
+    let (east_c, west_c) = (c.client(ALICE_KEY), c.client_in(ALICE_KEY, "eu-west-1"));
+    let md = east_a.create_key().multi_region(true).send().await.expect("create on A");
+    let key = md.key_metadata().expect("metadata").key_id().to_owned();
+    east_a.replicate_key().key_id(&key).replica_region("eu-west-1").send().await.expect("replicate on A");
+    // C has both related keys cached.
+    assert_eq!(encrypt_code(&east_c, &key).await, None);
+    assert_eq!(encrypt_code(&west_c, &key).await, None);
+
+    // Disabling the replica on A reaches C's replica, and only it.
+    west_a.disable_key().key_id(&key).send().await.expect("disable replica on A");
+    let seen = until("replica disabled on A refused on C", PROPAGATION, || async {
+        encrypt_code(&west_c, &key).await.as_deref() == Some("DisabledException")
+    })
+    .await;
+    assert_eq!(encrypt_code(&east_c, &key).await, None, "the primary stays enabled on C");
+    west_a.enable_key().key_id(&key).send().await.expect("enable replica on A");
+
+    // A rotation of the primary on A reaches the replica C serves.
+    east_a.rotate_key_on_demand().key_id(&key).send().await.expect("rotate on A");
+    let current = east_a.describe_key().key_id(&key).send().await.expect("describe").key_metadata.expect("md");
+    let current = current.current_key_material_id().expect("material id").to_owned();
+    until("rotated material used by the replica on C", PROPAGATION, || async {
+        let out = west_c.encrypt().key_id(&key).plaintext(Blob::new("x")).send().await;
+        match out {
+            Ok(o) => {
+                let dec = east_a.decrypt().ciphertext_blob(o.ciphertext_blob.expect("blob")).send().await;
+                dec.ok().and_then(|d| d.key_material_id).as_deref() == Some(current.as_str())
+            }
+            Err(_) => false,
+        }
+    })
+    .await;
+    println!("replica disabled on A → refused on C after {seen:?}");
 }

@@ -44,6 +44,9 @@ pub struct Access<'a> {
     pub new_grant: Option<&'a NewGrant<'a>>,
     /// The permission is granted by IAM policies only: the key policy is not consulted.
     pub iam_only: bool,
+    /// The region a multi-Region request names: (`kms:ReplicaRegion`, ReplicateKey's
+    /// `ReplicaRegion`) or (`kms:PrimaryRegion`, UpdatePrimaryRegion's `PrimaryRegion`).
+    pub region: Option<(&'static str, &'a str)>,
 }
 
 /// The facts of a CreateGrant request that conditions and the
@@ -80,6 +83,12 @@ impl<'a> Access<'a> {
     /// Adds the request's grant tokens.
     pub fn tokens(mut self, tokens: Option<&'a [String]>) -> Self {
         self.grant_tokens = tokens;
+        self
+    }
+
+    /// Adds the region condition key of a multi-Region request.
+    pub fn region(mut self, key: &'static str, region: &'a str) -> Self {
+        self.region = Some((key, region));
         self
     }
 
@@ -196,6 +205,13 @@ fn condition_context(
         ctx.set("kms:RequestAlias", alias);
     }
     if let Some((k, v)) = access.algorithm {
+        ctx.set(k, v);
+    }
+    ctx.set("kms:MultiRegion", if key.multi_region { "true" } else { "false" });
+    if let Some(conf) = crate::key::multi_region::configuration(key) {
+        ctx.set("kms:MultiRegionKeyType", conf.multi_region_key_type);
+    }
+    if let Some((k, v)) = access.region {
         ctx.set(k, v);
     }
     if matches!(access.action, "CreateGrant" | "ListGrants" | "RevokeGrant") {

@@ -443,7 +443,7 @@ pub async fn settle_new_key(kms: &Kms, caller: &Caller, key: KeyRecord) -> KmsRe
         Some(s) if s.connection_state == ConnectionState::Connected => Ok(key),
         _ => {
             let updated = kms
-                .update_key(&key.key_id, |k| {
+                .update_key(&key.store_id(), |k| {
                     make_unavailable(k);
                     Ok(())
                 })

@@ -106,7 +106,7 @@ impl LoadedKey {
     }
 }
 
-/// Loaded keys by key id, alias targets by (account, region, alias name), and
+/// Loaded keys by store id (`KeyRecord::store_id`, the key id but for multi-Region keys), alias targets by (account, region, alias name), and
 /// the grants of keys by key id (with the time they were read).
 #[derive(Debug, Default)]
 pub struct KeyCache {
@@ -170,7 +170,7 @@ impl KeyCache {
 
     /// Stores or replaces a key this process just wrote (so it is current).
     pub fn put(&self, key: Arc<LoadedKey>) {
-        self.keys.write().insert(key.record.key_id.clone(), (Instant::now(), key));
+        self.keys.write().insert(key.record.store_id(), (Instant::now(), key));
     }
 
     /// Stores a key read (or written) by this process unless something was
@@ -182,16 +182,18 @@ impl KeyCache {
         // Checked under the write lock: a forget of this key waits for it,
         // so it either bumped the generation already or removes this entry.
         if self.generation() == generation {
-            keys.insert(key.record.key_id.clone(), (Instant::now(), key));
+            keys.insert(key.record.store_id(), (Instant::now(), key));
         } else {
-            keys.remove(&key.record.key_id);
+            keys.remove(&key.record.store_id());
         }
     }
 
     /// Drops a key (deleted), the alias targets pointing at it and its grants.
     pub fn remove(&self, key_id: &str) {
         self.keys.write().remove(key_id);
-        self.aliases.write().retain(|_, (_, target)| target != key_id);
+        self.aliases
+            .write()
+            .retain(|(_, region, _), (_, target)| crate::key::model::store_id(target, region) != key_id);
         self.forget_grants(key_id);
     }
 

@@ -44,6 +44,8 @@ pub struct KeyMetadata {
     pub encapsulation_algorithms: Option<Vec<&'static str>>,
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region_configuration: Option<crate::key::multi_region::MultiRegionConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_key_material_id: Option<String>,
@@ -77,9 +79,10 @@ impl KeyMetadata {
             key_agreement_algorithms: algs.key_agreement,
             encapsulation_algorithms: algs.encapsulation,
             multi_region: key.multi_region,
+            multi_region_configuration: crate::key::multi_region::configuration(key),
             pending_deletion_window_in_days: key
                 .pending_deletion_window_days
-                .filter(|_| key.key_state == KeyState::PendingDeletion),
+                .filter(|_| matches!(key.key_state, KeyState::PendingDeletion | KeyState::PendingReplicaDeletion)),
             // AWS reports a current material id only for symmetric encryption keys.
             current_key_material_id: crate::key::imported_materials::current(key)
                 .filter(|_| key.key_spec == KeySpec::SymmetricDefault)

@@ -228,7 +228,8 @@ pub struct KeyRecord {
     pub pending_deletion_window_days: Option<u32>,
     /// The custom key store holding the key, if any.
     pub custom_key_store_id: Option<String>,
-    /// Whether the key is multi-region (always false for now).
+    /// Whether the key is a multi-Region key (its id starts with `mrk-`; see
+    /// `key::multi_region` for its related keys).
     pub multi_region: bool,
     /// When imported material expires, epoch seconds.
     pub valid_to: Option<f64>,
@@ -254,9 +255,52 @@ impl KeyRecord {
         crate::key::arn::key_arn(&self.region, &self.account_id, &self.key_id)
     }
 
+    /// The key's handle in the store and in the caches ([`store_id`]).
+    pub fn store_id(&self) -> String {
+        store_id(&self.key_id, &self.region)
+    }
+
+    /// [`KeyRecord::store_id`] without an allocation for a single-Region key
+    /// (for paths every cryptographic request takes).
+    pub fn store_id_ref(&self) -> std::borrow::Cow<'_, str> {
+        if self.key_id.starts_with(MULTI_REGION_PREFIX) {
+            std::borrow::Cow::Owned(self.store_id())
+        } else {
+            std::borrow::Cow::Borrowed(&self.key_id)
+        }
+    }
+
     /// Whether the key is enabled (the `Enabled` flag of KeyMetadata).
     pub fn enabled(&self) -> bool {
         self.key_state == KeyState::Enabled
+    }
+}
+
+/// Prefix of multi-Region key ids (`mrk-` and 32 hex digits, as AWS makes them).
+pub const MULTI_REGION_PREFIX: &str = "mrk-";
+
+/// Separates a multi-Region key id from its region in a [`store_id`].
+const STORE_ID_REGION_SEPARATOR: char = '@';
+
+/// The handle under which the store, the key cache, the change feed and the
+/// grant documents know a key: its key id, except for a multi-Region key,
+/// whose related keys in other regions share its id, so its handle is
+/// `mrk-…@REGION`. A UUID never starts with `mrk-`, so handles of other keys
+/// are unchanged and no stored key needs rewriting.
+pub fn store_id(key_id: &str, region: &str) -> String {
+    if key_id.starts_with(MULTI_REGION_PREFIX) {
+        format!("{key_id}{STORE_ID_REGION_SEPARATOR}{region}")
+    } else {
+        key_id.to_owned()
+    }
+}
+
+/// The key id and, for a multi-Region key, the region of a [`store_id`].
+/// Exists for the stores, which delete a deleted key's aliases by key id and region.
+pub fn split_store_id(store_id: &str) -> (&str, Option<&str>) {
+    match store_id.split_once(STORE_ID_REGION_SEPARATOR) {
+        Some((id, region)) if id.starts_with(MULTI_REGION_PREFIX) => (id, Some(region)),
+        _ => (store_id, None),
     }
 }
 
@@ -308,6 +352,17 @@ mod tests {
         assert_consistent::<RotationType>();
         assert_consistent::<ExpirationModel>();
         assert_consistent::<DataKeyPairSpec>();
+    }
+
+    #[test]
+    fn multi_region_keys_have_one_handle_per_region() {
+        let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        assert_eq!(store_id(id, "us-east-1"), id);
+        assert_eq!(split_store_id(id), (id, None));
+        let mrk = "mrk-1234abcd12ab34cd56ef1234567890ab";
+        assert_eq!(store_id(mrk, "eu-west-1"), format!("{mrk}@eu-west-1"));
+        assert_ne!(store_id(mrk, "eu-west-1"), store_id(mrk, "us-east-1"));
+        assert_eq!(split_store_id(&store_id(mrk, "eu-west-1")), (mrk, Some("eu-west-1")));
     }
 
     #[test]

@@ -46,6 +46,15 @@ pub fn require_rotatable_on_demand(key: &KeyRecord) -> KmsResult<()> {
     require_rotatable(key)
 }
 
+/// Rotation settings and rotations of a multi-Region key are the primary's
+/// to change: replicas share them (AWS refuses them on a replica).
+pub fn require_not_replica(key: &KeyRecord) -> KmsResult<()> {
+    if crate::key::multi_region::is_replica(key) {
+        return Err(crate::key::multi_region::not_primary(key));
+    }
+    Ok(())
+}
+
 /// Adds a new material version to `key`.
 pub fn add_material(root: &RootKey, now: f64, key: &mut KeyRecord, kind: RotationType) -> KmsResult<()> {
     let m = crate::key::sealing::new_material(root, now, &key.key_id, Some(kind))?;

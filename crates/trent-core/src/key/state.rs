@@ -8,6 +8,7 @@ pub fn invalid_state(key: &KeyRecord) -> KmsError {
     let arn = key.arn();
     let msg = match key.key_state {
         KeyState::PendingDeletion => format!("{arn} is pending deletion."),
+        KeyState::PendingReplicaDeletion => format!("{arn} is pending replica deletion."),
         KeyState::PendingImport => format!("{arn} is pending import."),
         KeyState::Disabled => format!("{arn} is disabled."),
         KeyState::Unavailable => format!("{arn} is unavailable."),

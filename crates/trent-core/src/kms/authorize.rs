@@ -30,9 +30,10 @@ impl Kms {
             PolicyOutcome::Denied { explicit } => explicit,
             PolicyOutcome::AskGrants => {
                 let key_id = &key.record.key_id;
-                let mut grants = self.cached_grants(key_id, false).await?;
+                let handle = key.record.store_id();
+                let mut grants = self.cached_grants(&handle, false).await?;
                 if token_names_unknown_grant(&grants, key_id, access) {
-                    grants = self.cached_grants(key_id, true).await?;
+                    grants = self.cached_grants(&handle, true).await?;
                 }
                 if grants_allow(&grants, caller, access) {
                     return Ok(());
@@ -43,7 +44,7 @@ impl Kms {
         Err(access_denied(caller, access.action, key.arn_str(), explicit))
     }
 
-    /// A key's grants from the cache, read again from the store when older
+    /// A key's grants (by its store id, `KeyRecord::store_id`) from the cache, read again from the store when older
     /// than [`GRANT_CACHE_SECONDS`] (or the cache's maximum age, if shorter)
     /// or when `reload`. This process forgets a key's cached grants whenever
     /// it changes them, or another node's change is reported; a change whose
@@ -67,7 +68,8 @@ impl Kms {
         self.cache.forget_grants(key_id);
     }
 
-    /// Every grant on a key, read from the store (ordered by grant id).
+    /// Every grant on a key (by its store id, `KeyRecord::store_id`: grants
+    /// belong to one key of a multi-Region set), read from the store (ordered by grant id).
     pub async fn grants_of(&self, key_id: &str) -> KmsResult<Vec<Grant>> {
         let docs = self.store.list_docs(grants::DOC_KIND, Some(key_id)).await.map_err(store_err)?;
         docs.iter().map(|d| Grant::from_json(&d.body)).collect()

@@ -3,6 +3,7 @@
 
 use crate::error::{ErrorKind, KmsResult};
 use crate::key::model::RotationType;
+use crate::key::multi_region::is_replica;
 use crate::key::rotation::{DAY, DEFAULT_PERIOD_DAYS, add_material};
 use crate::key::state::require_usable;
 use crate::store::StoreError;
@@ -17,6 +18,8 @@ impl Kms {
         let now = self.now();
         let mut done = DueWork::default();
         for key_id in self.store.keys_due_for_deletion(now).await.map_err(store_err)? {
+            // A multi-Region key's set learns of its deletion (read before it goes).
+            let related = self.store.get_key(&key_id).await.map_err(store_err)?.filter(|k| k.multi_region);
             match self.store.delete_key(&key_id).await {
                 Ok(()) | Err(StoreError::NotFound) => {
                     self.cache.remove(&key_id);
@@ -24,6 +27,10 @@ impl Kms {
                 }
                 Err(e) => return Err(store_err(e)),
             }
+            if let Some(deleted) = &related {
+                self.forget_deleted_related_key(deleted).await?;
+            }
+            self.forget_key_use(&key_id).await?;
             // A deleted key's grants go with it.
             for grant in
                 self.store.list_docs(crate::access::grants::DOC_KIND, Some(&key_id)).await.map_err(store_err)?
@@ -47,6 +54,10 @@ impl Kms {
             let r = self
                 .update_key(&key_id, |k| {
                     rotated = false;
+                    // A replica rotates with its primary (`share_with_replicas`), never by itself.
+                    if is_replica(k) {
+                        return Ok(());
+                    }
                     let Some(next) = k.rotation.next_rotation.filter(|_| k.rotation.enabled) else { return Ok(()) };
                     if next > now || require_usable(k).is_err() {
                         return Ok(());
@@ -63,7 +74,11 @@ impl Kms {
                 })
                 .await;
             match r {
-                Ok(_) if rotated => n += 1,
+                Ok(primary) if rotated => {
+                    self.share_with_replicas(&primary.record).await?;
+                    n += 1
+                }
+                Ok(replica) if is_replica(&replica.record) => self.follow_primary(&replica.record).await?,
                 Ok(_) => {}
                 Err(e) if e.kind == ErrorKind::NotFound => {}
                 Err(e) => return Err(e),

@@ -7,6 +7,8 @@ mod authorize;
 mod changes;
 mod crypto_keys;
 mod due_work;
+mod key_usage;
+mod related_keys;
 mod resolve;
 mod update;
 pub mod wall_clock;
@@ -33,6 +35,10 @@ pub struct Kms {
     pub(crate) clock: Arc<dyn WallClock>,
     /// Where resource-quota limits come from (see [`Kms::resource_limit`]).
     pub(crate) resource_limits: Arc<dyn crate::quota::resource::ResourceLimits>,
+    /// Each key's last cryptographic use, written to the store lazily.
+    pub(crate) key_usage: crate::key::last_usage::KeyUsageLog,
+    /// When this store began tracking key usage (read or set once).
+    pub(crate) usage_tracking_start: tokio::sync::OnceCell<f64>,
 }
 
 impl std::fmt::Debug for Kms {
@@ -62,6 +68,8 @@ impl Kms {
             admission: Arc::new(AdmitAll),
             clock: Arc::new(SystemWallClock),
             resource_limits: Arc::new(crate::quota::resource::ProfileDefaults::default()),
+            key_usage: Default::default(),
+            usage_tracking_start: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -120,7 +128,7 @@ impl Kms {
         self.admission.admit(charge).await
     }
 
-    /// Loads a key by id from the cache or the store. `None` if it does not exist.
+    /// Loads a key by store id (`KeyRecord::store_id`) from the cache or the store. `None` if it does not exist.
     pub async fn load_key(&self, key_id: &str) -> KmsResult<Option<Arc<LoadedKey>>> {
         if let Some(k) = self.cache.get(key_id) {
             return Ok(Some(k));

@@ -9,7 +9,7 @@ use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::arn::{KeyRef, key_arn};
 use crate::key::cache::LoadedKey;
 use crate::key::ciphertext::SymmetricBlob;
-use crate::key::model::KeyRecord;
+use crate::key::model::{KeyRecord, store_id};
 use crate::operation::Operation;
 use crate::wire::validate::Validator;
 
@@ -72,7 +72,7 @@ impl Kms {
             }
         };
         let arn = key_arn(&region, &account, &key_id);
-        let Some(key) = self.load_key(&key_id).await? else {
+        let Some(key) = self.load_key(&store_id(&key_id, &region)).await? else {
             return Err(KmsError::key_not_found(&arn));
         };
         // Keys live in exactly one account and region. Another account's key
@@ -97,7 +97,7 @@ impl Kms {
         if !due(&key.record) {
             return Ok(key);
         }
-        self.update_key(&key.record.key_id, |k| crate::key::imported_materials::expire(k, now)).await
+        self.update_key(&key.record.store_id(), |k| crate::key::imported_materials::expire(k, now)).await
     }
 
     async fn alias_target(&self, account: &str, region: &str, name: &str) -> KmsResult<String> {
@@ -147,7 +147,7 @@ impl Kms {
         }
         // Without KeyId the ciphertext names the key, which may belong to another
         // account of the same region (cross-account Decrypt and ReEncrypt).
-        match self.load_key(&blob_key_id).await? {
+        match self.load_key(&store_id(&blob_key_id, &caller.region)).await? {
             Some(k)
                 if k.record.region == caller.region
                     && (k.record.account_id == caller.account_id || cross_account_action(access.action)) =>

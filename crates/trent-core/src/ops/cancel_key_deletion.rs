@@ -26,8 +26,8 @@ pub struct Response {
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response> {
     let key = kms.key_only(caller, Operation::CancelKeyDeletion, req.key_id.as_deref()).await?;
     let updated = kms
-        .update_key(&key.record.key_id, |k| {
-            if k.key_state != KeyState::PendingDeletion {
+        .update_key(&key.record.store_id(), |k| {
+            if !matches!(k.key_state, KeyState::PendingDeletion | KeyState::PendingReplicaDeletion) {
                 return Err(KmsError::new(ErrorKind::KmsInvalidState, format!("{} is not pending deletion.", k.arn())));
             }
             // A key without material (imported material deleted or expired) awaits an import again.

@@ -171,13 +171,13 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     // A retried CreateGrant with the same name and parameters returns the
     // grant it made the first time, with a fresh token.
     if grant.name.is_some()
-        && let Some(existing) = kms.grants_of(&record.key_id).await?.into_iter().find(|g| same_request(g, &grant))
+        && let Some(existing) = kms.grants_of(&record.store_id()).await?.into_iter().find(|g| same_request(g, &grant))
     {
         return Ok(Response { grant_token: grants::token_for(&existing)?, grant_id: existing.grant_id });
     }
     let doc = Doc {
         kind: grants::DOC_KIND.into(),
-        scope: record.key_id.clone(),
+        scope: record.store_id(),
         id: grant.grant_id.clone(),
         body: grant.to_json()?,
     };

@@ -13,6 +13,7 @@ use crate::wire::validate::Validator;
 
 use crate::access::policy::default_policy::default_policy;
 use crate::key::metadata::KeyMetadata;
+use crate::key::multi_region;
 use crate::key::sealing::{new_key_pair_material, new_material};
 use crate::key::tags::TagInput;
 
@@ -60,9 +61,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     kms.admit(caller, Operation::CreateKey).await?;
     let spec = key_spec.or(cmk_spec).unwrap_or(KeySpec::SymmetricDefault);
     let origin = origin.unwrap_or(Origin::AwsKms);
-    if req.multi_region == Some(true) {
-        return Err(KmsError::new(ErrorKind::UnsupportedOperation, "Trent does not support multi-Region keys yet."));
-    }
+    let multi_region = req.multi_region == Some(true);
     let Some(allowed) = crate::key::asymmetric::allowed_usages(spec) else {
         return Err(KmsError::new(
             ErrorKind::UnsupportedOperation,
@@ -93,7 +92,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         origin,
         spec,
         usage,
-        req.multi_region == Some(true),
+        multi_region,
         req.custom_key_store_id.as_deref(),
     )
     .await?;
@@ -106,7 +105,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     };
     let mut tags = Vec::new();
     crate::key::tags::merge(&mut tags, req.tags.as_deref().unwrap_or_default())?;
-    let key_id = crate::key::crypto::random_uuid();
+    let key_id = if multi_region { multi_region::new_key_id() } else { crate::key::crypto::random_uuid() };
     let (materials, key_state) = if origin == Origin::External {
         (Vec::new(), KeyState::PendingImport)
     } else if spec == KeySpec::SymmetricDefault {
@@ -114,7 +113,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     } else {
         (vec![new_key_pair_material(&kms.root, kms.now(), &key_id, spec).await?], KeyState::Enabled)
     };
-    let record = KeyRecord {
+    let mut record = KeyRecord {
         key_id,
         account_id: caller.account_id.clone(),
         region: caller.region.clone(),
@@ -129,7 +128,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         deletion_date: None,
         pending_deletion_window_days: None,
         custom_key_store_id: key_store.as_ref().map(|s| s.id.clone()),
-        multi_region: false,
+        multi_region,
         valid_to: None,
         expiration_model: None,
         policy,
@@ -138,6 +137,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         materials,
         ext: key_store.as_ref().map(crate::custom_key_store::key_ext).unwrap_or_default(),
     };
+    if multi_region {
+        let set = multi_region::MultiRegionSet { primary_region: caller.region.clone(), replica_regions: Vec::new() };
+        multi_region::set_set(&mut record, &set)?;
+    }
     if let Some(parsed) = &parsed_policy
         && req.bypass_policy_lockout_safety_check != Some(true)
     {

@@ -51,5 +51,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let object = &crate::key::asymmetric::object(&key)?.object;
     let secret =
         crate::key::material::decapsulate(object, &ciphertext.0).map_err(|_| KmsError::invalid_ciphertext())?;
+    kms.record_key_use(&key.record, Operation::Decapsulate);
     Ok(Response { key_id: key.arn(), shared_secret: SecretBlob(secret), encapsulation_algorithm: alg.as_str() })
 }

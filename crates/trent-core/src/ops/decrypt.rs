@@ -76,6 +76,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
                 return Err(KmsError::dry_run());
             }
             let plaintext = crate::key::rsa_encryption::decrypt(&key, alg, blob.0).await?;
+            kms.record_key_use(&key.record, Operation::Decrypt);
             return Ok(Response {
                 key_id: key.arn(),
                 plaintext: SecretBlob(plaintext),
@@ -92,6 +93,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     if req.dry_run == Some(true) {
         return Err(KmsError::dry_run());
     }
+    kms.record_key_use(&key.record, Operation::Decrypt);
     Ok(Response {
         key_id: key.arn(),
         plaintext: SecretBlob(plaintext),

@@ -28,7 +28,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     let alias_arn = format!("arn:aws:kms:{}:{}:{}", caller.region, caller.account_id, name);
     // Deleting an alias needs kms:DeleteAlias on the key it points at.
     if let Some(alias) = kms.store.get_alias(&caller.account_id, &caller.region, &name).await.map_err(store_err)?
-        && let Some(key) = kms.load_key(&alias.target_key_id).await?
+        && let Some(key) = kms.load_key(&crate::key::model::store_id(&alias.target_key_id, &alias.region)).await?
     {
         kms.authorize(caller, &key, &Access::new("DeleteAlias"), None).await?;
     }

@@ -44,7 +44,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     kms.admit_key(caller, Operation::DeleteImportedKeyMaterial, &key.record).await?;
     let mut removed = None;
     let updated = kms
-        .update_key(&key.record.key_id, |k| {
+        .update_key(&key.record.store_id(), |k| {
             crate::key::import::require_external(k)?;
             if crate::key::imported_materials::applies(k) {
                 removed = crate::key::imported_materials::delete(k, req.key_material_id.as_deref())?;

@@ -64,6 +64,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let object = &crate::key::asymmetric::object(&key)?.object;
     // AWS answers a public key it cannot use (bad encoding, another curve) with a bare ValidationException.
     let secret = crate::key::material::ecdh(object, &peer.0).map_err(|_| KmsError::validation(""))?;
+    kms.record_key_use(&key.record, Operation::DeriveSharedSecret);
     Ok(Response {
         key_id: key.arn(),
         shared_secret: SecretBlob(secret),

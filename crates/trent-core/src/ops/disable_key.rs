@@ -19,7 +19,7 @@ pub struct Request {
 /// Runs DisableKey.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
     let key = kms.key_only(caller, Operation::DisableKey, req.key_id.as_deref()).await?;
-    kms.update_key(&key.record.key_id, |k| match k.key_state {
+    kms.update_key(&key.record.store_id(), |k| match k.key_state {
         KeyState::Enabled | KeyState::Disabled => {
             k.key_state = KeyState::Disabled;
             Ok(())

@@ -20,13 +20,16 @@ pub struct Request {
 /// Runs DisableKeyRotation.
 pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::Empty> {
     let key = kms.key_only(caller, Operation::DisableKeyRotation, req.key_id.as_deref()).await?;
-    kms.update_key(&key.record.key_id, |k| {
-        require_usable(k)?;
-        require_rotatable(k)?;
-        k.rotation.enabled = false;
-        k.rotation.next_rotation = None;
-        Ok(())
-    })
-    .await?;
+    let updated = kms
+        .update_key(&key.record.store_id(), |k| {
+            require_usable(k)?;
+            require_rotatable(k)?;
+            crate::key::rotation::require_not_replica(k)?;
+            k.rotation.enabled = false;
+            k.rotation.next_rotation = None;
+            Ok(())
+        })
+        .await?;
+    kms.share_with_replicas(&updated.record).await?;
     Ok(super::Empty {})
 }

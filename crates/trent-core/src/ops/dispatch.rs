@@ -36,10 +36,6 @@ macro_rules! route {
                 let req = parse::<super::$module::Request>($body)?;
                 to_json(&super::$module::run($kms, $caller, req).await?)
             })+
-            other => Err(KmsError::new(
-                ErrorKind::UnsupportedOperation,
-                format!("{} is not supported by Trent yet.", other.name()),
-            )),
         }
     };
 }
@@ -74,6 +70,7 @@ pub async fn dispatch(kms: &Kms, caller: &Caller, op: Operation, body: &[u8]) ->
         GenerateDataKeyWithoutPlaintext => generate_data_key_without_plaintext,
         GenerateMac => generate_mac,
         GenerateRandom => generate_random,
+        GetKeyLastUsage => get_key_last_usage,
         GetKeyPolicy => get_key_policy,
         GetKeyRotationStatus => get_key_rotation_status,
         GetParametersForImport => get_parameters_for_import,
@@ -88,6 +85,7 @@ pub async fn dispatch(kms: &Kms, caller: &Caller, op: Operation, body: &[u8]) ->
         ListRetirableGrants => list_retirable_grants,
         PutKeyPolicy => put_key_policy,
         ReEncrypt => re_encrypt,
+        ReplicateKey => replicate_key,
         RetireGrant => retire_grant,
         RevokeGrant => revoke_grant,
         RotateKeyOnDemand => rotate_key_on_demand,
@@ -98,6 +96,7 @@ pub async fn dispatch(kms: &Kms, caller: &Caller, op: Operation, body: &[u8]) ->
         UpdateAlias => update_alias,
         UpdateCustomKeyStore => update_custom_key_store,
         UpdateKeyDescription => update_key_description,
+        UpdatePrimaryRegion => update_primary_region,
         Verify => verify,
         VerifyMac => verify_mac,
     })

@@ -28,14 +28,17 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     let key = kms.key_only(caller, Operation::EnableKeyRotation, req.key_id.as_deref()).await?;
     let period = req.rotation_period_in_days.map(|d| d as u32).unwrap_or(DEFAULT_PERIOD_DAYS);
     let now = kms.now();
-    kms.update_key(&key.record.key_id, |k| {
-        require_usable(k)?;
-        require_rotatable(k)?;
-        k.rotation.enabled = true;
-        k.rotation.period_days = Some(period);
-        k.rotation.next_rotation = Some(next_rotation(now, period));
-        Ok(())
-    })
-    .await?;
+    let updated = kms
+        .update_key(&key.record.store_id(), |k| {
+            require_usable(k)?;
+            require_rotatable(k)?;
+            crate::key::rotation::require_not_replica(k)?;
+            k.rotation.enabled = true;
+            k.rotation.period_days = Some(period);
+            k.rotation.next_rotation = Some(next_rotation(now, period));
+            Ok(())
+        })
+        .await?;
+    kms.share_with_replicas(&updated.record).await?;
     Ok(super::Empty {})
 }

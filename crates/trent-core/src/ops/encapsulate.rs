@@ -46,6 +46,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let object = &crate::key::asymmetric::object(&key)?.object;
     let (secret, ciphertext) =
         crate::key::material::encapsulate(object).map_err(|_| KmsError::internal("ML-KEM encapsulation failed"))?;
+    kms.record_key_use(&key.record, Operation::Encapsulate);
     Ok(Response {
         key_id: key.arn(),
         shared_secret: SecretBlob(secret),

@@ -60,6 +60,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             return Err(KmsError::dry_run());
         }
         let blob = crate::key::rsa_encryption::encrypt(&key, alg, &plaintext.0)?;
+        kms.record_key_use(&key.record, Operation::Encrypt);
         return Ok(Response { ciphertext_blob: Blob(blob), key_id: key.arn(), encryption_algorithm: alg.as_str() });
     }
     crate::key::symmetric::require_encrypt_key(&key, Operation::Encrypt, requested)?;
@@ -67,5 +68,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         return Err(KmsError::dry_run());
     }
     let blob = crate::key::symmetric::encrypt(&key, &plaintext.0, req.encryption_context.as_ref())?;
+    kms.record_key_use(&key.record, Operation::Encrypt);
     Ok(Response { ciphertext_blob: Blob(blob), key_id: key.arn(), encryption_algorithm: "SYMMETRIC_DEFAULT" })
 }

@@ -67,6 +67,7 @@ pub(crate) async fn make(
     }
     let data_key = crate::key::crypto::random_bytes(n)?;
     let blob = crate::key::symmetric::encrypt(&key, &data_key, req.encryption_context.as_ref())?;
+    kms.record_key_use(&key.record, op);
     Ok((key, SecretBlob(data_key), blob))
 }
 

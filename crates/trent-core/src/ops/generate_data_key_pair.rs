@@ -108,6 +108,7 @@ pub(crate) async fn make(kms: &Kms, caller: &Caller, op: Operation, req: Request
             .await
             .map_err(|e| KmsError::internal(format!("key pair generation task failed: {e}")))??;
     let private_ciphertext = crate::key::symmetric::encrypt(&key, &private_plaintext, req.encryption_context.as_ref())?;
+    kms.record_key_use(&key.record, op);
     Ok(Made { key, private_plaintext, private_ciphertext, public_key, spec })
 }
 

@@ -48,5 +48,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     }
     let object = &crate::key::asymmetric::object(&key)?.object;
     let mac = crate::key::material::mac(object, message).map_err(|_| KmsError::internal("HMAC failed"))?;
+    kms.record_key_use(&key.record, Operation::GenerateMac);
     Ok(Response { mac: Blob(mac), mac_algorithm: alg.as_str(), key_id: key.arn() })
 }

@@ -115,7 +115,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let wrapped = kms.root.seal_material(&key.record.key_id, &id, &material)?;
     let created = now;
     let updated = kms
-        .update_key(&key.record.key_id, |k| {
+        .update_key(&key.record.store_id(), |k| {
             require_external(k)?;
             if imported_materials::applies(k) {
                 let first = k.ext.get(EXT_IMPORTED_MATERIAL_ID).and_then(|v| v.as_str()).map(str::to_owned);

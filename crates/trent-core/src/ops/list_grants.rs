@@ -41,7 +41,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let key = kms.resolve_key_only(caller, key_id, &Access::new("ListGrants")).await?;
     kms.admit_key(caller, Operation::ListGrants, &key.record).await?;
     let grants: Vec<Grant> = kms
-        .grants_of(&key.record.key_id)
+        .grants_of(&key.record.store_id())
         .await?
         .into_iter()
         .filter(|g| req.grant_id.as_deref().is_none_or(|id| g.grant_id == id))

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::caller::Caller;
 use crate::error::KmsResult;
+use crate::key::model::KeyRecord;
 use crate::kms::{Kms, store_err};
 use crate::operation::Operation;
 use crate::wire::pagination;
@@ -45,7 +46,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let limit = pagination::page_size(req.limit, 100, 1000);
     let page =
         kms.store.list_keys(&caller.account_id, &caller.region, after.as_deref(), limit).await.map_err(store_err)?;
-    let next_marker = pagination::next_marker(&page.items, page.truncated, |k| &k.key_id);
+    // The store orders by store id (a multi-Region key's carries its region).
+    let handles: Vec<String> = page.items.last().map(KeyRecord::store_id).into_iter().collect();
+    let next_marker = pagination::next_marker(&handles, page.truncated, |h| h);
     Ok(Response {
         keys: page.items.iter().map(|k| KeyListEntry { key_id: k.key_id.clone(), key_arn: k.arn() }).collect(),
         next_marker,

@@ -31,6 +31,7 @@ pub mod generate_data_key_pair_without_plaintext;
 pub mod generate_data_key_without_plaintext;
 pub mod generate_mac;
 pub mod generate_random;
+pub mod get_key_last_usage;
 pub mod get_key_policy;
 pub mod get_key_rotation_status;
 pub mod get_parameters_for_import;
@@ -47,6 +48,7 @@ pub mod list_retirable_grants;
 
 pub mod put_key_policy;
 pub mod re_encrypt;
+pub mod replicate_key;
 pub mod retire_grant;
 pub mod revoke_grant;
 pub mod rotate_key_on_demand;
@@ -60,6 +62,7 @@ pub mod untag_resource;
 pub mod update_alias;
 pub mod update_custom_key_store;
 pub mod update_key_description;
+pub mod update_primary_region;
 pub mod verify;
 pub mod verify_mac;
 

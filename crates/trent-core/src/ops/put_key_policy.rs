@@ -36,7 +36,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     if req.bypass_policy_lockout_safety_check != Some(true) {
         check_lockout(&parsed, caller, &key.record)?;
     }
-    kms.update_key(&key.record.key_id, |k| {
+    kms.update_key(&key.record.store_id(), |k| {
         require_not_pending(k)?;
         k.policy = policy.clone();
         Ok(())

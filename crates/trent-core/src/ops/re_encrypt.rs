@@ -110,6 +110,9 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     } else {
         crate::key::rsa_encryption::encrypt(&dest, dest_alg, &plaintext)?
     };
+    // Both keys were used (AWS records ReEncrypt on each).
+    kms.record_key_use(&source.record, Operation::ReEncrypt);
+    kms.record_key_use(&dest.record, Operation::ReEncrypt);
     let material_id = |alg: EncryptionAlgorithm, b: &[u8]| {
         (alg == EncryptionAlgorithm::SymmetricDefault).then(|| crate::key::symmetric::material_id_of(b)).flatten()
     };

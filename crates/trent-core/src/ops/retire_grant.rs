@@ -39,6 +39,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
         _ => return Err(KmsError::validation("Specify a grant token, or both a key id and a grant id.")),
     };
     kms.admit(caller, Operation::RetireGrant).await?;
+    // Grants belong to one key of a multi-Region set: the caller's region's.
+    let key_id = crate::key::model::store_id(&key_id, &caller.region);
     let grant = kms.find_grant(&key_id, &grant_id).await?;
     if !grant.in_region(&caller.region) {
         return Err(grants::not_found(&grant_id));

@@ -28,10 +28,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     crate::access::grants::require_grant_id(&grant_id)?;
     let key = kms.resolve_key_only(caller, &key_id, &Access::new("RevokeGrant")).await?;
     kms.admit_key(caller, Operation::RevokeGrant, &key.record).await?;
-    kms.find_grant(&key.record.key_id, &grant_id).await?;
+    kms.find_grant(&key.record.store_id(), &grant_id).await?;
     if req.dry_run == Some(true) {
         return Err(crate::error::KmsError::dry_run());
     }
-    kms.delete_grant(&key.record.key_id, &grant_id).await?;
+    kms.delete_grant(&key.record.store_id(), &grant_id).await?;
     Ok(super::Empty {})
 }

@@ -36,9 +36,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     let quota = ResourceQuota::OnDemandRotationsPerKey;
     let limit = kms.resource_limit(&key.record.account_id, &key.record.region, quota);
     let updated = kms
-        .update_key(&key.record.key_id, |k| {
+        .update_key(&key.record.store_id(), |k| {
             require_usable(k)?;
             require_rotatable_on_demand(k)?;
+            crate::key::rotation::require_not_replica(k)?;
             let done = k.materials.iter().filter(|m| m.rotation_type == Some(RotationType::OnDemand)).count();
             let done = u64::try_from(done).unwrap_or(u64::MAX);
             if done >= limit {
@@ -50,5 +51,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             add_material(&kms.root, kms.now(), k, RotationType::OnDemand)
         })
         .await?;
+    // Related multi-Region keys share the new material.
+    kms.share_with_replicas(&updated.record).await?;
     Ok(Response { key_id: updated.arn() })
 }

@@ -67,5 +67,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         })
     })
     .await?;
+    kms.record_key_use(&checked.key.record, Operation::Sign);
     Ok(Response { key_id: checked.key.arn(), signature: Blob(signature), signing_algorithm: alg.as_str() })
 }

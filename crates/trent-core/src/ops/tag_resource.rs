@@ -26,7 +26,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     crate::key::tags::validate(&mut v, req.tags.as_deref());
     let tags = v.finish_with(req.tags)?;
     let key = kms.key_only(caller, Operation::TagResource, req.key_id.as_deref()).await?;
-    kms.update_key(&key.record.key_id, |k| {
+    kms.update_key(&key.record.store_id(), |k| {
         require_not_pending(k)?;
         crate::key::tags::merge(&mut k.tags, &tags)
     })

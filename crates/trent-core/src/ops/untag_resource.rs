@@ -26,7 +26,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     }
     let remove = v.finish_with(req.tag_keys)?;
     let key = kms.key_only(caller, Operation::UntagResource, req.key_id.as_deref()).await?;
-    kms.update_key(&key.record.key_id, |k| {
+    kms.update_key(&key.record.store_id(), |k| {
         require_not_pending(k)?;
         k.tags.retain(|t| !remove.contains(&t.tag_key));
         Ok(())

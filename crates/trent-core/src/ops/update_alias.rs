@@ -36,7 +36,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
     else {
         return Err(KmsError::alias_not_found(&alias_arn));
     };
-    if let Some(old) = kms.load_key(&alias.target_key_id).await? {
+    if let Some(old) = kms.load_key(&crate::key::model::store_id(&alias.target_key_id, &alias.region)).await? {
         // Moving an alias needs kms:UpdateAlias on the key it leaves too.
         kms.authorize(caller, &old, &Access::new("UpdateAlias"), None).await?;
         if old.record.key_usage != key.record.key_usage || old.record.key_spec.family() != key.record.key_spec.family()

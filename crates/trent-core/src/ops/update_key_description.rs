@@ -25,7 +25,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<super::E
         .str_len("description", req.description.as_deref(), 0, 8192)
         .finish_with(req.description)?;
     let key = kms.key_only(caller, Operation::UpdateKeyDescription, req.key_id.as_deref()).await?;
-    kms.update_key(&key.record.key_id, |k| {
+    kms.update_key(&key.record.store_id(), |k| {
         require_not_pending(k)?;
         k.description = description.clone();
         Ok(())

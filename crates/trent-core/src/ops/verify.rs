@@ -69,5 +69,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
             _ => KmsError::bare(ErrorKind::KmsInvalidSignature),
         },
     )?;
+    kms.record_key_use(&checked.key.record, Operation::Verify);
     Ok(Response { key_id: checked.key.arn(), signature_valid: true, signing_algorithm: checked.algorithm.as_str() })
 }

@@ -52,5 +52,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     }
     let object = &crate::key::asymmetric::object(&key)?.object;
     crate::key::material::verify_mac(object, message, tag).map_err(|_| KmsError::bare(ErrorKind::KmsInvalidMac))?;
+    kms.record_key_use(&key.record, Operation::VerifyMac);
     Ok(Response { key_id: key.arn(), mac_valid: true, mac_algorithm: alg.as_str() })
 }

@@ -299,6 +299,17 @@ pub fn to_cloudtrail_file(lines_path: &Path) -> std::io::Result<PathBuf> {
     Ok(out)
 }
 
+/// The ids of one answered request: the `x-amzn-RequestId` and the event id
+/// its record gets (made by the HTTP layer, which also hands them to the
+/// request's key usage record).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestRef<'a> {
+    /// The `x-amzn-RequestId` answered.
+    pub request_id: &'a str,
+    /// The record's `eventID`.
+    pub event_id: &'a str,
+}
+
 /// Writes the record of one answered request (called by the HTTP layer
 /// before it sends the answer). A failed write is logged, not answered as an
 /// error: the operation has already taken effect.
@@ -311,7 +322,7 @@ pub async fn write(
     event_name: &str,
     body: &[u8],
     result: &Result<Vec<u8>, trent_core::KmsError>,
-    request_id: &str,
+    ids: RequestRef<'_>,
 ) {
     let kms = trent_core::Operation::from_name(event_name).is_some();
     let source_ip = extensions
@@ -339,7 +350,8 @@ pub async fn write(
         request_key_id: request_key_id.as_deref(),
         response: response.as_ref(),
         error,
-        request_id,
+        request_id: ids.request_id,
+        event_id: ids.event_id,
         time: time::OffsetDateTime::now_utc(),
     };
     if let Err(e) = log.append(&record::build(&event)).await {

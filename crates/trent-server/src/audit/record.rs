@@ -254,6 +254,8 @@ pub struct Event<'a> {
     pub error: Option<(&'a str, &'a str)>,
     /// The `x-amzn-RequestId` answered.
     pub request_id: &'a str,
+    /// The record's `eventID` (unique per record).
+    pub event_id: &'a str,
     /// When the request arrived (UTC).
     pub time: time::OffsetDateTime,
 }
@@ -295,7 +297,7 @@ pub fn build<'a>(e: &'a Event<'a>) -> Record<'a> {
         error_code: e.error.map(|x| x.0),
         error_message: e.error.map(|x| x.1),
         request_id: e.request_id,
-        event_id: event_id(),
+        event_id: e.event_id.to_owned(),
         read_only,
         resources,
         event_type: "AwsApiCall",
@@ -330,18 +332,6 @@ fn event_time(t: time::OffsetDateTime) -> String {
         }
         last.1.clone()
     })
-}
-
-/// A unique event id in UUID form: a random per-process prefix and a
-/// counter, so a record costs no system call for randomness.
-fn event_id() -> String {
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static PREFIX: OnceLock<u128> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let prefix = *PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u128());
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    uuid::Uuid::from_u128((prefix & !u128::from(u64::MAX)) | u128::from(n)).to_string()
 }
 
 /// `eventSource` of KMS records.
@@ -401,6 +391,7 @@ mod tests {
             response: Some(&response),
             error: None,
             request_id: "r",
+            event_id: "e",
             time: time::OffsetDateTime::UNIX_EPOCH,
         };
         let r = serde_json::to_value(build(&event)).expect("record");

@@ -79,7 +79,7 @@ pub async fn rotate_root_key(
             progress(report);
         }
         match (page.truncated, page.items.last()) {
-            (true, Some(last)) => after = Some(last.key_id.clone()),
+            (true, Some(last)) => after = Some(last.store_id()),
             _ => break,
         }
     }

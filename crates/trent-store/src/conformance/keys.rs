@@ -212,7 +212,9 @@ pub async fn key_list_isolation_and_count(store: &dyn KeyStore) {
     );
 }
 
-/// `list_all_keys` walks every account and region in key-id order.
+/// `list_all_keys` walks every account and region in store-id order (the
+/// key id; a multi-Region key's carries its region, so related keys that
+/// other cases left in the store appear once each).
 pub async fn key_list_all(store: &dyn KeyStore) {
     let mut mine = Vec::new();
     for (account, region) in [(fresh_account(), "us-east-1"), (fresh_account(), "eu-west-3")] {
@@ -226,18 +228,73 @@ pub async fn key_list_all(store: &dyn KeyStore) {
     for _ in 0..10_000 {
         let page = ok(store.list_all_keys(after.as_deref(), 2).await, "list_all_keys page");
         assert!(page.items.len() <= 2, "conformance: list_all_keys returned {} items for limit 2", page.items.len());
-        seen.extend(ids(&page));
+        seen.extend(page.items.iter().map(|k| k.store_id()));
         if !page.truncated {
             break;
         }
-        after = page.items.last().map(|k| k.key_id.clone());
+        after = page.items.last().map(|k| k.store_id());
     }
     let mut sorted = seen.clone();
     sorted.sort();
     sorted.dedup();
-    assert_eq!(seen, sorted, "conformance: list_all_keys must be in key-id order without repeats");
+    assert_eq!(seen, sorted, "conformance: list_all_keys must be in store-id order without repeats");
     // Other cases share the store, so other keys may appear between ours.
     for id in &mine {
         assert!(seen.contains(id), "conformance: list_all_keys missed {id}");
     }
+}
+
+/// Related multi-Region keys share their key id across regions: each is its
+/// own record under its store id (`mrk-…@REGION`), updated and deleted
+/// alone, and deleting one takes only its own region's aliases.
+pub async fn multi_region_keys_share_an_id(store: &dyn KeyStore) {
+    use trent_core::key::model::{split_store_id, store_id};
+    let account = fresh_account();
+    let key_id = format!("mrk-{}", uid().replace('-', ""));
+    let mut primary = sample_key(&key_id, &account, "us-east-1");
+    primary.multi_region = true;
+    let mut replica = primary.clone();
+    replica.region = "eu-west-1".into();
+    replica.description = "replica".into();
+    ok(store.insert_key(&primary).await, "insert_key primary");
+    ok(store.insert_key(&replica).await, "insert_key replica with the primary's id in another region");
+    expect_err(store.insert_key(&replica).await, &StoreError::AlreadyExists, "insert_key of the same region twice");
+    let (east, west) = (store_id(&key_id, "us-east-1"), store_id(&key_id, "eu-west-1"));
+    assert_eq!(split_store_id(&west), (key_id.as_str(), Some("eu-west-1")));
+    let got = ok(store.get_key(&west).await, "get_key replica");
+    assert_eq!(got.as_ref(), Some(&replica), "conformance: each region's record is its own");
+    assert_eq!(ok(store.get_key(&east).await, "get_key primary").as_ref(), Some(&primary));
+    let mut changed = replica.clone();
+    changed.version += 1;
+    changed.description = "changed".into();
+    ok(store.update_key(&changed).await, "update_key replica");
+    assert_eq!(
+        ok(store.get_key(&east).await, "get_key primary after replica update").map(|k| k.description),
+        Some(primary.description.clone()),
+        "conformance: updating a replica must not touch its primary"
+    );
+    // "Aliases per key" counts each related key's own aliases.
+    let one = trent_core::store::AliasCaps::per_key(1);
+    for region in ["us-east-1", "eu-west-1"] {
+        let alias = sample_alias(&account, region, "alias/mrk", &key_id);
+        ok(store.insert_alias_capped(&alias, one).await, "insert_alias_capped, one per related key");
+    }
+    expect_err(
+        store.insert_alias_capped(&sample_alias(&account, "us-east-1", "alias/mrk-2", &key_id), one).await,
+        &StoreError::LimitReached { usage: 1 },
+        "insert_alias_capped over the per-key cap of one related key",
+    );
+    ok(store.delete_key(&west).await, "delete_key replica");
+    assert!(ok(store.get_key(&west).await, "get_key deleted replica").is_none());
+    assert!(ok(store.get_key(&east).await, "get_key primary after replica deletion").is_some());
+    assert!(
+        ok(store.get_alias(&account, "eu-west-1", "alias/mrk").await, "get_alias replica").is_none(),
+        "conformance: a deleted replica's aliases go with it"
+    );
+    assert!(
+        ok(store.get_alias(&account, "us-east-1", "alias/mrk").await, "get_alias primary").is_some(),
+        "conformance: deleting a replica must keep its primary's aliases"
+    );
+    let page = ok(store.list_keys(&account, "us-east-1", None, 10).await, "list_keys");
+    assert_eq!(ids(&page), std::slice::from_ref(&key_id));
 }

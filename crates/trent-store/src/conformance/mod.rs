@@ -116,6 +116,7 @@ macro_rules! conformance_tests {
             keys::key_list_pagination,
             keys::key_list_isolation_and_count,
             keys::key_list_all,
+            keys::multi_region_keys_share_an_id,
             scheduled::key_due_for_deletion,
             scheduled::key_due_for_rotation,
             aliases::alias_crud,

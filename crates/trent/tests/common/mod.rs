@@ -140,6 +140,19 @@ impl TestServer {
         next
     }
 
+    /// Stops the server with SIGTERM (it writes what it keeps in memory and
+    /// exits 143) and starts a new one on the same data directory and config.
+    pub fn terminate_and_restart(mut self) -> TestServer {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        let status = self.child.wait().expect("reap");
+        assert_eq!(status.code(), Some(143), "trent serve after SIGTERM: {status:?}");
+        let mut next = Self::spawn(&self.data_dir, self.config.as_deref(), &self.args);
+        next._tmp = self._tmp.take();
+        next
+    }
+
     /// An aws-sdk-kms client for the development principal, with SDK retries off
     /// so tests see every error as the server sent it.
     pub async fn kms_client(&self) -> aws_sdk_kms::Client {
