@@ -274,32 +274,13 @@ impl RunningServer {
 }
 
 impl RunningServer {
-    /// Runs until the HTTP server stops, or until SIGINT or SIGTERM: then the
-    /// key usage still in memory is written to the store and the process
-    /// exits with 128 + the signal's number (what a shell reports for a
-    /// process the signal ended).
-    pub async fn wait(self) -> std::io::Result<()> {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
-        let code = tokio::select! {
-            served = self.serve => return served.map_err(std::io::Error::other)?,
-            _ = interrupt.recv() => 130,
-            _ = terminate.recv() => 143,
-        };
-        // Bounded: an unreachable store must not keep the process from exiting.
-        match tokio::time::timeout(Duration::from_secs(5), self.kms.flush_key_usage()).await {
-            Ok(Ok(n)) => tracing::info!(keys = n, "key usage written before exit"),
-            Ok(Err(e)) => tracing::error!(error = %e, "writing key usage before exit failed"),
-            Err(_) => tracing::error!("writing key usage before exit timed out after 5 s"),
-        }
-        std::process::exit(code)
-    }
-
     /// Runs until the HTTP server stops (`Ok(None)`) or SIGINT or SIGTERM
-    /// arrives: then writes what the audit log holds and returns the exit
-    /// status a shell shows for the signal (130, 143), for the caller to exit with.
-    pub async fn wait_or_signal(self) -> std::io::Result<Option<u8>> {
+    /// arrives: then writes what is still only in memory — the key usage
+    /// GetKeyLastUsage reports (bounded to 5 s: an unreachable store must not
+    /// keep the process from exiting) and the audit log's last records — and
+    /// returns the exit status a shell shows for the signal (130, 143), for
+    /// the caller to exit with.
+    pub async fn wait(self) -> std::io::Result<Option<u8>> {
         use tokio::signal::unix::{SignalKind, signal};
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
@@ -308,6 +289,11 @@ impl RunningServer {
             _ = interrupt.recv() => 130,
             _ = terminate.recv() => 143,
         };
+        match tokio::time::timeout(Duration::from_secs(5), self.kms.flush_key_usage()).await {
+            Ok(Ok(n)) => tracing::info!(keys = n, "key usage written before exit"),
+            Ok(Err(e)) => tracing::error!(error = %e, "writing key usage before exit failed"),
+            Err(_) => tracing::error!("writing key usage before exit timed out after 5 s"),
+        }
         if let Some(audit) = &self.audit
             && let Err(e) = audit.flush().await
         {

@@ -204,7 +204,7 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    match server.wait_or_signal().await.context("serving").map_err(ServeError::Serving)? {
+    match server.wait().await.context("serving").map_err(ServeError::Serving)? {
         // Stopped by SIGINT/SIGTERM after flushing: the status a shell shows for it.
         Some(status) => std::process::exit(i32::from(status)),
         None => Ok(()),
