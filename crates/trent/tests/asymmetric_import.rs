@@ -219,18 +219,7 @@ async fn imported_symmetric_and_ecc_material_with_every_wrapping_algorithm() {
         err_of(r, "IncorrectKeyMaterialException");
     }
     // An ECC signing key from an openssl private key: Trent's signatures verify with openssl's public key.
-    let key = c
-        .create_key()
-        .key_spec(KeySpec::EccNistP256)
-        .key_usage(KeyUsageType::SignVerify)
-        .origin(OriginType::External)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .key_id()
-        .to_owned();
+    let key = common::asymmetric::create_external(&c, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
     let pem = dir.path("ec.pem");
     openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", &pem]);
     let p8 = dir.path("ec.p8");

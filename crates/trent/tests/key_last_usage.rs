@@ -103,17 +103,7 @@ async fn crypto_operations_feed_it_and_it_survives_a_restart() {
     let dk = alice.generate_data_key_without_plaintext().key_id(&b).number_of_bytes(16).send().await.unwrap();
     assert_last(&server, &alice, &b, "GenerateDataKeyWithoutPlaintext", dk.request_id().unwrap()).await;
 
-    let ecc = alice
-        .create_key()
-        .key_spec(KeySpec::EccNistP256)
-        .key_usage(KeyUsageType::SignVerify)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id()
-        .to_owned();
+    let ecc = common::asymmetric::create(&alice, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
     let sig = alice
         .sign()
         .key_id(&ecc)
@@ -134,17 +124,7 @@ async fn crypto_operations_feed_it_and_it_survives_a_restart() {
         .unwrap();
     assert_last(&server, &alice, &ecc, "Verify", ver.request_id().unwrap()).await;
 
-    let hmac = alice
-        .create_key()
-        .key_spec(KeySpec::Hmac256)
-        .key_usage(KeyUsageType::GenerateVerifyMac)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id()
-        .to_owned();
+    let hmac = common::asymmetric::create(&alice, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
     let mac = alice
         .generate_mac()
         .key_id(&hmac)

@@ -430,18 +430,7 @@ async fn asymmetric_and_hmac_replicas_share_their_key_pair_and_secret() {
     let s = TestServer::start_unthrottled();
     let (east, west) = (client_in(&s, EAST).await, client_in(&s, WEST).await);
     let dir = common::asymmetric::Dir::new();
-    let ecc = east
-        .create_key()
-        .multi_region(true)
-        .key_spec(KeySpec::EccNistP256)
-        .key_usage(KeyUsageType::SignVerify)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id()
-        .to_owned();
+    let ecc = common::asymmetric::create_multi_region(&east, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
     east.replicate_key().key_id(&ecc).replica_region(WEST).send().await.unwrap();
     let east_pem = common::asymmetric::public_pem(&east, &ecc, &dir, "east").await;
     let west_pem = common::asymmetric::public_pem(&west, &ecc, &dir, "west").await;
@@ -449,18 +438,7 @@ async fn asymmetric_and_hmac_replicas_share_their_key_pair_and_secret() {
     // Signed in us-east-1, verified by openssl with the eu-west-1 replica's public key.
     common::asymmetric::sign_and_prove(&east, &ecc, SigningAlgorithmSpec::EcdsaSha256, &west_pem, &dir).await;
 
-    let hmac = east
-        .create_key()
-        .multi_region(true)
-        .key_spec(KeySpec::Hmac256)
-        .key_usage(KeyUsageType::GenerateVerifyMac)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id()
-        .to_owned();
+    let hmac = common::asymmetric::create_multi_region(&east, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
     east.replicate_key().key_id(&hmac).replica_region(WEST).send().await.unwrap();
     let mac = east
         .generate_mac()

@@ -228,18 +228,7 @@ async fn import_type_is_for_symmetric_keys_and_automatic_rotation_stays_refused(
     let server = server();
     let c = server.kms_client().await;
     let dir = Dir::new();
-    let hmac = c
-        .create_key()
-        .key_spec(KeySpec::Hmac256)
-        .key_usage(KeyUsageType::GenerateVerifyMac)
-        .origin(OriginType::External)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .key_id()
-        .to_owned();
+    let hmac = common::asymmetric::create_external(&c, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
     let m = material(5);
     let e = import(&c, &hmac, &m, &dir, (Some(ImportType::NewKeyMaterial), None, None, None)).await.unwrap_err();
     assert_eq!(e.0, "ValidationException", "{e:?}");

@@ -396,18 +396,7 @@ async fn imported_ed25519_material_signs_as_openssl_verifies() {
     let server = server();
     let c = server.kms_client().await;
     let dir = Dir::new();
-    let key = c
-        .create_key()
-        .key_spec(KeySpec::EccNistEdwards25519)
-        .key_usage(KeyUsageType::SignVerify)
-        .origin(aws_sdk_kms::types::OriginType::External)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .key_id()
-        .to_owned();
+    let key = common::asymmetric::create_external(&c, KeySpec::EccNistEdwards25519, KeyUsageType::SignVerify).await;
     let private = dir.path("ed.der");
     openssl(&["genpkey", "-algorithm", "ED25519", "-outform", "DER", "-out", &private]);
     let pkcs8 = dir.read("ed.der");

@@ -69,8 +69,22 @@ pub fn server() -> TestServer {
 
 /// A new key of `spec` for `usage`; returns its key id.
 pub async fn create(c: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
-    let r = c.create_key().key_spec(spec).key_usage(usage).send().await.unwrap();
-    r.key_metadata().unwrap().key_id().to_owned()
+    created(c.create_key().key_spec(spec).key_usage(usage)).await
+}
+
+/// A new key of `spec` for `usage` waiting for imported material (Origin EXTERNAL).
+pub async fn create_external(c: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
+    created(c.create_key().key_spec(spec).key_usage(usage).origin(aws_sdk_kms::types::OriginType::External)).await
+}
+
+/// A new multi-Region primary key of `spec` for `usage`.
+pub async fn create_multi_region(c: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
+    created(c.create_key().key_spec(spec).key_usage(usage).multi_region(true)).await
+}
+
+/// Sends a CreateKey; the new key's id.
+async fn created(request: aws_sdk_kms::operation::create_key::builders::CreateKeyFluentBuilder) -> String {
+    request.send().await.unwrap().key_metadata().unwrap().key_id().to_owned()
 }
 
 /// Runs openssl; panics with its stderr if it fails.
