@@ -87,9 +87,19 @@ struct Live {
     len: u64,
 }
 
-/// One record on its way to the writer (empty: only a flush), and who
-/// waits for it to be written, if anyone.
-type Queued = (Vec<u8>, Option<tokio::sync::oneshot::Sender<Result<(), String>>>);
+/// Someone waiting for everything appended so far to be written (a flush,
+/// or a record under [`FsyncPolicy::Always`]).
+type Waiter = tokio::sync::oneshot::Sender<Result<(), String>>;
+
+/// Records appended and not yet taken by the writer: one buffer every
+/// request appends its line to (no allocation, channel message or copy per
+/// record beyond this one), swapped out whole by the writer.
+#[derive(Default)]
+struct Pending {
+    lines: parking_lot::Mutex<Vec<u8>>,
+    /// Wakes the writer when the buffer stops being empty.
+    arrived: tokio::sync::Notify,
+}
 
 /// How long the writer lets records gather between two writes when nobody
 /// waits for them: under load one `write(2)` carries hundreds of records.
@@ -105,7 +115,8 @@ pub const BATCH_PERIOD: Duration = Duration::from_millis(1);
 /// record over costs no thread wake-up.
 pub struct AuditLog {
     opts: AuditOptions,
-    tx: tokio::sync::mpsc::UnboundedSender<Queued>,
+    pending: Arc<Pending>,
+    waiters: tokio::sync::mpsc::UnboundedSender<Waiter>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -124,8 +135,8 @@ fn open_append(path: &Path) -> Result<Live, AuditError> {
     Ok(Live { file, len })
 }
 
-/// Most records written with one system call.
-const MAX_BATCH: usize = 4096;
+/// Most waiters released by one write.
+const MAX_WAITERS: usize = 1024;
 
 impl AuditLog {
     /// Opens (appending) the audit file and starts its writer task; with
@@ -138,7 +149,8 @@ impl AuditLog {
         let live = open_append(&opts.path)?;
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let dirty = Arc::new(AtomicBool::new(false));
-        let writer = Writer { opts: opts.clone(), live, dirty: dirty.clone() };
+        let pending = Arc::new(Pending::default());
+        let writer = Writer { opts: opts.clone(), live, dirty: dirty.clone(), pending: pending.clone() };
         tokio::spawn(writer.run(rx));
         if opts.fsync == FsyncPolicy::Interval {
             let path = opts.path.clone();
@@ -158,7 +170,7 @@ impl AuditLog {
                 }
             });
         }
-        Ok(Arc::new(Self { opts, tx }))
+        Ok(Arc::new(Self { opts, pending, waiters: tx }))
     }
 
     /// The live file's path.
@@ -167,30 +179,36 @@ impl AuditLog {
     }
 
     /// Appends one record. With [`FsyncPolicy::Always`] returns once it is
-    /// written and synced; otherwise once the writer has it.
+    /// written and synced; otherwise at once (the writer takes it within
+    /// [`BATCH_PERIOD`]).
     pub async fn append<T: serde::Serialize>(&self, record: &T) -> Result<(), AuditError> {
-        let mut line = Vec::with_capacity(1024);
-        if serde_json::to_writer(&mut line, record).is_err() {
+        thread_local! {
+            static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        LINE.with(|line| {
+            let mut line = line.borrow_mut();
             line.clear();
-            line.extend_from_slice(b"{}");
-        }
-        line.push(b'\n');
-        if self.opts.fsync == FsyncPolicy::Always {
-            self.send_and_wait(line).await
-        } else {
-            self.tx.send((line, None)).map_err(|_| self.failed("the audit writer stopped".into()))
-        }
+            if serde_json::to_writer(&mut *line, record).is_err() {
+                line.clear();
+                line.extend_from_slice(b"{}");
+            }
+            line.push(b'\n');
+            let mut lines = self.pending.lines.lock();
+            let was_empty = lines.is_empty();
+            lines.extend_from_slice(&line);
+            drop(lines);
+            if was_empty {
+                self.pending.arrived.notify_one();
+            }
+        });
+        if self.opts.fsync == FsyncPolicy::Always { self.flush().await } else { Ok(()) }
     }
 
-    /// Returns once every record handed over before the call is written
-    /// (and synced with [`FsyncPolicy::Always`]): before the process exits.
+    /// Returns once every record appended before the call is written (and
+    /// synced with [`FsyncPolicy::Always`]): before the process exits.
     pub async fn flush(&self) -> Result<(), AuditError> {
-        self.send_and_wait(Vec::new()).await
-    }
-
-    async fn send_and_wait(&self, line: Vec<u8>) -> Result<(), AuditError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.tx.send((line, Some(tx))).map_err(|_| self.failed("the audit writer stopped".into()))?;
+        self.waiters.send(tx).map_err(|_| self.failed("the audit writer stopped".into()))?;
         match rx.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(self.failed(e)),
@@ -208,26 +226,35 @@ struct Writer {
     opts: AuditOptions,
     live: Live,
     dirty: Arc<AtomicBool>,
+    pending: Arc<Pending>,
 }
 
 impl Writer {
-    async fn run(mut self, mut rx: tokio::sync::mpsc::UnboundedReceiver<Queued>) {
-        let mut queued = Vec::with_capacity(MAX_BATCH);
+    async fn run(mut self, mut rx: tokio::sync::mpsc::UnboundedReceiver<Waiter>) {
+        let mut waiters = Vec::new();
         let mut batch = Vec::new();
-        while rx.recv_many(&mut queued, MAX_BATCH).await > 0 {
-            for (line, _) in &queued {
-                batch.extend_from_slice(line);
+        loop {
+            let open = tokio::select! {
+                _ = self.pending.arrived.notified() => true,
+                n = rx.recv_many(&mut waiters, MAX_WAITERS) => n > 0,
+            };
+            // Everyone who asked by now waits for this write (their records
+            // were appended before they asked, so they are in the buffer).
+            while let Ok(w) = rx.try_recv() {
+                waiters.push(w);
             }
-            // A write to a local file takes microseconds: done in place
-            // rather than handed to the blocking pool.
+            std::mem::swap(&mut *self.pending.lines.lock(), &mut batch);
+            // A write to a local file takes microseconds per record: done
+            // in place rather than handed to the blocking pool.
             let result = if batch.is_empty() { Ok(()) } else { self.write(&batch).map_err(|e| e.to_string()) };
             batch.clear();
-            let mut waited = false;
-            for (_, waiter) in queued.drain(..) {
-                if let Some(waiter) = waiter {
-                    waited = true;
-                    let _ = waiter.send(result.clone());
-                }
+            let waited = !waiters.is_empty();
+            for w in waiters.drain(..) {
+                let _ = w.send(result.clone());
+            }
+            if !open {
+                // The log was dropped: what was appended is written; stop.
+                return;
             }
             if !waited {
                 // Nobody is held up: let the next records gather.

@@ -15,6 +15,7 @@
 //! a no-op (the quota meter too), so the cost of metrics can be measured.
 
 pub mod connections;
+pub mod histogram;
 pub mod quota;
 pub mod timed;
 
@@ -24,7 +25,9 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::histogram::exponential_buckets;
+
+pub use histogram::LatencyHistogram;
 use prometheus_client::registry::Registry;
 use trent_core::Operation;
 use trent_core::quota::QuotaEngine;
@@ -80,11 +83,11 @@ struct FaultLabels {
     fault: String,
 }
 
-type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+type HistogramFamily<L> = Family<L, LatencyHistogram, fn() -> LatencyHistogram>;
 
 /// Latency buckets from 50 µs to ~1.6 s, doubling.
-fn latency_histogram() -> Histogram {
-    Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
+fn latency_histogram() -> LatencyHistogram {
+    LatencyHistogram::new(exponential_buckets(0.000_05, 2.0, 16))
 }
 
 /// Every metric the server exports, and the registry that encodes them.
@@ -101,12 +104,12 @@ pub struct Metrics {
     /// Connections accepted since start.
     pub(crate) connections_accepted: Counter,
     /// Time spent deciding request quotas (limiter included).
-    pub(crate) admission_seconds: Histogram,
+    pub(crate) admission_seconds: LatencyHistogram,
     /// Time spent in the key store, by store call.
     pub(crate) store_seconds: HistogramFamily<StoreLabels>,
     /// Per operation, the `ok` counter and the latency histogram, looked up
     /// once: the common path is then one index and two atomic updates.
-    ok_fast: Vec<std::sync::OnceLock<(Counter, Histogram)>>,
+    ok_fast: Vec<std::sync::OnceLock<(Counter, LatencyHistogram)>>,
 }
 
 impl Default for Metrics {
