@@ -138,6 +138,18 @@ fn duplicate_or_undecodable_targets_are_unknown_operations() {
 }
 
 #[test]
+fn bad_utf8_in_a_signed_body_is_a_serialization_error() {
+    let server = TestServer::start();
+    // Signed correctly, so the bytes reach the JSON decoder: a string with 0xFF in it.
+    let body: &[u8] = b"{\"KeyId\":\"\xff\xfe\",\"Plaintext\":\"aGk=\"}";
+    let head = signed_head(&server.endpoint, "TrentService.Encrypt", body);
+    let (status, _, answer, took) = exchange(&server.endpoint, &head, body);
+    assert_eq!((status, error_type(&answer).as_str()), (400, "SerializationException"));
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    still_serving(&server);
+}
+
+#[test]
 fn json_nested_thousands_deep_is_a_serialization_error_fast() {
     let server = TestServer::start();
     let mut body = "[".repeat(50_000);
