@@ -11,7 +11,6 @@ use crate::operation::Operation;
 use crate::quota::resource::ResourceQuota;
 use crate::wire::validate::Validator;
 
-use crate::access::policy::default_policy::default_policy;
 use crate::key::metadata::KeyMetadata;
 use crate::key::multi_region;
 use crate::key::sealing::{new_key_pair_material, new_material};
@@ -96,13 +95,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
         req.custom_key_store_id.as_deref(),
     )
     .await?;
-    let (policy, parsed_policy) = match req.policy {
-        Some(p) => {
-            let parsed = crate::access::policy::checks::check_policy(&p)?;
-            (p, Some(parsed))
-        }
-        None => (default_policy(&caller.account_id), None),
-    };
+    let (policy, parsed_policy) = crate::access::policy::checks::initial_policy(req.policy, &caller.account_id)?;
     let mut tags = Vec::new();
     crate::key::tags::merge(&mut tags, req.tags.as_deref().unwrap_or_default())?;
     let key_id = if multi_region { multi_region::new_key_id() } else { crate::key::crypto::random_uuid() };

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::authorize::Access;
 use crate::access::caller::Caller;
-use crate::access::policy::default_policy::default_policy;
 use crate::error::{ErrorKind, KmsError, KmsResult};
 use crate::key::metadata::KeyMetadata;
 use crate::key::model::{KeyRecord, KeyState, Origin, Tag};
@@ -71,13 +70,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: Request) -> KmsResult<Response
     if set.has_region(region) {
         return Err(already_exists(primary, region));
     }
-    let (policy, parsed_policy) = match req.policy {
-        Some(p) => {
-            let parsed = crate::access::policy::checks::check_policy(&p)?;
-            (p, Some(parsed))
-        }
-        None => (default_policy(&caller.account_id), None),
-    };
+    let (policy, parsed_policy) = crate::access::policy::checks::initial_policy(req.policy, &caller.account_id)?;
     let mut tags = Vec::new();
     crate::key::tags::merge(&mut tags, req.tags.as_deref().unwrap_or_default())?;
     set.replica_regions.push(region.to_owned());

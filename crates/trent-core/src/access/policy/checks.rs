@@ -30,6 +30,19 @@ pub fn check_policy(policy: &str) -> KmsResult<KeyPolicy> {
     KeyPolicy::parse(policy)
 }
 
+/// The policy a new key starts with (CreateKey, ReplicateKey): the request's
+/// `Policy`, checked and parsed (the caller's lockout safety check needs it
+/// once the key exists), or AWS's default policy for `account_id`.
+pub fn initial_policy(requested: Option<String>, account_id: &str) -> KmsResult<(String, Option<KeyPolicy>)> {
+    match requested {
+        Some(p) => {
+            let parsed = check_policy(&p)?;
+            Ok((p, Some(parsed)))
+        }
+        None => Ok((super::default_policy::default_policy(account_id), None)),
+    }
+}
+
 /// Checks a PolicyName member: the model's pattern, and KMS knows only `default`.
 pub fn check_policy_name(v: &mut Validator, name: Option<&str>) {
     v.str_len("policyName", name, 1, 128)
