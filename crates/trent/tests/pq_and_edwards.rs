@@ -23,10 +23,6 @@ fn python(script: &str, args: &[&str], done: &str) {
     assert!(stdout.contains(done), "{done:?} not printed: {stdout}");
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// Ed25519ph (RFC 8032 HashEdDSA) and pure Ed25519, verified by pycryptodome.
 const PYCRYPTODOME_ED25519: &str = r#"
 import sys
@@ -80,7 +76,11 @@ async fn ed25519_signs_pure_and_prehashed_as_openssl_and_pycryptodome_verify() {
     let digest = openssl(&["dgst", "-sha512", "-binary", &m]);
     let ph = sign(SigningAlgorithmSpec::Ed25519PhSha512, digest.clone(), MessageType::Digest).await.unwrap();
     let ph = ph.signature().unwrap().as_ref().to_vec();
-    python(PYCRYPTODOME_ED25519, &[&hex(&spki), &hex(&msg), &hex(&pure), &hex(&digest), &hex(&ph)], "ed25519 verified");
+    python(
+        PYCRYPTODOME_ED25519,
+        &[&hex::encode(&spki), &hex::encode(&msg), &hex::encode(&pure), &hex::encode(&digest), &hex::encode(&ph)],
+        "ed25519 verified",
+    );
 
     // Trent verifies both, and refuses a signature under the other algorithm.
     let verify = |alg: SigningAlgorithmSpec, m: Vec<u8>, t: MessageType, sig: Vec<u8>| {
@@ -437,19 +437,18 @@ async fn imported_ed25519_material_signs_as_openssl_verifies() {
     let out = Command::new(venv_bin("python"))
         .arg("-c")
         .arg(PYCRYPTODOME_ED25519PH_SIGN)
-        .args([hex(&pkcs8), hex(&digest)])
+        .args([hex::encode(&pkcs8), hex::encode(&digest)])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let ph =
-        (0..128).step_by(2).map(|i| u8::from_str_radix(&String::from_utf8_lossy(&out.stdout)[i..i + 2], 16).unwrap());
+    let ph = hex::decode(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
     let verified = c
         .verify()
         .key_id(&key)
         .message(Blob::new(digest))
         .message_type(MessageType::Digest)
         .signing_algorithm(SigningAlgorithmSpec::Ed25519PhSha512)
-        .signature(Blob::new(ph.collect::<Vec<u8>>()))
+        .signature(Blob::new(ph))
         .send()
         .await
         .unwrap();
