@@ -135,11 +135,7 @@ enum AdminRefusal {
 impl AdminRefusal {
     fn response(self) -> Response {
         match self {
-            AdminRefusal::NotLoopback => admin_error(
-                StatusCode::FORBIDDEN,
-                "AccessDenied",
-                "the /_trent/ admin routes answer only connections from loopback (127.0.0.1 or ::1): run `trent quotas` on the server's host",
-            ),
+            AdminRefusal::NotLoopback => crate::admin_answer::loopback_only("run `trent quotas` on the server's host"),
             AdminRefusal::NotServed => {
                 admin_error(StatusCode::NOT_FOUND, "NotServed", "this server does not serve Service Quotas")
             }
@@ -350,33 +346,21 @@ async fn api(
                 tracing::warn!(injected_fault = %fault.label, operation = op.name(), account = %caller.account_id, "fault injected");
                 injected = fault.error;
             }
-            if let Some(e) = injected {
-                // Answered like a real failure, and recorded in the audit log
-                // like one (CloudTrail records AWS's failures too).
-                if let Some(audit) = &state.audit {
-                    let event_id = ids.event_id();
-                    let request = crate::audit::RequestRef { request_id: &id, event_id: &event_id };
-                    crate::audit::write(
-                        audit,
-                        &extensions,
-                        &headers,
-                        &caller,
-                        op.name(),
-                        &body,
-                        &Err(e.clone()),
-                        request,
-                    )
-                    .await;
+            let result = match injected {
+                // Answered and audited like a real failure (CloudTrail records
+                // AWS's failures too); counted apart, not as a request outcome.
+                Some(e) => Err(e),
+                None => {
+                    let result = with_request_ids(ids, trent_core::ops::dispatch(&state.kms, &caller, op, &body)).await;
+                    let (outcome, error_type) = match &result {
+                        Ok(_) => (Outcome::Ok, ""),
+                        Err(e) if e.kind == ErrorKind::Throttling => (Outcome::Throttled, e.kind.aws_type()),
+                        Err(e) => (Outcome::Error, e.kind.aws_type()),
+                    };
+                    state.metrics.record_request(op, outcome, error_type, started.elapsed().as_secs_f64());
+                    result
                 }
-                return error_response_with_id(&e, &id);
-            }
-            let result = with_request_ids(ids, trent_core::ops::dispatch(&state.kms, &caller, op, &body)).await;
-            let (outcome, error_type) = match &result {
-                Ok(_) => (Outcome::Ok, ""),
-                Err(e) if e.kind == ErrorKind::Throttling => (Outcome::Throttled, e.kind.aws_type()),
-                Err(e) => (Outcome::Error, e.kind.aws_type()),
             };
-            state.metrics.record_request(op, outcome, error_type, started.elapsed().as_secs_f64());
             (result, op.name())
         }
         Target::ServiceQuotas(op) => {
