@@ -52,11 +52,7 @@ async fn run(State(reset): State<Option<Arc<Reset>>>, extensions: Extensions) ->
         );
     };
     if !crate::loopback::from_loopback(&extensions) {
-        return admin_error(
-            StatusCode::FORBIDDEN,
-            "AccessDenied",
-            "the /_trent/ admin routes answer only connections from loopback (127.0.0.1 or ::1)",
-        );
+        return crate::admin_answer::loopback_only("");
     }
     if let Err(e) = reset.kms.wipe().await {
         tracing::error!(error = %e, "reset: wiping the store failed");

@@ -30,13 +30,8 @@ use crate::admin_answer::{admin_error as error, admin_response as json};
 
 /// Loopback peers only; without a known peer, no.
 fn refused(extensions: &Extensions) -> Option<Response> {
-    (!crate::loopback::from_loopback(extensions)).then(|| {
-        error(
-            StatusCode::FORBIDDEN,
-            "AccessDenied",
-            "the /_trent/ admin routes answer only connections from loopback (127.0.0.1 or ::1): run `trent faults` on the server's host",
-        )
-    })
+    (!crate::loopback::from_loopback(extensions))
+        .then(|| crate::admin_answer::loopback_only("run `trent faults` on the server's host"))
 }
 
 async fn list(State(faults): State<Arc<Faults>>, extensions: Extensions) -> Response {
