@@ -19,8 +19,9 @@
 //!   bounds what a machine crash can lose); with [`FsyncPolicy::Always`]
 //!   each answer waits until its record is written and synced.
 //!
-//! Records never hold plaintext, key material or secrets ([`record`] drops them).
+//! Records never hold plaintext, key material or secrets ([`members`] drops them).
 
+pub mod members;
 pub mod record;
 
 use std::fs::{File, OpenOptions};
@@ -178,20 +179,18 @@ impl AuditLog {
         &self.opts.path
     }
 
-    /// Appends one record. With [`FsyncPolicy::Always`] returns once it is
-    /// written and synced; otherwise at once (the writer takes it within
-    /// [`BATCH_PERIOD`]).
-    pub async fn append<T: serde::Serialize>(&self, record: &T) -> Result<(), AuditError> {
+    /// Appends one record, which `write` puts into the line given to it
+    /// (without the line break). With [`FsyncPolicy::Always`] returns once
+    /// it is written and synced; otherwise at once (the writer takes it
+    /// within [`BATCH_PERIOD`]).
+    pub async fn append(&self, write: impl FnOnce(&mut Vec<u8>)) -> Result<(), AuditError> {
         thread_local! {
             static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         LINE.with(|line| {
             let mut line = line.borrow_mut();
             line.clear();
-            if serde_json::to_writer(&mut *line, record).is_err() {
-                line.clear();
-                line.extend_from_slice(b"{}");
-            }
+            write(&mut line);
             line.push(b'\n');
             let mut lines = self.pending.lines.lock();
             let was_empty = lines.is_empty();
@@ -354,34 +353,22 @@ pub async fn write(
     let kms = trent_core::Operation::from_name(event_name).is_some();
     let source_ip = extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|axum::extract::ConnectInfo(peer)| peer.ip().to_canonical().to_string())
-        .unwrap_or_default();
+        .map(|axum::extract::ConnectInfo(peer)| peer.ip());
     let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let request = record::parse_body(body);
-    let request_key_id =
-        request.get("KeyId").or_else(|| request.get("TargetKeyId")).and_then(|v| v.as_str()).map(str::to_owned);
-    let request_parameters = record::into_cloudtrail_members(request);
-    let response = match result {
-        Ok(b) if record::read_only(event_name) => record::response_key_id(b),
-        Ok(b) => Some(record::parse_body(b)),
-        Err(_) => None,
-    };
-    let error = result.as_ref().err().map(|e| (e.kind.aws_type(), e.message.as_deref().unwrap_or("")));
     let event = record::Event {
         event_source: if kms { record::KMS_SOURCE } else { record::SERVICE_QUOTAS_SOURCE },
         event_name,
         caller,
         source_ip,
         user_agent,
-        request_parameters,
-        request_key_id: request_key_id.as_deref(),
-        response: response.as_ref(),
-        error,
+        request: body,
+        response: result.as_ref().ok().map(Vec::as_slice),
+        error: result.as_ref().err().map(|e| (e.kind.aws_type(), e.message.as_deref().unwrap_or(""))),
         request_id: ids.request_id,
         event_id: ids.event_id,
         time: time::OffsetDateTime::now_utc(),
     };
-    if let Err(e) = log.append(&record::build(&event)).await {
+    if let Err(e) = log.append(|line| record::write(line, &event)).await {
         tracing::error!(error = %e, "writing the audit log failed");
     }
 }
@@ -397,9 +384,8 @@ mod tests {
         let log = AuditLog::open(AuditOptions { path: path.clone(), max_bytes: 200, fsync: FsyncPolicy::Always })
             .expect("open");
         for i in 0..10 {
-            log.append(&serde_json::json!({ "eventName": "Encrypt", "n": i, "pad": "x".repeat(40) }))
-                .await
-                .expect("append");
+            let record = serde_json::json!({ "eventName": "Encrypt", "n": i, "pad": "x".repeat(40) });
+            log.append(|line| line.extend_from_slice(record.to_string().as_bytes())).await.expect("append");
         }
         // Conversion runs on a thread; wait for the .json files to appear.
         let mut converted = Vec::new();
