@@ -84,8 +84,6 @@ pub struct Event<'a> {
 pub fn write(out: &mut Vec<u8>, e: &Event<'_>) {
     let read_only = read_only(e.event_name);
     let request = Members::parse(e.request);
-    // Read-only answers are not recorded; only their KeyId is needed.
-    let response = e.response.map(Members::parse);
 
     out.extend_from_slice(b"{\"eventVersion\":\"");
     out.extend_from_slice(EVENT_VERSION.as_bytes());
@@ -106,8 +104,9 @@ pub fn write(out: &mut Vec<u8>, e: &Event<'_>) {
     out.extend_from_slice(b",\"requestParameters\":");
     request.write(out);
     out.extend_from_slice(b",\"responseElements\":");
-    match &response {
-        Some(r) if !read_only => r.write(out),
+    match e.response {
+        // Read-only answers are the data, not recorded.
+        Some(body) if !read_only => Members::parse(body).write(out),
         _ => out.extend_from_slice(b"null"),
     }
     if let Some((code, message)) = e.error {
@@ -121,37 +120,48 @@ pub fn write(out: &mut Vec<u8>, e: &Event<'_>) {
     out.extend_from_slice(b",\"eventID\":");
     string(out, e.event_id);
     out.extend_from_slice(if read_only { b",\"readOnly\":true" } else { b",\"readOnly\":false" });
-    if e.event_source == KMS_SOURCE
-        && let Some(arn) = key_arn(e.caller, &request, response.as_ref())
-    {
-        let account_id = arn.split(':').nth(4).unwrap_or(&e.caller.account_id);
-        out.extend_from_slice(b",\"resources\":[{\"accountId\":");
-        string(out, account_id);
-        out.extend_from_slice(b",\"type\":\"AWS::KMS::Key\",\"ARN\":");
-        string(out, &arn);
-        out.extend_from_slice(b"}]");
+    if e.event_source == KMS_SOURCE {
+        resources(out, e.caller, &request, e.response);
     }
     out.extend_from_slice(b",\"eventType\":\"AwsApiCall\",\"managementEvent\":true,\"recipientAccountId\":");
     string(out, &e.caller.account_id);
     out.extend_from_slice(b",\"eventCategory\":\"Management\"}");
 }
 
-/// The key a request acted on, as an ARN: the answer's `KeyId` (AWS answers
-/// with the ARN) or `KeyMetadata.Arn`, else the request's `KeyId` (or
-/// `TargetKeyId`) when it is an ARN or a bare id.
-fn key_arn(caller: &Caller, request: &Members<'_>, response: Option<&Members<'_>>) -> Option<String> {
-    let answered = response.and_then(|r| r.string("KeyId").or_else(|| r.object("KeyMetadata")?.string("Arn")));
-    if let Some(arn) = answered.filter(|s| s.starts_with("arn:")) {
-        return Some(arn.into_owned());
+/// `resources`: the key a request acted on, as its owner's account and
+/// ARN. The request's `KeyId` (or `TargetKeyId`) when it is a key ARN, or a
+/// bare id (a key of the caller's account and region); else the answer's
+/// `KeyId` (AWS answers with the ARN) or `KeyMetadata.Arn`. The answer is
+/// read only when the request named an alias or no key. Nothing is written
+/// when no key is known (an alias that did not resolve).
+fn resources(out: &mut Vec<u8>, caller: &Caller, request: &Members<'_>, response: Option<&[u8]>) {
+    let named = request.string("KeyId").or_else(|| request.string("TargetKeyId"));
+    match named.as_deref() {
+        Some(arn) if arn.starts_with("arn:") && arn.contains(":key/") => return resource(out, caller, arn),
+        Some(id) if !id.starts_with("alias/") && !id.starts_with("arn:") => {
+            let arn = ["arn:aws:kms:", &caller.region, ":", &caller.account_id, ":key/", id].concat();
+            return resource(out, caller, &arn);
+        }
+        _ => {}
     }
-    let id = request.string("KeyId").or_else(|| request.string("TargetKeyId"))?;
-    if id.starts_with("arn:") && id.contains(":key/") {
-        return Some(id.into_owned());
+    let Some(body) = response else { return };
+    let answered = Members::parse(body);
+    if let Some(arn) = answered.string("KeyId").or_else(|| answered.object("KeyMetadata")?.string("Arn"))
+        && arn.starts_with("arn:")
+    {
+        resource(out, caller, &arn);
     }
-    if id.starts_with("alias/") || id.starts_with("arn:") {
-        return None;
-    }
-    Some(format!("arn:aws:kms:{}:{}:key/{id}", caller.region, caller.account_id))
+}
+
+/// One key ARN as `resources`, with the account it names.
+fn resource(out: &mut Vec<u8>, caller: &Caller, arn: &str) {
+    // arn:partition:kms:region:ACCOUNT:key/id
+    let account_id = arn.split(':').nth(4).unwrap_or(&caller.account_id);
+    out.extend_from_slice(b",\"resources\":[{\"accountId\":");
+    string(out, account_id);
+    out.extend_from_slice(b",\"type\":\"AWS::KMS::Key\",\"ARN\":");
+    string(out, arn);
+    out.extend_from_slice(b"}]");
 }
 
 /// CloudTrail's `userIdentity` for a principal ARN: `IAMUser`, `AssumedRole`
@@ -346,6 +356,45 @@ mod tests {
             assert_eq!(r["resources"][0]["ARN"], "arn:aws:kms:us-east-1:444455556666:key/k");
             let kind = if caller == &alice { "IAMUser" } else { "AssumedRole" };
             assert_eq!(r["userIdentity"]["type"], kind);
+        }
+    }
+
+    #[test]
+    fn resources_name_the_key_however_the_request_named_it() {
+        let caller = alice();
+        let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let other = "arn:aws:kms:us-east-1:444455556666:key/0987dcba-09fe-87dc-65ba-ab0987654321";
+        let answer = format!(r#"{{"KeyId":"{arn}","CiphertextBlob":"AQID"}}"#);
+        let cases: [(String, Option<&str>, Option<&str>); 5] = [
+            (r#"{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab"}"#.into(), None, Some(arn)),
+            (format!(r#"{{"KeyId":"{other}"}}"#), None, Some(other)),
+            (r#"{"KeyId":"alias/app"}"#.into(), Some(answer.as_str()), Some(arn)),
+            (r#"{"KeyId":"alias/app"}"#.into(), None, None),
+            (r#"{"GrantTokens":[]}"#.into(), None, None),
+        ];
+        for (request, response, expected) in cases {
+            let event = Event {
+                event_source: KMS_SOURCE,
+                event_name: "Encrypt",
+                caller: &caller,
+                source_ip: None,
+                user_agent: "",
+                request: request.as_bytes(),
+                response: response.map(str::as_bytes),
+                error: response.is_none().then_some(("NotFoundException", "")),
+                request_id: "r",
+                event_id: "e",
+                time: time::OffsetDateTime::UNIX_EPOCH,
+            };
+            let r = record(&event);
+            match expected {
+                Some(arn) => {
+                    assert_eq!(r["resources"][0]["ARN"], arn, "{request}: {r}");
+                    assert_eq!(r["resources"][0]["accountId"], arn.split(':').nth(4).unwrap_or(""), "{r}");
+                }
+                None => assert!(r.get("resources").is_none(), "{request}: {r}"),
+            }
+            assert_eq!(r["sourceIPAddress"], "");
         }
     }
 }
