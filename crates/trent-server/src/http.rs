@@ -300,14 +300,12 @@ async fn read_body(headers: &HeaderMap, body: Body, timeout: std::time::Duration
     }
 }
 
-async fn api(
-    State(state): State<Arc<AppState>>,
-    extensions: Extensions,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+/// `POST /`: one KMS or Service Quotas request (or an STS Query request).
+/// Takes the request whole: axum's `HeaderMap` and `Extensions` extractors
+/// would each clone their part.
+async fn api(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let axum::http::request::Parts { method, uri, headers, extensions, .. } = parts;
     if crate::sts::is_query_request(&method, &uri, &headers) {
         return caller_identity(&state, &method, &uri, &headers, body).await;
     }

@@ -157,12 +157,12 @@ fn lower_first(name: &str) -> Cow<'_, str> {
     }
 }
 
-/// Whether a member (by its name as written, first letter lowered) is secret.
-fn is_secret(lowered: &str) -> bool {
-    let Some((first, rest)) = lowered.as_bytes().split_first() else { return false };
+/// Whether a member is secret (its first letter in either case).
+fn is_secret(name: &str) -> bool {
+    let Some((first, rest)) = name.as_bytes().split_first() else { return false };
     SECRET_MEMBERS
         .iter()
-        .any(|s| s.as_bytes().split_first().is_some_and(|(f, r)| f.to_ascii_lowercase() == *first && r == rest))
+        .any(|s| s.as_bytes().split_first().is_some_and(|(f, r)| f.eq_ignore_ascii_case(first) && r == rest))
 }
 
 /// Writes an object's members (names in order, the last of equal names
@@ -175,10 +175,10 @@ fn write_object(out: &mut Vec<u8>, members: &Object<'_>, mode: Mode) -> usize {
                 named.insert(Cow::Borrowed(name.as_ref()), (*raw, Mode::Data));
             }
             Mode::Members => {
-                let lowered = lower_first(name);
-                if is_secret(&lowered) {
+                if is_secret(name) {
                     continue;
                 }
+                let lowered = lower_first(name);
                 // An encryption context's keys are the caller's data.
                 let inner = if name.ends_with("EncryptionContext") { Mode::Data } else { Mode::Members };
                 named.insert(lowered, (*raw, inner));
