@@ -84,9 +84,12 @@ pub async fn serve(
         tokio::spawn(async move {
             let _held = (permit, open);
             match tls {
-                None => serve_connection(tcp, peer, app, limits).await,
+                None => serve_connection(tcp, peer, None, app, limits).await,
                 Some(acceptor) => match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(tcp)).await {
-                    Ok(Ok(stream)) => serve_connection(stream, peer, app, limits).await,
+                    Ok(Ok(stream)) => {
+                        let details = crate::tls::TlsDetails::of(stream.get_ref().1);
+                        serve_connection(stream, peer, Some(details), app, limits).await
+                    }
                     Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                     Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                 },
@@ -96,13 +99,22 @@ pub async fn serve(
 }
 
 /// One connection, plain or TLS, until the client or a timeout ends it.
-async fn serve_connection<IO>(io: IO, peer: SocketAddr, app: Router, limits: ConnectionLimits)
-where
+async fn serve_connection<IO>(
+    io: IO,
+    peer: SocketAddr,
+    tls: Option<crate::tls::TlsDetails>,
+    app: Router,
+    limits: ConnectionLimits,
+) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-        // The admin routes answer loopback peers only.
+        // The admin routes answer loopback peers only; the audit log
+        // records the peer and the TLS connection.
         req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+        if let Some(details) = tls {
+            req.extensions_mut().insert(details);
+        }
         app.clone().oneshot(req)
     });
     let mut builder = hyper::server::conn::http1::Builder::new();

@@ -149,3 +149,42 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     f.write_all(bytes)?;
     f.sync_all()
 }
+
+/// What a request's TLS connection negotiated, in the words of CloudTrail's
+/// `tlsDetails` (`TLSv1.3`, `TLS_AES_128_GCM_SHA256`; TLS 1.2 suites by
+/// their OpenSSL names, `ECDHE-RSA-AES128-GCM-SHA256`). The accept loop puts
+/// it in each request's extensions so the audit log can record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsDetails {
+    /// The protocol version.
+    pub version: &'static str,
+    /// The cipher suite.
+    pub cipher_suite: &'static str,
+}
+
+impl TlsDetails {
+    /// The details of an established server connection.
+    pub fn of(conn: &tokio_rustls::rustls::ServerConnection) -> Self {
+        use tokio_rustls::rustls::{CipherSuite, ProtocolVersion};
+        let version = match conn.protocol_version() {
+            Some(ProtocolVersion::TLSv1_3) => "TLSv1.3",
+            Some(ProtocolVersion::TLSv1_2) => "TLSv1.2",
+            _ => "",
+        };
+        let suite = conn.negotiated_cipher_suite().map(|s| s.suite());
+        let cipher_suite = match suite {
+            Some(CipherSuite::TLS13_AES_128_GCM_SHA256) => "TLS_AES_128_GCM_SHA256",
+            Some(CipherSuite::TLS13_AES_256_GCM_SHA384) => "TLS_AES_256_GCM_SHA384",
+            Some(CipherSuite::TLS13_CHACHA20_POLY1305_SHA256) => "TLS_CHACHA20_POLY1305_SHA256",
+            Some(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) => "ECDHE-ECDSA-AES128-GCM-SHA256",
+            Some(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384) => "ECDHE-ECDSA-AES256-GCM-SHA384",
+            Some(CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256) => "ECDHE-ECDSA-CHACHA20-POLY1305",
+            Some(CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) => "ECDHE-RSA-AES128-GCM-SHA256",
+            Some(CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) => "ECDHE-RSA-AES256-GCM-SHA384",
+            Some(CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256) => "ECDHE-RSA-CHACHA20-POLY1305",
+            Some(other) => other.as_str().unwrap_or(""),
+            None => "",
+        };
+        Self { version, cipher_suite }
+    }
+}

@@ -166,13 +166,35 @@ async fn a_self_signed_server_is_reached_by_every_client_that_trusts_its_ca_and_
     let tls = data.join("tls");
     let other = tmp.path().join("other");
     let (cert, keyf) = (tls.join("cert.pem"), tls.join("key.pem"));
-    let files = start(
+    let audit = tmp.path().join("audit.log");
+    let mut files = start(
         &other,
-        &["--tls-cert", cert.to_str().expect("utf-8"), "--tls-key", keyf.to_str().expect("utf-8")],
+        &[
+            "--tls-cert",
+            cert.to_str().expect("utf-8"),
+            "--tls-key",
+            keyf.to_str().expect("utf-8"),
+            "--audit-log",
+            audit.to_str().expect("utf-8"),
+        ],
         Some(&tls.join("ca.pem")),
     );
     let out = aws(&files.endpoint, Some(&files.ca), &["list-keys"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The audit record names the connection as CloudTrail's tlsDetails do.
+    let pid = files.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    assert_eq!(files.child.wait().expect("reap").code(), Some(143));
+    let text = std::fs::read_to_string(&audit).expect("audit log");
+    let record: serde_json::Value = serde_json::from_str(text.lines().next().expect("a record")).expect("json");
+    assert_eq!(record["eventName"], "ListKeys", "{record}");
+    let host = files.endpoint.trim_start_matches("https://").trim_end_matches('/');
+    let details = &record["tlsDetails"];
+    assert_eq!(details["tlsVersion"], "TLSv1.3", "{record}");
+    let suites = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"];
+    assert!(suites.contains(&details["cipherSuite"].as_str().unwrap_or("")), "{record}");
+    assert_eq!(details["clientProvidedHostHeader"], host, "{record}");
 }
 
 #[test]

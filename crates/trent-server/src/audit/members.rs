@@ -95,7 +95,7 @@ impl<'a> Members<'a> {
     /// is left (no body, not an object, or nothing but secrets).
     pub fn write(&self, out: &mut Vec<u8>) {
         let start = out.len();
-        if write_object(out, &self.members, Mode::Members) == 0 {
+        if write_object(out, &self.members, Mode::Members, 0) == 0 {
             out.truncate(start);
             out.extend_from_slice(b"null");
         }
@@ -167,7 +167,7 @@ fn is_secret(name: &str) -> bool {
 
 /// Writes an object's members (names in order, the last of equal names
 /// winning) and returns how many were written.
-fn write_object(out: &mut Vec<u8>, members: &Object<'_>, mode: Mode) -> usize {
+fn write_object(out: &mut Vec<u8>, members: &Object<'_>, mode: Mode, depth: usize) -> usize {
     let mut named: BTreeMap<Cow<'_, str>, (&RawValue, Mode)> = BTreeMap::new();
     for (Name(name), raw) in members {
         match mode {
@@ -192,20 +192,31 @@ fn write_object(out: &mut Vec<u8>, members: &Object<'_>, mode: Mode) -> usize {
         }
         string(out, name);
         out.push(b':');
-        write_value(out, raw, *inner);
+        write_value(out, raw, *inner, depth + 1);
     }
     out.push(b'}');
     named.len()
 }
 
+/// Deepest object or array nesting copied into a record; deeper ones are
+/// written as `null`. KMS requests nest three deep at most, and the body's
+/// own parse puts no bound on the nesting a [`RawValue`] holds: without one a
+/// hostile body could exhaust the stack here.
+pub const MAX_DEPTH: usize = 16;
+
 /// Writes one value: objects and arrays taken apart (so whitespace the body
 /// had between members never reaches the line), scalars as the body spelled them.
-fn write_value(out: &mut Vec<u8>, raw: &RawValue, mode: Mode) {
+fn write_value(out: &mut Vec<u8>, raw: &RawValue, mode: Mode, depth: usize) {
     let text = raw.get();
+    let nested = matches!(text.as_bytes().first(), Some(b'{' | b'['));
+    if nested && depth >= MAX_DEPTH {
+        out.extend_from_slice(b"null");
+        return;
+    }
     match text.as_bytes().first() {
         Some(b'{') => match parse_object(text.as_bytes()) {
             Some(members) => {
-                write_object(out, &members, mode);
+                write_object(out, &members, mode, depth);
             }
             None => out.extend_from_slice(b"null"),
         },
@@ -216,7 +227,7 @@ fn write_value(out: &mut Vec<u8>, raw: &RawValue, mode: Mode) {
                     if i > 0 {
                         out.push(b',');
                     }
-                    write_value(out, item, mode);
+                    write_value(out, item, mode, depth + 1);
                 }
                 out.push(b']');
             }
@@ -281,5 +292,19 @@ mod tests {
         let m = Members::parse(br#"{"KeyId":"first","KeyId":"1234\u0061"}"#);
         assert_eq!(m.string("KeyId").as_deref(), Some("1234a"));
         assert_eq!(m.string("TargetKeyId"), None);
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_off_not_followed() {
+        // 100,000 levels in a 200 KB body (under the server's body limit).
+        let depth = 100_000;
+        let body = format!(r#"{{"A":{}{}}}"#, "[".repeat(depth), "]".repeat(depth));
+        let v = members(&body);
+        let mut level = &v["a"];
+        for _ in 1..MAX_DEPTH {
+            level = &level[0];
+        }
+        assert_eq!(level, &Value::Null, "{v}");
+        assert_eq!(members(r#"{"A":[[1]]}"#), json!({"a": [[1]]}));
     }
 }

@@ -355,6 +355,10 @@ pub async fn write(
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|axum::extract::ConnectInfo(peer)| peer.ip());
     let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let tls = extensions.get::<crate::tls::TlsDetails>().map(|details| record::Tls {
+        details: *details,
+        host: headers.get(axum::http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or(""),
+    });
     let event = record::Event {
         event_source: if kms { record::KMS_SOURCE } else { record::SERVICE_QUOTAS_SOURCE },
         event_name,
@@ -367,6 +371,7 @@ pub async fn write(
         request_id: ids.request_id,
         event_id: ids.event_id,
         time: time::OffsetDateTime::now_utc(),
+        tls,
     };
     if let Err(e) = log.append(|line| record::write(line, &event)).await {
         tracing::error!(error = %e, "writing the audit log failed");

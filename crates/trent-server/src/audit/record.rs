@@ -78,6 +78,18 @@ pub struct Event<'a> {
     pub event_id: &'a str,
     /// When the request arrived (UTC).
     pub time: time::OffsetDateTime,
+    /// The TLS connection it came over, if any.
+    pub tls: Option<Tls<'a>>,
+}
+
+/// CloudTrail's `tlsDetails`: what the connection negotiated and the `Host`
+/// header the client sent.
+#[derive(Debug, Clone, Copy)]
+pub struct Tls<'a> {
+    /// Protocol version and cipher suite.
+    pub details: crate::tls::TlsDetails,
+    /// The `Host` header (`clientProvidedHostHeader`).
+    pub host: &'a str,
 }
 
 /// Writes the CloudTrail record of one request into `out` (no line break).
@@ -125,7 +137,17 @@ pub fn write(out: &mut Vec<u8>, e: &Event<'_>) {
     }
     out.extend_from_slice(b",\"eventType\":\"AwsApiCall\",\"managementEvent\":true,\"recipientAccountId\":");
     string(out, &e.caller.account_id);
-    out.extend_from_slice(b",\"eventCategory\":\"Management\"}");
+    out.extend_from_slice(b",\"eventCategory\":\"Management\"");
+    if let Some(tls) = e.tls {
+        out.extend_from_slice(b",\"tlsDetails\":{\"tlsVersion\":");
+        string(out, tls.details.version);
+        out.extend_from_slice(b",\"cipherSuite\":");
+        string(out, tls.details.cipher_suite);
+        out.extend_from_slice(b",\"clientProvidedHostHeader\":");
+        string(out, tls.host);
+        out.push(b'}');
+    }
+    out.push(b'}');
 }
 
 /// `resources`: the key a request acted on, as its owner's account and
@@ -301,6 +323,7 @@ mod tests {
             request_id: "r",
             event_id: "e",
             time: time::OffsetDateTime::UNIX_EPOCH,
+            tls: None,
         };
         let r = record(&event);
         let text = r.to_string();
@@ -344,6 +367,10 @@ mod tests {
                 request_id: "r",
                 event_id: "e",
                 time: time::OffsetDateTime::UNIX_EPOCH,
+                tls: Some(Tls {
+                    details: crate::tls::TlsDetails { version: "TLSv1.3", cipher_suite: "TLS_AES_128_GCM_SHA256" },
+                    host: "localhost:4599",
+                }),
             };
             let r = record(&event);
             assert_eq!(r["userIdentity"]["arn"], caller.principal_arn.as_str(), "{r}");
@@ -354,6 +381,11 @@ mod tests {
             assert_eq!(r["readOnly"], false);
             assert_eq!(r["responseElements"]["keyMetadata"]["arn"], "arn:aws:kms:us-east-1:444455556666:key/k");
             assert_eq!(r["resources"][0]["ARN"], "arn:aws:kms:us-east-1:444455556666:key/k");
+            assert_eq!(
+                r["tlsDetails"],
+                json!({"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+                    "clientProvidedHostHeader": "localhost:4599"})
+            );
             let kind = if caller == &alice { "IAMUser" } else { "AssumedRole" };
             assert_eq!(r["userIdentity"]["type"], kind);
         }
@@ -385,6 +417,7 @@ mod tests {
                 request_id: "r",
                 event_id: "e",
                 time: time::OffsetDateTime::UNIX_EPOCH,
+                tls: None,
             };
             let r = record(&event);
             match expected {
@@ -395,6 +428,7 @@ mod tests {
                 None => assert!(r.get("resources").is_none(), "{request}: {r}"),
             }
             assert_eq!(r["sourceIPAddress"], "");
+            assert!(r.get("tlsDetails").is_none(), "plain HTTP: {r}");
         }
     }
 }
