@@ -151,14 +151,28 @@ fn bad_utf8_in_a_signed_body_is_a_serialization_error() {
 
 #[test]
 fn json_nested_thousands_deep_is_a_serialization_error_fast() {
-    let server = TestServer::start();
-    let mut body = "[".repeat(50_000);
-    body.push_str(&"]".repeat(50_000));
-    let head = signed_head(&server.endpoint, "TrentService.Encrypt", body.as_bytes());
-    let (status, _, answer, took) = exchange(&server.endpoint, &head, body.as_bytes());
-    assert_eq!((status, error_type(&answer).as_str()), (400, "SerializationException"));
-    assert!(took < Duration::from_secs(5), "{took:?}");
+    // With the audit log on: a record copies the request's members, nested ones included.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.log");
+    let server = TestServer::start_with_args(None, &["--audit-log", audit.to_str().expect("utf-8")]);
+    let deep = |open: &str, close: &str, n: usize| format!("{}1{}", open.repeat(n), close.repeat(n));
+    for body in [deep("[", "]", 50_000), format!(r#"{{"KeyId":{}}}"#, deep(r#"{"A":"#, "}", 30_000))] {
+        let head = signed_head(&server.endpoint, "TrentService.Encrypt", body.as_bytes());
+        let (status, _, answer, took) = exchange(&server.endpoint, &head, body.as_bytes());
+        assert_eq!((status, error_type(&answer).as_str()), (400, "SerializationException"));
+        assert!(took < Duration::from_secs(5), "{took:?}");
+    }
     still_serving(&server);
+    let (_data, status) = server.terminate();
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
+        .expect("audit log")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a record per line"))
+        .collect();
+    let errors: Vec<&str> = records.iter().filter_map(|r| r["errorCode"].as_str()).collect();
+    assert_eq!(errors, ["SerializationException", "SerializationException"], "{records:?}");
+    assert!(records[1]["requestParameters"]["keyId"]["a"]["a"].is_object(), "{}", records[1]);
 }
 
 #[test]
