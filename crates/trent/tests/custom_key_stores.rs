@@ -189,6 +189,19 @@ async fn lifecycle_state_machine_and_keys_in_a_store() {
     assert_eq!(dk.plaintext().unwrap().as_ref().len(), 32);
     let random = c.generate_random().number_of_bytes(24).custom_key_store_id(&id).send().await.unwrap();
     assert_eq!(random.plaintext().unwrap().as_ref().len(), 24);
+    // Four requests drew on the store's pool (these three, and the GenerateRandom refused
+    // while disconnected: quotas are charged before the store's state is checked), which
+    // /metrics shows beside the account quotas.
+    let metrics = server.metrics();
+    let pool = |family: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(family) && l.contains(r#"quota_code="T-CustomKeyStore""#))
+            .and_then(|l| l.rsplit(' ').next())
+            .map(str::to_owned)
+    };
+    assert_eq!(pool("trent_quota_admitted_total").as_deref(), Some("4"), "{metrics}");
+    assert_eq!(pool("trent_quota_limit_per_second").as_deref(), Some("1800.0"), "{metrics}");
 
     // A disabled key keeps its own state across a disconnection.
     let disabled = key_in(&c, &id).await;

@@ -178,15 +178,23 @@ impl QuotaEngine {
     pub fn usage_snapshot(&self) -> Vec<BucketSnapshot> {
         let mut snap = self.usage.snapshot(self.clock.now_nanos());
         for b in &mut snap {
-            b.limit = self.values.applied(&b.account_id, &b.region, b.quota);
+            b.limit = if b.quota == QuotaId::CUSTOM_KEY_STORE {
+                // Per store, as enforced (see `per_second`).
+                self.values.default_value("", b.quota)
+            } else {
+                self.values.applied(&b.account_id, &b.region, b.quota)
+            };
         }
         snap
     }
 
     /// Meters one decision on the request's account bucket (always the
-    /// plan's first entry when there is one). A refusal is put on the account
-    /// quota when it is the only bucket, or when its last second is full;
-    /// otherwise another bucket (custom key store pool, hot key) refused.
+    /// plan's first entry when there is one) and, for a key in a custom key
+    /// store, on the store's pool, under the caller's account and region
+    /// (the pool is the store's, shared by every account using it). A
+    /// refusal is put on the account quota when it is the only bucket or its
+    /// last second is full, else on the store's pool when there is one; a
+    /// refusal by the hot-key limit alone is put on neither.
     fn meter(&self, charge: &Charge<'_>, requests: &[LimitRequest<'_>], allowed: bool, now: u64) {
         if !self.usage.enabled() {
             return;
@@ -197,8 +205,13 @@ impl QuotaEngine {
             return;
         };
         let caller = charge.caller.principal_arn.as_str();
+        let store = requests.iter().skip(1).find(|r| matches!(r.key.scope, BucketScope::CustomKeyStore { .. }));
+        let bucket = |quota| AccountQuota { account_id, region, quota };
         if allowed {
-            self.usage.record(AccountQuota { account_id, region, quota: q }, caller, true, first.cost, now);
+            self.usage.record(bucket(q), caller, true, first.cost, now);
+            if let Some(s) = store {
+                self.usage.record(bucket(QuotaId::CUSTOM_KEY_STORE), caller, true, s.cost, now);
+            }
             return;
         }
         let full = || {
@@ -206,7 +219,9 @@ impl QuotaEngine {
             used + f64::from(first.cost) > self.values.applied(account_id, region, q)
         };
         if requests.len() == 1 || full() {
-            self.usage.record(AccountQuota { account_id, region, quota: q }, caller, false, first.cost, now);
+            self.usage.record(bucket(q), caller, false, first.cost, now);
+        } else if let Some(s) = store {
+            self.usage.record(bucket(QuotaId::CUSTOM_KEY_STORE), caller, false, s.cost, now);
         }
     }
 

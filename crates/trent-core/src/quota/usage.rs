@@ -4,9 +4,9 @@
 //!
 //! It only observes: [`crate::quota::QuotaEngine`] tells it the outcome of each
 //! decision after the limiter made it, and nothing here feeds back into a
-//! decision. Only account-scope buckets (per account, region and quota — what
-//! Service Quotas and CloudWatch's `AWS/Usage` report) are metered; the custom
-//! key store pool and the hot-key limit are not.
+//! decision. Buckets are per account, region and quota — what Service Quotas
+//! and CloudWatch's `AWS/Usage` report; the engine also puts a custom key
+//! store's pool under the calling account. The hot-key limit is not metered.
 //!
 //! Cost per request: one read lock on a map of (account, region) scopes, a
 //! few relaxed atomics, and one short mutex for the per-caller counts.
