@@ -14,6 +14,14 @@ scripts/setup-python.sh >/dev/null
 cargo build --release -q -p trent
 TMP=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$TMP"' EXIT
+# The unrotated audit log takes about 0.45 GB per round (~55,000 records/s of
+# ~900 bytes for 8 s); a full disk would end the run with store errors.
+need_kb=$(( ROUNDS * 600 * 1024 ))
+avail_kb=$(df --output=avail -k "$TMP" | tail -1)
+if [ "$avail_kb" -lt "$need_kb" ]; then
+  echo "bench/observe-cost.sh: $((avail_kb / 1024)) MB free in $TMP, $((need_kb / 1024)) MB wanted for $ROUNDS rounds" >&2
+  exit 1
+fi
 # No rotation during the run: converting rotated files would compete for the CPU.
 ./target/release/trent serve --listen 127.0.0.1:4620 --data-dir "$TMP/on" \
   --audit-log "$TMP/audit/kms.log" --audit-log-max-bytes 100000000000 > "$TMP/on.log" &
