@@ -303,30 +303,6 @@ async fn custom_key_store_pool_is_1800_of_anything_today_and_shared_by_accounts(
 }
 
 #[tokio::test]
-async fn a_store_refusal_is_metered_on_the_store_pool_and_an_account_refusal_on_the_account_quota() {
-    let (e, _) = engine_with(QuotaConfig {
-        profile: Profile::Y2020,
-        overrides: vec![ov("111111111111", "*", "L-6E3AF000", 2.0)],
-        ..QuotaConfig::default()
-    });
-    let poor = Caller::new("111111111111", "us-east-1");
-    let rich = Caller::new("222222222222", "us-east-1");
-    let k = in_store(KeySpec::SymmetricDefault, "cks-1111111111111111a");
-    // The poor account's own symmetric pool (2/s) refuses 3 of 5.
-    assert_eq!(admitted(&e, &charge(&poor, Operation::GenerateDataKey, k), 5).await, 2);
-    // The store (1,800 units, 3 per data key) refuses the rich account's 601st.
-    assert_eq!(admitted(&e, &charge(&rich, Operation::GenerateDataKey, k), 601).await, 598);
-    let snap = e.usage_snapshot();
-    let row = |account: &str, quota: QuotaId| {
-        snap.iter().find(|b| b.account_id == account && b.quota == quota).map(|b| (b.admitted, b.throttled, b.limit))
-    };
-    assert_eq!(row("111111111111", QuotaId::SYMMETRIC), Some((2, 3, 2.0)));
-    assert_eq!(row("111111111111", QuotaId::CUSTOM_KEY_STORE), Some((6, 0, 1_800.0)), "3 units per data key");
-    assert_eq!(row("222222222222", QuotaId::SYMMETRIC), Some((598, 0, 30_000.0)), "us-east-1 in 2020: {snap:?}");
-    assert_eq!(row("222222222222", QuotaId::CUSTOM_KEY_STORE), Some((1_794, 3, 1_800.0)));
-}
-
-#[tokio::test]
 async fn multi_bucket_charges_are_all_or_nothing() {
     let (e, _) = engine_with(QuotaConfig {
         profile: Profile::Y2020,
@@ -341,6 +317,16 @@ async fn multi_bucket_charges_are_all_or_nothing() {
     assert_eq!(admitted(&e, &charge(&poor, Operation::GenerateDataKey, k), 52).await, 2);
     // The store therefore has 1,800 − 2 × 3 = 1,794 units left: 598 more data keys.
     assert_eq!(admitted(&e, &charge(&rich, Operation::GenerateDataKey, k), 700).await, 598);
+    // Each refusal is metered where it happened: the poor account's on its
+    // symmetric pool, the rich account's on the store's pool.
+    let snap = e.usage_snapshot();
+    let row = |account: &str, quota: QuotaId| {
+        snap.iter().find(|b| b.account_id == account && b.quota == quota).map(|b| (b.admitted, b.throttled, b.limit))
+    };
+    assert_eq!(row("111111111111", QuotaId::SYMMETRIC), Some((2, 50, 2.0)));
+    assert_eq!(row("111111111111", QuotaId::CUSTOM_KEY_STORE), Some((6, 0, 1_800.0)), "3 units per data key");
+    assert_eq!(row("222222222222", QuotaId::SYMMETRIC), Some((598, 0, 30_000.0)), "us-east-1 in 2020: {snap:?}");
+    assert_eq!(row("222222222222", QuotaId::CUSTOM_KEY_STORE), Some((1_794, 102, 1_800.0)));
     // And a refusal by the store leaves the caller's symmetric pool untouched.
     let sym = charge(&rich, Operation::Encrypt, Some(customer(KeySpec::SymmetricDefault)));
     assert_eq!(admitted(&e, &sym, 30_000).await, 30_000 - 598);
