@@ -79,16 +79,19 @@ impl<'a> Members<'a> {
         Self { members: parse_object(body).unwrap_or_default() }
     }
 
+    /// A top-level member, unparsed (the last of equal names).
+    fn member(&self, name: &str) -> Option<&'a RawValue> {
+        self.members.iter().rev().find(|(n, _)| n.0 == name).map(|(_, raw)| *raw)
+    }
+
     /// A top-level string member (`KeyId`), unescaped.
     pub fn string(&self, name: &str) -> Option<Cow<'a, str>> {
-        let (_, raw) = self.members.iter().rev().find(|(n, _)| n.0 == name)?;
-        string_value(raw)
+        string_value(self.member(name)?)
     }
 
     /// A top-level object member (`KeyMetadata`).
     pub fn object(&self, name: &str) -> Option<Members<'a>> {
-        let (_, raw) = self.members.iter().rev().find(|(n, _)| n.0 == name)?;
-        parse_object(raw.get().as_bytes()).map(|members| Members { members })
+        parse_object(self.member(name)?.get().as_bytes()).map(|members| Members { members })
     }
 
     /// Writes the members as CloudTrail records them, or `null` when none
@@ -208,12 +211,8 @@ pub const MAX_DEPTH: usize = 16;
 /// had between members never reaches the line), scalars as the body spelled them.
 fn write_value(out: &mut Vec<u8>, raw: &RawValue, mode: Mode, depth: usize) {
     let text = raw.get();
-    let nested = matches!(text.as_bytes().first(), Some(b'{' | b'['));
-    if nested && depth >= MAX_DEPTH {
-        out.extend_from_slice(b"null");
-        return;
-    }
     match text.as_bytes().first() {
+        Some(b'{' | b'[') if depth >= MAX_DEPTH => out.extend_from_slice(b"null"),
         Some(b'{') => match parse_object(text.as_bytes()) {
             Some(members) => {
                 write_object(out, &members, mode, depth);

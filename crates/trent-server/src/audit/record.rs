@@ -17,6 +17,7 @@ use std::cell::RefCell;
 use std::net::IpAddr;
 
 use trent_core::Caller;
+use trent_core::key::arn::key_arn;
 
 use super::members::{Members, string};
 
@@ -161,8 +162,7 @@ fn resources(out: &mut Vec<u8>, caller: &Caller, request: &Members<'_>, response
     match named.as_deref() {
         Some(arn) if arn.starts_with("arn:") && arn.contains(":key/") => return resource(out, caller, arn),
         Some(id) if !id.starts_with("alias/") && !id.starts_with("arn:") => {
-            let arn = ["arn:aws:kms:", &caller.region, ":", &caller.account_id, ":key/", id].concat();
-            return resource(out, caller, &arn);
+            return resource(out, caller, &key_arn(&caller.region, &caller.account_id, id));
         }
         _ => {}
     }
@@ -186,25 +186,36 @@ fn resource(out: &mut Vec<u8>, caller: &Caller, arn: &str) {
     out.extend_from_slice(b"}]");
 }
 
+/// The last value a thread wrote into a record, with its JSON.
+type LastJson<K> = RefCell<Option<(K, Vec<u8>)>>;
+
+/// Writes the JSON `make` gives for `key`, made again only when `key`
+/// differs from the last one this thread wrote through `cache`: who called,
+/// the peer and the second repeat from request to request.
+fn write_cached<K: PartialEq + Clone>(
+    cache: &'static std::thread::LocalKey<LastJson<K>>,
+    out: &mut Vec<u8>,
+    key: &K,
+    make: impl FnOnce(&K) -> Vec<u8>,
+) {
+    cache.with(|last| {
+        let mut last = last.borrow_mut();
+        if !matches!(last.as_ref(), Some((seen, _)) if seen == key) {
+            *last = Some((key.clone(), make(key)));
+        }
+        if let Some((_, json)) = last.as_ref() {
+            out.extend_from_slice(json);
+        }
+    });
+}
+
 /// CloudTrail's `userIdentity` for a principal ARN: `IAMUser`, `AssumedRole`
 /// or `Root`, with the account, the access key and an IAM user's name.
-/// The last caller's is kept per thread, written once.
 fn user_identity(out: &mut Vec<u8>, caller: &Caller) {
     thread_local! {
-        static LAST: RefCell<Option<(Caller, Vec<u8>)>> = const { RefCell::new(None) };
+        static LAST: LastJson<Caller> = const { RefCell::new(None) };
     }
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if let Some((who, json)) = last.as_ref()
-            && who == caller
-        {
-            out.extend_from_slice(json);
-            return;
-        }
-        let json = identity_json(caller);
-        out.extend_from_slice(&json);
-        *last = Some((caller.clone(), json));
-    });
+    write_cached(&LAST, out, caller, identity_json);
 }
 
 fn identity_json(caller: &Caller) -> Vec<u8> {
@@ -236,49 +247,34 @@ fn identity_json(caller: &Caller) -> Vec<u8> {
     out
 }
 
-/// The peer's address as a string (`""` when unknown), the last one kept per thread.
+/// The peer's address as a string (`""` when unknown).
 fn source_ip(out: &mut Vec<u8>, ip: Option<IpAddr>) {
     thread_local! {
-        static LAST: RefCell<Option<(Option<IpAddr>, Vec<u8>)>> = const { RefCell::new(None) };
+        static LAST: LastJson<Option<IpAddr>> = const { RefCell::new(None) };
     }
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if let Some((seen, json)) = last.as_ref()
-            && *seen == ip
-        {
-            out.extend_from_slice(json);
-            return;
-        }
+    write_cached(&LAST, out, &ip, |ip| {
         let mut json = Vec::new();
         string(&mut json, &ip.map(|ip| ip.to_canonical().to_string()).unwrap_or_default());
-        out.extend_from_slice(&json);
-        *last = Some((ip, json));
+        json
     });
 }
 
 /// `"YYYY-MM-DDTHH:MM:SSZ"`, formatted once a second per thread.
 fn event_time(out: &mut Vec<u8>, t: time::OffsetDateTime) {
     thread_local! {
-        static LAST: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+        static LAST: LastJson<i64> = const { RefCell::new(None) };
     }
-    let second = t.unix_timestamp();
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if last.0 != second {
-            *last = (
-                second,
-                format!(
-                    "\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z\"",
-                    t.year(),
-                    u8::from(t.month()),
-                    t.day(),
-                    t.hour(),
-                    t.minute(),
-                    t.second()
-                ),
-            );
-        }
-        out.extend_from_slice(last.1.as_bytes());
+    write_cached(&LAST, out, &t.unix_timestamp(), |_| {
+        format!(
+            "\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z\"",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+        .into_bytes()
     });
 }
 
