@@ -336,7 +336,7 @@ async fn api(State(state): State<Arc<AppState>>, request: axum::extract::Request
     // usage a request records (GetKeyLastUsage) names the same ids.
     let ids = RequestIds { request_id: unique_id(), event_id: unique_id() };
     let id = ids.request_id();
-    let (result, event_name) = match target {
+    let (result, event_source, event_name) = match target {
         Target::Kms(op) => {
             let mut injected = None;
             if let Some(fault) = state.faults.inject(op, &caller, &body).await {
@@ -359,19 +359,19 @@ async fn api(State(state): State<Arc<AppState>>, request: axum::extract::Request
                     result
                 }
             };
-            (result, op.name())
+            (result, crate::audit::record::KMS_SOURCE, op.name())
         }
         Target::ServiceQuotas(op) => {
             let Some(sq) = &state.service_quotas else {
                 return error_response(&KmsError::bare(ErrorKind::UnknownOperation));
             };
-            (sq.dispatch(&caller, op, &body).await, op)
+            (sq.dispatch(&caller, op, &body).await, crate::audit::record::SERVICE_QUOTAS_SOURCE, op)
         }
     };
     if let Some(audit) = &state.audit {
         let event_id = ids.event_id();
-        let request = crate::audit::RequestRef { request_id: &id, event_id: &event_id };
-        crate::audit::write(audit, &extensions, &headers, &caller, event_name, &body, &result, request).await;
+        let request = crate::audit::RequestRef { event_source, event_name, request_id: &id, event_id: &event_id };
+        crate::audit::write(audit, &extensions, &headers, &caller, &body, &result, request).await;
     }
     match result {
         Ok(out) => respond_with_id(StatusCode::OK, out, &id),

@@ -185,9 +185,25 @@ async fn service_quotas_requests_are_recorded_too() {
     ]);
     let out = cmd.output().expect("aws cli");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // An operation both APIs name (KMS has a TagResource too) is recorded as the one called.
+    let mut cmd = std::process::Command::new(common::venv_bin("aws"));
+    cmd.envs(server.envs()).args([
+        "service-quotas",
+        "tag-resource",
+        "--resource-arn",
+        "arn:aws:servicequotas:us-east-1:111122223333:kms/L-6E3AF000",
+        "--tags",
+        "Key=team,Value=platform",
+    ]);
+    let out = cmd.output().expect("aws cli");
+    assert!(!out.status.success(), "Service Quotas tagging is not served");
     let (_tmp, _) = server.terminate();
     let recs = records(&log);
-    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(recs.len(), 2, "{recs:?}");
+    let tag = &recs[1];
+    assert_eq!(tag["eventSource"], "servicequotas.amazonaws.com", "{tag}");
+    assert_eq!(tag["eventName"], "TagResource");
+    assert!(tag["errorCode"].is_string() && tag.get("resources").is_none(), "{tag}");
     let r = &recs[0];
     assert_eq!(r["eventSource"], "servicequotas.amazonaws.com");
     assert_eq!(r["eventName"], "GetServiceQuota");

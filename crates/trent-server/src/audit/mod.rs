@@ -325,11 +325,16 @@ pub fn to_cloudtrail_file(lines_path: &Path) -> std::io::Result<PathBuf> {
     Ok(out)
 }
 
-/// The ids of one answered request: the `x-amzn-RequestId` and the event id
-/// its record gets (made by the HTTP layer, which also hands them to the
-/// request's key usage record).
+/// What the HTTP layer knows of one answered request: the API and operation
+/// it targeted, the `x-amzn-RequestId` and the event id its record gets (made
+/// by the HTTP layer, which also hands them to the request's key usage record).
 #[derive(Debug, Clone, Copy)]
 pub struct RequestRef<'a> {
+    /// `kms.amazonaws.com` or `servicequotas.amazonaws.com`: the API the
+    /// request targeted (both have a `TagResource`, so not the name's).
+    pub event_source: &'static str,
+    /// The operation.
+    pub event_name: &'a str,
     /// The `x-amzn-RequestId` answered.
     pub request_id: &'a str,
     /// The record's `eventID`.
@@ -339,18 +344,15 @@ pub struct RequestRef<'a> {
 /// Writes the record of one answered request (called by the HTTP layer
 /// before it sends the answer). A failed write is logged, not answered as an
 /// error: the operation has already taken effect.
-#[allow(clippy::too_many_arguments)]
 pub async fn write(
     log: &AuditLog,
     extensions: &axum::http::Extensions,
     headers: &axum::http::HeaderMap,
     caller: &trent_core::Caller,
-    event_name: &str,
     body: &[u8],
     result: &Result<Vec<u8>, trent_core::KmsError>,
     ids: RequestRef<'_>,
 ) {
-    let kms = trent_core::Operation::from_name(event_name).is_some();
     let source_ip = extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|axum::extract::ConnectInfo(peer)| peer.ip());
@@ -360,8 +362,8 @@ pub async fn write(
         host: headers.get(axum::http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or(""),
     });
     let event = record::Event {
-        event_source: if kms { record::KMS_SOURCE } else { record::SERVICE_QUOTAS_SOURCE },
-        event_name,
+        event_source: ids.event_source,
+        event_name: ids.event_name,
         caller,
         source_ip,
         user_agent,
